@@ -1,0 +1,148 @@
+//! Building an image: compile the kernel, collect the artifacts.
+
+use crate::manifest::{Manifest, ManifestError};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Rust target of the kernel and the programs.
+pub const GUEST_TARGET: &str = "x86_64-unknown-none";
+
+/// Everything needed to boot one image.
+#[derive(Clone, Debug)]
+pub struct BuiltImage {
+    /// The image name (`images/<name>`).
+    pub name: String,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// `target/images/<name>/`.
+    pub dir: PathBuf,
+    /// The kernel ELF (PVH-bootable).
+    pub kernel: PathBuf,
+    /// The kernel command line: the image name plus the manifest's options.
+    pub kernel_command_line: String,
+}
+
+/// Where the nested cargo's progress output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildOutput {
+    /// Straight to our stderr, so a person sees progress.
+    Inherit,
+    /// Captured, and returned in the error if the build fails.
+    Capture,
+}
+
+/// Why an image could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The manifest is missing or invalid.
+    Manifest(ManifestError),
+    /// cargo could not be started.
+    CargoNotStarted(std::io::Error),
+    /// cargo ran and failed.
+    CargoFailed {
+        /// What was being built.
+        what: String,
+        /// cargo's output, when captured.
+        log: String,
+    },
+    /// Copying artifacts failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Manifest(error) => write!(f, "{error}"),
+            BuildError::CargoNotStarted(error) => write!(f, "could not run cargo: {error}"),
+            BuildError::CargoFailed { what, log } => {
+                let last_error = log
+                    .lines()
+                    .find(|line| line.starts_with("error"))
+                    .unwrap_or("see the cargo output above");
+                write!(f, "building {what} failed: {last_error}")
+            }
+            BuildError::Io(error) => write!(f, "could not write the image: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The cargo target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target"))
+}
+
+/// Builds image `name`: compiles what it needs and collects the artifacts
+/// under `target/images/<name>/`.
+pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
+    let manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
+    cargo_build_guest(&["-p", "os", "--bin", "kernel"], "the kernel", output)?;
+
+    let dir = target_dir().join("images").join(name);
+    std::fs::create_dir_all(&dir).map_err(BuildError::Io)?;
+    let built_kernel = target_dir()
+        .join(GUEST_TARGET)
+        .join("release")
+        .join("kernel");
+    let kernel = dir.join("kernel.elf");
+    copy_atomically(&built_kernel, &kernel).map_err(BuildError::Io)?;
+
+    let kernel_command_line = format!("image={name} {}", manifest.kernel_args)
+        .trim()
+        .to_string();
+    Ok(BuiltImage {
+        name: name.to_string(),
+        manifest,
+        dir,
+        kernel,
+        kernel_command_line,
+    })
+}
+
+/// Runs `cargo build --release --target x86_64-unknown-none <args>` in the
+/// workspace.
+fn cargo_build_guest(args: &[&str], what: &str, output: BuildOutput) -> Result<(), BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(crate::workspace_root())
+        .args(["build", "--release", "--target", GUEST_TARGET])
+        .args(args)
+        // Host-only flags (e.g. `-C target-cpu=native`) must not leak into
+        // the kernel build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .stdin(Stdio::null());
+    let result = match output {
+        BuildOutput::Inherit => command
+            .status()
+            .map(|status| (status, String::new()))
+            .map_err(BuildError::CargoNotStarted)?,
+        BuildOutput::Capture => {
+            let out = command.output().map_err(BuildError::CargoNotStarted)?;
+            (
+                out.status,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    if result.0.success() {
+        Ok(())
+    } else {
+        Err(BuildError::CargoFailed {
+            what: what.to_string(),
+            log: result.1,
+        })
+    }
+}
+
+/// Copies `from` to `to` through a temporary file and a rename, so that a
+/// QEMU reading `to` in a parallel test never sees a half-written file.
+fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
+    let temporary = to.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::copy(from, &temporary)?;
+    std::fs::rename(&temporary, to)
+}

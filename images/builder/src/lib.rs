@@ -1,0 +1,52 @@
+//! Builds bootable images and the QEMU command line that boots them.
+//!
+//! An image lives in `images/<name>/image.toml` ([`manifest`]): which kernel
+//! options it boots with and how much memory it gets. [`build`] compiles the
+//! kernel for `x86_64-unknown-none` with a nested `cargo build` and collects
+//! everything under `target/images/<name>/`; [`qemu`] turns the result into a
+//! `qemu-system-x86_64` command with the serial port on stdio.
+//!
+//! The dashboard and the boot tests both use this crate, so what a test boots
+//! is exactly what a user boots.
+#![forbid(unsafe_code)]
+
+pub mod build;
+pub mod manifest;
+pub mod qemu;
+
+pub use build::{BuildError, BuildOutput, BuiltImage, build};
+pub use qemu::{Accel, QemuOptions};
+
+use std::path::PathBuf;
+
+/// The image `cargo run --release` boots when no `--image` is given.
+pub const DEFAULT_IMAGE: &str = "demo";
+
+/// Root of the workspace this crate was built in.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .expect("images/builder sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// Directory holding the image manifests (`images/`).
+pub fn images_dir() -> PathBuf {
+    workspace_root().join("images")
+}
+
+/// Names of all images: the directories under `images/` with an
+/// `image.toml`, sorted.
+pub fn list_images() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(images_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.path().join(manifest::MANIFEST_FILE).is_file())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,87 @@
+//! The QEMU command line for a built image.
+//!
+//! The machine is `q35` under TCG by default: on this class of host `/dev/kvm`
+//! is nested and slow to boot firmware, so KVM is opt-in. The serial port
+//! (COM1) is the telemetry link and is wired to QEMU's stdin and stdout; the
+//! `isa-debug-exit` device lets the guest power off with an exit code.
+
+use crate::build::BuiltImage;
+use std::process::Command;
+
+/// The QEMU binary we run.
+pub const QEMU_BINARY: &str = "qemu-system-x86_64";
+
+/// The Debian package that provides [`QEMU_BINARY`].
+pub const QEMU_PACKAGE: &str = "qemu-system-x86";
+
+/// I/O port of the `isa-debug-exit` device.
+pub const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// Which accelerator QEMU uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Accel {
+    /// Software emulation: slower, but starts at once and behaves the same
+    /// everywhere. The default.
+    #[default]
+    Tcg,
+    /// Hardware virtualisation through `/dev/kvm`.
+    Kvm,
+}
+
+impl Accel {
+    /// The name QEMU uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Tcg => "tcg",
+            Accel::Kvm => "kvm",
+        }
+    }
+}
+
+/// How to run QEMU, beyond what the image says.
+#[derive(Clone, Debug, Default)]
+pub struct QemuOptions {
+    /// The accelerator.
+    pub accel: Accel,
+    /// Start paused with a gdb server on tcp::1234 (`-s -S`).
+    pub wait_for_gdb: bool,
+    /// Extra arguments appended verbatim.
+    pub extra_args: Vec<String>,
+}
+
+/// Builds the QEMU command for `image`. The caller decides stdio; the guest's
+/// COM1 is QEMU's stdin/stdout.
+pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
+    let mut command = Command::new(QEMU_BINARY);
+    command
+        .args(["-machine", "q35", "-accel", options.accel.as_str()])
+        .args(["-m", &format!("{}M", image.manifest.memory_mib)])
+        .args(["-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
+        .args(["-serial", "stdio", "-monitor", "none"])
+        .args([
+            "-device",
+            &format!("isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"),
+        ])
+        .arg("-kernel")
+        .arg(&image.kernel)
+        .args(["-append", &image.kernel_command_line]);
+    if options.wait_for_gdb {
+        command.args(["-s", "-S"]);
+    }
+    command.args(&options.extra_args);
+    command
+}
+
+/// Checks that QEMU can be run; the error says how to install it.
+pub fn check_available() -> Result<(), String> {
+    match Command::new(QEMU_BINARY).arg("--version").output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!(
+            "{QEMU_BINARY} --version failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Err(format!(
+            "{QEMU_BINARY} not found ({error}); install the Debian package {QEMU_PACKAGE}"
+        )),
+    }
+}

@@ -1,0 +1,146 @@
+//! The kernel command line: `key=value` words set by the image manifest.
+//!
+//! | word | meaning |
+//! | --- | --- |
+//! | `image=NAME` | the image name, reported in Hello (set by the image builder) |
+//! | `heartbeat_ms=N` | heartbeat period (default 100) |
+//! | `poweroff_after_ms=N` | power off cleanly after N ms of uptime |
+//! | `test=panic` | panic on purpose shortly after boot (boot test) |
+//! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
+//!
+//! Unknown words and bad values are reported back, never fatal: the kernel
+//! logs them and boots with the defaults.
+
+use alloc::vec::Vec;
+
+/// A deliberate failure for the boot tests of the kernel's failure paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestHook {
+    /// `panic!` from the kernel.
+    Panic,
+    /// Touch an unmapped kernel address (a ring-0 page fault).
+    KernelFault,
+}
+
+/// The parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootOptions<'a> {
+    /// Image name.
+    pub image: &'a str,
+    /// Heartbeat period in milliseconds.
+    pub heartbeat_ms: u64,
+    /// Power off cleanly after this many milliseconds of uptime.
+    pub poweroff_after_ms: Option<u64>,
+    /// A deliberate failure to trigger after boot.
+    pub test_hook: Option<TestHook>,
+}
+
+/// A word of the command line that was not understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionProblem<'a> {
+    /// No such option.
+    Unknown(&'a str),
+    /// The option exists but its value is invalid.
+    BadValue(&'a str),
+}
+
+impl Default for BootOptions<'_> {
+    fn default() -> Self {
+        Self {
+            image: "unknown",
+            heartbeat_ms: 100,
+            poweroff_after_ms: None,
+            test_hook: None,
+        }
+    }
+}
+
+impl<'a> BootOptions<'a> {
+    /// Parses a command line; returns the options and the words that were
+    /// ignored.
+    pub fn parse(command_line: &'a str) -> (Self, Vec<OptionProblem<'a>>) {
+        let mut options = Self::default();
+        let mut problems = Vec::new();
+        for word in command_line.split_ascii_whitespace() {
+            let Some((key, value)) = word.split_once('=') else {
+                problems.push(OptionProblem::Unknown(word));
+                continue;
+            };
+            let accepted = match key {
+                "image" => {
+                    options.image = value;
+                    !value.is_empty()
+                }
+                "heartbeat_ms" => match value.parse() {
+                    Ok(ms) if ms > 0 => {
+                        options.heartbeat_ms = ms;
+                        true
+                    }
+                    _ => false,
+                },
+                "poweroff_after_ms" => value
+                    .parse()
+                    .map(|ms| options.poweroff_after_ms = Some(ms))
+                    .is_ok(),
+                "test" => {
+                    options.test_hook = match value {
+                        "panic" => Some(TestHook::Panic),
+                        "kernel-fault" => Some(TestHook::KernelFault),
+                        _ => None,
+                    };
+                    options.test_hook.is_some()
+                }
+                _ => {
+                    problems.push(OptionProblem::Unknown(word));
+                    continue;
+                }
+            };
+            if !accepted {
+                problems.push(OptionProblem::BadValue(word));
+            }
+        }
+        (options, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_option() {
+        let (options, problems) =
+            BootOptions::parse("image=demo heartbeat_ms=50 poweroff_after_ms=1500 test=panic");
+        assert!(problems.is_empty());
+        assert_eq!(
+            options,
+            BootOptions {
+                image: "demo",
+                heartbeat_ms: 50,
+                poweroff_after_ms: Some(1500),
+                test_hook: Some(TestHook::Panic)
+            }
+        );
+    }
+
+    #[test]
+    fn empty_command_line_gives_defaults() {
+        assert_eq!(BootOptions::parse(""), (BootOptions::default(), Vec::new()));
+    }
+
+    #[test]
+    fn bad_words_are_reported_and_do_not_change_defaults() {
+        let (options, problems) =
+            BootOptions::parse("quiet heartbeat_ms=0 test=explode colour=red");
+        assert_eq!(options, BootOptions::default());
+        assert_eq!(
+            problems,
+            vec![
+                OptionProblem::Unknown("quiet"),
+                OptionProblem::BadValue("heartbeat_ms=0"),
+                OptionProblem::BadValue("test=explode"),
+                OptionProblem::Unknown("colour=red"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The guest side of the telemetry link: numbering, encoding and queueing
+//! frames.
+//!
+//! [`TelemetryQueue::send`] stamps a message with the next sequence number,
+//! the time and the count of frames dropped since the previous one, encodes
+//! it, and appends it to a fixed ring. When the ring is full the new frame is
+//! dropped (never an older one, never blocking) and counted; the next frame
+//! that fits reports the count in its header, and heartbeats carry the total.
+//! The serial drain in the kernel binary takes bytes off the ring.
+
+use crate::ring::ByteRing;
+use protocol::frame::{self, MAX_FRAME_LEN};
+use protocol::message::{GuestFrame, Header, Message};
+
+/// What happened to one frame handed to [`TelemetryQueue::send`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Queued with this sequence number.
+    Queued(u32),
+    /// The ring was full; the frame was dropped and counted.
+    Dropped,
+    /// The message does not fit in one frame (a bug in the sender); dropped
+    /// and counted.
+    TooLarge,
+}
+
+/// Frame numbering plus a ring of encoded frames waiting for the UART.
+pub struct TelemetryQueue<const N: usize> {
+    ring: ByteRing<N>,
+    next_seq: u32,
+    dropped_since_last: u32,
+    dropped_total: u64,
+    queued_frames: u64,
+}
+
+impl<const N: usize> Default for TelemetryQueue<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> TelemetryQueue<N> {
+    /// An empty queue; the first frame sent gets sequence number 0.
+    pub const fn new() -> Self {
+        Self {
+            ring: ByteRing::new(),
+            next_seq: 0,
+            dropped_since_last: 0,
+            dropped_total: 0,
+            queued_frames: 0,
+        }
+    }
+
+    /// Encodes and queues `message`, stamped with `time_us`.
+    pub fn send(&mut self, time_us: u64, message: Message<&str>) -> SendOutcome {
+        let header = Header {
+            seq: self.next_seq,
+            time_us,
+            dropped_before: self.dropped_since_last,
+        };
+        let mut encoded = [0u8; MAX_FRAME_LEN];
+        let outcome = match frame::encode(&GuestFrame { header, message }, &mut encoded) {
+            Err(_) => SendOutcome::TooLarge,
+            Ok(len) if self.ring.push_all(&encoded[..len]) => SendOutcome::Queued(header.seq),
+            Ok(_) => SendOutcome::Dropped,
+        };
+        match outcome {
+            SendOutcome::Queued(_) => {
+                self.next_seq = self.next_seq.wrapping_add(1);
+                self.dropped_since_last = 0;
+                self.queued_frames += 1;
+            }
+            SendOutcome::Dropped | SendOutcome::TooLarge => {
+                self.dropped_since_last = self.dropped_since_last.saturating_add(1);
+                self.dropped_total += 1;
+            }
+        }
+        outcome
+    }
+
+    /// Frames dropped since boot.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped_total
+    }
+
+    /// Frames queued since boot.
+    pub fn queued_frames(&self) -> u64 {
+        self.queued_frames
+    }
+
+    /// The encoded bytes waiting for the UART.
+    pub fn pending(&mut self) -> &mut ByteRing<N> {
+        &mut self.ring
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::message::{Heartbeat, Log, LogLevel};
+    use protocol::stream::{StreamDecoder, StreamItem};
+
+    fn heartbeat(uptime_ns: u64) -> Message<&'static str> {
+        Message::Heartbeat(Heartbeat {
+            uptime_ns,
+            dropped_total: 0,
+            idle_ns: 0,
+        })
+    }
+
+    fn drain<const N: usize>(queue: &mut TelemetryQueue<N>) -> Vec<u8> {
+        let ring = queue.pending();
+        let mut out = Vec::new();
+        while !ring.is_empty() {
+            let chunk = ring.front().to_vec();
+            ring.consume(chunk.len());
+            out.extend(chunk);
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Vec<protocol::message::OwnedFrame> {
+        StreamDecoder::new()
+            .push(bytes)
+            .into_iter()
+            .map(|item| match item {
+                StreamItem::Frame(frame) => frame,
+                other => panic!("bad frame on the wire: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frames_are_numbered_from_zero_and_decode_on_the_host() {
+        let mut queue = TelemetryQueue::<1024>::new();
+        assert_eq!(queue.send(10, heartbeat(1)), SendOutcome::Queued(0));
+        assert_eq!(queue.send(20, heartbeat(2)), SendOutcome::Queued(1));
+        let frames = decode(&drain(&mut queue));
+        assert_eq!(frames.len(), 2);
+        assert_eq!((frames[1].header.seq, frames[1].header.time_us), (1, 20));
+    }
+
+    #[test]
+    fn a_full_ring_drops_the_newest_and_the_next_frame_reports_it() {
+        let mut queue = TelemetryQueue::<64>::new();
+        let mut queued = 0;
+        while let SendOutcome::Queued(_) = queue.send(0, heartbeat(u64::MAX)) {
+            queued += 1;
+        }
+        assert_eq!(queue.send(0, heartbeat(u64::MAX)), SendOutcome::Dropped);
+        assert_eq!(queue.dropped_total(), 2);
+        let before = decode(&drain(&mut queue));
+        assert_eq!(before.len(), queued);
+        assert!(before.iter().all(|frame| frame.header.dropped_before == 0));
+
+        assert_eq!(
+            queue.send(0, heartbeat(1)),
+            SendOutcome::Queued(queued as u32)
+        );
+        let after = decode(&drain(&mut queue));
+        assert_eq!(
+            after[0].header.dropped_before, 2,
+            "the drop count rides on the next frame"
+        );
+        assert_eq!(
+            after[0].header.seq, queued as u32,
+            "dropped frames take no sequence number"
+        );
+    }
+
+    #[test]
+    fn an_oversized_message_is_counted_not_sent() {
+        let mut queue = TelemetryQueue::<4096>::new();
+        let huge = "x".repeat(2000);
+        let outcome = queue.send(
+            0,
+            Message::Log(Log {
+                level: LogLevel::Info,
+                pid: 0,
+                text: &huge,
+            }),
+        );
+        assert_eq!(outcome, SendOutcome::TooLarge);
+        assert!(queue.pending().is_empty());
+        assert_eq!(queue.dropped_total(), 1);
+    }
+}

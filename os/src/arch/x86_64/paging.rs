@@ -1,0 +1,257 @@
+//! Page tables: the kernel's address space and the walker that edits any
+//! address space.
+//!
+//! Layout of every address space:
+//!
+//! | range | what |
+//! | --- | --- |
+//! | `0 .. 0x0000_8000_0000_0000` | user half: private to each process |
+//! | `DIRECT_MAP_BASE ..` | all physical memory (and the APIC pages), 2 MiB pages |
+//! | `KERNEL_BASE ..` | the kernel image, 4 KiB pages with W^X permissions |
+//!
+//! The kernel half is built once, by [`init_kernel_space`]; user address
+//! spaces share it by copying its top-level entries.
+//!
+//! Page tables are reached through the direct map. Before it exists, the
+//! boot tables map the first GiB of physical memory at `KERNEL_BASE`, so
+//! during boot every page-table frame must come from the first GiB.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use x86_64::PhysAddr;
+use x86_64::VirtAddr;
+use x86_64::registers::control::{Cr3, Cr3Flags, Cr4, Cr4Flags};
+use x86_64::structures::paging::{PageTable, PageTableFlags as Flags, PhysFrame};
+
+/// Where the kernel image is linked (physical address + this).
+pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
+/// Where all of physical memory is mapped (physical address + this).
+pub const DIRECT_MAP_BASE: u64 = 0xFFFF_8000_0000_0000;
+/// First address above the user half.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+const PAGE_SIZE: u64 = 4096;
+const HUGE_PAGE_SIZE: u64 = 2 * 1024 * 1024;
+/// The boot tables map this much physical memory at `KERNEL_BASE`.
+const BOOT_MAPPED: u64 = 1 << 30;
+
+/// Offset from a physical address to the virtual address that reaches it:
+/// `KERNEL_BASE` during boot, `DIRECT_MAP_BASE` once the kernel's own tables
+/// are active.
+static PHYS_TO_VIRT: AtomicU64 = AtomicU64::new(KERNEL_BASE);
+/// Physical address of the kernel's top-level table.
+static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "C" {
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __kernel_end: u8;
+}
+
+/// The virtual address that reaches physical address `address`.
+pub fn phys_to_virt(address: u64) -> VirtAddr {
+    VirtAddr::new(address + PHYS_TO_VIRT.load(Ordering::Relaxed))
+}
+
+/// Like [`phys_to_virt`], but also checks that `[address, address + len)` is
+/// reachable while the boot tables are active.
+pub fn early_phys_to_virt(address: u64, len: u64) -> VirtAddr {
+    let offset = PHYS_TO_VIRT.load(Ordering::Relaxed);
+    assert!(
+        offset == DIRECT_MAP_BASE || address.saturating_add(len) <= BOOT_MAPPED,
+        "physical range {address:#x}+{len:#x} is beyond the boot mapping"
+    );
+    VirtAddr::new(address + offset)
+}
+
+/// The physical address of a kernel-image virtual address.
+pub fn kernel_virt_to_phys(address: VirtAddr) -> u64 {
+    address.as_u64() - KERNEL_BASE
+}
+
+/// Physical address just past the kernel image (boot code at 1 MiB, then
+/// text, data and bss).
+pub fn kernel_image_end() -> u64 {
+    kernel_virt_to_phys(VirtAddr::from_ptr(&raw const __kernel_end))
+}
+
+/// Why a mapping could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame for an intermediate table.
+    OutOfFrames,
+    /// Something is already mapped there.
+    AlreadyMapped,
+}
+
+/// Size of one mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageSize {
+    /// 4 KiB.
+    Small,
+    /// 2 MiB.
+    Huge,
+}
+
+/// A table reached through [`phys_to_virt`].
+///
+/// # Safety
+/// `address` must be the physical address of a page-table frame the kernel
+/// owns, and the caller must not hold another reference to the same table.
+unsafe fn table_at(address: u64) -> &'static mut PageTable {
+    let pointer = phys_to_virt(address).as_mut_ptr::<PageTable>();
+    // SAFETY: guaranteed by the caller; the direct (or boot) mapping makes
+    // the frame accessible at this address.
+    unsafe { &mut *pointer }
+}
+
+/// Zeroes a fresh frame to be used as a page table.
+fn zeroed_table(frame: u64) {
+    // SAFETY: the frame was just allocated for a table; nobody else refers
+    // to it.
+    let table = unsafe { table_at(frame) };
+    table.zero();
+}
+
+/// Maps `virt` to `phys` in the address space rooted at `root`, creating
+/// intermediate tables with `allocate_frame`.
+///
+/// `root` must be the physical address of a top-level table owned by the
+/// caller's address space.
+pub fn map(
+    root: u64,
+    virt: u64,
+    phys: u64,
+    size: PageSize,
+    flags: Flags,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> Result<(), MapError> {
+    let virt = VirtAddr::new(virt);
+    let indexes = [
+        virt.p4_index(),
+        virt.p3_index(),
+        virt.p2_index(),
+        virt.p1_index(),
+    ];
+    let leaf_level = match size {
+        PageSize::Small => 3,
+        PageSize::Huge => 2,
+    };
+    let parent_flags = Flags::PRESENT | Flags::WRITABLE | (flags & Flags::USER_ACCESSIBLE);
+    let mut table_address = root;
+    for index in indexes.iter().take(leaf_level) {
+        // SAFETY: `table_address` is `root` or a table frame we created or
+        // found in the hierarchy rooted there; we hold one reference at a time.
+        let table = unsafe { table_at(table_address) };
+        let entry = &mut table[*index];
+        if entry.is_unused() {
+            let frame = allocate_frame().ok_or(MapError::OutOfFrames)?;
+            zeroed_table(frame);
+            entry.set_addr(PhysAddr::new(frame), parent_flags);
+        } else if entry.flags().contains(Flags::HUGE_PAGE) {
+            return Err(MapError::AlreadyMapped);
+        } else {
+            entry.set_flags(entry.flags() | parent_flags);
+        }
+        table_address = entry.addr().as_u64();
+    }
+    // SAFETY: as above.
+    let table = unsafe { table_at(table_address) };
+    let entry = &mut table[indexes[leaf_level]];
+    if !entry.is_unused() {
+        return Err(MapError::AlreadyMapped);
+    }
+    let leaf_flags = match size {
+        PageSize::Small => flags | Flags::PRESENT,
+        PageSize::Huge => flags | Flags::PRESENT | Flags::HUGE_PAGE,
+    };
+    entry.set_addr(PhysAddr::new(phys), leaf_flags);
+    Ok(())
+}
+
+/// Builds the kernel half (direct map of `0..physical_limit` plus the kernel
+/// image), switches to it, and drops the boot tables' identity map.
+///
+/// `is_ram(address)` tells RAM from device memory, which is mapped uncached.
+pub fn init_kernel_space(
+    physical_limit: u64,
+    is_ram: &dyn Fn(u64) -> bool,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> Result<(), MapError> {
+    // Global pages survive CR3 switches: the kernel half is the same in
+    // every address space.
+    // SAFETY: enabling PGE changes only TLB retention of global entries.
+    unsafe { Cr4::update(|flags| flags.insert(Cr4Flags::PAGE_GLOBAL)) };
+
+    let mut boot_allocate = || {
+        let frame = allocate_frame()?;
+        assert!(
+            frame + PAGE_SIZE <= BOOT_MAPPED,
+            "boot page-table frame above 1 GiB"
+        );
+        Some(frame)
+    };
+    let root = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    zeroed_table(root);
+
+    let limit = physical_limit.max(4 << 30).div_ceil(HUGE_PAGE_SIZE) * HUGE_PAGE_SIZE;
+    let mut address = 0;
+    while address < limit {
+        let mut flags = Flags::WRITABLE | Flags::GLOBAL | Flags::NO_EXECUTE;
+        if !is_ram(address) {
+            flags |= Flags::NO_CACHE | Flags::WRITE_THROUGH;
+        }
+        map(
+            root,
+            DIRECT_MAP_BASE + address,
+            address,
+            PageSize::Huge,
+            flags,
+            &mut boot_allocate,
+        )?;
+        address += HUGE_PAGE_SIZE;
+    }
+
+    let text = (
+        VirtAddr::from_ptr(&raw const __text_start),
+        VirtAddr::from_ptr(&raw const __text_end),
+    );
+    let rodata = (
+        VirtAddr::from_ptr(&raw const __rodata_start),
+        VirtAddr::from_ptr(&raw const __rodata_end),
+    );
+    let data = (
+        VirtAddr::from_ptr(&raw const __data_start),
+        VirtAddr::from_ptr(&raw const __kernel_end),
+    );
+    let sections = [
+        (text, Flags::GLOBAL),
+        (rodata, Flags::GLOBAL | Flags::NO_EXECUTE),
+        (data, Flags::GLOBAL | Flags::NO_EXECUTE | Flags::WRITABLE),
+    ];
+    for ((start, end), flags) in sections {
+        let mut page = start.as_u64();
+        while page < end.as_u64() {
+            let phys = kernel_virt_to_phys(VirtAddr::new(page));
+            map(root, page, phys, PageSize::Small, flags, &mut boot_allocate)?;
+            page += PAGE_SIZE;
+        }
+    }
+
+    KERNEL_ROOT.store(root, Ordering::Relaxed);
+    let frame = PhysFrame::containing_address(PhysAddr::new(root));
+    // SAFETY: the new tables map the kernel image at the addresses it runs
+    // at (code, stacks and statics all live in the image), so execution
+    // continues seamlessly; the direct map replaces the boot mapping, and
+    // PHYS_TO_VIRT switches to it right after.
+    unsafe { Cr3::write(frame, Cr3Flags::empty()) };
+    PHYS_TO_VIRT.store(DIRECT_MAP_BASE, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Physical address of the kernel's top-level table.
+pub fn kernel_root() -> u64 {
+    KERNEL_ROOT.load(Ordering::Relaxed)
+}

@@ -1,0 +1,217 @@
+//! Interrupt and exception entry: 256 stubs, one common path, and the IDT.
+//!
+//! Every vector has a 16-byte stub that pushes a dummy error code (for
+//! vectors where the CPU pushes none) and the vector number, then jumps to
+//! `trap_common`, which saves the general registers, calls
+//! [`trap_dispatch`] with a pointer to the resulting [`TrapFrame`], restores
+//! the registers and returns with `iretq`. The frame is the complete saved
+//! state of the interrupted code, so the kernel can inspect it (fault
+//! reports) or change it (signal delivery, context switch on return).
+
+use super::gdt::DOUBLE_FAULT_IST_INDEX;
+use spin::Once;
+use x86_64::VirtAddr;
+use x86_64::structures::idt::InterruptDescriptorTable;
+
+/// Everything saved on the kernel stack when a trap enters the kernel.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    /// General registers, pushed by `trap_common` (r15 last, so first here).
+    pub r15: u64,
+    #[allow(missing_docs)]
+    pub r14: u64,
+    #[allow(missing_docs)]
+    pub r13: u64,
+    #[allow(missing_docs)]
+    pub r12: u64,
+    #[allow(missing_docs)]
+    pub r11: u64,
+    #[allow(missing_docs)]
+    pub r10: u64,
+    #[allow(missing_docs)]
+    pub r9: u64,
+    #[allow(missing_docs)]
+    pub r8: u64,
+    #[allow(missing_docs)]
+    pub rbp: u64,
+    #[allow(missing_docs)]
+    pub rdi: u64,
+    #[allow(missing_docs)]
+    pub rsi: u64,
+    #[allow(missing_docs)]
+    pub rdx: u64,
+    #[allow(missing_docs)]
+    pub rcx: u64,
+    #[allow(missing_docs)]
+    pub rbx: u64,
+    #[allow(missing_docs)]
+    pub rax: u64,
+    /// Vector number, pushed by the stub.
+    pub vector: u64,
+    /// Error code, pushed by the CPU or (0) by the stub.
+    pub error_code: u64,
+    /// Interrupted instruction, pushed by the CPU.
+    pub rip: u64,
+    /// Interrupted code segment.
+    pub cs: u64,
+    /// Interrupted flags.
+    pub rflags: u64,
+    /// Interrupted stack pointer.
+    pub rsp: u64,
+    /// Interrupted stack segment.
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    /// Whether the trap interrupted ring 3.
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+/// Exception and interrupt vectors the kernel names.
+pub mod vector {
+    /// Divide error (#DE).
+    pub const DIVIDE_ERROR: u64 = 0;
+    /// Breakpoint (#BP).
+    pub const BREAKPOINT: u64 = 3;
+    /// Invalid opcode (#UD).
+    pub const INVALID_OPCODE: u64 = 6;
+    /// Double fault (#DF).
+    pub const DOUBLE_FAULT: u64 = 8;
+    /// General protection (#GP).
+    pub const GENERAL_PROTECTION: u64 = 13;
+    /// Page fault (#PF).
+    pub const PAGE_FAULT: u64 = 14;
+    /// First vector available to devices.
+    pub const FIRST_IRQ: u64 = 32;
+    /// The local APIC timer.
+    pub const TIMER: u64 = 32;
+    /// The APIC's spurious-interrupt vector.
+    pub const SPURIOUS: u64 = 0xFF;
+}
+
+core::arch::global_asm!(
+    r#"
+    .section .text
+    .p2align 4
+    .global trap_stubs
+trap_stubs:
+    .set trap_vector, 0
+    .rept 256
+    .p2align 4
+    .if (trap_vector == 8) || ((trap_vector >= 10) && (trap_vector <= 14)) || (trap_vector == 17) || (trap_vector == 21) || (trap_vector == 29) || (trap_vector == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $trap_vector
+    jmp trap_common
+    .set trap_vector, trap_vector + 1
+    .endr
+
+    .p2align 4
+trap_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    cld
+    call trap_dispatch
+    .global trap_return
+trap_return:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp              /* vector and error code */
+    iretq
+    "#,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// Start of the 256 stubs, 16 bytes apart.
+    static trap_stubs: [u8; 256 * 16];
+}
+
+/// Called by `trap_common` for every interrupt and exception.
+#[unsafe(no_mangle)]
+extern "C" fn trap_dispatch(frame: *mut TrapFrame) {
+    // SAFETY: `trap_common` passes the address of the frame it just pushed on
+    // the current stack; it is valid, aligned and exclusively ours until we
+    // return, when `trap_common` pops it.
+    let frame = unsafe { &mut *frame };
+    crate::trap::handle(frame);
+}
+
+static IDT: Once<InterruptDescriptorTable> = Once::new();
+
+/// Builds and loads the IDT: every vector goes to its stub; the double fault
+/// runs on its own IST stack.
+pub fn init() {
+    let idt = IDT.call_once(|| {
+        let mut idt = InterruptDescriptorTable::new();
+        let base = VirtAddr::from_ptr(&raw const trap_stubs);
+        let address = |vector: u64| base + vector * 16;
+        // SAFETY (all handler addresses below): each address is the start of
+        // the stub for that vector, which builds a `TrapFrame` and returns
+        // with `iretq`, matching what the CPU pushed for the vector.
+        unsafe {
+            idt.divide_error.set_handler_addr(address(0));
+            idt.debug.set_handler_addr(address(1));
+            idt.non_maskable_interrupt.set_handler_addr(address(2));
+            idt.breakpoint.set_handler_addr(address(3));
+            idt.overflow.set_handler_addr(address(4));
+            idt.bound_range_exceeded.set_handler_addr(address(5));
+            idt.invalid_opcode.set_handler_addr(address(6));
+            idt.device_not_available.set_handler_addr(address(7));
+            idt.double_fault
+                .set_handler_addr(address(8))
+                .set_stack_index(DOUBLE_FAULT_IST_INDEX);
+            idt.invalid_tss.set_handler_addr(address(10));
+            idt.segment_not_present.set_handler_addr(address(11));
+            idt.stack_segment_fault.set_handler_addr(address(12));
+            idt.general_protection_fault.set_handler_addr(address(13));
+            idt.page_fault.set_handler_addr(address(14));
+            idt.x87_floating_point.set_handler_addr(address(16));
+            idt.alignment_check.set_handler_addr(address(17));
+            idt.machine_check.set_handler_addr(address(18));
+            idt.simd_floating_point.set_handler_addr(address(19));
+            idt.virtualization.set_handler_addr(address(20));
+            idt.cp_protection_exception.set_handler_addr(address(21));
+            idt.hv_injection_exception.set_handler_addr(address(28));
+            idt.vmm_communication_exception
+                .set_handler_addr(address(29));
+            idt.security_exception.set_handler_addr(address(30));
+            for vector in 32..=255u8 {
+                idt[vector].set_handler_addr(address(u64::from(vector)));
+            }
+        }
+        idt
+    });
+    idt.load();
+}

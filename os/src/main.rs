@@ -1,0 +1,148 @@
+//! The kernel: a single-image x86_64 OS that streams its own telemetry.
+//!
+//! Boot order (see [`start`]): serial port, descriptor tables, interrupt
+//! controllers, TSC calibration, boot information, Hello frame, memory and
+//! page tables, timer; then the idle loop.
+//!
+//! Design principles:
+//! 1. Safe Rust everywhere but `arch` (hardware), `heap` (the allocator) and
+//!    the lock in `sync`; each `unsafe` block says why it holds.
+//! 2. Policy lives in `kernel-core` (`os/core`), which builds and is tested
+//!    on the host; this crate wires it to the hardware.
+//! 3. The kernel never blocks on the telemetry link: frames go through a
+//!    bounded ring that drops the newest when full and says so.
+//! 4. Every way of stopping (power-off, panic, CPU fault) tells the host why
+//!    before the machine goes away.
+//!
+//! On the host this crate builds to a stub that explains how to build the
+//! real kernel, so that `cargo build --workspace` works everywhere.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", deny(unsafe_code))]
+
+#[cfg(target_os = "none")]
+extern crate alloc;
+
+#[cfg(target_os = "none")]
+#[allow(unsafe_code)]
+mod arch;
+#[cfg(target_os = "none")]
+mod fatal;
+#[cfg(target_os = "none")]
+#[allow(unsafe_code)]
+mod heap;
+#[cfg(target_os = "none")]
+mod log;
+#[cfg(target_os = "none")]
+mod memory;
+#[cfg(target_os = "none")]
+#[allow(unsafe_code)]
+mod sync;
+#[cfg(target_os = "none")]
+mod telemetry;
+#[cfg(target_os = "none")]
+mod time;
+#[cfg(target_os = "none")]
+mod timer;
+#[cfg(target_os = "none")]
+mod trap;
+
+#[cfg(target_os = "none")]
+use kernel_core::boot_options::{BootOptions, TestHook};
+
+/// Boots the kernel; called from the architecture's entry code with the
+/// physical address of the PVH start info.
+#[cfg(target_os = "none")]
+fn start(start_info: u64) -> ! {
+    use protocol::message::{Hello, Message};
+
+    time::mark_boot();
+    arch::serial::init();
+    telemetry::start_of_stream();
+    arch::gdt::init();
+    arch::trap::init();
+    arch::pic::disable();
+    time::set_tsc_hz(arch::pit::measure_tsc_hz(10));
+
+    let boot = match arch::pvh::read(start_info) {
+        Ok(boot) => boot,
+        Err(error) => panic!("unusable PVH start info: {error:?}"),
+    };
+    let command_line: &'static str =
+        alloc::boxed::Box::leak(boot.command_line.clone().into_boxed_str());
+    let (options, problems) = BootOptions::parse(command_line);
+
+    telemetry::send(Message::Hello(Hello {
+        protocol_version: protocol::PROTOCOL_VERSION,
+        boot_id: time::boot_tsc() ^ time::tsc_hz().rotate_left(32),
+        tsc_hz: time::tsc_hz(),
+        image: options.image,
+    }));
+    for problem in problems {
+        klog!(Warn, "ignored kernel option: {problem:?}");
+    }
+
+    let memory = memory::init(&boot);
+    timer::set_heartbeat_period_ms(options.heartbeat_ms);
+    arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
+    klog!(
+        Info,
+        "booted image '{}' in {} us: {} MiB RAM, {} frames free, TSC {} MHz",
+        options.image,
+        time::now_us(),
+        memory.ram_bytes >> 20,
+        memory.free_frames,
+        time::tsc_hz() / 1_000_000
+    );
+    idle_loop(&options)
+}
+
+/// Runs when there is nothing else to do: drains telemetry, halts until the
+/// next interrupt, and carries out timed actions of the boot options.
+#[cfg(target_os = "none")]
+fn idle_loop(options: &BootOptions<'_>) -> ! {
+    use arch::cpu;
+
+    const IDLE_DRAIN_CHUNK: usize = 64;
+    const TEST_HOOK_DELAY_NS: u64 = 300_000_000;
+
+    loop {
+        let now = time::now_ns();
+        if let Some(ms) = options.poweroff_after_ms {
+            if now >= ms * 1_000_000 {
+                timer::send_heartbeat(now);
+                klog!(Info, "powering off after {ms} ms as the image asked");
+                fatal::power_off(protocol::message::EXIT_SUCCESS);
+            }
+        }
+        if now >= TEST_HOOK_DELAY_NS {
+            match options.test_hook {
+                Some(TestHook::Panic) => {
+                    panic!("deliberate panic requested by the image (test=panic)")
+                }
+                Some(TestHook::KernelFault) => {
+                    let value = arch::cpu::read_unmapped_kernel_address();
+                    panic!("read of an unmapped kernel address returned {value}");
+                }
+                None => {}
+            }
+        }
+        if telemetry::pending() {
+            telemetry::drain(IDLE_DRAIN_CHUNK);
+            cpu::allow_pending_interrupts();
+            continue;
+        }
+        let halted_at = cpu::read_tsc();
+        cpu::wait_for_interrupt();
+        timer::account_idle(time::cycles_to_ns(cpu::read_tsc() - halted_at));
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!(
+        "this is the kernel; it runs only inside the OS image. Build it with \
+         `cargo build --release -p os --target x86_64-unknown-none`, or boot it with \
+         `cargo run --release` from the repository root."
+    );
+    std::process::exit(2);
+}

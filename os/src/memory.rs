@@ -1,0 +1,55 @@
+//! Physical memory: the frame allocator and the kernel's address space.
+
+use crate::arch::paging;
+use crate::arch::pvh::BootInfo;
+use crate::sync::IrqLock;
+use alloc::vec::Vec;
+use kernel_core::frames::FrameAllocator;
+use kernel_core::memory_map::{self, PhysRange};
+
+static FRAMES: IrqLock<Option<FrameAllocator>> = IrqLock::new("frames", None);
+
+/// What memory initialisation found.
+pub struct MemorySummary {
+    /// Bytes of RAM the firmware reported.
+    pub ram_bytes: u64,
+    /// Frames free after the kernel's own tables were built.
+    pub free_frames: usize,
+}
+
+/// Sets up the frame allocator from the memory map and switches to the
+/// kernel's own page tables.
+pub fn init(boot: &BootInfo) -> MemorySummary {
+    let limit = boot.ram.iter().map(|range| range.end).max().unwrap_or(0);
+    let mut reserved: Vec<PhysRange> = boot.modules.clone();
+    // Everything below the end of the kernel image: the BIOS area, the boot
+    // structures and the image itself.
+    reserved.push(PhysRange {
+        start: 0,
+        end: paging::kernel_image_end(),
+    });
+
+    let mut frames = FrameAllocator::new(limit);
+    for range in memory_map::free_ranges(&boot.ram, &reserved) {
+        frames.add_free_range(range);
+    }
+    let is_ram = |address: u64| {
+        boot.ram
+            .iter()
+            .any(|range| range.start <= address && address < range.end)
+    };
+    paging::init_kernel_space(limit, &is_ram, &mut || frames.allocate())
+        .expect("building the kernel page tables");
+
+    let summary = MemorySummary {
+        ram_bytes: boot.ram.iter().map(PhysRange::len).sum(),
+        free_frames: frames.free_frames(),
+    };
+    FRAMES.with(|slot| *slot = Some(frames));
+    summary
+}
+
+/// Runs `f` with the frame allocator.
+pub fn with_frames<R>(f: impl FnOnce(&mut FrameAllocator) -> R) -> R {
+    FRAMES.with(|slot| f(slot.as_mut().expect("memory::init runs first")))
+}

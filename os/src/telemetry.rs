@@ -1,0 +1,81 @@
+//! The kernel's end of the telemetry link: one queue, drained to COM1.
+//!
+//! Anything in the kernel calls [`send`]; it never blocks. The queue is
+//! drained in small budgets from the timer tick (so a busy system still
+//! streams), freely from the idle loop, and completely on power-off and
+//! panic. Each byte written to the emulated UART costs the guest about
+//! 1.6 µs, so the budgets bound what telemetry can take from programs.
+
+use crate::arch::serial;
+use crate::sync::IrqLock;
+use crate::time;
+use kernel_core::telemetry::{SendOutcome, TelemetryQueue};
+use protocol::message::Message;
+
+/// Capacity of the telemetry ring in bytes (about 100 ms of link time).
+const RING_BYTES: usize = 64 * 1024;
+
+/// Bytes drained per timer tick when the CPU is busy.
+pub const TICK_BUDGET: usize = 32;
+
+static QUEUE: IrqLock<TelemetryQueue<RING_BYTES>> =
+    IrqLock::new("telemetry", TelemetryQueue::new());
+
+/// Queues `message`, stamped with the current time.
+pub fn send(message: Message<&str>) -> SendOutcome {
+    QUEUE.with(|queue| queue.send(time::now_us(), message))
+}
+
+/// Writes a lone delimiter straight to the UART, so that whatever the
+/// firmware left on the line ends before our first frame.
+pub fn start_of_stream() {
+    serial::send_some(&[protocol::frame::DELIMITER]);
+}
+
+/// Writes up to `budget` queued bytes to the UART; returns how many.
+pub fn drain(budget: usize) -> usize {
+    QUEUE.with(|queue| drain_queue(queue, budget))
+}
+
+fn drain_queue(queue: &mut TelemetryQueue<RING_BYTES>, budget: usize) -> usize {
+    let ring = queue.pending();
+    let mut sent = 0;
+    while sent < budget && !ring.is_empty() {
+        let front = ring.front();
+        let chunk = &front[..front.len().min(budget - sent)];
+        let written = serial::send_some(chunk);
+        if written == 0 {
+            break;
+        }
+        ring.consume(written);
+        sent += written;
+    }
+    sent
+}
+
+/// Whether bytes are waiting.
+pub fn pending() -> bool {
+    QUEUE.with(|queue| !queue.pending().is_empty())
+}
+
+/// Writes everything queued (stops early only if the UART takes nothing).
+pub fn flush() {
+    while pending() && drain(usize::MAX) > 0 {}
+}
+
+/// Frames dropped since boot.
+pub fn dropped_total() -> u64 {
+    QUEUE.with(|queue| queue.dropped_total())
+}
+
+/// The panic path: break any lock, write everything queued, then `message`,
+/// then everything again. Never fails silently for lack of room: the ring is
+/// empty when `message` is queued.
+pub fn send_final(message: Message<&str>) {
+    serial::unlock_for_panic();
+    QUEUE.steal_for_panic(|queue| {
+        while drain_queue(queue, usize::MAX) > 0 {}
+        queue.send(time::now_us(), message);
+        while drain_queue(queue, usize::MAX) > 0 {}
+    });
+}

@@ -1,0 +1,196 @@
+//! The guest-to-host message catalog.
+//!
+//! Every guest frame is a [`GuestFrame`]: a [`Header`] and one [`Message`].
+//! Messages are generic over their string type `S` so that the guest encodes
+//! borrowed `&str` without allocating while the host decodes owned `String`s;
+//! postcard encodes both identically.
+//!
+//! | variant | sent when | kind |
+//! | --- | --- | --- |
+//! | [`Message::Hello`] | first frame of every boot | event |
+//! | [`Message::Heartbeat`] | periodically (every 100 ms by default) | snapshot |
+//! | [`Message::Log`] | the kernel or a program logs a line | event |
+//! | [`Message::Panic`] | the kernel panicked; the guest then powers off | event |
+//! | [`Message::KernelFault`] | a CPU exception in ring 0; the guest then powers off | event |
+//! | [`Message::PowerOff`] | the guest is about to power off | event |
+//!
+//! Lifecycle events go out once; counters go out as periodic absolute
+//! snapshots so that a lost frame never leaves the host's picture wrong.
+
+use serde::{Deserialize, Serialize};
+
+/// Carried by every guest frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Frame sequence number: 0 for the Hello frame of a boot, then +1 for
+    /// every frame the guest enqueued. Frames the guest dropped get no number,
+    /// so a gap on the host means frames were lost on the link.
+    pub seq: u32,
+    /// Guest time at which the frame was produced, in microseconds since the
+    /// kernel started.
+    pub time_us: u64,
+    /// Frames the guest dropped (its ring was full) since the frame before
+    /// this one. [`Heartbeat::dropped_total`] carries the running total.
+    pub dropped_before: u32,
+}
+
+/// One guest frame: header plus message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestFrame<S> {
+    /// Sequence number, timestamp, drop report.
+    pub header: Header,
+    /// The payload.
+    pub message: Message<S>,
+}
+
+/// The guest-to-host message catalog. Variants are only ever appended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message<S> {
+    /// First frame of a boot.
+    Hello(Hello<S>),
+    /// Periodic liveness and link-accounting snapshot.
+    Heartbeat(Heartbeat),
+    /// A line of text from the kernel or a program.
+    Log(Log<S>),
+    /// The kernel panicked.
+    Panic(Panic<S>),
+    /// A CPU exception happened in ring 0.
+    KernelFault(KernelFault),
+    /// The guest is powering off.
+    PowerOff(PowerOff),
+}
+
+/// First frame of a boot: who is talking and how to read its clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello<S> {
+    /// The guest's [`crate::PROTOCOL_VERSION`]. Always the first field.
+    pub protocol_version: u16,
+    /// Random per-boot identifier (from the TSC at boot), so the host can tell
+    /// a reboot from a continued stream.
+    pub boot_id: u64,
+    /// Calibrated TSC frequency in Hz.
+    pub tsc_hz: u64,
+    /// Name of the image that booted (`images/<name>`).
+    pub image: S,
+}
+
+/// Periodic liveness snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Nanoseconds since the kernel started.
+    pub uptime_ns: u64,
+    /// Frames dropped by the guest's telemetry ring since boot.
+    pub dropped_total: u64,
+    /// Nanoseconds the CPU spent idle (halted) since boot.
+    pub idle_ns: u64,
+}
+
+/// Severity of a [`Log`] line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LogLevel {
+    /// Something failed.
+    Error,
+    /// Something looks wrong.
+    Warn,
+    /// Normal progress.
+    Info,
+    /// Detail for debugging.
+    Debug,
+}
+
+/// A line of text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Log<S> {
+    /// Severity.
+    pub level: LogLevel,
+    /// Process that wrote it; 0 for the kernel.
+    pub pid: u32,
+    /// The text, without a trailing newline.
+    pub text: S,
+}
+
+/// The kernel panicked. The guest flushes its ring, sends this, and powers
+/// off with [`EXIT_KERNEL_PANIC`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Panic<S> {
+    /// The panic message (truncated to fit one frame).
+    pub message: S,
+    /// Source file of the panic.
+    pub file: S,
+    /// Line in `file`.
+    pub line: u32,
+    /// Column in `file`.
+    pub column: u32,
+}
+
+/// A CPU exception in ring 0. The guest powers off with
+/// [`EXIT_KERNEL_FAULT`] after sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelFault {
+    /// Exception vector (e.g. 14 for a page fault).
+    pub vector: u8,
+    /// Error code pushed by the CPU, 0 for vectors without one.
+    pub error_code: u64,
+    /// Instruction pointer at the fault.
+    pub rip: u64,
+    /// Faulting address (CR2) for page faults, 0 otherwise.
+    pub fault_address: u64,
+}
+
+/// The guest is about to power off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerOff {
+    /// The guest's exit code: [`EXIT_SUCCESS`], a failure code, or one of the
+    /// kernel-failure codes below.
+    pub exit_code: u8,
+}
+
+/// Guest exit code of a clean shutdown.
+pub const EXIT_SUCCESS: u8 = 0;
+/// Guest exit code when the boot program (init) failed.
+pub const EXIT_FAILURE: u8 = 1;
+/// Guest exit code after a kernel panic.
+pub const EXIT_KERNEL_PANIC: u8 = 0x30;
+/// Guest exit code after a CPU exception in the kernel.
+pub const EXIT_KERNEL_FAULT: u8 = 0x31;
+
+/// The value the guest writes to QEMU's `isa-debug-exit` port for an exit
+/// code. QEMU then exits with status `(value << 1) | 1`; the offset keeps
+/// every guest exit apart from QEMU's own failure status 1.
+pub const fn debug_exit_value(exit_code: u8) -> u8 {
+    0x10 + exit_code
+}
+
+/// The guest exit code behind a QEMU exit status, if the status came from the
+/// `isa-debug-exit` device.
+pub const fn exit_code_from_qemu_status(status: i32) -> Option<u8> {
+    if status < 33 || status > 255 || status % 2 == 0 {
+        return None;
+    }
+    Some(((status - 1) / 2 - 0x10) as u8)
+}
+
+#[cfg(feature = "std")]
+/// A guest frame as the host holds it.
+pub type OwnedFrame = GuestFrame<String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_survive_the_qemu_status_mapping() {
+        for code in [
+            EXIT_SUCCESS,
+            EXIT_FAILURE,
+            EXIT_KERNEL_PANIC,
+            EXIT_KERNEL_FAULT,
+        ] {
+            let status = ((debug_exit_value(code) as i32) << 1) | 1;
+            assert!(status <= 255, "status {status} does not fit an exit status");
+            assert_eq!(exit_code_from_qemu_status(status), Some(code));
+        }
+        assert_eq!(exit_code_from_qemu_status(1), None);
+        assert_eq!(exit_code_from_qemu_status(0), None);
+    }
+}

@@ -1,0 +1,281 @@
+//! Host-side stream decoding with link statistics.
+//!
+//! [`StreamDecoder`] takes raw bytes as they arrive from the serial link, in
+//! chunks of any size, and yields decoded [`OwnedFrame`]s. It never panics on
+//! bad input: a corrupt frame is counted and skipped, and decoding resumes at
+//! the next delimiter. It also tracks sequence numbers to count frames lost on
+//! the link, and adds up the drops the guest reports.
+
+use crate::frame::{self, DELIMITER, DecodeError, MAX_FRAME_LEN};
+use crate::message::{Message, OwnedFrame};
+
+/// Link-health counters, all since the decoder was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkStats {
+    /// Frames decoded successfully.
+    pub frames: u64,
+    /// Bytes received, delimiters and bad frames included.
+    pub bytes: u64,
+    /// Frames whose CRC did not match.
+    pub crc_errors: u64,
+    /// Frames that were not valid COBS, too short, or did not decode.
+    pub malformed: u64,
+    /// Frames longer than [`MAX_FRAME_LEN`].
+    pub oversize: u64,
+    /// Times the decoder threw bytes away and restarted at the next delimiter
+    /// (every bad frame, plus a partial frame at the start of the stream).
+    pub resyncs: u64,
+    /// Frames missing from the sequence (lost on the link).
+    pub seq_gaps: u64,
+    /// Frames the guest reported dropping from its own ring.
+    pub guest_dropped: u64,
+    /// Boots seen on this stream (Hello frames).
+    pub boots: u64,
+}
+
+/// What the decoder found in the stream, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamItem {
+    /// A frame decoded.
+    Frame(OwnedFrame),
+    /// A frame was skipped.
+    Error(DecodeError),
+    /// A frame longer than the protocol allows was skipped.
+    Oversize,
+}
+
+/// Reassembles and decodes guest frames from a byte stream.
+#[derive(Debug)]
+pub struct StreamDecoder {
+    body: Vec<u8>,
+    oversized: bool,
+    /// Whether the decoder has seen a delimiter yet; bytes before the first
+    /// one may be the tail of a frame sent before we attached.
+    synced: bool,
+    next_seq: Option<u32>,
+    stats: LinkStats,
+}
+
+impl Default for StreamDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamDecoder {
+    /// A decoder at the start of a stream. Bytes before the first delimiter
+    /// are treated as a partial frame and skipped unless they decode.
+    pub fn new() -> Self {
+        Self {
+            body: Vec::with_capacity(MAX_FRAME_LEN),
+            oversized: false,
+            synced: false,
+            next_seq: None,
+            stats: LinkStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    /// Feeds received bytes; returns what they completed, in order.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<StreamItem> {
+        let mut items = Vec::new();
+        self.stats.bytes += bytes.len() as u64;
+        for &byte in bytes {
+            if byte != DELIMITER {
+                if self.body.len() < MAX_FRAME_LEN {
+                    self.body.push(byte);
+                } else {
+                    self.oversized = true;
+                }
+                continue;
+            }
+            let first = !std::mem::replace(&mut self.synced, true);
+            if std::mem::take(&mut self.oversized) {
+                self.body.clear();
+                self.stats.oversize += 1;
+                self.stats.resyncs += 1;
+                items.push(StreamItem::Oversize);
+                continue;
+            }
+            if self.body.is_empty() {
+                continue;
+            }
+            let result = frame::decode::<OwnedFrame>(&mut self.body);
+            self.body.clear();
+            match result {
+                Ok(frame) => {
+                    self.account(&frame);
+                    items.push(StreamItem::Frame(frame));
+                }
+                // A partial frame before the first delimiter is expected when
+                // attaching mid-stream: resync without calling it corrupt.
+                Err(_) if first => self.stats.resyncs += 1,
+                Err(error) => {
+                    match error {
+                        DecodeError::Crc => self.stats.crc_errors += 1,
+                        _ => self.stats.malformed += 1,
+                    }
+                    self.stats.resyncs += 1;
+                    items.push(StreamItem::Error(error));
+                }
+            }
+        }
+        items
+    }
+
+    fn account(&mut self, frame: &OwnedFrame) {
+        self.stats.frames += 1;
+        self.stats.guest_dropped += u64::from(frame.header.dropped_before);
+        let seq = frame.header.seq;
+        if matches!(frame.message, Message::Hello(_)) {
+            // A new boot restarts the sequence.
+            self.stats.boots += 1;
+        } else if let Some(expected) = self.next_seq {
+            // Wrapping distance: a frame "ahead" of the expected one means
+            // the ones in between were lost. A frame behind it (which a
+            // serial link cannot reorder) is treated as a restart.
+            let ahead = seq.wrapping_sub(expected);
+            if ahead < u32::MAX / 2 {
+                self.stats.seq_gaps += u64::from(ahead);
+            }
+        }
+        self.next_seq = Some(seq.wrapping_add(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{GuestFrame, Header, Heartbeat, Hello};
+
+    fn encode(seq: u32, message: Message<&str>) -> Vec<u8> {
+        let frame = GuestFrame {
+            header: Header {
+                seq,
+                time_us: 5,
+                dropped_before: 0,
+            },
+            message,
+        };
+        let mut out = vec![0u8; MAX_FRAME_LEN];
+        let len = frame::encode(&frame, &mut out).unwrap();
+        out.truncate(len);
+        out
+    }
+
+    fn heartbeat(seq: u32) -> Vec<u8> {
+        encode(
+            seq,
+            Message::Heartbeat(Heartbeat {
+                uptime_ns: 1,
+                dropped_total: 0,
+                idle_ns: 0,
+            }),
+        )
+    }
+
+    fn frames(items: &[StreamItem]) -> usize {
+        items
+            .iter()
+            .filter(|item| matches!(item, StreamItem::Frame(_)))
+            .count()
+    }
+
+    #[test]
+    fn decodes_frames_split_across_chunks() {
+        let mut stream = encode(
+            0,
+            Message::Hello(Hello {
+                protocol_version: 1,
+                boot_id: 9,
+                tsc_hz: 1,
+                image: "demo",
+            }),
+        );
+        stream.extend(heartbeat(1));
+        let mut decoder = StreamDecoder::new();
+        let mut decoded = 0;
+        for chunk in stream.chunks(3) {
+            decoded += frames(&decoder.push(chunk));
+        }
+        assert_eq!(decoded, 2);
+        let stats = decoder.stats();
+        assert_eq!((stats.frames, stats.crc_errors, stats.seq_gaps), (2, 0, 0));
+        assert_eq!(stats.bytes, stream.len() as u64);
+    }
+
+    #[test]
+    fn counts_sequence_gaps() {
+        let mut decoder = StreamDecoder::new();
+        decoder.push(&heartbeat(3));
+        decoder.push(&heartbeat(4));
+        decoder.push(&heartbeat(8));
+        assert_eq!(decoder.stats().seq_gaps, 3);
+    }
+
+    #[test]
+    fn a_corrupt_frame_is_counted_and_the_next_one_decodes() {
+        let mut decoder = StreamDecoder::new();
+        decoder.push(&[0]);
+        // Corrupt one payload bit under valid COBS, as line noise inside a
+        // frame would after the receiver re-framed it.
+        let good = heartbeat(1);
+        let mut payload = cobs::decode_vec(&good[..good.len() - 1]).unwrap();
+        payload[1] ^= 0x40;
+        let mut bad = cobs::encode_vec(&payload);
+        bad.push(0);
+        let items = decoder.push(&bad);
+        assert_eq!(items, vec![StreamItem::Error(DecodeError::Crc)]);
+        assert_eq!(frames(&decoder.push(&heartbeat(2))), 1);
+        let stats = decoder.stats();
+        assert_eq!((stats.crc_errors, stats.resyncs, stats.frames), (1, 1, 1));
+    }
+
+    #[test]
+    fn a_partial_frame_at_attach_time_is_skipped_quietly() {
+        let mut decoder = StreamDecoder::new();
+        let frame = heartbeat(1);
+        decoder.push(&frame[frame.len() / 2..]);
+        assert_eq!(frames(&decoder.push(&heartbeat(2))), 1);
+        let stats = decoder.stats();
+        assert_eq!(
+            (stats.crc_errors, stats.malformed, stats.resyncs),
+            (0, 0, 1)
+        );
+    }
+
+    #[test]
+    fn oversize_frames_are_skipped() {
+        let mut decoder = StreamDecoder::new();
+        decoder.push(&[0]);
+        let items = decoder.push(&vec![1u8; MAX_FRAME_LEN + 10]);
+        assert!(items.is_empty());
+        assert_eq!(decoder.push(&[0]), vec![StreamItem::Oversize]);
+        assert_eq!(frames(&decoder.push(&heartbeat(0))), 1);
+    }
+
+    #[test]
+    fn guest_drops_are_added_up() {
+        let mut decoder = StreamDecoder::new();
+        let frame = GuestFrame {
+            header: Header {
+                seq: 0,
+                time_us: 0,
+                dropped_before: 7,
+            },
+            message: Message::<&str>::Heartbeat(Heartbeat {
+                uptime_ns: 0,
+                dropped_total: 7,
+                idle_ns: 0,
+            }),
+        };
+        let mut out = vec![0u8; MAX_FRAME_LEN];
+        let len = frame::encode(&frame, &mut out).unwrap();
+        decoder.push(&out[..len]);
+        assert_eq!(decoder.stats().guest_dropped, 7);
+    }
+}

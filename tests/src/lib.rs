@@ -1,0 +1,180 @@
+//! The boot-test harness: build an image, boot it in QEMU, collect every
+//! telemetry frame until the guest powers off, and hand the run to a test.
+//!
+//! QEMU always runs under a deadline and is killed when it passes. A missing
+//! QEMU fails the test with instructions; it never skips.
+#![forbid(unsafe_code)]
+
+use image_builder::{BuildOutput, BuiltImage, QemuOptions};
+use protocol::message::{Message, OwnedFrame};
+use protocol::stream::{LinkStats, StreamDecoder, StreamItem};
+use std::collections::HashMap;
+use std::io::Read;
+use std::process::{Child, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Everything one boot produced.
+#[derive(Debug)]
+pub struct BootRun {
+    /// The image booted.
+    pub image: String,
+    /// Decoded frames, in order.
+    pub frames: Vec<OwnedFrame>,
+    /// Decoding problems, in order.
+    pub errors: Vec<StreamItem>,
+    /// Link counters.
+    pub stats: LinkStats,
+    /// QEMU's exit status (`None` if it had to be killed at the deadline).
+    pub exit_status: Option<i32>,
+    /// QEMU's stderr.
+    pub qemu_stderr: String,
+    /// Wall-clock time from spawning QEMU to its exit.
+    pub elapsed: Duration,
+}
+
+impl BootRun {
+    /// The messages, without headers.
+    pub fn messages(&self) -> impl Iterator<Item = &Message<String>> {
+        self.frames.iter().map(|frame| &frame.message)
+    }
+
+    /// The guest exit code behind QEMU's exit status.
+    pub fn guest_exit_code(&self) -> Option<u8> {
+        self.exit_status
+            .and_then(protocol::message::exit_code_from_qemu_status)
+    }
+
+    /// Log lines (pid, text).
+    pub fn log_lines(&self) -> Vec<(u32, &str)> {
+        self.messages()
+            .filter_map(|message| match message {
+                Message::Log(log) => Some((log.pid, log.text.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A short description for assertion messages: exit status and the log.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "image {} exit status {:?}; log:\n",
+            self.image, self.exit_status
+        );
+        for (pid, line) in self.log_lines() {
+            text.push_str(&format!("  [{pid}] {line}\n"));
+        }
+        for message in self.messages() {
+            if matches!(message, Message::Panic(_) | Message::KernelFault(_)) {
+                text.push_str(&format!("  {message:?}\n"));
+            }
+        }
+        if !self.qemu_stderr.trim().is_empty() {
+            text.push_str(&format!("qemu stderr: {}\n", self.qemu_stderr.trim()));
+        }
+        text
+    }
+}
+
+/// Builds `image` once per test process (parallel tests share the build).
+pub fn built_image(image: &str) -> BuiltImage {
+    static BUILT: OnceLock<Mutex<HashMap<String, BuiltImage>>> = OnceLock::new();
+    let cache = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(built) = cache.get(image) {
+        return built.clone();
+    }
+    let built = image_builder::build(image, BuildOutput::Capture).unwrap_or_else(|error| {
+        let log = match &error {
+            image_builder::BuildError::CargoFailed { log, .. } => log.clone(),
+            _ => String::new(),
+        };
+        panic!("building image {image} failed: {error}\n{log}")
+    });
+    cache.insert(image.to_string(), built.clone());
+    built
+}
+
+/// Boots `image` under TCG and collects its telemetry until QEMU exits or
+/// `deadline` passes (then QEMU is killed and `exit_status` is `None`).
+pub fn boot(image: &str, deadline: Duration) -> BootRun {
+    boot_with(image, deadline, &QemuOptions::default())
+}
+
+/// [`boot`] with explicit QEMU options.
+pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> BootRun {
+    if let Err(message) = image_builder::qemu::check_available() {
+        panic!("boot tests need QEMU: {message}");
+    }
+    let built = built_image(image);
+    let mut command = image_builder::qemu::command(&built, options);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("spawning QEMU");
+    let mut guard = KillOnDrop(Some(child.stdin.take()), &mut child);
+
+    let mut stdout = guard.1.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let mut stderr = guard.1.stderr.take().expect("piped stderr");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+
+    let exit_status = loop {
+        if let Some(status) = guard.1.try_wait().expect("polling QEMU") {
+            break status.code();
+        }
+        if started.elapsed() > deadline {
+            let _ = guard.1.kill();
+            let _ = guard.1.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    drop(guard);
+
+    let bytes = reader.join().expect("reader thread");
+    let qemu_stderr = stderr_reader.join().expect("stderr thread");
+    let mut decoder = StreamDecoder::new();
+    let mut frames = Vec::new();
+    let mut errors = Vec::new();
+    for item in decoder.push(&bytes) {
+        match item {
+            StreamItem::Frame(frame) => frames.push(frame),
+            other => errors.push(other),
+        }
+    }
+    BootRun {
+        image: image.to_string(),
+        frames,
+        errors,
+        stats: decoder.stats(),
+        exit_status,
+        qemu_stderr,
+        elapsed,
+    }
+}
+
+/// Kills QEMU if a test panics before it exits.
+struct KillOnDrop<'a>(Option<Option<std::process::ChildStdin>>, &'a mut Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Ok(None) = self.1.try_wait() {
+            let _ = self.1.kill();
+            let _ = self.1.wait();
+        }
+    }
+}
