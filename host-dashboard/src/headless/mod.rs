@@ -1,0 +1,106 @@
+//! Headless mode: boot, run for N seconds or until the guest powers off,
+//! print one JSON summary, exit with the verdict.
+//!
+//! Exit status: 0 when the run was fine; 1 with a one-line reason on stderr
+//! when the build, QEMU, the link or the guest failed; 130 when interrupted
+//! by a signal. Once QEMU has started, the JSON summary is printed on stdout
+//! whatever the outcome, so tests can inspect failures too.
+
+mod summary;
+
+pub use summary::{
+    FaultSummary, GuestSummary, LOG_TAIL_LINES, PanicSummary, QemuSummary, Summary, summarize,
+};
+
+use crate::cli::Cli;
+use crate::event::{self, Event, SourceEvent};
+use crate::source::{self, Live, StartError};
+use crate::state::{Failure, Input, State, one_line};
+use image_builder::BuildOutput;
+use std::process::ExitCode;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// Exit status after a termination signal.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The run's failure, if any: the model's own verdict, or no frame at all
+/// by the end of the run.
+pub fn verdict(state: &State) -> Option<Failure> {
+    state.failure().or_else(|| state.no_telemetry())
+}
+
+/// How a headless session ended.
+#[derive(Debug)]
+struct Ended {
+    state: State,
+    signal: Option<i32>,
+}
+
+/// Runs headless mode for `cli`; prints the summary and the reason.
+pub fn run(cli: &Cli) -> ExitCode {
+    let ended = match session(cli) {
+        Ok(ended) => ended,
+        Err(error) => {
+            eprintln!("host-dashboard: {}", one_line(&error.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
+    match serde_json::to_string(&summarize(&ended.state)) {
+        Ok(json) => println!("{json}"),
+        Err(error) => {
+            eprintln!("host-dashboard: cannot encode the summary: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Some(signal) = ended.signal {
+        eprintln!("host-dashboard: interrupted by signal {signal}");
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    match verdict(&ended.state) {
+        Some(failure) => {
+            eprintln!("host-dashboard: {}", one_line(&failure.to_string()));
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// Builds and boots the image, and feeds the model until the time is up,
+/// the guest's stream ends, or a signal arrives.
+fn session(cli: &Cli) -> Result<Ended, StartError> {
+    let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
+    let (sender, events) = mpsc::channel();
+    event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
+    let mut live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
+    let mut state = State::new(&image.name);
+    state.apply(live.now(), live.started_input());
+    let deadline = Instant::now() + cli.run.duration();
+    let mut signal = None;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining == Duration::ZERO {
+            break;
+        }
+        match events.recv_timeout(remaining) {
+            Ok(Event::Source(event)) => {
+                let closed = matches!(event, SourceEvent::Closed { .. });
+                for (now, input) in live.handle(event) {
+                    state.apply(now, input);
+                }
+                if closed {
+                    break;
+                }
+            }
+            Ok(Event::Signal(number)) => {
+                signal = Some(number);
+                break;
+            }
+            Ok(Event::Tick | Event::Terminal(_)) => {}
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    state.apply(live.now(), Input::Tick);
+    live.stop();
+    Ok(Ended { state, signal })
+}

@@ -1,0 +1,196 @@
+//! The headless JSON summary, derived from the state model alone.
+//!
+//! The shape follows the contract in the product brief (`image`,
+//! `protocol_version`, `guest`, `link`, `processes`, `exited`,
+//! `subscribers`, `events`), plus extra fields: `failure` (the one-line
+//! reason, or null), `guest` details, all link counters, and `qemu`.
+
+use super::verdict;
+use crate::state::{
+    EventCounts, ExitedProcess, LogLine, PanicReport, Process, QemuState, State, Subscriber,
+    describe_fault, exception_name,
+};
+use protocol::PROTOCOL_VERSION;
+use protocol::stream::LinkStats;
+use serde::Serialize;
+
+/// Log lines included in `guest.log_tail`.
+pub const LOG_TAIL_LINES: usize = 20;
+
+/// The summary object printed by headless mode.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary<'a> {
+    /// The image that was booted.
+    pub image: &'a str,
+    /// The guest's protocol version (from its Hello), or ours if it never
+    /// said Hello.
+    pub protocol_version: u16,
+    /// Why the run failed, or null.
+    pub failure: Option<String>,
+    /// What the guest reported.
+    pub guest: GuestSummary<'a>,
+    /// Link counters.
+    pub link: LinkStats,
+    /// The QEMU process.
+    pub qemu: QemuSummary<'a>,
+    /// Live processes.
+    pub processes: Vec<&'a Process>,
+    /// Processes that exited.
+    pub exited: &'a [ExitedProcess],
+    /// Event subscribers.
+    pub subscribers: &'a [Subscriber],
+    /// Lifecycle event counts.
+    pub events: EventCounts,
+}
+
+/// The `guest` object.
+#[derive(Clone, Debug, Serialize)]
+pub struct GuestSummary<'a> {
+    /// Guest uptime in nanoseconds.
+    pub uptime_ns: u64,
+    /// Exit code from PowerOff or QEMU's status; null while running.
+    pub exit_code: Option<u8>,
+    /// The kernel panic, or null.
+    pub panic: Option<PanicSummary<'a>>,
+    /// The kernel fault, or null.
+    pub fault: Option<FaultSummary>,
+    /// The guest's protocol version, null before its Hello.
+    pub protocol_version: Option<u16>,
+    /// Boot id from Hello, or null.
+    pub boot_id: Option<u64>,
+    /// TSC frequency from Hello, or null.
+    pub tsc_hz: Option<u64>,
+    /// Image name the guest reported, or null.
+    pub image: Option<&'a str>,
+    /// Hello frames seen.
+    pub boots: u32,
+    /// Heartbeats received.
+    pub heartbeats: u64,
+    /// Idle time from the last heartbeat.
+    pub idle_ns: u64,
+    /// Frames the guest's ring dropped, from the last heartbeat.
+    pub dropped_total: u64,
+    /// Frames of kinds this dashboard does not interpret yet.
+    pub unshown_frames: u64,
+    /// The last log lines, oldest first.
+    pub log_tail: Vec<&'a LogLine>,
+}
+
+/// The `guest.panic` object.
+#[derive(Clone, Debug, Serialize)]
+pub struct PanicSummary<'a> {
+    /// The message.
+    pub message: &'a str,
+    /// `file:line:column`.
+    pub location: String,
+    /// Source file.
+    pub file: &'a str,
+    /// Line.
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+}
+
+/// The `guest.fault` object.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultSummary {
+    /// Exception vector.
+    pub vector: u8,
+    /// Exception name, e.g. `#PF page fault`.
+    pub name: &'static str,
+    /// CPU error code.
+    pub error_code: u64,
+    /// Instruction pointer.
+    pub rip: u64,
+    /// Faulting address (CR2) for page faults.
+    pub fault_address: u64,
+    /// One-line description.
+    pub description: String,
+}
+
+/// The `qemu` object.
+#[derive(Clone, Debug, Serialize)]
+pub struct QemuSummary<'a> {
+    /// Whether QEMU was still running when the run ended (it is stopped
+    /// afterwards).
+    pub running: bool,
+    /// Exit status, when it exited by itself.
+    pub status: Option<i32>,
+    /// Signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// Its last stderr lines.
+    pub stderr_tail: &'a [String],
+}
+
+impl<'a> From<&'a PanicReport> for PanicSummary<'a> {
+    fn from(panic: &'a PanicReport) -> Self {
+        Self {
+            message: &panic.message,
+            location: panic.location(),
+            file: &panic.file,
+            line: panic.line,
+            column: panic.column,
+        }
+    }
+}
+
+/// Summarises `state`.
+pub fn summarize(state: &State) -> Summary<'_> {
+    let guest = state.guest();
+    let identity = guest.identity.as_ref();
+    let guest_version = state
+        .refused_version()
+        .or(identity.map(|identity| identity.protocol_version));
+    let log = state.log();
+    let processes = state.processes();
+    let (running, status, signal, stderr_tail) = match state.qemu() {
+        QemuState::Exited(exit) => (false, exit.status, exit.signal, exit.stderr_tail.as_slice()),
+        QemuState::Running { .. } => (true, None, None, &[][..]),
+        QemuState::NotStarted => (false, None, None, &[][..]),
+    };
+    Summary {
+        image: state.image(),
+        protocol_version: guest_version.unwrap_or(PROTOCOL_VERSION),
+        failure: verdict(state).map(|failure| failure.to_string()),
+        guest: GuestSummary {
+            uptime_ns: guest.uptime_ns,
+            exit_code: state.exit_code(),
+            panic: guest.panic.as_ref().map(PanicSummary::from),
+            fault: guest.fault.map(|fault| FaultSummary {
+                vector: fault.vector,
+                name: exception_name(fault.vector),
+                error_code: fault.error_code,
+                rip: fault.rip,
+                fault_address: fault.fault_address,
+                description: describe_fault(&fault),
+            }),
+            protocol_version: guest_version,
+            boot_id: identity.map(|identity| identity.boot_id),
+            tsc_hz: identity.map(|identity| identity.tsc_hz),
+            image: identity.map(|identity| identity.image.as_str()),
+            boots: guest.boots,
+            heartbeats: guest.heartbeats,
+            idle_ns: guest.idle_ns,
+            dropped_total: guest.dropped_total,
+            unshown_frames: guest.unshown_frames,
+            log_tail: log
+                .lines()
+                .skip(log.len().saturating_sub(LOG_TAIL_LINES))
+                .collect(),
+        },
+        link: state.link().stats,
+        qemu: QemuSummary {
+            running,
+            status,
+            signal,
+            stderr_tail,
+        },
+        processes: processes.live.values().collect(),
+        exited: &processes.exited,
+        subscribers: &processes.subscribers,
+        events: processes.events,
+    }
+}
+
+#[cfg(test)]
+mod tests;

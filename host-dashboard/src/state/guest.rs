@@ -1,0 +1,104 @@
+//! What the guest told us about itself: identity, clock, and how it ended.
+
+use protocol::message::{Heartbeat, Hello, KernelFault, Panic};
+
+/// Identity of the running boot, from its Hello frame.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct GuestIdentity {
+    /// The guest's protocol version.
+    pub protocol_version: u16,
+    /// Per-boot identifier.
+    pub boot_id: u64,
+    /// Calibrated TSC frequency in Hz.
+    pub tsc_hz: u64,
+    /// Image name the guest reports.
+    pub image: String,
+}
+
+/// A kernel panic as reported by the guest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PanicReport {
+    /// The panic message.
+    pub message: String,
+    /// Source file.
+    pub file: String,
+    /// Line in `file`.
+    pub line: u32,
+    /// Column in `file`.
+    pub column: u32,
+}
+
+impl PanicReport {
+    /// `file:line:column`.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+impl From<Panic<String>> for PanicReport {
+    fn from(panic: Panic<String>) -> Self {
+        Self {
+            message: panic.message,
+            file: panic.file,
+            line: panic.line,
+            column: panic.column,
+        }
+    }
+}
+
+/// Everything the guest reported about itself so far in this boot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Guest {
+    /// From the boot's Hello frame, once it arrived.
+    pub identity: Option<GuestIdentity>,
+    /// Hello frames seen (more than one means the guest rebooted).
+    pub boots: u32,
+    /// Guest uptime in nanoseconds: the latest of the heartbeat uptime and
+    /// the frame timestamps.
+    pub uptime_ns: u64,
+    /// Nanoseconds the guest CPU spent idle, from the last heartbeat.
+    pub idle_ns: u64,
+    /// Frames the guest's ring dropped since boot, from the last heartbeat.
+    pub dropped_total: u64,
+    /// Heartbeats received.
+    pub heartbeats: u64,
+    /// The kernel panic, if one was reported.
+    pub panic: Option<PanicReport>,
+    /// The kernel fault (CPU exception in ring 0), if one was reported.
+    pub fault: Option<KernelFault>,
+    /// The exit code of the guest's PowerOff frame, if it sent one.
+    pub power_off: Option<u8>,
+    /// Frames of message kinds this dashboard does not interpret yet.
+    pub unshown_frames: u64,
+}
+
+impl Guest {
+    /// Starts a new boot from its Hello frame sent at guest time `time_us`.
+    pub(crate) fn hello(&mut self, hello: Hello<String>, time_us: u64) {
+        let boots = self.boots + 1;
+        *self = Guest {
+            identity: Some(GuestIdentity {
+                protocol_version: hello.protocol_version,
+                boot_id: hello.boot_id,
+                tsc_hz: hello.tsc_hz,
+                image: hello.image,
+            }),
+            boots,
+            ..Guest::default()
+        };
+        self.observe_time(time_us);
+    }
+
+    /// Advances the uptime to a frame timestamp, if that is later.
+    pub(crate) fn observe_time(&mut self, time_us: u64) {
+        self.uptime_ns = self.uptime_ns.max(time_us.saturating_mul(1000));
+    }
+
+    /// Takes in a heartbeat.
+    pub(crate) fn heartbeat(&mut self, heartbeat: Heartbeat) {
+        self.heartbeats += 1;
+        self.uptime_ns = self.uptime_ns.max(heartbeat.uptime_ns);
+        self.idle_ns = heartbeat.idle_ns;
+        self.dropped_total = heartbeat.dropped_total;
+    }
+}

@@ -1,0 +1,223 @@
+//! The dashboard's pure state model: inputs in, state out.
+//!
+//! [`State`] is changed only by [`State::apply`], fed with [`Input`]s: the
+//! decoded frames, the decoder's link counters, and what happened to QEMU.
+//! Every input carries the host time it happened at (time since the session
+//! started), so nothing here reads a clock and every behaviour can be driven
+//! from a test. The UI renders a `&State`; headless mode summarises one.
+
+mod guest;
+mod link;
+mod log;
+mod processes;
+mod qemu;
+mod verdict;
+
+pub use guest::{Guest, GuestIdentity, PanicReport};
+pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
+pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
+pub use processes::{
+    EventCounts, EventKind, ExitedProcess, LatencySummary, Process, ProcessState, ProcessTable,
+    Region, RegionKind, Subscriber,
+};
+pub use qemu::{QemuExit, QemuState};
+pub use verdict::{Failure, describe_fault, exception_name, exit_code_meaning, one_line};
+
+use protocol::PROTOCOL_VERSION;
+use protocol::message::{Message, OwnedFrame};
+use protocol::stream::LinkStats;
+use std::time::Duration;
+
+/// Something that happened, for [`State::apply`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// QEMU was started.
+    QemuStarted {
+        /// Its process id.
+        pid: u32,
+    },
+    /// A frame was decoded.
+    Frame(OwnedFrame),
+    /// The decoder's counters after the bytes that carried the frames.
+    LinkStats(LinkStats),
+    /// The byte stream from the guest ended.
+    LinkClosed,
+    /// QEMU exited.
+    QemuExited(QemuExit),
+    /// Time passed (for rates and staleness).
+    Tick,
+}
+
+/// Everything the dashboard knows about the session.
+#[derive(Clone, Debug)]
+pub struct State {
+    image: String,
+    now: Duration,
+    guest: Guest,
+    refused_version: Option<u16>,
+    log: LogRing,
+    link: Link,
+    qemu: QemuState,
+    processes: ProcessTable,
+}
+
+impl State {
+    /// The state at the start of a session booting image `image`.
+    pub fn new(image: impl Into<String>) -> Self {
+        Self::with_log_capacity(image, DEFAULT_LOG_CAPACITY)
+    }
+
+    /// Like [`State::new`], keeping at most `log_capacity` log lines.
+    pub fn with_log_capacity(image: impl Into<String>, log_capacity: usize) -> Self {
+        Self {
+            image: image.into(),
+            now: Duration::ZERO,
+            guest: Guest::default(),
+            refused_version: None,
+            log: LogRing::with_capacity(log_capacity),
+            link: Link::default(),
+            qemu: QemuState::default(),
+            processes: ProcessTable::default(),
+        }
+    }
+
+    /// Applies one input that happened at host time `now`. The model's clock
+    /// never goes backwards: an earlier `now` counts as the latest one.
+    pub fn apply(&mut self, now: Duration, input: Input) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        match input {
+            Input::QemuStarted { pid } => self.qemu = QemuState::Running { pid, since: now },
+            Input::Frame(frame) => self.frame(now, frame),
+            Input::LinkStats(stats) => self.link.update_stats(now, stats),
+            Input::LinkClosed => self.link.closed = true,
+            Input::QemuExited(exit) => self.qemu = QemuState::Exited(exit),
+            Input::Tick => self.link.tick(now),
+        }
+    }
+
+    fn frame(&mut self, now: Duration, frame: OwnedFrame) {
+        self.link.frame_arrived(now);
+        if self.refused_version.is_some() {
+            return;
+        }
+        let time_us = frame.header.time_us;
+        match frame.message {
+            Message::Hello(hello) if hello.protocol_version != PROTOCOL_VERSION => {
+                self.refused_version = Some(hello.protocol_version);
+                return;
+            }
+            Message::Hello(hello) => self.guest.hello(hello, time_us),
+            Message::Heartbeat(heartbeat) => self.guest.heartbeat(heartbeat),
+            Message::Log(log) => self.log.push(LogLine {
+                time_us,
+                level: log.level,
+                pid: log.pid,
+                text: log.text,
+            }),
+            Message::Panic(panic) => self.guest.panic = Some(panic.into()),
+            Message::KernelFault(fault) => self.guest.fault = Some(fault),
+            Message::PowerOff(power_off) => self.guest.power_off = Some(power_off.exit_code),
+            // Kinds appended to the catalog after this model was written are
+            // counted (and shown as such) until the model learns them.
+            #[allow(unreachable_patterns)]
+            _ => self.guest.unshown_frames += 1,
+        }
+        self.guest.observe_time(time_us);
+    }
+
+    /// The image this session boots.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The latest host time the model has seen.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// What the guest reported about itself.
+    pub fn guest(&self) -> &Guest {
+        &self.guest
+    }
+
+    /// The guest's protocol version, if its Hello was refused for it.
+    pub fn refused_version(&self) -> Option<u16> {
+        self.refused_version
+    }
+
+    /// The log ring.
+    pub fn log(&self) -> &LogRing {
+        &self.log
+    }
+
+    /// Link counters and rates.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// The link's condition now.
+    pub fn link_condition(&self) -> LinkCondition {
+        self.link.condition(self.now, self.qemu.running_since())
+    }
+
+    /// The QEMU process's lifecycle.
+    pub fn qemu(&self) -> &QemuState {
+        &self.qemu
+    }
+
+    /// Processes, exits, subscribers and event counters.
+    pub fn processes(&self) -> &ProcessTable {
+        &self.processes
+    }
+
+    /// The guest's exit code: from its PowerOff frame, else from QEMU's exit
+    /// status, else none (still running, or no code available).
+    pub fn exit_code(&self) -> Option<u8> {
+        self.guest
+            .power_off
+            .or_else(|| self.qemu.exit().and_then(QemuExit::guest_exit_code))
+    }
+
+    /// Why the run failed, if it did (so far). In order: an unknown protocol,
+    /// a kernel panic, a kernel fault, a non-zero guest exit code, QEMU dying
+    /// without an exit code, and a link that ended without a single frame.
+    pub fn failure(&self) -> Option<Failure> {
+        if let Some(guest) = self.refused_version {
+            return Some(Failure::ProtocolRefused {
+                guest,
+                ours: PROTOCOL_VERSION,
+            });
+        }
+        if let Some(panic) = &self.guest.panic {
+            return Some(Failure::KernelPanic(panic.clone()));
+        }
+        if let Some(fault) = self.guest.fault {
+            return Some(Failure::KernelFault(fault));
+        }
+        match (self.exit_code(), self.qemu.exit()) {
+            (Some(0), _) => {}
+            (Some(code), _) => return Some(Failure::GuestExit { code }),
+            (None, Some(exit)) => return Some(Failure::QemuDied(exit.clone())),
+            (None, None) => {}
+        }
+        let ended = self.link.closed || self.qemu.exit().is_some();
+        if ended { self.no_telemetry() } else { None }
+    }
+
+    /// [`Failure::NoTelemetry`] if no frame was decoded so far.
+    pub fn no_telemetry(&self) -> Option<Failure> {
+        let stats = &self.link.stats;
+        self.link
+            .last_frame_at
+            .is_none()
+            .then_some(Failure::NoTelemetry {
+                waited: self.now,
+                bytes: stats.bytes,
+                bad_frames: stats.crc_errors + stats.malformed + stats.oversize,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! The live terminal dashboard: build, boot, then draw until the user quits.
+//!
+//! The build runs first with cargo's progress on the terminal; then QEMU
+//! starts and the screen switches to the dashboard. Events are handled one at
+//! a time; the screen is redrawn on every tick and user event. When QEMU
+//! exits, the dashboard stays up (showing why) until `q`.
+
+use crate::app::{App, action_for_key};
+use crate::cli::Cli;
+use crate::event::{self, Event};
+use crate::source::{self, Live, StartError};
+use crate::state::{Input, State};
+use crate::terminal::{self, Screen};
+use image_builder::BuildOutput;
+use ratatui::crossterm::event::Event as TerminalEvent;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Interval between redraws (and rate/staleness updates).
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Why the dashboard stopped with an error.
+#[derive(Debug)]
+pub enum TuiError {
+    /// The session could not start.
+    Start(StartError),
+    /// Drawing on the terminal failed.
+    Terminal(std::io::Error),
+}
+
+impl std::fmt::Display for TuiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TuiError::Start(error) => error.fmt(f),
+            TuiError::Terminal(error) => write!(f, "terminal error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for TuiError {}
+
+impl From<StartError> for TuiError {
+    fn from(error: StartError) -> Self {
+        TuiError::Start(error)
+    }
+}
+
+/// Runs the dashboard for the image and options in `cli`.
+pub fn run(cli: &Cli) -> Result<(), TuiError> {
+    let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
+    let (sender, events) = mpsc::channel();
+    event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
+    let mut live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
+    terminal::install_panic_hook(live.killer());
+    let mut screen = Screen::enter().map_err(StartError::Setup)?;
+    event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
+    event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
+
+    let mut app = App::new(State::new(&image.name));
+    app.apply(live.now(), live.started_input());
+    let result = event_loop(&mut app, &mut live, &mut screen, &events);
+    live.stop();
+    drop(screen);
+    result.map_err(TuiError::Terminal)
+}
+
+fn event_loop(
+    app: &mut App,
+    live: &mut Live,
+    screen: &mut Screen,
+    events: &mpsc::Receiver<Event>,
+) -> std::io::Result<()> {
+    screen.draw(app)?;
+    while !app.should_quit() {
+        let Ok(event) = events.recv() else {
+            return Ok(());
+        };
+        let redraw = match event {
+            Event::Source(event) => {
+                for (now, input) in live.handle(event) {
+                    app.apply(now, input);
+                }
+                // Drawn on the next tick; a closed link is shown at once.
+                app.state().link().closed
+            }
+            Event::Terminal(TerminalEvent::Key(key)) => {
+                if let Some(action) = action_for_key(key) {
+                    app.perform(action);
+                }
+                true
+            }
+            Event::Terminal(_) => true,
+            Event::Tick => {
+                app.apply(live.now(), Input::Tick);
+                true
+            }
+            Event::Signal(_) => return Ok(()),
+        };
+        if redraw && !app.should_quit() {
+            screen.draw(app)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Number formatting for the screen: durations, sizes, rates.
+
+use std::time::Duration;
+
+/// Guest uptime as `H:MM:SS.t`.
+pub fn uptime(nanoseconds: u64) -> String {
+    let tenths = nanoseconds / 100_000_000;
+    let (hours, rest) = (tenths / 36_000, tenths % 36_000);
+    let (minutes, rest) = (rest / 600, rest % 600);
+    format!("{hours}:{minutes:02}:{:02}.{}", rest / 10, rest % 10)
+}
+
+/// A guest timestamp in microseconds as seconds with millisecond precision.
+pub fn guest_seconds(microseconds: u64) -> String {
+    format!(
+        "{}.{:03}",
+        microseconds / 1_000_000,
+        microseconds / 1_000 % 1_000
+    )
+}
+
+/// A host duration as seconds with one decimal: `2.5 s`.
+pub fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+/// A byte count with a binary unit: `512 B`, `4.5 KiB`, `1.2 MiB`.
+pub fn bytes(count: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if count < 1024 {
+        return format!("{count} B");
+    }
+    let mut value = count as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A per-second rate with one decimal.
+pub fn rate(per_second: f64) -> String {
+    format!("{per_second:.1}")
+}
+
+/// A byte rate with a binary unit: `230 B/s`, `1.5 KiB/s`.
+pub fn bytes_rate(per_second: f64) -> String {
+    format!("{}/s", bytes(per_second.round() as u64))
+}
+
+/// A frequency in Hz as GHz or MHz: `2.000 GHz`.
+pub fn frequency(hertz: u64) -> String {
+    if hertz >= 1_000_000_000 {
+        format!("{:.3} GHz", hertz as f64 / 1e9)
+    } else {
+        format!("{:.1} MHz", hertz as f64 / 1e6)
+    }
+}
+
+/// A count with its noun, plural unless it is one: `1 line`, `2 lines`.
+pub fn count(number: u64, noun: &str) -> String {
+    if number == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{number} {noun}s")
+    }
+}
+
+/// A boot id as 16 hex digits.
+pub fn boot_id(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_is_hours_minutes_seconds_tenths() {
+        assert_eq!(uptime(0), "0:00:00.0");
+        assert_eq!(uptime(12_345_000_000), "0:00:12.3");
+        assert_eq!(uptime(3_723_900_000_000), "1:02:03.9");
+    }
+
+    #[test]
+    fn guest_seconds_keep_milliseconds() {
+        assert_eq!(guest_seconds(0), "0.000");
+        assert_eq!(guest_seconds(12_345_678), "12.345");
+    }
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+        assert_eq!(bytes(u64::MAX), "16777216.0 TiB");
+    }
+
+    #[test]
+    fn small_formats() {
+        assert_eq!(seconds(Duration::from_millis(2_540)), "2.5 s");
+        assert_eq!(rate(9.96), "10.0");
+        assert_eq!(bytes_rate(229.6), "230 B/s");
+        assert_eq!(bytes_rate(1536.0), "1.5 KiB/s");
+        assert_eq!(frequency(2_000_000_000), "2.000 GHz");
+        assert_eq!(frequency(800_000_000), "800.0 MHz");
+        assert_eq!(boot_id(0xb007), "000000000000b007");
+        assert_eq!(count(0, "line"), "0 lines");
+        assert_eq!(count(1, "line"), "1 line");
+    }
+}

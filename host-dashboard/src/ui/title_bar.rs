@@ -1,0 +1,67 @@
+//! The title bar: image, protocol, boot id, guest uptime, QEMU state.
+
+use super::format;
+use super::theme::THEME;
+use crate::state::{QemuState, State};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+/// One line naming what runs and how long it has been up.
+#[derive(Clone, Copy, Debug)]
+pub struct TitleBar<'a> {
+    state: &'a State,
+}
+
+impl<'a> TitleBar<'a> {
+    /// The title bar for `state`.
+    pub fn new(state: &'a State) -> Self {
+        Self { state }
+    }
+}
+
+impl Widget for TitleBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        buf.set_style(area, THEME.title_bar);
+        let state = self.state;
+        let identity = state.guest().identity.as_ref();
+        let protocol = match (state.refused_version(), identity) {
+            (Some(version), _) => (format!("v{version} refused"), THEME.title_alert),
+            (None, Some(identity)) => {
+                (format!("v{}", identity.protocol_version), THEME.title_value)
+            }
+            (None, None) => ("-".to_string(), THEME.title_value),
+        };
+        let boot = identity.map_or_else(
+            || "-".to_string(),
+            |identity| format::boot_id(identity.boot_id),
+        );
+        let qemu = match state.qemu() {
+            QemuState::NotStarted => ("not started".to_string(), THEME.title_value),
+            QemuState::Running { pid, .. } => (format!("running (pid {pid})"), THEME.title_value),
+            QemuState::Exited(exit) => (format!("exited ({exit})"), THEME.title_alert),
+        };
+        let fields = [
+            ("image", (state.image().to_string(), THEME.title_value)),
+            ("protocol", protocol),
+            ("boot", (boot, THEME.title_value)),
+            (
+                "up",
+                (format::uptime(state.guest().uptime_ns), THEME.title_value),
+            ),
+            ("QEMU", qemu),
+        ];
+        let spans: Vec<Span> = fields
+            .into_iter()
+            .flat_map(|(label, (value, style))| {
+                [
+                    Span::styled(format!(" {label} "), THEME.title_label),
+                    Span::styled(value, style),
+                    Span::raw(" "),
+                ]
+            })
+            .collect();
+        Line::from(spans).render(area, buf);
+    }
+}
