@@ -26,17 +26,43 @@ extern crate alloc;
 #[allow(unsafe_code)]
 mod arch;
 #[cfg(target_os = "none")]
+mod cache;
+#[cfg(target_os = "none")]
+mod disk;
+#[cfg(target_os = "none")]
 mod fatal;
+#[cfg(target_os = "none")]
+mod files;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod heap;
+#[cfg(target_os = "none")]
+mod kstack;
+#[cfg(target_os = "none")]
+mod loader;
 #[cfg(target_os = "none")]
 mod log;
 #[cfg(target_os = "none")]
 mod memory;
 #[cfg(target_os = "none")]
+mod pageout;
+#[cfg(target_os = "none")]
+mod pm;
+#[cfg(target_os = "none")]
+mod process;
+#[cfg(target_os = "none")]
+mod report;
+#[cfg(target_os = "none")]
+mod sched;
+#[cfg(target_os = "none")]
+mod shared;
+#[cfg(target_os = "none")]
+mod swap;
+#[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod sync;
+#[cfg(target_os = "none")]
+mod syscall;
 #[cfg(target_os = "none")]
 mod telemetry;
 #[cfg(target_os = "none")]
@@ -45,6 +71,10 @@ mod time;
 mod timer;
 #[cfg(target_os = "none")]
 mod trap;
+#[cfg(target_os = "none")]
+mod user_abi;
+#[cfg(target_os = "none")]
+mod vm;
 
 #[cfg(target_os = "none")]
 use kernel_core::boot_options::{BootOptions, TestHook};
@@ -65,7 +95,7 @@ fn start(start_info: u64) -> ! {
 
     let boot = match arch::pvh::read(start_info) {
         Ok(boot) => boot,
-        Err(error) => panic!("unusable PVH start info: {error:?}"),
+        Err(error) => panic!("unusable PVH start info: {error}"),
     };
     let command_line: &'static str =
         alloc::boxed::Box::leak(boot.command_line.clone().into_boxed_str());
@@ -82,7 +112,19 @@ fn start(start_info: u64) -> ! {
     }
 
     let memory = memory::init(&boot);
+    match disk::init() {
+        Ok(sectors) => match files::init(sectors) {
+            Ok(()) => {
+                let (first, pages) = files::swap_area();
+                swap::init(first, pages);
+            }
+            Err(problem) => klog!(Warn, "no programs: {problem}"),
+        },
+        Err(error) => klog!(Warn, "no disk ({error:?}): no programs to run"),
+    }
+    arch::syscall_entry::init();
     timer::set_heartbeat_period_ms(options.heartbeat_ms);
+    report::set_snapshot_period_ms(options.snapshot_ms);
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
     klog!(
         Info,
@@ -93,11 +135,13 @@ fn start(start_info: u64) -> ! {
         memory.free_frames,
         time::tsc_hz() / 1_000_000
     );
+    pm::start_boot_programs();
     idle_loop(&options)
 }
 
-/// Runs when there is nothing else to do: drains telemetry, halts until the
-/// next interrupt, and carries out timed actions of the boot options.
+/// The idle context (the boot stack): runs whenever no process is ready.
+/// Hands the CPU to ready processes, drains telemetry, halts until the next
+/// interrupt, and carries out timed actions of the boot options.
 #[cfg(target_os = "none")]
 fn idle_loop(options: &BootOptions<'_>) -> ! {
     use arch::cpu;
@@ -106,13 +150,17 @@ fn idle_loop(options: &BootOptions<'_>) -> ! {
     const TEST_HOOK_DELAY_NS: u64 = 300_000_000;
 
     loop {
+        if sched::anything_ready() {
+            sched::schedule();
+            continue;
+        }
         let now = time::now_ns();
-        if let Some(ms) = options.poweroff_after_ms {
-            if now >= ms * 1_000_000 {
-                timer::send_heartbeat(now);
-                klog!(Info, "powering off after {ms} ms as the image asked");
-                fatal::power_off(protocol::message::EXIT_SUCCESS);
-            }
+        if let Some(ms) = options.poweroff_after_ms
+            && now >= ms * 1_000_000
+        {
+            timer::send_heartbeat(now);
+            klog!(Info, "powering off after {ms} ms as the image asked");
+            fatal::power_off(protocol::message::EXIT_SUCCESS);
         }
         if now >= TEST_HOOK_DELAY_NS {
             match options.test_hook {

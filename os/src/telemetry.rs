@@ -58,11 +58,6 @@ pub fn pending() -> bool {
     QUEUE.with(|queue| !queue.pending().is_empty())
 }
 
-/// Writes everything queued (stops early only if the UART takes nothing).
-pub fn flush() {
-    while pending() && drain(usize::MAX) > 0 {}
-}
-
 /// Frames dropped since boot.
 pub fn dropped_total() -> u64 {
     QUEUE.with(|queue| queue.dropped_total())

@@ -21,7 +21,6 @@ static STATE: IrqLock<TimerState> = IrqLock::new(
         next_heartbeat_ns: 0,
     },
 );
-static TICKS: AtomicU64 = AtomicU64::new(0);
 static IDLE_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Sets the heartbeat period.
@@ -34,14 +33,8 @@ pub fn account_idle(ns: u64) {
     IDLE_NS.fetch_add(ns, Ordering::Relaxed);
 }
 
-/// Timer ticks since the APIC timer started.
-pub fn ticks() -> u64 {
-    TICKS.load(Ordering::Relaxed)
-}
-
 /// Called on every timer interrupt.
 pub fn tick() {
-    TICKS.fetch_add(1, Ordering::Relaxed);
     let now = time::now_ns();
     let heartbeat_due = STATE.with(|state| {
         if now < state.next_heartbeat_ns {
@@ -53,6 +46,8 @@ pub fn tick() {
     if heartbeat_due {
         send_heartbeat(now);
     }
+    crate::sched::tick(now);
+    crate::report::tick(now);
     telemetry::drain(telemetry::TICK_BUDGET);
 }
 

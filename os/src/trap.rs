@@ -1,8 +1,20 @@
 //! What the kernel does with each interrupt and exception.
+//!
+//! From user mode, a CPU exception becomes a signal for the process that
+//! caused it (a page fault first goes to the VM, which may resolve it). In
+//! the kernel, any exception is fatal and reported. Every trap from user
+//! mode ends with the return-to-user work (switches, signals).
 
 use crate::arch::apic;
+use crate::arch::cpu;
 use crate::arch::trap::{TrapFrame, vector};
-use crate::{fatal, timer};
+use crate::{fatal, pm, process, report, sched, timer, vm};
+use kernel_abi::Signal;
+use kernel_core::vm::Access;
+
+/// Page-fault error-code bits.
+const PF_WRITE: u64 = 1 << 1;
+const PF_INSTRUCTION: u64 = 1 << 4;
 
 /// Handles one trap; called by the architecture's entry path with the saved
 /// state of the interrupted code.
@@ -13,7 +25,45 @@ pub fn handle(frame: &mut TrapFrame) {
             apic::end_of_interrupt();
         }
         vector::SPURIOUS => {}
-        exception if exception < vector::FIRST_IRQ => fatal::kernel_fault(frame),
+        exception if exception < vector::FIRST_IRQ => {
+            if !frame.in_user_mode() {
+                fatal::kernel_fault(frame);
+            }
+            user_exception(frame);
+        }
         _ => apic::end_of_interrupt(),
     }
+    if frame.in_user_mode() {
+        pm::on_return_to_user(frame);
+    }
+}
+
+fn user_exception(frame: &TrapFrame) {
+    let signal = match frame.vector {
+        vector::PAGE_FAULT => {
+            let address = cpu::page_fault_address();
+            let access = if frame.error_code & PF_INSTRUCTION != 0 {
+                Access::Execute
+            } else if frame.error_code & PF_WRITE != 0 {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            crate::pageout::ensure_free_frames();
+            let result =
+                process::with_current(|process| vm::resolve(process, address, access, true));
+            match result {
+                Ok(()) => return,
+                Err(vm::FaultError::Segv(_)) => Signal::SIGSEGV,
+                Err(vm::FaultError::OutOfMemory) => Signal::SIGKILL,
+                Err(vm::FaultError::Io) => Signal::SIGBUS,
+            }
+        }
+        vector::DIVIDE_ERROR => Signal::SIGFPE,
+        vector::INVALID_OPCODE => Signal::SIGILL,
+        vector::BREAKPOINT => Signal::SIGTRAP,
+        _ => Signal::SIGSEGV,
+    };
+    report::cpu_fault(sched::current(), frame.vector as u8, frame.rip, signal);
+    pm::force_signal(signal);
 }

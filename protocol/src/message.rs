@@ -13,6 +13,17 @@
 //! | [`Message::Panic`] | the kernel panicked; the guest then powers off | event |
 //! | [`Message::KernelFault`] | a CPU exception in ring 0; the guest then powers off | event |
 //! | [`Message::PowerOff`] | the guest is about to power off | event |
+//! | [`Message::Spawn`] | a process was created (spawn or fork) | event |
+//! | [`Message::Exit`] | a process began to exit | event |
+//! | [`Message::Signal`] | a signal was sent | event |
+//! | [`Message::SignalHandled`] | a process entered a signal handler | event |
+//! | [`Message::UserFault`] | a CPU exception in a process | event |
+//! | [`Message::BadPointer`] | a system call failed with EFAULT | event |
+//! | [`Message::Reaped`] | a zombie was reaped: the process is gone | event |
+//! | [`Message::Process`] | one process's state (every 500 ms by default) | snapshot |
+//! | [`Message::Region`] | one region of a process (after its `Process`) | snapshot |
+//! | [`Message::Memory`] | system memory: frames, page cache, swap, disk I/O | snapshot |
+//! | [`Message::SnapshotDone`] | a round of snapshots is complete | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -58,6 +69,28 @@ pub enum Message<S> {
     KernelFault(KernelFault),
     /// The guest is powering off.
     PowerOff(PowerOff),
+    /// A process was created.
+    Spawn(Spawn<S>),
+    /// A process began to exit (it shows as exiting until torn down).
+    Exit(Exit),
+    /// A signal was sent.
+    Signal(SignalSent),
+    /// A process entered a signal handler.
+    SignalHandled(SignalHandled),
+    /// A CPU exception in a process, turned into a signal.
+    UserFault(UserFault),
+    /// A system call failed with EFAULT (a bad pointer).
+    BadPointer(BadPointer),
+    /// A zombie was reaped.
+    Reaped(Reaped),
+    /// One process's state, part of a snapshot round.
+    Process(ProcessSnapshot<S>),
+    /// A snapshot round is complete: processes not in it are gone.
+    SnapshotDone(SnapshotDone),
+    /// One region of a process, part of a snapshot round.
+    Region(RegionSnapshot),
+    /// System memory, once per snapshot round.
+    Memory(MemorySnapshot),
 }
 
 /// First frame of a boot: who is talking and how to read its clock.
@@ -143,6 +176,224 @@ pub struct PowerOff {
     /// The guest's exit code: [`EXIT_SUCCESS`], a failure code, or one of the
     /// kernel-failure codes below.
     pub exit_code: u8,
+}
+
+/// A process was created by spawn (from the image) or fork.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spawn<S> {
+    /// The new process.
+    pub pid: u32,
+    /// Its parent (0 for boot programs).
+    pub parent: u32,
+    /// Program name.
+    pub name: S,
+}
+
+/// A process began to exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    /// The process.
+    pub pid: u32,
+    /// Its exit status (0 when a signal killed it).
+    pub status: i32,
+    /// The signal that killed it; 0 if it exited by itself.
+    pub signal: u8,
+}
+
+/// What a sent signal does to its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignalOutcome {
+    /// Ignored: discarded.
+    Ignored,
+    /// Blocked: pending until unblocked.
+    Blocked,
+    /// Caught: the target will run its handler.
+    Caught,
+    /// The target dies.
+    Terminate,
+    /// The target stops.
+    Stop,
+    /// The target continues.
+    Continue,
+}
+
+/// A signal was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalSent {
+    /// The target.
+    pub pid: u32,
+    /// The sender (0: the kernel).
+    pub sender: u32,
+    /// Signal number.
+    pub signal: u8,
+    /// What it does.
+    pub outcome: SignalOutcome,
+}
+
+/// A process entered a signal handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalHandled {
+    /// The process.
+    pub pid: u32,
+    /// Signal number.
+    pub signal: u8,
+}
+
+/// A CPU exception in a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFault {
+    /// The process.
+    pub pid: u32,
+    /// Exception vector.
+    pub vector: u8,
+    /// Faulting instruction.
+    pub rip: u64,
+    /// The signal it becomes.
+    pub signal: u8,
+}
+
+/// A system call failed with EFAULT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadPointer {
+    /// The process.
+    pub pid: u32,
+    /// The system-call number.
+    pub syscall: u8,
+}
+
+/// A zombie was reaped by its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaped {
+    /// The process, now gone.
+    pub pid: u32,
+}
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProcessState {
+    /// On the CPU.
+    Running,
+    /// Waiting for the CPU.
+    Ready,
+    /// In `sleep`.
+    Sleeping,
+    /// In `wait`, for a child to end.
+    WaitingForChild,
+    /// Stopped by SIGSTOP.
+    Stopped,
+    /// Exit in progress: memory not yet torn down.
+    Exiting,
+    /// Dead, not yet reaped.
+    Zombie,
+}
+
+/// A process's VM counters (MINIX's `vm_total`, `vm_total_max`, faults).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmCounters {
+    /// Pages attached to its regions now.
+    pub vm_total_pages: u64,
+    /// High-water mark of `vm_total_pages`.
+    pub vm_total_max_pages: u64,
+    /// Faults handled without block-device I/O.
+    pub minor_faults: u64,
+    /// Faults that needed block-device I/O.
+    pub major_faults: u64,
+}
+
+/// One process, as of a snapshot round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSnapshot<S> {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The process.
+    pub pid: u32,
+    /// Its parent.
+    pub parent: u32,
+    /// Program name.
+    pub name: S,
+    /// State.
+    pub state: ProcessState,
+    /// A system service.
+    pub privileged: bool,
+    /// CPU time used, in nanoseconds.
+    pub cpu_ns: u64,
+    /// VM counters.
+    pub vm: VmCounters,
+}
+
+/// What a region holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegionKind {
+    /// Program code, file-backed (from the image).
+    Text,
+    /// Initialised or read-only data, file-backed (from the image).
+    Data,
+    /// Zero-initialised data, anonymous.
+    Bss,
+    /// The heap, anonymous, grown with `brk`.
+    Heap,
+    /// The user stack, anonymous.
+    Stack,
+    /// Memory shared between processes.
+    Shared,
+}
+
+/// Region permission bit: readable.
+pub const PERM_READ: u8 = 4;
+/// Region permission bit: writable.
+pub const PERM_WRITE: u8 = 2;
+/// Region permission bit: executable.
+pub const PERM_EXECUTE: u8 = 1;
+
+/// One region of a process, as of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionSnapshot {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The process.
+    pub pid: u32,
+    /// First address.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// What it holds.
+    pub kind: RegionKind,
+    /// [`PERM_READ`] | [`PERM_WRITE`] | [`PERM_EXECUTE`].
+    pub perms: u8,
+    /// Pages in memory.
+    pub resident_pages: u64,
+    /// Pages in swap.
+    pub swapped_pages: u64,
+}
+
+/// System memory, as of a snapshot round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemorySnapshot {
+    /// The round this belongs to.
+    pub round: u32,
+    /// Physical frames free.
+    pub free_frames: u64,
+    /// Physical frames managed.
+    pub total_frames: u64,
+    /// File pages in the page cache.
+    pub cached_pages: u64,
+    /// Swap slots in use.
+    pub swap_used: u64,
+    /// Swap slots in all.
+    pub swap_total: u64,
+    /// Pages read from the disk since boot.
+    pub disk_reads: u64,
+    /// Pages written to the disk since boot.
+    pub disk_writes: u64,
+}
+
+/// The end of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotDone {
+    /// The round.
+    pub round: u32,
+    /// Processes in it.
+    pub processes: u32,
 }
 
 /// Guest exit code of a clean shutdown.

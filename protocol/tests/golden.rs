@@ -119,6 +119,158 @@ fn power_off() {
     );
 }
 
+#[test]
+fn spawn() {
+    check(
+        Message::Spawn(Spawn {
+            pid: 7,
+            parent: 1,
+            name: "worker",
+        }),
+        6,
+        "05 06 87 ad 4b 0d 06 07 01 06 77 6f 72 6b 65 72 55 2b 00",
+    );
+}
+
+#[test]
+fn exit() {
+    check(
+        Message::Exit(Exit {
+            pid: 7,
+            status: 3,
+            signal: 0,
+        }),
+        7,
+        "05 07 87 ad 4b 04 07 07 06 03 38 64 00",
+    );
+}
+
+#[test]
+fn signal() {
+    check(
+        Message::Signal(SignalSent {
+            pid: 7,
+            sender: 1,
+            signal: 10,
+            outcome: SignalOutcome::Caught,
+        }),
+        8,
+        "05 08 87 ad 4b 08 08 07 01 0a 02 90 d8 00",
+    );
+}
+
+#[test]
+fn signal_handled() {
+    check(
+        Message::SignalHandled(SignalHandled { pid: 7, signal: 10 }),
+        9,
+        "05 09 87 ad 4b 06 09 07 0a ea 23 00",
+    );
+}
+
+#[test]
+fn user_fault() {
+    check(
+        Message::UserFault(UserFault {
+            pid: 7,
+            vector: 14,
+            rip: 0x40_1234,
+            signal: 11,
+        }),
+        10,
+        "05 0a 87 ad 4b 0b 0a 07 0e b4 a4 80 02 0b e6 b4 00",
+    );
+}
+
+#[test]
+fn bad_pointer() {
+    check(
+        Message::BadPointer(BadPointer { pid: 7, syscall: 1 }),
+        11,
+        "05 0b 87 ad 4b 06 0b 07 01 ee 23 00",
+    );
+}
+
+#[test]
+fn reaped() {
+    check(
+        Message::Reaped(Reaped { pid: 7 }),
+        12,
+        "05 0c 87 ad 4b 05 0c 07 94 b9 00",
+    );
+}
+
+#[test]
+fn process() {
+    check(
+        Message::Process(ProcessSnapshot {
+            round: 3,
+            pid: 7,
+            parent: 1,
+            name: "worker",
+            state: ProcessState::Sleeping,
+            privileged: false,
+            cpu_ns: 1_500_000,
+            vm: VmCounters {
+                vm_total_pages: 12,
+                vm_total_max_pages: 20,
+                minor_faults: 25,
+                major_faults: 2,
+            },
+        }),
+        13,
+        "05 0d 87 ad 4b 0d 0d 03 07 01 06 77 6f 72 6b 65 72 02 0a e0 c6 5b 0c 14 19 02 bc 69 00",
+    );
+}
+
+#[test]
+fn snapshot_done() {
+    check(
+        Message::SnapshotDone(SnapshotDone {
+            round: 3,
+            processes: 5,
+        }),
+        14,
+        "05 0e 87 ad 4b 06 0e 03 05 76 ac 00",
+    );
+}
+
+#[test]
+fn region() {
+    check(
+        Message::Region(RegionSnapshot {
+            round: 3,
+            pid: 7,
+            start: 0x40_0000,
+            len: 0x3000,
+            kind: RegionKind::Text,
+            perms: PERM_READ | PERM_EXECUTE,
+            resident_pages: 2,
+            swapped_pages: 0,
+        }),
+        15,
+        "05 0f 87 ad 4b 0a 0f 03 07 80 80 80 02 80 60 03 05 02 03 fb b5 00",
+    );
+}
+
+#[test]
+fn memory() {
+    check(
+        Message::Memory(MemorySnapshot {
+            round: 3,
+            free_frames: 5683,
+            total_frames: 5728,
+            cached_pages: 6,
+            swap_used: 0,
+            swap_total: 24576,
+            disk_reads: 120,
+            disk_writes: 0,
+        }),
+        16,
+        "05 10 87 ad 4b 08 10 03 b3 2c e0 2c 06 05 80 c0 01 78 03 34 e2 00",
+    );
+}
+
 /// Adding a message kind breaks this match on purpose: give the new kind a
 /// golden vector above, then add its arm here.
 #[test]
@@ -131,6 +283,17 @@ fn every_message_kind_has_a_golden_vector() {
             Message::Panic(_) => "panic",
             Message::KernelFault(_) => "kernel_fault",
             Message::PowerOff(_) => "power_off",
+            Message::Spawn(_) => "spawn",
+            Message::Exit(_) => "exit",
+            Message::Signal(_) => "signal",
+            Message::SignalHandled(_) => "signal_handled",
+            Message::UserFault(_) => "user_fault",
+            Message::BadPointer(_) => "bad_pointer",
+            Message::Reaped(_) => "reaped",
+            Message::Process(_) => "process",
+            Message::SnapshotDone(_) => "snapshot_done",
+            Message::Region(_) => "region",
+            Message::Memory(_) => "memory",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

@@ -59,6 +59,120 @@ fn message() -> impl Strategy<Value = Message<String>> {
             }
         ),
         any::<u8>().prop_map(|exit_code| Message::PowerOff(PowerOff { exit_code })),
+        (any::<u32>(), any::<u32>(), text())
+            .prop_map(|(pid, parent, name)| Message::Spawn(Spawn { pid, parent, name })),
+        (any::<u32>(), any::<i32>(), any::<u8>()).prop_map(|(pid, status, signal)| Message::Exit(
+            Exit {
+                pid,
+                status,
+                signal
+            }
+        )),
+        (any::<u32>(), any::<u32>(), any::<u8>(), 0..6u8).prop_map(
+            |(pid, sender, signal, outcome)| {
+                let outcome = [
+                    SignalOutcome::Ignored,
+                    SignalOutcome::Blocked,
+                    SignalOutcome::Caught,
+                    SignalOutcome::Terminate,
+                    SignalOutcome::Stop,
+                    SignalOutcome::Continue,
+                ][outcome as usize];
+                Message::Signal(SignalSent {
+                    pid,
+                    sender,
+                    signal,
+                    outcome,
+                })
+            }
+        ),
+        (any::<u32>(), any::<u8>())
+            .prop_map(|(pid, signal)| Message::SignalHandled(SignalHandled { pid, signal })),
+        (any::<u32>(), any::<u8>(), any::<u64>(), any::<u8>()).prop_map(
+            |(pid, vector, rip, signal)| Message::UserFault(UserFault {
+                pid,
+                vector,
+                rip,
+                signal
+            })
+        ),
+        (any::<u32>(), any::<u8>())
+            .prop_map(|(pid, syscall)| Message::BadPointer(BadPointer { pid, syscall })),
+        any::<u32>().prop_map(|pid| Message::Reaped(Reaped { pid })),
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            text(),
+            0..7u8,
+            any::<bool>(),
+            any::<u64>(),
+            any::<[u64; 4]>()
+        )
+            .prop_map(
+                |(round, pid, parent, name, state, privileged, cpu_ns, vm)| {
+                    let state = [
+                        ProcessState::Running,
+                        ProcessState::Ready,
+                        ProcessState::Sleeping,
+                        ProcessState::WaitingForChild,
+                        ProcessState::Stopped,
+                        ProcessState::Exiting,
+                        ProcessState::Zombie,
+                    ][state as usize];
+                    let vm = VmCounters {
+                        vm_total_pages: vm[0],
+                        vm_total_max_pages: vm[1],
+                        minor_faults: vm[2],
+                        major_faults: vm[3],
+                    };
+                    Message::Process(ProcessSnapshot {
+                        round,
+                        pid,
+                        parent,
+                        name,
+                        state,
+                        privileged,
+                        cpu_ns,
+                        vm,
+                    })
+                }
+            ),
+        (any::<u32>(), any::<u32>()).prop_map(|(round, processes)| Message::SnapshotDone(
+            SnapshotDone { round, processes }
+        )),
+        (any::<[u32; 2]>(), any::<[u64; 4]>(), 0..6u8, any::<u8>()).prop_map(
+            |(ids, numbers, kind, perms)| {
+                let kind = [
+                    RegionKind::Text,
+                    RegionKind::Data,
+                    RegionKind::Bss,
+                    RegionKind::Heap,
+                    RegionKind::Stack,
+                    RegionKind::Shared,
+                ][kind as usize];
+                Message::Region(RegionSnapshot {
+                    round: ids[0],
+                    pid: ids[1],
+                    start: numbers[0],
+                    len: numbers[1],
+                    kind,
+                    perms,
+                    resident_pages: numbers[2],
+                    swapped_pages: numbers[3],
+                })
+            }
+        ),
+        (any::<u32>(), any::<[u64; 7]>()).prop_map(|(round, n)| Message::Memory(MemorySnapshot {
+            round,
+            free_frames: n[0],
+            total_frames: n[1],
+            cached_pages: n[2],
+            swap_used: n[3],
+            swap_total: n[4],
+            disk_reads: n[5],
+            disk_writes: n[6],
+        })),
     ]
 }
 

@@ -55,6 +55,50 @@ impl BootRun {
             .collect()
     }
 
+    /// Spawn events: (pid, parent, name).
+    pub fn spawns(&self) -> Vec<(u32, u32, &str)> {
+        self.messages()
+            .filter_map(|message| match message {
+                Message::Spawn(spawn) => Some((spawn.pid, spawn.parent, spawn.name.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Exit events: (pid, status, signal).
+    pub fn exits(&self) -> Vec<(u32, i32, u8)> {
+        self.messages()
+            .filter_map(|message| match message {
+                Message::Exit(exit) => Some((exit.pid, exit.status, exit.signal)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The pids of processes running `name`, in spawn order.
+    pub fn pids_of(&self, name: &str) -> Vec<u32> {
+        self.spawns()
+            .into_iter()
+            .filter(|(_, _, spawned)| *spawned == name)
+            .map(|(pid, _, _)| pid)
+            .collect()
+    }
+
+    /// The exit event of `pid`: (status, signal).
+    pub fn exit_of(&self, pid: u32) -> Option<(i32, u8)> {
+        self.exits()
+            .into_iter()
+            .find(|(exited, _, _)| *exited == pid)
+            .map(|(_, status, signal)| (status, signal))
+    }
+
+    /// Position of the first frame matching `predicate`.
+    pub fn position(&self, predicate: impl Fn(&Message<String>) -> bool) -> Option<usize> {
+        self.frames
+            .iter()
+            .position(|frame| predicate(&frame.message))
+    }
+
     /// A short description for assertion messages: exit status and the log.
     pub fn describe(&self) -> String {
         let mut text = format!(
@@ -116,15 +160,17 @@ pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> Boot
         .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("spawning QEMU");
-    let mut guard = KillOnDrop(Some(child.stdin.take()), &mut child);
+    // Keep the guest's serial input open for the whole run.
+    let _stdin = child.stdin.take();
+    let guard = KillOnDrop(&mut child);
 
-    let mut stdout = guard.1.stdout.take().expect("piped stdout");
+    let mut stdout = guard.0.stdout.take().expect("piped stdout");
     let reader = std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = stdout.read_to_end(&mut bytes);
         bytes
     });
-    let mut stderr = guard.1.stderr.take().expect("piped stderr");
+    let mut stderr = guard.0.stderr.take().expect("piped stderr");
     let stderr_reader = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text);
@@ -132,12 +178,12 @@ pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> Boot
     });
 
     let exit_status = loop {
-        if let Some(status) = guard.1.try_wait().expect("polling QEMU") {
+        if let Some(status) = guard.0.try_wait().expect("polling QEMU") {
             break status.code();
         }
         if started.elapsed() > deadline {
-            let _ = guard.1.kill();
-            let _ = guard.1.wait();
+            let _ = guard.0.kill();
+            let _ = guard.0.wait();
             break None;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -168,13 +214,13 @@ pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> Boot
 }
 
 /// Kills QEMU if a test panics before it exits.
-struct KillOnDrop<'a>(Option<Option<std::process::ChildStdin>>, &'a mut Child);
+struct KillOnDrop<'a>(&'a mut Child);
 
 impl Drop for KillOnDrop<'_> {
     fn drop(&mut self) {
-        if let Ok(None) = self.1.try_wait() {
-            let _ = self.1.kill();
-            let _ = self.1.wait();
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
     }
 }

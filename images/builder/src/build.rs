@@ -20,6 +20,9 @@ pub struct BuiltImage {
     pub kernel: PathBuf,
     /// The kernel command line: the image name plus the manifest's options.
     pub kernel_command_line: String,
+    /// The disk: the boot archive (programs and boot list) followed by the
+    /// swap area. QEMU attaches it as a virtio-blk device.
+    pub disk: PathBuf,
 }
 
 /// Where the nested cargo's progress output goes.
@@ -45,6 +48,13 @@ pub enum BuildError {
         /// cargo's output, when captured.
         log: String,
     },
+    /// A program the manifest names was not built (no such binary).
+    MissingProgram {
+        /// The program.
+        name: String,
+        /// Why it could not be read.
+        error: std::io::Error,
+    },
     /// Copying artifacts failed.
     Io(std::io::Error),
 }
@@ -55,12 +65,19 @@ impl std::fmt::Display for BuildError {
             BuildError::Manifest(error) => write!(f, "{error}"),
             BuildError::CargoNotStarted(error) => write!(f, "could not run cargo: {error}"),
             BuildError::CargoFailed { what, log } => {
-                let last_error = log
+                // The first error line says most; without one (output not
+                // captured, or an unusual failure), the last line does.
+                let summary = log
                     .lines()
                     .find(|line| line.starts_with("error"))
+                    .or_else(|| log.lines().rev().find(|line| !line.trim().is_empty()))
                     .unwrap_or("see the cargo output above");
-                write!(f, "building {what} failed: {last_error}")
+                write!(f, "building {what} failed: {summary}")
             }
+            BuildError::MissingProgram { name, error } => write!(
+                f,
+                "the image names program '{name}', which is not a binary of images/programs ({error})"
+            ),
             BuildError::Io(error) => write!(f, "could not write the image: {error}"),
         }
     }
@@ -80,15 +97,42 @@ pub fn target_dir() -> PathBuf {
 pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
     let manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
     cargo_build_guest(&["-p", "os", "--bin", "kernel"], "the kernel", output)?;
+    if !manifest.programs.is_empty() {
+        cargo_build_guest(&["-p", "programs", "--bins"], "the programs", output)?;
+    }
 
     let dir = target_dir().join("images").join(name);
     std::fs::create_dir_all(&dir).map_err(BuildError::Io)?;
-    let built_kernel = target_dir()
-        .join(GUEST_TARGET)
-        .join("release")
-        .join("kernel");
+    let guest_release = target_dir().join(GUEST_TARGET).join("release");
     let kernel = dir.join("kernel.elf");
-    copy_atomically(&built_kernel, &kernel).map_err(BuildError::Io)?;
+    copy_atomically(&guest_release.join("kernel"), &kernel).map_err(BuildError::Io)?;
+
+    let mut files = Vec::new();
+    for program in &manifest.programs {
+        let path = guest_release.join(&program.name);
+        let contents = std::fs::read(&path).map_err(|error| BuildError::MissingProgram {
+            name: program.name.clone(),
+            error,
+        })?;
+        files.push((program.name.clone(), contents));
+    }
+    let boot = manifest
+        .programs
+        .iter()
+        .filter(|program| program.boot)
+        .map(|program| bootfs::BootEntry {
+            program: program.name.clone(),
+            args: program.args.clone(),
+            privileged: program.privileged,
+        })
+        .collect();
+    let mut disk_image = bootfs::write_archive(&files, boot);
+    disk_image.resize(
+        disk_image.len() + manifest.swap_mib as usize * 1024 * 1024,
+        0,
+    );
+    let disk = dir.join("disk.img");
+    write_atomically(&disk, &disk_image).map_err(BuildError::Io)?;
 
     let kernel_command_line = format!("image={name} {}", manifest.kernel_args)
         .trim()
@@ -99,6 +143,7 @@ pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> 
         dir,
         kernel,
         kernel_command_line,
+        disk,
     })
 }
 
@@ -142,7 +187,13 @@ fn cargo_build_guest(args: &[&str], what: &str, output: BuildOutput) -> Result<(
 /// Copies `from` to `to` through a temporary file and a rename, so that a
 /// QEMU reading `to` in a parallel test never sees a half-written file.
 fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
+    write_atomically(to, &std::fs::read(from)?)
+}
+
+/// Writes `to` through a temporary file and a rename (see
+/// [`copy_atomically`]).
+fn write_atomically(to: &Path, contents: &[u8]) -> std::io::Result<()> {
     let temporary = to.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::copy(from, &temporary)?;
+    std::fs::write(&temporary, contents)?;
     std::fs::rename(&temporary, to)
 }

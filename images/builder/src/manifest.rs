@@ -18,10 +18,38 @@ pub struct Manifest {
     /// Extra kernel command-line options (`key=value` words).
     #[serde(default)]
     pub kernel_args: String,
+    /// Size of the swap area on the disk, in MiB.
+    #[serde(default = "default_swap_mib")]
+    pub swap_mib: u32,
+    /// The programs in the image (binaries of `images/programs`).
+    #[serde(default, rename = "program")]
+    pub programs: Vec<ProgramSpec>,
+}
+
+/// One program of an image.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    /// Binary name in `images/programs/src/bin`.
+    pub name: String,
+    /// Started at boot (in manifest order); the first non-privileged one is
+    /// init, whose exit powers the machine off.
+    #[serde(default)]
+    pub boot: bool,
+    /// Arguments when started at boot.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Runs as a system service (may subscribe to process events).
+    #[serde(default)]
+    pub privileged: bool,
 }
 
 fn default_memory_mib() -> u32 {
     128
+}
+
+fn default_swap_mib() -> u32 {
+    16
 }
 
 /// Why a manifest could not be read.
@@ -96,6 +124,17 @@ mod tests {
         let manifest = Manifest::parse("description = \"x\"").unwrap();
         assert_eq!(manifest.memory_mib, 128);
         assert_eq!(manifest.kernel_args, "");
+    }
+
+    #[test]
+    fn programs_parse_with_defaults() {
+        let manifest = Manifest::parse(
+            "description = \"x\"\n[[program]]\nname = \"init\"\nboot = true\n[[program]]\nname = \"worker\"\n",
+        )
+        .unwrap();
+        assert_eq!(manifest.programs.len(), 2);
+        assert!(manifest.programs[0].boot && !manifest.programs[1].boot);
+        assert!(manifest.programs[1].args.is_empty() && !manifest.programs[1].privileged);
     }
 
     #[test]

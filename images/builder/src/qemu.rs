@@ -64,12 +64,24 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         ])
         .arg("-kernel")
         .arg(&image.kernel)
+        // The disk is opened copy-on-write (snapshot=on): swap writes never
+        // reach the file, so parallel boots of one image share it safely.
+        .arg("-drive")
+        .arg(drive_argument(&image.disk))
+        .args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"])
         .args(["-append", &image.kernel_command_line]);
     if options.wait_for_gdb {
         command.args(["-s", "-S"]);
     }
     command.args(&options.extra_args);
     command
+}
+
+/// The `-drive` value for `disk`. Commas in the path are doubled, as QEMU's
+/// option syntax requires.
+fn drive_argument(disk: &std::path::Path) -> String {
+    let path = disk.display().to_string().replace(',', ",,");
+    format!("file={path},if=none,id=disk,format=raw,snapshot=on")
 }
 
 /// Checks that QEMU can be run; the error says how to install it.

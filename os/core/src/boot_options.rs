@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | `image=NAME` | the image name, reported in Hello (set by the image builder) |
 //! | `heartbeat_ms=N` | heartbeat period (default 100) |
+//! | `snapshot_ms=N` | process snapshot period (default 500) |
 //! | `poweroff_after_ms=N` | power off cleanly after N ms of uptime |
 //! | `test=panic` | panic on purpose shortly after boot (boot test) |
 //! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
@@ -29,6 +30,8 @@ pub struct BootOptions<'a> {
     pub image: &'a str,
     /// Heartbeat period in milliseconds.
     pub heartbeat_ms: u64,
+    /// Process snapshot period in milliseconds.
+    pub snapshot_ms: u64,
     /// Power off cleanly after this many milliseconds of uptime.
     pub poweroff_after_ms: Option<u64>,
     /// A deliberate failure to trigger after boot.
@@ -49,6 +52,7 @@ impl Default for BootOptions<'_> {
         Self {
             image: "unknown",
             heartbeat_ms: 100,
+            snapshot_ms: 500,
             poweroff_after_ms: None,
             test_hook: None,
         }
@@ -74,6 +78,13 @@ impl<'a> BootOptions<'a> {
                 "heartbeat_ms" => match value.parse() {
                     Ok(ms) if ms > 0 => {
                         options.heartbeat_ms = ms;
+                        true
+                    }
+                    _ => false,
+                },
+                "snapshot_ms" => match value.parse() {
+                    Ok(ms) if ms > 0 => {
+                        options.snapshot_ms = ms;
                         true
                     }
                     _ => false,
@@ -109,14 +120,16 @@ mod tests {
 
     #[test]
     fn parses_every_option() {
-        let (options, problems) =
-            BootOptions::parse("image=demo heartbeat_ms=50 poweroff_after_ms=1500 test=panic");
+        let (options, problems) = BootOptions::parse(
+            "image=demo heartbeat_ms=50 snapshot_ms=250 poweroff_after_ms=1500 test=panic",
+        );
         assert!(problems.is_empty());
         assert_eq!(
             options,
             BootOptions {
                 image: "demo",
                 heartbeat_ms: 50,
+                snapshot_ms: 250,
                 poweroff_after_ms: Some(1500),
                 test_hook: Some(TestHook::Panic)
             }

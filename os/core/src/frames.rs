@@ -27,6 +27,8 @@ pub struct FrameAllocator {
     free_bits: Vec<u64>,
     /// Bit set: the frame belongs to the allocator (free or handed out).
     usable_bits: Vec<u64>,
+    /// Users of each allocated frame beyond the first (saturating).
+    extra_refs: alloc::collections::BTreeMap<usize, u32>,
     frame_count: usize,
     free: usize,
     usable: usize,
@@ -46,6 +48,7 @@ impl FrameAllocator {
         Self {
             free_bits: vec![0; words],
             usable_bits: vec![0; words],
+            extra_refs: alloc::collections::BTreeMap::new(),
             frame_count,
             free: 0,
             usable: 0,
@@ -143,7 +146,7 @@ impl FrameAllocator {
     /// - `Err(NotManaged)` if the frame was never added as free memory;
     /// - `Err(DoubleFree)` if the frame is already free.
     pub fn free(&mut self, address: u64) -> Result<(), FreeError> {
-        if address % PAGE_SIZE != 0 {
+        if !address.is_multiple_of(PAGE_SIZE) {
             return Err(FreeError::Unaligned);
         }
         let frame = (address / PAGE_SIZE) as usize;
@@ -159,7 +162,55 @@ impl FrameAllocator {
         }
         self.free_bits[word] |= mask;
         self.free += 1;
+        self.extra_refs.remove(&frame);
         Ok(())
+    }
+
+    /// Adds a user of the allocated frame at `address` (it is now shared).
+    /// Frames the allocator does not manage (e.g. the boot archive) are
+    /// shared forever and never freed; this returns false for them.
+    pub fn share(&mut self, address: u64) -> bool {
+        if !self.is_allocated(address) {
+            return false;
+        }
+        *self
+            .extra_refs
+            .entry((address / PAGE_SIZE) as usize)
+            .or_insert(0) += 1;
+        true
+    }
+
+    /// Drops a user of the frame at `address`, freeing it when it was the
+    /// last. Returns whether the frame was freed. Frames the allocator does
+    /// not manage are left alone.
+    pub fn release(&mut self, address: u64) -> bool {
+        if !self.is_allocated(address) {
+            return false;
+        }
+        let frame = (address / PAGE_SIZE) as usize;
+        match self.extra_refs.get_mut(&frame) {
+            Some(extra) if *extra > 1 => {
+                *extra -= 1;
+                false
+            }
+            Some(_) => {
+                self.extra_refs.remove(&frame);
+                false
+            }
+            None => self.free(address).is_ok(),
+        }
+    }
+
+    /// Users of the frame at `address`: 0 if free or unmanaged.
+    pub fn users(&self, address: u64) -> u32 {
+        if !self.is_allocated(address) {
+            return 0;
+        }
+        1 + self
+            .extra_refs
+            .get(&((address / PAGE_SIZE) as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether the frame at `address` is currently allocated.
@@ -220,6 +271,25 @@ mod tests {
         assert_eq!(frames.free(0x1_0000_0000), Err(FreeError::NotManaged));
         assert_eq!(frames.free(address), Ok(()));
         assert_eq!(frames.free(address), Err(FreeError::DoubleFree));
+    }
+
+    #[test]
+    fn shared_frames_are_freed_with_their_last_user() {
+        let mut frames = allocator();
+        let before = frames.free_frames();
+        let frame = frames.allocate().unwrap();
+        assert!(frames.share(frame));
+        assert!(frames.share(frame));
+        assert_eq!(frames.users(frame), 3);
+        assert!(!frames.release(frame));
+        assert!(!frames.release(frame));
+        assert_eq!(frames.users(frame), 1);
+        assert!(frames.release(frame));
+        assert_eq!(frames.users(frame), 0);
+        assert_eq!(frames.free_frames(), before);
+        // Unmanaged frames are never shared or freed.
+        assert!(!frames.share(0x10_0000));
+        assert!(!frames.release(0x10_0000));
     }
 
     #[test]

@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn keeps_what_fits_and_cuts_at_a_character_boundary() {
         let mut text = TextBuffer::<6>::new();
-        write!(text, "ab{}", "cdé€").unwrap();
+        write!(text, "abcdé€").unwrap();
         assert_eq!(text.as_str(), "abcdé");
         assert!(text.truncated());
     }

@@ -11,11 +11,16 @@
 
 pub mod apic;
 pub mod boot;
+pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod paging;
+pub mod pci_config;
+pub mod physmem;
 pub mod pic;
 pub mod pit;
 pub mod pvh;
 pub mod serial;
+pub mod syscall_entry;
 pub mod trap;
+pub mod virtio_hal;

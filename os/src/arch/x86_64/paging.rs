@@ -28,6 +28,10 @@ pub const KERNEL_BASE: u64 = 0xFFFF_FFFF_8000_0000;
 pub const DIRECT_MAP_BASE: u64 = 0xFFFF_8000_0000_0000;
 /// First address above the user half.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
+/// Base of the kernel-stack area (each stack below its own guard page).
+pub const KERNEL_STACKS_BASE: u64 = 0xFFFF_FE00_0000_0000;
+/// First top-level entry of the kernel half.
+const KERNEL_HALF_FIRST_ENTRY: usize = 256;
 
 const PAGE_SIZE: u64 = 4096;
 const HUGE_PAGE_SIZE: u64 = 2 * 1024 * 1024;
@@ -240,6 +244,15 @@ pub fn init_kernel_space(
         }
     }
 
+    // The kernel-stack area's top-level entry must exist before any user
+    // address space copies the kernel half, so later stacks appear in all.
+    let stacks_entry = VirtAddr::new(KERNEL_STACKS_BASE).p4_index();
+    // SAFETY: `root` is the table just built; no other reference exists.
+    let root_table = unsafe { table_at(root) };
+    let pdpt = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    zeroed_table(pdpt);
+    root_table[stacks_entry].set_addr(PhysAddr::new(pdpt), Flags::PRESENT | Flags::WRITABLE);
+
     KERNEL_ROOT.store(root, Ordering::Relaxed);
     let frame = PhysFrame::containing_address(PhysAddr::new(root));
     // SAFETY: the new tables map the kernel image at the addresses it runs
@@ -254,4 +267,230 @@ pub fn init_kernel_space(
 /// Physical address of the kernel's top-level table.
 pub fn kernel_root() -> u64 {
     KERNEL_ROOT.load(Ordering::Relaxed)
+}
+
+/// Flags of a user page.
+pub fn user_flags(writable: bool, executable: bool) -> Flags {
+    let mut flags = Flags::PRESENT | Flags::USER_ACCESSIBLE;
+    if writable {
+        flags |= Flags::WRITABLE;
+    }
+    if !executable {
+        flags |= Flags::NO_EXECUTE;
+    }
+    flags
+}
+
+/// A new address space: an empty user half and the shared kernel half.
+/// Returns its root, or `None` without a frame.
+pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<u64>) -> Option<u64> {
+    let root = allocate_frame()?;
+    zeroed_table(root);
+    // SAFETY: `root` is fresh and the kernel root is only read here.
+    let (table, kernel) = unsafe { (table_at(root), table_at(kernel_root())) };
+    for index in KERNEL_HALF_FIRST_ENTRY..512 {
+        table[index] = kernel[index].clone();
+    }
+    Some(root)
+}
+
+/// Walks to the last-level entry of `virt` under `root`, if the tables
+/// exist.
+fn leaf_entry(
+    root: u64,
+    virt: u64,
+) -> Option<&'static mut x86_64::structures::paging::page_table::PageTableEntry> {
+    let virt = VirtAddr::new(virt);
+    let mut table_address = root;
+    for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
+        // SAFETY: `root` is a live address-space root and each step follows
+        // a present, non-huge entry to a table frame; one reference at a time.
+        let table = unsafe { table_at(table_address) };
+        let entry = &table[index];
+        if entry.is_unused() || entry.flags().contains(Flags::HUGE_PAGE) {
+            return None;
+        }
+        table_address = entry.addr().as_u64();
+    }
+    // SAFETY: as above.
+    let table = unsafe { table_at(table_address) };
+    Some(&mut table[virt.p1_index()])
+}
+
+/// Maps (or re-maps) the user page `virt` to `frame` with `flags`.
+pub fn set_user_page(
+    root: u64,
+    virt: u64,
+    frame: u64,
+    flags: Flags,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> Result<(), MapError> {
+    debug_assert!(virt < USER_END);
+    if let Some(entry) = leaf_entry(root, virt) {
+        entry.set_addr(PhysAddr::new(frame), flags);
+    } else {
+        map(root, virt, frame, PageSize::Small, flags, allocate_frame)?;
+    }
+    flush_if_active(root, virt);
+    Ok(())
+}
+
+/// Unmaps the user page `virt`; returns the frame it mapped.
+pub fn clear_user_page(root: u64, virt: u64) -> Option<u64> {
+    let entry = leaf_entry(root, virt)?;
+    if entry.is_unused() {
+        return None;
+    }
+    let frame = entry.addr().as_u64();
+    entry.set_unused();
+    flush_if_active(root, virt);
+    Some(frame)
+}
+
+/// The frame and flags mapped at user page `virt`.
+pub fn user_page(root: u64, virt: u64) -> Option<(u64, Flags)> {
+    let entry = leaf_entry(root, virt)?;
+    if entry.is_unused() {
+        None
+    } else {
+        Some((entry.addr().as_u64(), entry.flags()))
+    }
+}
+
+/// Frees the user half's page tables (not the pages they map, which the VM
+/// releases from its own records) and the root itself.
+pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) {
+    assert_ne!(root, active_root(), "freeing the active address space");
+    fn free_level(table_address: u64, level: usize, free_frame: &mut dyn FnMut(u64)) {
+        if level > 1 {
+            // SAFETY: a table of a dead address space; nothing else uses it.
+            let table = unsafe { table_at(table_address) };
+            for entry in table.iter().filter(|entry| !entry.is_unused()) {
+                free_level(entry.addr().as_u64(), level - 1, free_frame);
+            }
+        }
+        free_frame(table_address);
+    }
+    // SAFETY: as above.
+    let table = unsafe { table_at(root) };
+    for entry in table
+        .iter()
+        .take(KERNEL_HALF_FIRST_ENTRY)
+        .filter(|entry| !entry.is_unused())
+    {
+        free_level(entry.addr().as_u64(), 3, free_frame);
+    }
+    free_frame(root);
+}
+
+/// The root of the address space the CPU uses now.
+pub fn active_root() -> u64 {
+    Cr3::read().0.start_address().as_u64()
+}
+
+/// Switches to the address space rooted at `root`.
+pub fn activate(root: u64) {
+    if active_root() != root {
+        let frame = PhysFrame::containing_address(PhysAddr::new(root));
+        // SAFETY: `root` is the kernel root or a user root made by
+        // `new_user_root`, which shares the kernel half, so the kernel keeps
+        // running unchanged.
+        unsafe { Cr3::write(frame, Cr3Flags::empty()) };
+    }
+}
+
+fn flush_if_active(root: u64, virt: u64) {
+    if active_root() == root {
+        x86_64::instructions::tlb::flush(VirtAddr::new(virt));
+    }
+}
+
+/// Maps a kernel page (kernel stacks) in the shared kernel half.
+pub fn map_kernel_page(
+    virt: u64,
+    frame: u64,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> Result<(), MapError> {
+    let flags = Flags::WRITABLE | Flags::GLOBAL | Flags::NO_EXECUTE;
+    map(
+        kernel_root(),
+        virt,
+        frame,
+        PageSize::Small,
+        flags,
+        allocate_frame,
+    )
+}
+
+/// Unmaps a kernel page; returns its frame.
+pub fn unmap_kernel_page(virt: u64) -> Option<u64> {
+    let entry = leaf_entry(kernel_root(), virt)?;
+    if entry.is_unused() {
+        return None;
+    }
+    let frame = entry.addr().as_u64();
+    entry.set_unused();
+    x86_64::instructions::tlb::flush(VirtAddr::new(virt));
+    Some(frame)
+}
+
+/// Makes `[address, address + len)` of device memory reachable through the
+/// direct map (uncached), mapping it first if it lies beyond what
+/// `init_kernel_space` mapped (e.g. a 64-bit PCI BAR above 4 GiB).
+pub fn map_device_memory(
+    address: u64,
+    len: u64,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> VirtAddr {
+    let mut page = address / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE;
+    let end = address + len;
+    while page < end {
+        let virt = DIRECT_MAP_BASE + page;
+        if translate_kernel(virt).is_none() {
+            let flags = Flags::WRITABLE
+                | Flags::GLOBAL
+                | Flags::NO_EXECUTE
+                | Flags::NO_CACHE
+                | Flags::WRITE_THROUGH;
+            map(
+                kernel_root(),
+                virt,
+                page,
+                PageSize::Huge,
+                flags,
+                allocate_frame,
+            )
+            .expect("mapping device memory");
+            x86_64::instructions::tlb::flush(VirtAddr::new(virt));
+        }
+        page += HUGE_PAGE_SIZE;
+    }
+    phys_to_virt(address)
+}
+
+/// Whether a kernel virtual address is mapped (by a 4 KiB or 2 MiB page).
+fn translate_kernel(virt: u64) -> Option<u64> {
+    let address = VirtAddr::new(virt);
+    let mut table_address = kernel_root();
+    for (level, index) in [
+        address.p4_index(),
+        address.p3_index(),
+        address.p2_index(),
+        address.p1_index(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // SAFETY: walking the kernel's own tables, one reference at a time.
+        let table = unsafe { table_at(table_address) };
+        let entry = &table[index];
+        if entry.is_unused() {
+            return None;
+        }
+        if level == 2 && entry.flags().contains(Flags::HUGE_PAGE) || level == 3 {
+            return Some(entry.addr().as_u64());
+        }
+        table_address = entry.addr().as_u64();
+    }
+    None
 }

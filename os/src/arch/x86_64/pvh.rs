@@ -66,6 +66,17 @@ pub enum StartInfoError {
     NoMemoryMap,
 }
 
+impl core::fmt::Display for StartInfoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StartInfoError::BadMagic(magic) => {
+                write!(f, "start-info magic {magic:#x}: not booted through PVH")
+            }
+            StartInfoError::NoMemoryMap => f.write_str("the loader passed no memory map"),
+        }
+    }
+}
+
 /// Reads `count` values of `T` at physical address `address`.
 fn read_physical<T: Copy>(address: u64, count: usize) -> Vec<T> {
     let base = paging::early_phys_to_virt(address, (count * core::mem::size_of::<T>()) as u64);

@@ -65,7 +65,7 @@ pub struct TrapFrame {
 
 impl TrapFrame {
     /// Whether the trap interrupted ring 3.
-    pub fn from_user(&self) -> bool {
+    pub fn in_user_mode(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -78,10 +78,6 @@ pub mod vector {
     pub const BREAKPOINT: u64 = 3;
     /// Invalid opcode (#UD).
     pub const INVALID_OPCODE: u64 = 6;
-    /// Double fault (#DF).
-    pub const DOUBLE_FAULT: u64 = 8;
-    /// General protection (#GP).
-    pub const GENERAL_PROTECTION: u64 = 13;
     /// Page fault (#PF).
     pub const PAGE_FAULT: u64 = 14;
     /// First vector available to devices.

@@ -1,0 +1,244 @@
+//! VM checks with exact expectations, one per mode; each prints what it
+//! measured and exits 0 if the expectation held (non-zero says which failed):
+//!
+//! | mode | checks |
+//! | --- | --- |
+//! | `anon K` | touching K new heap pages adds exactly K minor faults and K to `vm_total` |
+//! | `cow N K` | after fork, the child's first write to each of K shared pages is one minor fault, and the parent's data is unchanged |
+//! | `segv-outside` | a read outside every region is SIGSEGV and counts no fault |
+//! | `segv-readonly` | a write to read-only text is SIGSEGV and counts no fault |
+//! | `hog MIB` | MIB of memory (more than the machine has) survives swapping intact, with major faults |
+//! | `shared` | a shared region's writes are seen by the forked child and back |
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel_abi::{Syscall, VmStats};
+use userlib::process::{self, ExitStatus};
+use userlib::{Signal, memory, println, signal};
+
+userlib::entry!(run);
+
+const PAGE: u64 = 4096;
+
+fn vmstats() -> VmStats {
+    let mut stats = VmStats::default();
+    // SAFETY: the pointer is to a live, writable VmStats.
+    unsafe {
+        userlib::raw::syscall(
+            Syscall::VmStats,
+            [&mut stats as *mut VmStats as u64, 0, 0, 0, 0, 0],
+        )
+    };
+    stats
+}
+
+/// Writes `value` to the first byte of each of `pages` pages from `start`.
+#[inline(never)]
+fn touch_pages(start: u64, pages: u64, value: u8) {
+    for page in 0..pages {
+        memory::touch(start + page * PAGE, value);
+    }
+}
+
+/// Uses some stack, so that later measurements don't fault on it.
+#[inline(never)]
+fn warm_stack() -> u64 {
+    let mut buffer = [0u8; 16 * 1024];
+    for index in (0..buffer.len()).step_by(512) {
+        buffer[index] = index as u8;
+    }
+    core::hint::black_box(&buffer)
+        .iter()
+        .map(|&byte| u64::from(byte))
+        .sum()
+}
+
+fn run(args: userlib::Args) -> i32 {
+    warm_stack();
+    match args.get(1).unwrap_or("") {
+        "anon" => anon(args.number(2).unwrap_or(16)),
+        "cow" => cow(args.number(2).unwrap_or(16), args.number(3).unwrap_or(8)),
+        "segv-outside" => segv(0x10),
+        "segv-readonly" => segv(run as *const () as u64),
+        "hog" => hog(args.number(2).unwrap_or(32)),
+        "shared" => shared(),
+        other => {
+            println!("vmcheck: unknown mode '{other}'");
+            2
+        }
+    }
+}
+
+fn anon(pages: u64) -> i32 {
+    // Warm up every code path of the measurement on one page first.
+    let warm = memory::sbrk(PAGE).expect("sbrk");
+    touch_pages(warm, 1, 1);
+    let start = memory::sbrk(pages * PAGE).expect("sbrk");
+    let before = vmstats();
+    touch_pages(start, pages, 7);
+    let after = vmstats();
+    let minor = after.minor_faults - before.minor_faults;
+    let major = after.major_faults - before.major_faults;
+    let total = after.vm_total - before.vm_total;
+    println!(
+        "anon: touched {pages} pages: minor +{minor}, major +{major}, vm_total +{total}, vm_total_max {}",
+        after.vm_total_max
+    );
+    if minor == pages && major == 0 && total == pages && after.vm_total_max >= after.vm_total {
+        0
+    } else {
+        1
+    }
+}
+
+fn cow(pages: u64, written: u64) -> i32 {
+    let start = memory::sbrk(pages * PAGE).expect("sbrk");
+    for page in 0..pages {
+        memory::touch(start + page * PAGE, page as u8);
+    }
+    match process::fork() {
+        Ok(0) => {
+            warm_stack();
+            let _ = vmstats();
+            let before = vmstats();
+            touch_pages(start, written, 0xEE);
+            let after = vmstats();
+            let minor = after.minor_faults - before.minor_faults;
+            let fresh_counters = before.major_faults == 0;
+            println!(
+                "cow child: first writes to {written} shared pages: minor +{minor}; started with its own counters: {fresh_counters}"
+            );
+            process::exit(if minor == written && fresh_counters {
+                0
+            } else {
+                1
+            });
+        }
+        Ok(child) => {
+            let status = process::wait_for(child);
+            let intact =
+                (0..pages).all(|page| memory::peek(start + page * PAGE) == Some(page as u8));
+            println!("cow parent: child {status:?}, my {pages} pages intact: {intact}");
+            match (status, intact) {
+                (Ok(ExitStatus::Exited(0)), true) => 0,
+                (_, false) => 3,
+                _ => 4,
+            }
+        }
+        Err(error) => {
+            println!("cow: fork failed: {error:?}");
+            5
+        }
+    }
+}
+
+static BEFORE_MINOR: AtomicU64 = AtomicU64::new(0);
+static BEFORE_MAJOR: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_segv(_signal: u64) {
+    let after = vmstats();
+    let counted = after.minor_faults - BEFORE_MINOR.load(Ordering::SeqCst)
+        + (after.major_faults - BEFORE_MAJOR.load(Ordering::SeqCst));
+    println!("segv: caught SIGSEGV; faults counted by the bad access: {counted}");
+    process::exit(if counted == 0 { 0 } else { 1 });
+}
+
+fn segv(address: u64) -> i32 {
+    let _ = signal::catch(Signal::SIGSEGV, on_segv);
+    // Run the handler's code paths once, harmlessly, so that its own page
+    // faults happen now and not inside the measurement.
+    let _ = vmstats();
+    warm_stack();
+    let before = vmstats();
+    BEFORE_MINOR.store(before.minor_faults, Ordering::SeqCst);
+    BEFORE_MAJOR.store(before.major_faults, Ordering::SeqCst);
+    let pointer = core::hint::black_box(address) as *mut u8;
+    if address < 0x1000 {
+        // SAFETY: none: this read faults on purpose (outside every region).
+        let value = unsafe { core::ptr::read_volatile(pointer) };
+        println!("segv: read {value} outside every region");
+    } else {
+        // SAFETY: none: this write faults on purpose (text is read-only).
+        unsafe { core::ptr::write_volatile(pointer, 0xCC) };
+        println!("segv: wrote to read-only text");
+    }
+    9
+}
+
+/// A byte derived from a page number, so that every page holds something
+/// different.
+fn pattern(page: u64) -> u8 {
+    (page.wrapping_mul(2_654_435_761) >> 7) as u8 | 1
+}
+
+fn hog(mib: u64) -> i32 {
+    let pages = mib * 256;
+    let start = match memory::sbrk(pages * PAGE) {
+        Ok(start) => start,
+        Err(error) => {
+            println!("hog: sbrk {mib} MiB failed: {error:?}");
+            return 2;
+        }
+    };
+    for page in 0..pages {
+        memory::touch(start + page * PAGE, pattern(page));
+        memory::touch(start + page * PAGE + PAGE - 1, pattern(page + 1));
+    }
+    let written = vmstats();
+    let mut bad = 0;
+    for page in 0..pages {
+        let first = memory::peek(start + page * PAGE);
+        let last = memory::peek(start + page * PAGE + PAGE - 1);
+        if first != Some(pattern(page)) || last != Some(pattern(page + 1)) {
+            bad += 1;
+        }
+    }
+    let read = vmstats();
+    println!(
+        "hog: {mib} MiB, {pages} pages: {bad} bad; major faults {} while writing, {} while reading back; vm_total_max {}",
+        written.major_faults,
+        read.major_faults - written.major_faults,
+        read.vm_total_max
+    );
+    if bad == 0 && read.major_faults > written.major_faults {
+        0
+    } else {
+        1
+    }
+}
+
+fn shared() -> i32 {
+    let len = 3 * PAGE;
+    let region = match shared_region(len) {
+        Some(region) => region,
+        None => return 2,
+    };
+    // SAFETY (all accesses below): `region` is a writable shared region of
+    // `len` bytes this process owns; parent and child only use these bytes.
+    unsafe { core::ptr::write_volatile(region as *mut u64, 11) };
+    match process::fork() {
+        Ok(0) => {
+            // SAFETY: see above.
+            let seen = unsafe { core::ptr::read_volatile(region as *const u64) };
+            unsafe { core::ptr::write_volatile((region + 2 * PAGE) as *mut u64, seen + 1) };
+            process::exit(if seen == 11 { 0 } else { 1 });
+        }
+        Ok(child) => {
+            let status = process::wait_for(child);
+            // SAFETY: see above.
+            let back = unsafe { core::ptr::read_volatile((region + 2 * PAGE) as *const u64) };
+            println!("shared: child {status:?}, wrote back {back}");
+            if status == Ok(ExitStatus::Exited(0)) && back == 12 {
+                0
+            } else {
+                1
+            }
+        }
+        Err(_) => 3,
+    }
+}
+
+fn shared_region(len: u64) -> Option<u64> {
+    let result = userlib::raw::syscall_plain(Syscall::MapShared, [len, 0, 0, 0, 0, 0]);
+    userlib::raw::check(result).ok()
+}

@@ -1,0 +1,50 @@
+//! The heap region: `brk` and `sbrk`.
+
+use crate::SysResult;
+use crate::raw::{check, syscall_plain};
+use kernel_abi::Syscall;
+
+/// The current end of the heap region.
+pub fn heap_end() -> u64 {
+    syscall_plain(Syscall::Brk, [0; 6]) as u64
+}
+
+/// Moves the end of the heap region to `new_end`; returns the new end.
+pub fn brk(new_end: u64) -> SysResult<u64> {
+    let end = check(syscall_plain(Syscall::Brk, [new_end, 0, 0, 0, 0, 0]))?;
+    if end == new_end {
+        Ok(end)
+    } else {
+        Err(kernel_abi::Errno::ENOMEM)
+    }
+}
+
+/// Grows the heap by `bytes`; returns the start of the new memory.
+pub fn sbrk(bytes: u64) -> SysResult<u64> {
+    let old_end = heap_end();
+    brk(old_end
+        .checked_add(bytes)
+        .ok_or(kernel_abi::Errno::ENOMEM)?)?;
+    Ok(old_end)
+}
+
+/// Writes `value` to the byte at `address` (e.g. memory from [`sbrk`]), to
+/// touch a page. Returns whether the address was in the heap.
+pub fn touch(address: u64, value: u8) -> bool {
+    if address == 0 || address >= heap_end() {
+        return false;
+    }
+    // SAFETY: the address lies below the heap end, inside the heap region
+    // this process owns; nothing else references that byte.
+    unsafe { core::ptr::write_volatile(address as *mut u8, value) };
+    true
+}
+
+/// Reads the byte at `address` in the heap (see [`touch`]).
+pub fn peek(address: u64) -> Option<u8> {
+    if address == 0 || address >= heap_end() {
+        return None;
+    }
+    // SAFETY: as in `touch`.
+    Some(unsafe { core::ptr::read_volatile(address as *const u8) })
+}

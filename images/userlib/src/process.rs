@@ -1,0 +1,114 @@
+//! Processes: identity, spawning, forking, waiting, exiting.
+
+use crate::SysResult;
+use crate::raw::{check, syscall, syscall_plain};
+use kernel_abi::{Pid, Syscall, WAIT_NO_HANG, WaitResult};
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It called exit (or returned from main) with this status.
+    Exited(i64),
+    /// A signal killed it.
+    Killed(u64),
+}
+
+/// This process's pid.
+pub fn getpid() -> Pid {
+    syscall_plain(Syscall::GetPid, [0; 6]) as Pid
+}
+
+/// The parent's pid.
+pub fn getppid() -> Pid {
+    syscall_plain(Syscall::GetPpid, [0; 6]) as Pid
+}
+
+/// Gives up the rest of the time slice.
+pub fn yield_now() {
+    syscall_plain(Syscall::Yield, [0; 6]);
+}
+
+/// Ends the process with `status`.
+pub fn exit(status: i32) -> ! {
+    syscall_plain(Syscall::Exit, [status as i64 as u64, 0, 0, 0, 0, 0]);
+    unreachable!("exit returned")
+}
+
+/// Starts program `name` from the image with `args` (not counting the
+/// name); returns the child's pid.
+pub fn spawn(name: &str, args: &[&str]) -> SysResult<Pid> {
+    let mut packed = [0u8; 512];
+    let mut len = 0;
+    for arg in args {
+        let end = len + arg.len() + 1;
+        if end > packed.len() {
+            return Err(kernel_abi::Errno::E2BIG);
+        }
+        packed[len..len + arg.len()].copy_from_slice(arg.as_bytes());
+        len = end;
+    }
+    // SAFETY: both pointers and lengths describe live buffers the kernel
+    // only reads.
+    let result = unsafe {
+        syscall(
+            Syscall::Spawn,
+            [
+                name.as_ptr() as u64,
+                name.len() as u64,
+                packed.as_ptr() as u64,
+                len as u64,
+                0,
+                0,
+            ],
+        )
+    };
+    check(result).map(|pid| pid as Pid)
+}
+
+/// Forks: returns the child's pid in the parent and 0 in the child.
+pub fn fork() -> SysResult<Pid> {
+    check(syscall_plain(Syscall::Fork, [0; 6])).map(|pid| pid as Pid)
+}
+
+fn wait_raw(pid: i64, options: u64) -> SysResult<Option<(Pid, ExitStatus)>> {
+    let mut result = WaitResult::default();
+    // SAFETY: the pointer is to a live, writable `WaitResult`.
+    let raw = unsafe {
+        syscall(
+            Syscall::Wait,
+            [
+                pid as u64,
+                &mut result as *mut WaitResult as u64,
+                options,
+                0,
+                0,
+                0,
+            ],
+        )
+    };
+    let pid = check(raw)?;
+    if pid == 0 {
+        return Ok(None);
+    }
+    let status = if result.signal != 0 {
+        ExitStatus::Killed(result.signal)
+    } else {
+        ExitStatus::Exited(result.exit_status)
+    };
+    Ok(Some((pid as Pid, status)))
+}
+
+/// Waits for child `pid` to end.
+pub fn wait_for(pid: Pid) -> SysResult<ExitStatus> {
+    wait_raw(i64::from(pid), 0).map(|ended| ended.expect("a blocking wait returns a child").1)
+}
+
+/// Waits for any child to end.
+pub fn wait_any() -> SysResult<(Pid, ExitStatus)> {
+    wait_raw(-1, 0).map(|ended| ended.expect("a blocking wait returns a child"))
+}
+
+/// Reaps any child that has ended, without blocking.
+pub fn try_wait_any() -> SysResult<Option<(Pid, ExitStatus)>> {
+    wait_raw(-1, WAIT_NO_HANG)
+}

@@ -1,0 +1,59 @@
+//! The `syscall` instruction. Everything else in this crate builds on
+//! [`syscall`]; see `kernel_abi` for the calling convention.
+
+use kernel_abi::{Errno, Syscall};
+
+/// Makes system call `number` with up to six arguments; returns the raw
+/// result (`-errno` on failure).
+///
+/// # Safety
+/// The arguments must be valid for the call: any pointer must point to
+/// memory the call may read or write for the given length. (The kernel
+/// checks them and fails with EFAULT rather than crash, but it may write
+/// through a valid pointer that Rust considers immutable.)
+#[inline(always)]
+pub unsafe fn syscall(number: Syscall, args: [u64; 6]) -> i64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let result: i64;
+        // SAFETY: the kernel preserves every register but rax (the result),
+        // rcx and r11 (clobbered by `syscall`), declared here; memory effects
+        // are the caller's contract.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") number as u64 as i64 => result,
+                in("rdi") args[0],
+                in("rsi") args[1],
+                in("rdx") args[2],
+                in("r10") args[3],
+                in("r8") args[4],
+                in("r9") args[5],
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        result
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (number, args);
+        Errno::ENOSYS.as_return()
+    }
+}
+
+/// Makes a system call that takes no pointers.
+pub fn syscall_plain(number: Syscall, args: [u64; 6]) -> i64 {
+    // SAFETY: no pointer arguments (the caller passes only numbers).
+    unsafe { syscall(number, args) }
+}
+
+/// Turns a raw result into a `Result`.
+pub fn check(result: i64) -> Result<u64, Errno> {
+    if result >= 0 {
+        Ok(result as u64)
+    } else {
+        Err(Errno::from_return(result).unwrap_or(Errno::EINVAL))
+    }
+}

@@ -1,0 +1,20 @@
+//! The clock and sleeping.
+
+use crate::SysResult;
+use crate::raw::{check, syscall_plain};
+use kernel_abi::Syscall;
+
+/// Nanoseconds since boot.
+pub fn clock_ns() -> u64 {
+    syscall_plain(Syscall::Clock, [0; 6]) as u64
+}
+
+/// Sleeps for `ns` nanoseconds (EINTR if a signal interrupts it).
+pub fn sleep_ns(ns: u64) -> SysResult<()> {
+    check(syscall_plain(Syscall::Sleep, [ns, 0, 0, 0, 0, 0])).map(|_| ())
+}
+
+/// Sleeps for `ms` milliseconds.
+pub fn sleep_ms(ms: u64) -> SysResult<()> {
+    sleep_ns(ms * 1_000_000)
+}

@@ -1,0 +1,79 @@
+//! System-call numbers.
+//!
+//! | number | call | arguments | returns |
+//! | --- | --- | --- | --- |
+//! | 0 | exit | status | never |
+//! | 1 | write | text pointer, length | bytes written |
+//! | 2 | spawn | name ptr, name len, args ptr, args len (NUL-separated) | pid |
+//! | 3 | fork | | child pid, or 0 in the child |
+//! | 4 | wait | pid (or -1 for any), `*mut WaitResult`, options | pid, or 0 with `WAIT_NO_HANG` |
+//! | 5 | getpid | | pid |
+//! | 6 | getppid | | parent pid |
+//! | 7 | yield | | 0 |
+//! | 8 | sleep | nanoseconds | 0, or EINTR |
+//! | 9 | brk | new end (0 to ask) | the heap end |
+//! | 10 | kill | pid, signal | 0 |
+//! | 11 | sigaction | signal, `*const SigAction` (or null), `*mut SigAction` (or null) | 0 |
+//! | 12 | sigprocmask | how, mask, `*mut u64` for the old mask (or null) | 0 |
+//! | 13 | sigreturn | | the interrupted `rax` |
+//! | 14 | clock | | nanoseconds since boot |
+//! | 15 | vmstats | `*mut VmStats` | 0 |
+//! | 16 | meminfo | `*mut MemInfo` | 0 |
+//! | 17 | map_shared | length in bytes | address of a new shared region |
+
+/// A system-call number.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Syscall {
+    Exit = 0,
+    Write = 1,
+    Spawn = 2,
+    Fork = 3,
+    Wait = 4,
+    GetPid = 5,
+    GetPpid = 6,
+    Yield = 7,
+    Sleep = 8,
+    Brk = 9,
+    Kill = 10,
+    SigAction = 11,
+    SigProcMask = 12,
+    SigReturn = 13,
+    Clock = 14,
+    VmStats = 15,
+    MemInfo = 16,
+    MapShared = 17,
+}
+
+impl Syscall {
+    /// Every call, by number.
+    pub const ALL: [Syscall; 18] = [
+        Syscall::Exit,
+        Syscall::Write,
+        Syscall::Spawn,
+        Syscall::Fork,
+        Syscall::Wait,
+        Syscall::GetPid,
+        Syscall::GetPpid,
+        Syscall::Yield,
+        Syscall::Sleep,
+        Syscall::Brk,
+        Syscall::Kill,
+        Syscall::SigAction,
+        Syscall::SigProcMask,
+        Syscall::SigReturn,
+        Syscall::Clock,
+        Syscall::VmStats,
+        Syscall::MemInfo,
+        Syscall::MapShared,
+    ];
+}
+
+impl TryFrom<u64> for Syscall {
+    type Error = ();
+
+    fn try_from(number: u64) -> Result<Self, ()> {
+        Self::ALL.get(number as usize).copied().ok_or(())
+    }
+}

@@ -1,0 +1,105 @@
+//! The `syscall` instruction's entry point.
+//!
+//! `syscall` leaves the user stack in place, so the entry stub switches to
+//! the current process's kernel stack (kept in [`KERNEL_STACK_TOP`]), then
+//! builds the same [`TrapFrame`] an interrupt from user mode would, so that
+//! system calls, interrupts and exceptions share one frame layout and one
+//! exit path (`trap_return`, `iretq`). Interrupts stay disabled from entry
+//! (`IA32_FMASK` clears IF) until the return to user mode.
+
+use super::gdt;
+use super::trap::TrapFrame;
+use core::sync::atomic::{AtomicU64, Ordering};
+use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+
+/// The vector number recorded in the frame of a system call.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+/// Top of the running process's kernel stack (read by the entry stub).
+#[unsafe(no_mangle)]
+static KERNEL_STACK_TOP: AtomicU64 = AtomicU64::new(0);
+/// Scratch slot for the user stack pointer during entry.
+#[unsafe(no_mangle)]
+static USER_STACK_SCRATCH: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the kernel stack the next system call runs on.
+pub fn set_kernel_stack(top: u64) {
+    KERNEL_STACK_TOP.store(top, Ordering::Relaxed);
+}
+
+#[unsafe(naked)]
+unsafe extern "C" fn syscall_entry() {
+    core::arch::naked_asm!(
+        "mov [rip + USER_STACK_SCRATCH], rsp",
+        "mov rsp, [rip + KERNEL_STACK_TOP]",
+        "push {user_ss}",
+        "push qword ptr [rip + USER_STACK_SCRATCH]",
+        "push r11",              // user rflags
+        "push {user_cs}",
+        "push rcx",              // user rip
+        "push 0",                // error code
+        "push {vector}",
+        "push rax",
+        "push rbx",
+        "push rcx",
+        "push rdx",
+        "push rsi",
+        "push rdi",
+        "push rbp",
+        "push r8",
+        "push r9",
+        "push r10",
+        "push r11",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "mov rdi, rsp",
+        "cld",
+        "call {dispatch}",
+        "jmp trap_return",
+        user_ss = const 0x1b,
+        user_cs = const 0x23,
+        vector = const SYSCALL_VECTOR,
+        dispatch = sym syscall_dispatch,
+    )
+}
+
+extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
+    // SAFETY: the entry stub passes the frame it just built on the kernel
+    // stack; it is valid and exclusively ours until we return.
+    let frame = unsafe { &mut *frame };
+    crate::syscall::handle(frame);
+}
+
+/// Enables `syscall`/`sysret` and points `syscall` at the entry stub.
+pub fn init() {
+    let selectors = gdt::selectors();
+    assert_eq!(
+        selectors.user_data.0, 0x1b,
+        "entry stub assumes user SS 0x1b"
+    );
+    assert_eq!(
+        selectors.user_code.0, 0x23,
+        "entry stub assumes user CS 0x23"
+    );
+    Star::write(
+        selectors.user_code,
+        selectors.user_data,
+        selectors.kernel_code,
+        selectors.kernel_data,
+    )
+    .expect("GDT layout fits STAR");
+    LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+    SFMask::write(
+        RFlags::INTERRUPT_FLAG
+            | RFlags::DIRECTION_FLAG
+            | RFlags::TRAP_FLAG
+            | RFlags::ALIGNMENT_CHECK,
+    );
+    // SAFETY: enabling SCE only makes the `syscall` instruction available;
+    // LSTAR points at a valid entry stub.
+    unsafe { Efer::update(|flags| flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS)) };
+}

@@ -1,0 +1,100 @@
+//! The disk: one virtio-blk device on the PCI bus, read and written a page
+//! (eight 512-byte sectors) at a time.
+//!
+//! It holds the image's boot archive (the programs) followed by the swap
+//! area. Requests are synchronous: the kernel waits for each to complete
+//! with interrupts off, which is simple and, under QEMU, fast.
+
+use crate::arch::pci_config::PortConfigAccess;
+use crate::arch::physmem;
+use crate::arch::virtio_hal::{DmaFrames, KernelHal};
+use crate::memory;
+use crate::sync::IrqLock;
+use core::sync::atomic::{AtomicU64, Ordering};
+use virtio_drivers::device::blk::{SECTOR_SIZE, VirtIOBlk};
+use virtio_drivers::transport::DeviceType;
+use virtio_drivers::transport::pci::bus::PciRoot;
+use virtio_drivers::transport::pci::{PciTransport, virtio_device_type};
+
+/// Sectors per page.
+pub const SECTORS_PER_PAGE: u64 = 4096 / SECTOR_SIZE as u64;
+
+/// DMA frames from the kernel's frame allocator.
+pub struct Frames;
+
+impl DmaFrames for Frames {
+    fn allocate(pages: usize) -> Option<u64> {
+        memory::with_frames(|frames| frames.allocate_contiguous(pages))
+    }
+
+    fn free(address: u64, pages: usize) {
+        memory::with_frames(|frames| {
+            for page in 0..pages as u64 {
+                let _ = frames.free(address + page * 4096);
+            }
+        });
+    }
+}
+
+type Device = VirtIOBlk<KernelHal<Frames>, PciTransport>;
+
+static DISK: IrqLock<Option<Device>> = IrqLock::new("disk", None);
+static READS: AtomicU64 = AtomicU64::new(0);
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Why the disk is unusable or a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskError {
+    /// No virtio block device on the PCI bus.
+    NotFound,
+    /// The device did not initialise.
+    Init,
+    /// A request failed (or went past the end of the disk).
+    Io,
+}
+
+/// Finds and initialises the disk; returns its size in sectors.
+pub fn init() -> Result<u64, DiskError> {
+    let mut root = PciRoot::new(PortConfigAccess);
+    let found = root
+        .enumerate_bus(0)
+        .find(|(_, info)| virtio_device_type(info) == Some(DeviceType::Block))
+        .map(|(function, _)| function)
+        .ok_or(DiskError::NotFound)?;
+    let transport =
+        PciTransport::new::<KernelHal<Frames>, _>(&mut root, found).map_err(|_| DiskError::Init)?;
+    let device = Device::new(transport).map_err(|_| DiskError::Init)?;
+    let capacity = device.capacity();
+    DISK.with(|disk| *disk = Some(device));
+    Ok(capacity)
+}
+
+/// Reads the page at `sector` into `frame` (which the caller owns).
+pub fn read_page(sector: u64, frame: u64) -> Result<(), DiskError> {
+    let result = DISK.with(|disk| {
+        let device = disk.as_mut().ok_or(DiskError::NotFound)?;
+        physmem::with_frame_bytes(frame, |bytes| device.read_blocks(sector as usize, bytes))
+            .map_err(|_| DiskError::Io)
+    });
+    READS.fetch_add(1, Ordering::Relaxed);
+    result
+}
+
+/// Writes `frame` to the page at `sector`.
+pub fn write_page(sector: u64, frame: u64) -> Result<(), DiskError> {
+    let result = DISK.with(|disk| {
+        let device = disk.as_mut().ok_or(DiskError::NotFound)?;
+        physmem::with_frame_bytes(frame, |bytes| device.write_blocks(sector as usize, bytes))
+            .map_err(|_| DiskError::Io)
+    });
+    WRITES.fetch_add(1, Ordering::Relaxed);
+    result
+}
+
+/// Pages read and written since boot.
+pub fn io_counts() -> (u64, u64) {
+    (
+        READS.load(Ordering::Relaxed),
+        WRITES.load(Ordering::Relaxed),
+    )
+}

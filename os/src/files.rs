@@ -1,0 +1,179 @@
+//! The image's programs, on the disk: the boot archive's directory, and
+//! reading pages of its files.
+//!
+//! The disk starts with the boot archive (see the `bootfs` crate); files
+//! start on page boundaries, so a file page is a disk page. Everything past
+//! the archive is the swap area.
+
+use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
+use crate::memory;
+use alloc::vec::Vec;
+use bootfs::{BootEntry, Directory};
+use spin::Once;
+
+/// Identifies a file of the archive (its index in the directory).
+pub type FileId = u32;
+
+const PAGE_SIZE: u64 = 4096;
+/// Most pages the header and directory may take.
+const MAX_DIRECTORY_PAGES: u64 = 16;
+
+struct Archive {
+    directory: Directory,
+    /// First disk page after the archive.
+    end_page: u64,
+    /// Disk pages in all.
+    disk_pages: u64,
+}
+
+static ARCHIVE: Once<Archive> = Once::new();
+
+/// Why the boot archive cannot be used.
+#[derive(Debug)]
+pub enum ArchiveProblem {
+    /// The disk could not be read.
+    Disk(DiskError),
+    /// No memory for a buffer.
+    OutOfMemory,
+    /// The disk does not start with a valid archive.
+    Invalid(bootfs::ArchiveError),
+}
+
+impl core::fmt::Display for ArchiveProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ArchiveProblem::Disk(error) => write!(f, "the disk cannot be read: {error:?}"),
+            ArchiveProblem::OutOfMemory => f.write_str("no memory to read the directory"),
+            ArchiveProblem::Invalid(error) => {
+                write!(f, "the disk holds no boot archive: {error:?}")
+            }
+        }
+    }
+}
+
+/// Reads disk page `page` into a new buffer.
+fn read_disk_page(page: u64, into: &mut Vec<u8>) -> Result<(), ArchiveProblem> {
+    let frame =
+        memory::with_frames(|frames| frames.allocate()).ok_or(ArchiveProblem::OutOfMemory)?;
+    let result = disk::read_page(page * SECTORS_PER_PAGE, frame).map_err(ArchiveProblem::Disk);
+    if result.is_ok() {
+        crate::arch::physmem::with_frame_bytes(frame, |bytes| into.extend_from_slice(bytes));
+    }
+    memory::with_frames(|frames| frames.free(frame)).expect("the frame was allocated");
+    result
+}
+
+/// Reads the archive's directory from the disk (`disk_sectors` long).
+pub fn init(disk_sectors: u64) -> Result<(), ArchiveProblem> {
+    let disk_pages = disk_sectors / SECTORS_PER_PAGE;
+    let mut bytes = Vec::new();
+    read_disk_page(0, &mut bytes)?;
+    let directory = loop {
+        match bootfs::read_directory(&bytes, disk_pages * PAGE_SIZE) {
+            Err(bootfs::ArchiveError::Truncated)
+                if (bytes.len() as u64) < MAX_DIRECTORY_PAGES * PAGE_SIZE =>
+            {
+                read_disk_page(bytes.len() as u64 / PAGE_SIZE, &mut bytes)?;
+            }
+            result => break result.map_err(ArchiveProblem::Invalid)?,
+        }
+    };
+    let end = directory
+        .files
+        .iter()
+        .map(|file| file.offset + file.len)
+        .max()
+        .unwrap_or(0);
+    let end_page = end
+        .max(bootfs::directory_extent(&directory))
+        .div_ceil(PAGE_SIZE);
+    ARCHIVE.call_once(|| Archive {
+        directory,
+        end_page,
+        disk_pages,
+    });
+    Ok(())
+}
+
+fn archive() -> Option<&'static Archive> {
+    ARCHIVE.get()
+}
+
+/// Looks a program up by name.
+pub fn find(name: &str) -> Option<FileId> {
+    let archive = archive()?;
+    archive
+        .directory
+        .files
+        .iter()
+        .position(|file| file.name == name)
+        .map(|index| index as FileId)
+}
+
+/// The length of a file in bytes.
+pub fn len(file: FileId) -> u64 {
+    archive()
+        .map(|archive| archive.directory.files[file as usize].len)
+        .unwrap_or(0)
+}
+
+/// Reads the file page at `offset` (page-aligned) into `frame`. Bytes past
+/// the end of the file come from whatever follows it in the archive (zero
+/// padding or the next file); callers that care zero them.
+pub fn read_page(file: FileId, offset: u64, frame: u64) -> Result<(), DiskError> {
+    let archive = archive().ok_or(DiskError::NotFound)?;
+    let entry = &archive.directory.files[file as usize];
+    debug_assert!(offset.is_multiple_of(PAGE_SIZE));
+    if offset >= entry.len {
+        return Err(DiskError::Io);
+    }
+    disk::read_page(
+        (entry.offset + offset) / PAGE_SIZE * SECTORS_PER_PAGE,
+        frame,
+    )
+}
+
+/// Reads `buffer.len()` bytes of a file from `offset` (for headers); bytes
+/// past the end of the file read as zero.
+pub fn read_bytes(file: FileId, offset: u64, buffer: &mut [u8]) -> Result<(), DiskError> {
+    buffer.fill(0);
+    let file_len = len(file);
+    let frame = memory::with_frames(|frames| frames.allocate()).ok_or(DiskError::Io)?;
+    let mut done = 0usize;
+    let mut result = Ok(());
+    while done < buffer.len() && offset + (done as u64) < file_len {
+        let position = offset + done as u64;
+        let page = position / PAGE_SIZE * PAGE_SIZE;
+        if let Err(error) = read_page(file, page, frame) {
+            result = Err(error);
+            break;
+        }
+        let within = (position - page) as usize;
+        let chunk = (PAGE_SIZE as usize - within)
+            .min(buffer.len() - done)
+            .min((file_len - position) as usize);
+        crate::arch::physmem::read(frame, within, &mut buffer[done..done + chunk]);
+        done += chunk;
+    }
+    memory::with_frames(|frames| frames.free(frame)).expect("the frame was allocated");
+    result
+}
+
+/// The programs to start at boot.
+pub fn boot_entries() -> Vec<BootEntry> {
+    archive()
+        .map(|archive| archive.directory.boot.clone())
+        .unwrap_or_default()
+}
+
+/// The swap area: (first disk page, pages).
+pub fn swap_area() -> (u64, u64) {
+    archive()
+        .map(|archive| {
+            (
+                archive.end_page,
+                archive.disk_pages.saturating_sub(archive.end_page),
+            )
+        })
+        .unwrap_or((0, 0))
+}

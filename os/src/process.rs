@@ -1,0 +1,184 @@
+//! The process table.
+//!
+//! Each process has a pid (never reused within a boot), a slot (which picks
+//! its kernel stack and context), a state, an address space, and signal
+//! state. The table is one kernel global reached through [`with_table`];
+//! code that needs the running process uses [`with_current`].
+
+use crate::arch::context::ContextSlot;
+use crate::kstack::KernelStack;
+use crate::sync::IrqLock;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use kernel_abi::{Pid, Signal};
+use kernel_core::signals::SignalState;
+use kernel_core::vm::VmSpace;
+
+/// Most processes alive at once (zombies included).
+pub const MAX_PROCESSES: usize = 64;
+
+/// Why a process is blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// In `sleep` until the given uptime (ns).
+    Sleep(u64),
+    /// In `wait` for a child to end.
+    Child,
+}
+
+/// Why a blocked process was woken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// What it waited for happened.
+    Done,
+    /// A signal interrupted it.
+    Interrupted,
+}
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for the CPU.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// Waiting for something.
+    Blocked(Block),
+    /// Stopped by SIGSTOP until SIGCONT.
+    Stopped,
+    /// Dead, waiting for its parent to reap it.
+    Zombie,
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// The status passed to exit (0 if killed).
+    pub status: i32,
+    /// The signal that killed it.
+    pub signal: Option<Signal>,
+}
+
+/// One process.
+pub struct Process {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its parent's pid.
+    pub parent: Pid,
+    /// Program name.
+    pub name: String,
+    /// Table slot (kernel stack and context).
+    pub slot: usize,
+    /// Life-cycle state.
+    pub state: State,
+    /// A system service (may subscribe to process events).
+    pub privileged: bool,
+    /// Kernel stack.
+    pub stack: Option<KernelStack>,
+    /// Root of its page tables.
+    pub root: u64,
+    /// Regions, pages and VM counters.
+    pub vm: VmSpace,
+    /// Signal state.
+    pub signals: SignalState,
+    /// Set when woken from a block.
+    pub wake: Option<Wake>,
+    /// How it ended, once it has. A process with an exit but not yet a
+    /// zombie is "exiting": its teardown is in progress.
+    pub exit: Option<ExitInfo>,
+    /// CPU time used, in nanoseconds.
+    pub cpu_ns: u64,
+    /// Timer ticks used of the current time slice.
+    pub slice_ticks: u32,
+}
+
+/// All processes.
+pub struct Table {
+    processes: BTreeMap<Pid, Process>,
+    slot_used: [bool; MAX_PROCESSES + 1],
+    next_pid: Pid,
+    /// The process orphans are given to, and whose exit powers off.
+    pub init: Pid,
+}
+
+impl Table {
+    const fn new() -> Self {
+        Self {
+            processes: BTreeMap::new(),
+            slot_used: [false; MAX_PROCESSES + 1],
+            next_pid: 1,
+            init: 0,
+        }
+    }
+
+    /// A process by pid.
+    pub fn get(&self, pid: Pid) -> Option<&Process> {
+        self.processes.get(&pid)
+    }
+
+    /// A process by pid, mutably.
+    pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
+        self.processes.get_mut(&pid)
+    }
+
+    /// Every process, by pid.
+    pub fn iter(&self) -> impl Iterator<Item = &Process> {
+        self.processes.values()
+    }
+
+    /// Every process, by pid, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Process> {
+        self.processes.values_mut()
+    }
+
+    /// Reserves a slot and a pid for a new process.
+    pub fn reserve(&mut self) -> Option<(Pid, usize)> {
+        let slot = (1..=MAX_PROCESSES).find(|&slot| !self.slot_used[slot])?;
+        self.slot_used[slot] = true;
+        let pid = self.next_pid;
+        self.next_pid += 1;
+        Some((pid, slot))
+    }
+
+    /// Gives back a slot reserved but not used.
+    pub fn unreserve(&mut self, slot: usize) {
+        self.slot_used[slot] = false;
+    }
+
+    /// Adds a process (its slot reserved with [`Self::reserve`]).
+    pub fn insert(&mut self, process: Process) {
+        self.processes.insert(process.pid, process);
+    }
+
+    /// Removes a process and frees its slot.
+    pub fn remove(&mut self, pid: Pid) -> Option<Process> {
+        let process = self.processes.remove(&pid)?;
+        self.slot_used[process.slot] = false;
+        Some(process)
+    }
+
+    /// Number of processes (zombies included).
+    pub fn len(&self) -> usize {
+        self.processes.len()
+    }
+}
+
+static TABLE: IrqLock<Table> = IrqLock::new("process table", Table::new());
+
+/// Saved kernel stack pointers, by slot (slot 0 is the idle loop).
+pub static CONTEXTS: [ContextSlot; MAX_PROCESSES + 1] =
+    [const { ContextSlot::new() }; MAX_PROCESSES + 1];
+
+/// Runs `f` with the process table.
+pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    TABLE.with(f)
+}
+
+/// Runs `f` with the running process.
+///
+/// # Panics
+/// If called from the idle loop (no process is running).
+pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> R {
+    let pid = crate::sched::current();
+    TABLE.with(|table| f(table.get_mut(pid).expect("a process is running")))
+}

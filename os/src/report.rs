@@ -1,0 +1,215 @@
+//! Telemetry about processes: lifecycle events as they happen, and periodic
+//! snapshots of every process (state, CPU time, VM counters) so that a lost
+//! event never leaves the host's picture wrong for long.
+
+use crate::process::{self, Block, ExitInfo, State};
+use crate::sync::IrqLock;
+use crate::telemetry;
+use kernel_abi::{Pid, Signal};
+use kernel_core::signals::{Disposition, Posted};
+use kernel_core::vm::{Region, RegionKind as VmRegionKind};
+use protocol::message::{
+    BadPointer, Exit, Log, LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE,
+    ProcessSnapshot, ProcessState, Reaped, RegionKind, RegionSnapshot, SignalHandled,
+    SignalOutcome, SignalSent, SnapshotDone, Spawn, UserFault, VmCounters,
+};
+
+/// Default time between process snapshots.
+const DEFAULT_SNAPSHOT_NS: u64 = 500_000_000;
+
+struct Snapshots {
+    period_ns: u64,
+    next_ns: u64,
+    round: u32,
+}
+
+static SNAPSHOTS: IrqLock<Snapshots> = IrqLock::new(
+    "snapshots",
+    Snapshots {
+        period_ns: DEFAULT_SNAPSHOT_NS,
+        next_ns: 0,
+        round: 0,
+    },
+);
+
+/// Sets the time between process snapshots.
+pub fn set_snapshot_period_ms(ms: u64) {
+    SNAPSHOTS.with(|snapshots| snapshots.period_ns = ms.max(1) * 1_000_000);
+}
+
+/// A process was created.
+pub fn spawned(pid: Pid, parent: Pid, name: &str) {
+    telemetry::send(Message::Spawn(Spawn { pid, parent, name }));
+}
+
+/// A process began to exit.
+pub fn exited(pid: Pid, info: ExitInfo) {
+    let signal = info.signal.map(Signal::number).unwrap_or(0);
+    telemetry::send(Message::Exit(Exit {
+        pid,
+        status: info.status,
+        signal,
+    }));
+}
+
+/// A zombie was reaped.
+pub fn reaped(pid: Pid) {
+    telemetry::send(Message::Reaped(Reaped { pid }));
+}
+
+/// A signal was sent.
+pub fn signal(sender: Pid, target: Pid, signal: Signal, posted: Posted, disposition: Disposition) {
+    let outcome = match (posted, disposition) {
+        (Posted::Discarded, _) | (_, Disposition::Ignore) => SignalOutcome::Ignored,
+        (Posted::Blocked, _) => SignalOutcome::Blocked,
+        (_, Disposition::Catch(_)) => SignalOutcome::Caught,
+        (_, Disposition::Terminate) => SignalOutcome::Terminate,
+        (_, Disposition::Stop) => SignalOutcome::Stop,
+        (_, Disposition::Continue) => SignalOutcome::Continue,
+    };
+    telemetry::send(Message::Signal(SignalSent {
+        pid: target,
+        sender,
+        signal: signal.number(),
+        outcome,
+    }));
+}
+
+/// A process entered a signal handler.
+pub fn handler_started(pid: Pid, signal: Signal) {
+    telemetry::send(Message::SignalHandled(SignalHandled {
+        pid,
+        signal: signal.number(),
+    }));
+}
+
+/// A CPU exception in a process.
+pub fn cpu_fault(pid: Pid, vector: u8, rip: u64, signal: Signal) {
+    telemetry::send(Message::UserFault(UserFault {
+        pid,
+        vector,
+        rip,
+        signal: signal.number(),
+    }));
+}
+
+/// A system call failed with EFAULT.
+pub fn bad_pointer(pid: Pid, syscall: u64) {
+    telemetry::send(Message::BadPointer(BadPointer {
+        pid,
+        syscall: syscall.min(255) as u8,
+    }));
+}
+
+/// A line a program wrote.
+pub fn program_log(pid: Pid, text: &str) {
+    telemetry::send(Message::Log(Log {
+        level: LogLevel::Info,
+        pid,
+        text,
+    }));
+}
+
+/// Called every timer tick: sends a snapshot round when one is due.
+pub fn tick(now_ns: u64) {
+    let round = SNAPSHOTS.with(|snapshots| {
+        if now_ns < snapshots.next_ns {
+            return None;
+        }
+        snapshots.next_ns = now_ns + snapshots.period_ns;
+        snapshots.round = snapshots.round.wrapping_add(1);
+        Some(snapshots.round)
+    });
+    if let Some(round) = round {
+        send_snapshot(round);
+    }
+}
+
+fn state_of(process: &process::Process) -> ProcessState {
+    match process.state {
+        State::Zombie => ProcessState::Zombie,
+        _ if process.exit.is_some() => ProcessState::Exiting,
+        State::Running => ProcessState::Running,
+        State::Ready => ProcessState::Ready,
+        State::Blocked(Block::Sleep(_)) => ProcessState::Sleeping,
+        State::Blocked(Block::Child) => ProcessState::WaitingForChild,
+        State::Stopped => ProcessState::Stopped,
+    }
+}
+
+fn send_snapshot(round: u32) {
+    let processes = process::with_table(|table| {
+        for process in table.iter() {
+            let stats = process.vm.stats;
+            telemetry::send(Message::Process(ProcessSnapshot {
+                round,
+                pid: process.pid,
+                parent: process.parent,
+                name: &process.name,
+                state: state_of(process),
+                privileged: process.privileged,
+                cpu_ns: process.cpu_ns,
+                vm: VmCounters {
+                    vm_total_pages: stats.vm_total,
+                    vm_total_max_pages: stats.vm_total_max,
+                    minor_faults: stats.minor_faults,
+                    major_faults: stats.major_faults,
+                },
+            }));
+            for region in process.vm.regions() {
+                telemetry::send(Message::Region(region_snapshot(round, process.pid, region)));
+            }
+        }
+        table.len() as u32
+    });
+    telemetry::send(Message::Memory(memory_snapshot(round)));
+    telemetry::send(Message::SnapshotDone(SnapshotDone { round, processes }));
+}
+
+fn region_snapshot(round: u32, pid: Pid, region: &Region) -> RegionSnapshot {
+    let kind = match region.kind {
+        VmRegionKind::Text => RegionKind::Text,
+        VmRegionKind::Data => RegionKind::Data,
+        VmRegionKind::Bss => RegionKind::Bss,
+        VmRegionKind::Heap => RegionKind::Heap,
+        VmRegionKind::Stack => RegionKind::Stack,
+        VmRegionKind::Shared => RegionKind::Shared,
+    };
+    let perms = [
+        (region.perms.read, PERM_READ),
+        (region.perms.write, PERM_WRITE),
+        (region.perms.execute, PERM_EXECUTE),
+    ]
+    .into_iter()
+    .filter(|(allowed, _)| *allowed)
+    .fold(0, |bits, (_, bit)| bits | bit);
+    RegionSnapshot {
+        round,
+        pid,
+        start: region.start,
+        len: region.len(),
+        kind,
+        perms,
+        resident_pages: region.resident_pages(),
+        swapped_pages: region.swapped_pages(),
+    }
+}
+
+/// The system's memory now.
+pub fn memory_snapshot(round: u32) -> MemorySnapshot {
+    let (free_frames, total_frames) = crate::memory::with_frames(|frames| {
+        (frames.free_frames() as u64, frames.usable_frames() as u64)
+    });
+    let (swap_used, swap_total) = crate::swap::usage();
+    let (disk_reads, disk_writes) = crate::disk::io_counts();
+    MemorySnapshot {
+        round,
+        free_frames,
+        total_frames,
+        cached_pages: crate::cache::cached_pages() as u64,
+        swap_used,
+        swap_total,
+        disk_reads,
+        disk_writes,
+    }
+}

@@ -1,0 +1,196 @@
+//! The scheduler: round robin over ready processes, preemption by the timer,
+//! blocking and waking, and the idle loop.
+//!
+//! The kernel never preempts itself: it runs with interrupts disabled and
+//! switches only at well-defined points ([`schedule`]). A process in user
+//! mode is preempted when its time slice ends: the timer marks that a
+//! switch is due, and the return-to-user path yields.
+
+use crate::arch::{context, gdt, paging, syscall_entry};
+use crate::process::{self, Block, CONTEXTS, State, Wake};
+use crate::sync::IrqLock;
+use crate::time;
+use alloc::collections::{BTreeSet, VecDeque};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use kernel_abi::Pid;
+
+/// Timer ticks in a time slice.
+pub const SLICE_TICKS: u32 = 10;
+
+/// The running process; 0 when the idle loop runs.
+static CURRENT: AtomicU32 = AtomicU32::new(0);
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+static LAST_SWITCH_NS: AtomicU64 = AtomicU64::new(0);
+static RUN_QUEUE: IrqLock<VecDeque<Pid>> = IrqLock::new("run queue", VecDeque::new());
+/// Sleepers by (deadline, pid).
+static SLEEPERS: IrqLock<BTreeSet<(u64, Pid)>> = IrqLock::new("sleepers", BTreeSet::new());
+
+/// The running process (0: none, the idle loop).
+pub fn current() -> Pid {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+/// Makes `pid` ready and queues it.
+pub fn make_ready(pid: Pid) {
+    let queued = process::with_table(|table| match table.get_mut(pid) {
+        Some(process) if process.state != State::Zombie => {
+            process.state = State::Ready;
+            true
+        }
+        _ => false,
+    });
+    if queued {
+        RUN_QUEUE.with(|queue| queue.push_back(pid));
+    }
+}
+
+/// Wakes `pid` if it is blocked; returns whether it was.
+pub fn wake(pid: Pid, why: Wake) -> bool {
+    let woken = process::with_table(|table| match table.get_mut(pid) {
+        Some(process) if matches!(process.state, State::Blocked(_)) => {
+            if let State::Blocked(Block::Sleep(deadline)) = process.state {
+                SLEEPERS.with(|sleepers| sleepers.remove(&(deadline, pid)));
+            }
+            process.state = State::Ready;
+            process.wake = Some(why);
+            true
+        }
+        _ => false,
+    });
+    if woken {
+        RUN_QUEUE.with(|queue| queue.push_back(pid));
+    }
+    woken
+}
+
+/// Blocks the running process until [`wake`]; returns why it woke.
+pub fn block_current(block: Block) -> Wake {
+    let pid = current();
+    process::with_current(|process| {
+        process.state = State::Blocked(block);
+        process.wake = None;
+    });
+    if let Block::Sleep(deadline) = block {
+        SLEEPERS.with(|sleepers| sleepers.insert((deadline, pid)));
+    }
+    schedule();
+    process::with_current(|process| process.wake.take()).unwrap_or(Wake::Done)
+}
+
+/// Puts the running process at the back of the queue and runs the next.
+pub fn yield_current() {
+    let pid = current();
+    if pid != 0 {
+        make_ready(pid);
+    }
+    schedule();
+}
+
+/// Whether the return-to-user path should yield.
+pub fn switch_due() -> bool {
+    NEED_RESCHED.load(Ordering::Relaxed)
+}
+
+/// Timer tick: wakes sleepers whose time came and accounts the running
+/// process's time slice.
+pub fn tick(now_ns: u64) {
+    loop {
+        let due = SLEEPERS.with(|sleepers| match sleepers.first() {
+            Some(&(deadline, pid)) if deadline <= now_ns => {
+                sleepers.pop_first();
+                Some(pid)
+            }
+            _ => None,
+        });
+        match due {
+            Some(pid) => {
+                wake(pid, Wake::Done);
+            }
+            None => break,
+        }
+    }
+    let pid = current();
+    if pid == 0 {
+        return;
+    }
+    let slice_over = process::with_current(|process| {
+        process.slice_ticks += 1;
+        process.slice_ticks >= SLICE_TICKS
+    });
+    if slice_over && RUN_QUEUE.with(|queue| !queue.is_empty()) {
+        NEED_RESCHED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Switches to the next ready process, or to the idle loop if none is
+/// ready. The caller has already set the running process's state (Ready and
+/// queued, Blocked, Stopped or Zombie). Returns when the caller is
+/// switched back to.
+pub fn schedule() {
+    NEED_RESCHED.store(false, Ordering::Relaxed);
+    let next = loop {
+        let Some(pid) = RUN_QUEUE.with(|queue| queue.pop_front()) else {
+            break 0;
+        };
+        let ready = process::with_table(|table| {
+            table
+                .get(pid)
+                .is_some_and(|process| process.state == State::Ready)
+        });
+        if ready {
+            break pid;
+        }
+    };
+    let previous = current();
+    if next == previous {
+        if next != 0 {
+            process::with_current(|process| {
+                process.state = State::Running;
+                process.slice_ticks = 0;
+            });
+        }
+        return;
+    }
+    switch_to(previous, next);
+}
+
+fn switch_to(previous: Pid, next: Pid) {
+    let now = time::now_ns();
+    let ran_for = now.saturating_sub(LAST_SWITCH_NS.swap(now, Ordering::Relaxed));
+    let (previous_slot, next_slot, next_root, next_stack_top) = process::with_table(|table| {
+        let previous_slot = match table.get_mut(previous) {
+            Some(process) => {
+                process.cpu_ns += ran_for;
+                process.slot
+            }
+            None => 0,
+        };
+        match table.get_mut(next) {
+            Some(process) => {
+                process.state = State::Running;
+                process.slice_ticks = 0;
+                let top = process.stack.as_ref().map(|stack| stack.top()).unwrap_or(0);
+                (previous_slot, process.slot, process.root, top)
+            }
+            None => (previous_slot, 0, paging::kernel_root(), 0),
+        }
+    });
+    CURRENT.store(next, Ordering::Relaxed);
+    if next != 0 {
+        gdt::set_kernel_stack(x86_64::VirtAddr::new(next_stack_top));
+        syscall_entry::set_kernel_stack(next_stack_top);
+    }
+    paging::activate(next_root);
+    context::switch_context(&CONTEXTS[previous_slot], &CONTEXTS[next_slot]);
+}
+
+/// Whether any process is waiting for the CPU.
+pub fn anything_ready() -> bool {
+    RUN_QUEUE.with(|queue| !queue.is_empty())
+}
+
+/// Forgets a process that is gone (reaped): it may still sit in the queues.
+pub fn forget(pid: Pid) {
+    RUN_QUEUE.with(|queue| queue.retain(|&queued| queued != pid));
+    SLEEPERS.with(|sleepers| sleepers.retain(|&(_, sleeper)| sleeper != pid));
+}

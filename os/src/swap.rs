@@ -1,0 +1,66 @@
+//! Swap: anonymous pages written to the disk's swap area under memory
+//! pressure, and read back (a major fault) on the next touch.
+
+use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
+use crate::sync::IrqLock;
+use kernel_core::slots::SlotAllocator;
+
+struct SwapArea {
+    slots: SlotAllocator,
+    first_page: u64,
+}
+
+static SWAP: IrqLock<Option<SwapArea>> = IrqLock::new("swap", None);
+
+/// Sets up `pages` swap slots starting at disk page `first_page`.
+pub fn init(first_page: u64, pages: u64) {
+    SWAP.with(|swap| {
+        *swap = Some(SwapArea {
+            slots: SlotAllocator::new(pages as usize),
+            first_page,
+        })
+    });
+}
+
+fn sector_of(slot: u32) -> Option<u64> {
+    SWAP.with(|swap| {
+        swap.as_ref()
+            .map(|area| (area.first_page + u64::from(slot)) * SECTORS_PER_PAGE)
+    })
+}
+
+/// Writes `frame` to a free slot; returns the slot (`None` if swap is full
+/// or the write failed).
+pub fn write(frame: u64) -> Option<u32> {
+    let slot = SWAP.with(|swap| swap.as_mut()?.slots.allocate())?;
+    let sector = sector_of(slot)?;
+    if disk::write_page(sector, frame).is_err() {
+        free(slot);
+        return None;
+    }
+    Some(slot)
+}
+
+/// Reads slot `slot` into `frame`.
+pub fn read(slot: u32, frame: u64) -> Result<(), DiskError> {
+    let sector = sector_of(slot).ok_or(DiskError::NotFound)?;
+    disk::read_page(sector, frame)
+}
+
+/// Frees a slot.
+pub fn free(slot: u32) {
+    SWAP.with(|swap| {
+        if let Some(area) = swap.as_mut() {
+            area.slots.free(slot).expect("freeing a swap slot in use");
+        }
+    });
+}
+
+/// (slots in use, slots in all).
+pub fn usage() -> (u64, u64) {
+    SWAP.with(|swap| {
+        swap.as_ref()
+            .map(|area| (area.slots.in_use() as u64, area.slots.capacity() as u64))
+            .unwrap_or((0, 0))
+    })
+}

@@ -1,0 +1,66 @@
+//! System calls: decoding, dispatch, and the result.
+//!
+//! The entry stub hands over the caller's frame. The number in `rax` is
+//! decoded once into [`Syscall`]; each call has one handler in a file of
+//! this module, all with the same shape: the six argument registers (and the
+//! frame, for the few calls that need it) in, `Result<u64, Errno>` out. The
+//! result goes back in `rax` (`-errno` on failure), then the return-to-user
+//! work runs (switches, signals).
+
+mod io;
+mod memory;
+mod process;
+mod signal;
+mod time;
+
+use crate::arch::trap::TrapFrame;
+use crate::pm;
+use kernel_abi::{Errno, Syscall};
+
+/// Arguments of a system call, as the registers held them.
+pub type Args = [u64; 6];
+
+/// Handles the system call in `frame`.
+pub fn handle(frame: &mut TrapFrame) {
+    crate::pageout::ensure_free_frames();
+    let args = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    let result = match Syscall::try_from(frame.rax) {
+        Ok(call) => dispatch(call, args, frame),
+        Err(()) => Err(Errno::ENOSYS),
+    };
+    frame.rax = match result {
+        Ok(value) => value,
+        Err(error) => {
+            if error == Errno::EFAULT {
+                crate::report::bad_pointer(crate::sched::current(), frame.rax);
+            }
+            error.as_return() as u64
+        }
+    };
+    pm::on_return_to_user(frame);
+}
+
+fn dispatch(call: Syscall, args: Args, frame: &mut TrapFrame) -> Result<u64, Errno> {
+    match call {
+        Syscall::Exit => process::exit(args),
+        Syscall::Write => io::write(args),
+        Syscall::Spawn => process::spawn(args),
+        Syscall::Fork => process::fork(frame),
+        Syscall::Wait => process::wait(args),
+        Syscall::GetPid => process::getpid(args),
+        Syscall::GetPpid => process::getppid(args),
+        Syscall::Yield => process::yield_now(args),
+        Syscall::Sleep => time::sleep(args),
+        Syscall::Brk => memory::brk(args),
+        Syscall::Kill => signal::kill(args),
+        Syscall::SigAction => signal::sigaction(args),
+        Syscall::SigProcMask => signal::sigprocmask(args),
+        Syscall::SigReturn => Ok(pm::sigreturn(frame)),
+        Syscall::Clock => time::clock(args),
+        Syscall::VmStats => memory::vmstats(args),
+        Syscall::MemInfo => memory::meminfo(args),
+        Syscall::MapShared => memory::map_shared(args),
+    }
+}

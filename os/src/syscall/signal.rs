@@ -1,0 +1,78 @@
+//! Signal calls: kill, sigaction, sigprocmask (sigreturn is in `pm`).
+
+use super::Args;
+use crate::arch::paging::USER_END;
+use crate::{pm, process, sched, vm};
+use kernel_abi::signal::{SIG_DFL, SIG_IGN, SigAction};
+use kernel_abi::{Errno, Signal};
+
+fn signal_number(number: u64) -> Result<Signal, Errno> {
+    Signal::from_number(number).ok_or(Errno::EINVAL)
+}
+
+/// `kill(pid, signal)`.
+///
+/// # Return values
+/// `EINVAL` for an unknown signal, `ESRCH` for no such (live) process.
+pub fn kill(args: Args) -> Result<u64, Errno> {
+    let [pid, number, ..] = args;
+    let signal = signal_number(number)?;
+    let target = u32::try_from(pid).map_err(|_| Errno::ESRCH)?;
+    if target == 0 {
+        return Err(Errno::ESRCH);
+    }
+    pm::send_signal(sched::current(), target, signal).map(|()| 0)
+}
+
+/// `sigaction(signal, new, old)`: either pointer may be null.
+///
+/// # Return values
+/// `EINVAL` for an unknown signal, SIGKILL/SIGSTOP, or a handler outside
+/// user space; `EFAULT` for bad pointers.
+pub fn sigaction(args: Args) -> Result<u64, Errno> {
+    let [number, new_address, old_address, ..] = args;
+    let signal = signal_number(number)?;
+    process::with_current(|process| {
+        let new = if new_address != 0 {
+            Some(vm::read_user::<SigAction>(process, new_address)?)
+        } else {
+            None
+        };
+        if let Some(action) = new {
+            let is_handler = action.handler != SIG_DFL && action.handler != SIG_IGN;
+            if is_handler
+                && (action.handler >= USER_END
+                    || action.restorer >= USER_END
+                    || action.restorer == 0)
+            {
+                return Err(Errno::EINVAL);
+            }
+        }
+        let old = process.signals.action(signal);
+        if old_address != 0 {
+            vm::write_user(process, old_address, &old)?;
+        }
+        if let Some(action) = new {
+            process.signals.set_action(signal, action)?;
+        }
+        Ok(0)
+    })
+}
+
+/// `sigprocmask(how, mask, old)`: changes the blocked set; `old` may be null.
+///
+/// # Return values
+/// `EINVAL` for an unknown `how`, `EFAULT` for a bad `old` pointer.
+pub fn sigprocmask(args: Args) -> Result<u64, Errno> {
+    let [how, mask, old_address, ..] = args;
+    process::with_current(|process| {
+        if old_address != 0 && !process.vm.check_range(old_address, 8, true) {
+            return Err(Errno::EFAULT);
+        }
+        let old = process.signals.change_blocked(how, mask)?;
+        if old_address != 0 {
+            vm::write_user(process, old_address, &old)?;
+        }
+        Ok(0)
+    })
+}

@@ -1,0 +1,390 @@
+//! The VM layer's actions: page faults, user memory access, fork, brk and
+//! teardown, carried out on page tables and frames as `kernel_core::vm`
+//! decides.
+
+use crate::arch::paging::{self, USER_END};
+use crate::arch::physmem;
+use crate::cache;
+use crate::memory;
+use crate::process::Process;
+use crate::shared;
+use crate::swap;
+use crate::user_abi::{MAX_USER_VALUE, UserValue};
+use alloc::collections::BTreeSet;
+use kernel_abi::Errno;
+use kernel_core::vm::{
+    Access, Backing, FaultPlan, PAGE_SIZE, Page, SegvReason, VmSpace, page_floor,
+};
+
+/// Why a fault could not be resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// An invalid access: SIGSEGV.
+    Segv(SegvReason),
+    /// No frame left.
+    OutOfMemory,
+    /// The disk failed reading a page in.
+    Io,
+}
+
+fn allocate_frame() -> Option<u64> {
+    memory::with_frames(|frames| frames.allocate())
+}
+
+fn release_frame(frame: u64) {
+    memory::with_frames(|frames| frames.release(frame));
+}
+
+/// Whether this process is the only user of `frame` (frames of the boot
+/// archive are never exclusively anyone's).
+fn exclusive(frame: u64) -> bool {
+    memory::with_frames(|frames| frames.users(frame) == 1)
+}
+
+fn map(process: &Process, page: u64, frame: u64, writable: bool) -> Result<(), FaultError> {
+    let region = process
+        .vm
+        .region(page)
+        .ok_or(FaultError::Segv(SegvReason::NoRegion))?;
+    let flags = paging::user_flags(writable && region.perms.write, region.perms.execute);
+    memory::with_frames(|frames| {
+        paging::set_user_page(process.root, page, frame, flags, &mut || frames.allocate())
+    })
+    .map_err(|_| FaultError::OutOfMemory)
+}
+
+/// Resolves a fault at `address` by `access` in `process`. `count`: whether
+/// this is a fault the process took (counted) or the kernel making a page
+/// present for a system call (not counted, as in MINIX).
+pub fn resolve(
+    process: &mut Process,
+    address: u64,
+    access: Access,
+    count: bool,
+) -> Result<(), FaultError> {
+    if address >= USER_END {
+        return Err(FaultError::Segv(SegvReason::NoRegion));
+    }
+    let page = page_floor(address);
+    let plan = process.vm.plan_fault(address, access, exclusive);
+    // A fault is major when resolving it read from the disk (a file page
+    // not in the page cache, or a page from swap); every other is minor.
+    let mut major = false;
+    match plan {
+        FaultPlan::Segv(reason) => return Err(FaultError::Segv(reason)),
+        FaultPlan::ZeroFill => {
+            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            physmem::zero_frame(frame);
+            install(process, page, frame, true)?;
+        }
+        FaultPlan::FilePage {
+            file,
+            offset,
+            len,
+            private,
+        } => {
+            let (cached, read_from_disk) =
+                cache::file_page(file, offset).map_err(|error| match error {
+                    cache::CacheError::OutOfMemory => FaultError::OutOfMemory,
+                    cache::CacheError::Io => FaultError::Io,
+                })?;
+            major = read_from_disk;
+            if private {
+                // A page of its own: the file's bytes, zero past them.
+                let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+                physmem::copy_frame(cached, frame);
+                physmem::with_frame_bytes(frame, |bytes| bytes[len as usize..].fill(0));
+                install(process, page, frame, true)?;
+            } else {
+                // The page cache's frame, shared read-only by every process
+                // running this program.
+                memory::with_frames(|frames| frames.share(cached));
+                if let Err(error) = map(process, page, cached, false) {
+                    release_frame(cached);
+                    return Err(error);
+                }
+                process.vm.attach(page, cached);
+            }
+        }
+        FaultPlan::SharedPage { object, index } => {
+            let frame = shared::page(object, index).ok_or(FaultError::OutOfMemory)?;
+            memory::with_frames(|frames| frames.share(frame));
+            if let Err(error) = map(process, page, frame, true) {
+                release_frame(frame);
+                return Err(error);
+            }
+            process.vm.attach(page, frame);
+        }
+        FaultPlan::CopyOnWrite { frame: shared } => {
+            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            physmem::copy_frame(shared, frame);
+            if let Err(error) = map(process, page, frame, true) {
+                release_frame(frame);
+                return Err(error);
+            }
+            if let Some(Page::Resident(old)) = process.vm.attach(page, frame) {
+                release_frame(old);
+            }
+        }
+        FaultPlan::Map { frame, writable } => map(process, page, frame, writable)?,
+        FaultPlan::SwapIn { slot } => {
+            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            if swap::read(slot, frame).is_err() {
+                release_frame(frame);
+                return Err(FaultError::Io);
+            }
+            major = true;
+            install(process, page, frame, true)?;
+            swap::free(slot);
+        }
+    }
+    if count {
+        process.vm.count_fault(major);
+    }
+    Ok(())
+}
+
+/// Maps a frame the process owns alone and records it; frees the frame if
+/// mapping fails.
+fn install(process: &mut Process, page: u64, frame: u64, writable: bool) -> Result<(), FaultError> {
+    if let Err(error) = map(process, page, frame, writable) {
+        release_frame(frame);
+        return Err(error);
+    }
+    if let Some(Page::Resident(old)) = process.vm.attach(page, frame) {
+        release_frame(old);
+    }
+    Ok(())
+}
+
+/// Makes the page at `address` present (and writable if `write`) for a
+/// kernel access on the process's behalf; returns its frame.
+fn present_frame(process: &mut Process, address: u64, write: bool) -> Result<u64, Errno> {
+    let page = page_floor(address);
+    let usable = |process: &Process| match paging::user_page(process.root, page) {
+        Some((frame, flags))
+            if !write || flags.contains(x86_64::structures::paging::PageTableFlags::WRITABLE) =>
+        {
+            Some(frame)
+        }
+        _ => None,
+    };
+    if let Some(frame) = usable(process) {
+        return Ok(frame);
+    }
+    let access = if write { Access::Write } else { Access::Read };
+    resolve(process, address, access, false).map_err(|_| Errno::EFAULT)?;
+    usable(process).ok_or(Errno::EFAULT)
+}
+
+/// Copies `buffer.len()` bytes from the process's memory at `address`.
+///
+/// # Return values
+/// `Err(EFAULT)` if any byte is outside a readable region (or memory ran out
+/// bringing it in).
+pub fn copy_from_user(process: &mut Process, address: u64, buffer: &mut [u8]) -> Result<(), Errno> {
+    if !process.vm.check_range(address, buffer.len() as u64, false) {
+        return Err(Errno::EFAULT);
+    }
+    let mut done = 0;
+    while done < buffer.len() {
+        let cursor = address + done as u64;
+        let offset = (cursor % PAGE_SIZE) as usize;
+        let chunk = (PAGE_SIZE as usize - offset).min(buffer.len() - done);
+        let frame = present_frame(process, cursor, false)?;
+        physmem::read(frame, offset, &mut buffer[done..done + chunk]);
+        done += chunk;
+    }
+    Ok(())
+}
+
+/// Copies `bytes` into the process's memory at `address`.
+///
+/// # Return values
+/// `Err(EFAULT)` if any byte is outside a writable region (or memory ran out).
+pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result<(), Errno> {
+    if !process.vm.check_range(address, bytes.len() as u64, true) {
+        return Err(Errno::EFAULT);
+    }
+    let mut done = 0;
+    while done < bytes.len() {
+        let cursor = address + done as u64;
+        let offset = (cursor % PAGE_SIZE) as usize;
+        let chunk = (PAGE_SIZE as usize - offset).min(bytes.len() - done);
+        let frame = present_frame(process, cursor, true)?;
+        physmem::write(frame, offset, &bytes[done..done + chunk]);
+        done += chunk;
+    }
+    Ok(())
+}
+
+/// Reads a value of the system-call ABI from user memory.
+pub fn read_user<T: UserValue>(process: &mut Process, address: u64) -> Result<T, Errno> {
+    let mut bytes = [0u8; MAX_USER_VALUE];
+    let size = T::WORDS * 8;
+    copy_from_user(process, address, &mut bytes[..size])?;
+    let mut words = [0u64; MAX_USER_VALUE / 8];
+    for (word, chunk) in words.iter_mut().zip(bytes[..size].chunks_exact(8)) {
+        *word = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+    }
+    Ok(T::from_words(&words[..T::WORDS]))
+}
+
+/// Writes a value of the system-call ABI to user memory.
+pub fn write_user<T: UserValue>(
+    process: &mut Process,
+    address: u64,
+    value: &T,
+) -> Result<(), Errno> {
+    let mut words = [0u64; MAX_USER_VALUE / 8];
+    value.to_words(&mut words[..T::WORDS]);
+    let mut bytes = [0u8; MAX_USER_VALUE];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&words[..T::WORDS]) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    copy_to_user(process, address, &bytes[..T::WORDS * 8])
+}
+
+/// A new, empty address space root.
+pub fn new_root() -> Option<u64> {
+    memory::with_frames(|frames| paging::new_user_root(&mut || frames.allocate()))
+}
+
+/// The files whose pages the address space maps (its program).
+pub fn files_of(vm: &VmSpace) -> BTreeSet<u32> {
+    vm.regions()
+        .filter_map(|region| match region.backing {
+            Backing::File { file, .. } => Some(file),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The shared objects the address space maps, one per region.
+fn shared_objects_of(vm: &VmSpace) -> impl Iterator<Item = u32> + '_ {
+    vm.regions().filter_map(|region| match region.backing {
+        Backing::Shared { object } => Some(object),
+        _ => None,
+    })
+}
+
+/// Gives the child of a fork the parent's memory: private pages are shared
+/// copy-on-write (write-protected in both), shared-region pages stay shared
+/// and writable, swapped pages get a copy in a slot of the child's own.
+pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno> {
+    let mut child_vm = parent.vm.fork_copy();
+    // From here on, `child_vm` owns what has been given to it: on failure
+    // releasing it returns exactly that.
+    for file in files_of(&parent.vm) {
+        cache::add_user(file);
+    }
+    for object in shared_objects_of(&parent.vm) {
+        shared::add_user(object);
+    }
+    let mut failed = false;
+    for region in parent.vm.regions() {
+        let is_shared = matches!(region.backing, Backing::Shared { .. });
+        for (page, record) in region.pages() {
+            match record {
+                Page::Resident(frame) => {
+                    let writable = is_shared && region.perms.write;
+                    let flags = paging::user_flags(writable, region.perms.execute);
+                    let result = memory::with_frames(|frames| {
+                        frames.share(frame);
+                        paging::set_user_page(child_root, page, frame, flags, &mut || {
+                            frames.allocate()
+                        })
+                    });
+                    if result.is_err() {
+                        release_frame(frame);
+                        child_vm.detach(page);
+                        failed = true;
+                        continue;
+                    }
+                    if region.perms.write && !is_shared {
+                        paging::set_user_page(parent.root, page, frame, flags, &mut || None)
+                            .expect("the parent's page is mapped, so its tables exist");
+                    }
+                }
+                Page::Swapped(slot) => match copy_swap_slot(slot) {
+                    Some(copy) => {
+                        child_vm.replace_swap_slot(page, copy);
+                    }
+                    None => {
+                        child_vm.detach(page);
+                        failed = true;
+                    }
+                },
+            }
+        }
+    }
+    if failed {
+        release_memory(&mut child_vm);
+        return Err(Errno::ENOMEM);
+    }
+    Ok(child_vm)
+}
+
+/// Copies swap slot `slot` into a new slot.
+fn copy_swap_slot(slot: u32) -> Option<u32> {
+    let frame = allocate_frame()?;
+    let copy = swap::read(slot, frame)
+        .ok()
+        .and_then(|()| swap::write(frame));
+    release_frame(frame);
+    copy
+}
+
+/// Moves the program break; pages that fall out of the heap are freed.
+pub fn set_brk(process: &mut Process, new_brk: u64) -> Result<u64, Errno> {
+    let removed = process
+        .vm
+        .set_brk(new_brk, USER_END)
+        .map_err(|_| Errno::ENOMEM)?;
+    for (page, record) in removed {
+        paging::clear_user_page(process.root, page);
+        release_page(record);
+    }
+    Ok(process.vm.brk())
+}
+
+fn release_page(record: Page) {
+    match record {
+        Page::Resident(frame) => release_frame(frame),
+        Page::Swapped(slot) => swap::free(slot),
+    }
+}
+
+/// Releases every page of `vm`, and its hold on its program's cached pages
+/// and on its shared objects; leaves it empty.
+fn release_memory(vm: &mut VmSpace) {
+    for (_, record) in vm.detach_all() {
+        release_page(record);
+    }
+    for file in files_of(vm) {
+        cache::remove_user(file);
+    }
+    let objects: alloc::vec::Vec<u32> = shared_objects_of(vm).collect();
+    for object in objects {
+        shared::remove_user(object);
+    }
+    let (stats, flags) = (vm.stats, vm.flags);
+    *vm = VmSpace::default();
+    vm.stats = stats;
+    vm.flags = flags;
+}
+
+/// Frees every page and page table of the process (see
+/// [`release_memory`]). It must not be the active address space. The
+/// counters stay, for the last snapshot of the process.
+pub fn teardown(process: &mut Process) {
+    release_memory(&mut process.vm);
+    if process.root != 0 {
+        memory::with_frames(|frames| {
+            paging::free_user_tables(process.root, &mut |frame| {
+                let _ = frames.free(frame);
+            })
+        });
+        process.root = 0;
+    }
+}

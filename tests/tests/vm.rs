@@ -1,0 +1,182 @@
+//! Boot tests of the VM layer: regions, demand paging, copy-on-write,
+//! minor and major faults from a real (virtio) disk, swap, and the page
+//! cache, with exact expectations.
+//!
+//! One boot of the `vm` image (32 MiB of RAM) serves every test: its init
+//! (`vmtest`) runs each check in a child and prints `PASS`/`FAIL` lines; the
+//! children print the numbers they measured, which the tests here check
+//! exactly.
+
+use boot_tests::{BootRun, boot};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn run() -> &'static BootRun {
+    static RUN: OnceLock<BootRun> = OnceLock::new();
+    RUN.get_or_init(|| boot("vm", Duration::from_secs(180)))
+}
+
+fn passed(name: &str) {
+    let run = run();
+    let line = format!("PASS {name}");
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(pid, text)| *pid == 1 && *text == line),
+        "no '{line}'\n{}",
+        run.describe()
+    );
+}
+
+/// The log line of a child starting with `prefix`.
+fn line_starting(prefix: &str) -> String {
+    let run = run();
+    run.log_lines()
+        .into_iter()
+        .map(|(_, line)| line)
+        .find(|line| line.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting '{prefix}'\n{}", run.describe()))
+        .to_string()
+}
+
+#[test]
+fn every_vm_check_passes() {
+    let run = run();
+    let failures: Vec<&str> = run
+        .log_lines()
+        .into_iter()
+        .map(|(_, line)| line)
+        .filter(|line| line.starts_with("FAIL"))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "failed checks: {failures:?}\n{}",
+        run.describe()
+    );
+    assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
+}
+
+#[test]
+fn touching_k_anonymous_pages_adds_exactly_k_minor_faults_and_k_to_vm_total() {
+    passed("anon-pages-are-minor-faults");
+    assert!(
+        line_starting("anon: ")
+            .starts_with("anon: touched 37 pages: minor +37, major +0, vm_total +37"),
+        "{}",
+        line_starting("anon: ")
+    );
+}
+
+#[test]
+fn copy_on_write_gives_the_child_its_own_pages_one_minor_fault_each() {
+    passed("copy-on-write-after-fork");
+    assert_eq!(
+        line_starting("cow child:"),
+        "cow child: first writes to 10 shared pages: minor +10; started with its own counters: true"
+    );
+    assert!(line_starting("cow parent:").ends_with("my 24 pages intact: true"));
+}
+
+#[test]
+fn out_of_region_and_read_only_writes_are_sigsegv_and_count_no_fault() {
+    passed("segv-outside-regions-counts-nothing");
+    passed("segv-write-to-readonly-counts-nothing");
+    let run = run();
+    let caught = run
+        .log_lines()
+        .into_iter()
+        .filter(|(_, line)| *line == "segv: caught SIGSEGV; faults counted by the bad access: 0")
+        .count();
+    assert_eq!(caught, 2);
+    let segv_faults = run
+        .messages()
+        .filter(|message| matches!(message, protocol::message::Message::UserFault(fault) if fault.signal == 11))
+        .count();
+    assert_eq!(
+        segv_faults, 2,
+        "one UserFault (SIGSEGV) event per bad access"
+    );
+}
+
+#[test]
+fn a_second_concurrent_instance_maps_cached_text_without_major_faults() {
+    passed("page-cache-shares-text");
+    let run = run();
+    let walks: Vec<String> = run
+        .log_lines()
+        .into_iter()
+        .map(|(_, line)| line.to_string())
+        .filter(|line| line.starts_with("textwalk "))
+        .collect();
+    assert_eq!(walks.len(), 2, "{walks:?}");
+    let major = |line: &str| -> u64 {
+        let tail = line
+            .split("major faults ")
+            .nth(1)
+            .expect("major faults in the line");
+        tail.split(',').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        major(&walks[0]) > 0,
+        "the first instance read its text from the disk: {}",
+        walks[0]
+    );
+    assert_eq!(
+        major(&walks[1]),
+        0,
+        "the second found it cached: {}",
+        walks[1]
+    );
+}
+
+#[test]
+fn memory_larger_than_ram_swaps_and_reads_back_intact() {
+    passed("swap-keeps-contents-with-major-faults");
+    let hog = line_starting("hog: ");
+    assert!(hog.starts_with("hog: 48 MiB, 12288 pages: 0 bad;"), "{hog}");
+    let reading = hog.split("major faults ").nth(1).unwrap();
+    let read_back: u64 = reading
+        .split(" while writing, ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        read_back > 1000,
+        "reading 48 MiB back in 32 MiB took many major faults: {hog}"
+    );
+}
+
+#[test]
+fn free_frames_and_swap_use_return_to_their_baseline() {
+    passed("memory-returns-to-baseline");
+    let baseline = line_starting("vmtest: baseline ");
+    let after = line_starting("vmtest: after ");
+    let free = |line: &str, marker: &str| -> String {
+        line.split(marker)
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        free(&baseline, "baseline "),
+        free(&after, "after "),
+        "{baseline} / {after}"
+    );
+    assert!(after.contains("swap 0 pages"), "{after}");
+}
+
+#[test]
+fn a_shared_region_is_shared_with_a_forked_child() {
+    passed("shared-region-is-shared-with-children");
+    assert_eq!(
+        line_starting("shared: "),
+        "shared: child Ok(Exited(0)), wrote back 12"
+    );
+}
