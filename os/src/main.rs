@@ -30,12 +30,16 @@ mod cache;
 #[cfg(target_os = "none")]
 mod disk;
 #[cfg(target_os = "none")]
+mod events;
+#[cfg(target_os = "none")]
 mod fatal;
 #[cfg(target_os = "none")]
 mod files;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod heap;
+#[cfg(target_os = "none")]
+mod ipc;
 #[cfg(target_os = "none")]
 mod kstack;
 #[cfg(target_os = "none")]

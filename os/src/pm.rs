@@ -1,17 +1,26 @@
 //! The process manager: starting, forking, ending, reaping and signalling
-//! processes.
+//! processes, with process events published to subscribed services (see
+//! `events.rs`) at each step the brief names.
 //!
 //! Every death goes the same way, on the dying process's own kernel stack:
 //! a fatal signal only marks the process and wakes it; when it next heads
 //! back to user mode it finds the signal and calls [`exit_current`], which
-//! records the exit, tears the process down, turns it into a zombie for its
+//! records the exit, publishes EXIT and waits (stopped) for every
+//! subscriber's ack, tears the process down, turns it into a zombie for its
 //! parent to reap, and switches away for good.
+//!
+//! A caught signal publishes SIGNAL when it is sent (if the target can take
+//! it now) or when it becomes deliverable; the target stays stopped until
+//! the last ack, and its handler is set up only then. A new process
+//! publishes SPAWN before it first runs.
 
 use crate::arch::context;
 use crate::arch::paging::{self, USER_END};
 use crate::arch::syscall_entry::SYSCALL_VECTOR;
 use crate::arch::trap::TrapFrame;
+use crate::events;
 use crate::files;
+use crate::ipc;
 use crate::kstack::KernelStack;
 use crate::loader;
 use crate::process::{self, Block, CONTEXTS, ExitInfo, Process, State, Wake};
@@ -22,6 +31,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use kernel_abi::signal::{SIG_SETMASK, SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction, SignalFrame};
 use kernel_abi::{Errno, Pid, Signal, USER_STACK_TOP};
+use kernel_core::events::EventKind;
 use kernel_core::signals::{Disposition, Posted};
 
 /// User code and data selectors (see `gdt`).
@@ -39,7 +49,8 @@ pub const MAX_ARGS_BYTES: usize = 1024;
 pub fn start_boot_programs() {
     for entry in files::boot_entries() {
         let args: Vec<&str> = entry.args.iter().map(String::as_str).collect();
-        match spawn(0, &entry.program, &args, entry.privileged) {
+        let label = entry.label.as_deref();
+        match spawn(0, &entry.program, &args, entry.privileged, label) {
             Ok(pid) => {
                 let became_init = process::with_table(|table| {
                     if table.init == 0 && !entry.privileged {
@@ -51,6 +62,12 @@ pub fn start_boot_programs() {
                 });
                 if became_init {
                     crate::klog!(Info, "init is pid {pid} ({})", entry.program);
+                } else if entry.privileged {
+                    crate::klog!(
+                        Info,
+                        "service {} is pid {pid}",
+                        label.unwrap_or(&entry.program)
+                    );
                 }
             }
             Err(error) => crate::klog!(
@@ -63,7 +80,8 @@ pub fn start_boot_programs() {
     }
 }
 
-/// Starts program `name` with `args` as a child of `parent`.
+/// Starts program `name` with `args` as a child of `parent`, shown as
+/// `label` if given. It first runs after every SPAWN subscriber acked.
 ///
 /// # Return values
 /// - `ENOENT`: no such program in the image;
@@ -71,7 +89,13 @@ pub fn start_boot_programs() {
 /// - `E2BIG`: the arguments are too long;
 /// - `EAGAIN`: the process table is full;
 /// - `ENOMEM`: out of memory.
-pub fn spawn(parent: Pid, name: &str, args: &[&str], privileged: bool) -> Result<Pid, Errno> {
+pub fn spawn(
+    parent: Pid,
+    name: &str,
+    args: &[&str],
+    privileged: bool,
+    label: Option<&str>,
+) -> Result<Pid, Errno> {
     let file = files::find(name).ok_or(Errno::ENOENT)?;
     let program = loader::load(file).map_err(|_| Errno::ENOEXEC)?;
     let mut packed = Vec::with_capacity(64);
@@ -95,22 +119,16 @@ pub fn spawn(parent: Pid, name: &str, args: &[&str], privileged: bool) -> Result
         ..TrapFrame::default()
     };
     let stack_top = stack.top();
-    let mut process = Process {
+    let mut process = Process::new(
         pid,
         parent,
-        name: name.to_string(),
+        label.unwrap_or(name).to_string(),
         slot,
-        state: State::Ready,
-        privileged,
-        stack: Some(stack),
         root,
-        vm: program.vm,
-        signals: Default::default(),
-        wake: None,
-        exit: None,
-        cpu_ns: 0,
-        slice_ticks: 0,
-    };
+        program.vm,
+    );
+    process.privileged = privileged;
+    process.stack = Some(stack);
     for file in vm::files_of(&process.vm) {
         crate::cache::add_user(file);
     }
@@ -119,8 +137,10 @@ pub fn spawn(parent: Pid, name: &str, args: &[&str], privileged: bool) -> Result
         return Err(error);
     }
     context::prepare_stack(&CONTEXTS[slot], stack_top, &frame);
+    let shown = process.name.clone();
     process::with_table(|table| table.insert(process));
-    report::spawned(pid, parent, name);
+    report::spawned(pid, parent, &shown);
+    events::publish(pid, EventKind::Spawn);
     sched::make_ready(pid);
     Ok(pid)
 }
@@ -175,22 +195,11 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
             Ok(vm) => vm,
             Err(error) => return Err((error, stack)),
         };
-        Ok(Process {
-            pid,
-            parent: parent_pid,
-            name: parent.name.clone(),
-            slot,
-            state: State::Ready,
-            privileged: parent.privileged,
-            stack: Some(stack),
-            root,
-            vm,
-            signals: parent.signals.fork_copy(),
-            wake: None,
-            exit: None,
-            cpu_ns: 0,
-            slice_ticks: 0,
-        })
+        let mut child = Process::new(pid, parent_pid, parent.name.clone(), slot, root, vm);
+        child.privileged = parent.privileged;
+        child.stack = Some(stack);
+        child.signals = parent.signals.fork_copy();
+        Ok(child)
     });
     let child = match child {
         Ok(child) => child,
@@ -205,6 +214,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     context::prepare_stack(&CONTEXTS[slot], stack_top, &child_frame);
     process::with_table(|table| table.insert(child));
     report::spawned(pid, parent_pid, &name);
+    events::publish(pid, EventKind::Spawn);
     sched::make_ready(pid);
     Ok(pid)
 }
@@ -215,8 +225,15 @@ pub fn exit_current(info: ExitInfo) -> ! {
     process::with_current(|process| {
         process.exit = Some(info);
         process.vm.flags.exiting = true;
+        process.handler_due = None;
     });
     report::exited(pid, info);
+    // A dying subscriber leaves the table first: the processes waiting on
+    // it move on (brief item 6).
+    events::subscriber_gone(pid);
+    events::publish(pid, EventKind::Exit);
+    sched::wait_while_frozen();
+    ipc::forget(pid);
     finish_exit(pid);
     sched::schedule();
     unreachable!("a zombie was scheduled");
@@ -319,31 +336,70 @@ pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
 
 /// Sends `signal` from `sender` to `target`.
 ///
+/// A caught signal starts its delivery at once if the target can take it
+/// (no event in flight, no handler pending): SIGNAL is published and the
+/// target stays stopped until the last ack. Otherwise it stays pending and
+/// is taken up when the target next heads for user mode.
+///
 /// # Return values
 /// `ESRCH` if the target does not exist or has already exited.
 pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno> {
-    let (posted, disposition, state) = process::with_table(|table| {
+    let (posted, disposition, state, catch_now) = process::with_table(|table| {
         let process = table
             .get_mut(target)
-            .filter(|process| process.exit.is_none())
+            .filter(|process| process.is_alive())
             .ok_or(Errno::ESRCH)?;
         let posted = process.signals.post(signal);
-        Ok((posted, process.signals.disposition(signal), process.state))
+        let disposition = process.signals.disposition(signal);
+        let catch_now = posted == Posted::Deliverable
+            && matches!(disposition, Disposition::Catch(_))
+            && !process.frozen
+            && process.handler_due.is_none();
+        if catch_now {
+            process.signals.pending &= !signal.mask();
+            process.handler_due = Some(signal);
+        }
+        Ok((posted, disposition, process.state, catch_now))
     })?;
     report::signal(sender, target, signal, posted, disposition);
     if posted != Posted::Deliverable {
         return Ok(());
     }
-    match state {
-        State::Stopped if signal == Signal::SIGCONT || signal == Signal::SIGKILL => {
+    if catch_now {
+        events::publish(target, EventKind::Signal);
+    }
+    match (state, disposition) {
+        (State::Stopped, _) if signal == Signal::SIGCONT || signal == Signal::SIGKILL => {
             sched::make_ready(target)
         }
-        State::Blocked(_) if disposition != Disposition::Continue => {
+        (State::Blocked(block), Disposition::Catch(_)) if interruptible_by_catch(block) => {
+            sched::wake(target, Wake::Interrupted);
+        }
+        (State::Blocked(_), Disposition::Terminate) => {
             sched::wake(target, Wake::Interrupted);
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Whether a caught signal interrupts `block`. A process waiting for a
+/// system service's reply is not interrupted: the service answers it
+/// (the IPC service with EINTR when it sees the SIGNAL event), as in MINIX.
+fn interruptible_by_catch(block: Block) -> bool {
+    match block {
+        Block::Receive {
+            from, reply: true, ..
+        } => {
+            let service = u32::try_from(from).ok();
+            !process::with_table(|table| {
+                service
+                    .and_then(|pid| table.get(pid))
+                    .is_some_and(|p| p.privileged)
+            })
+        }
+        _ => true,
+    }
 }
 
 /// A CPU fault of the running process: delivers `signal` even if the
@@ -362,12 +418,39 @@ pub fn force_signal(signal: Signal) {
 }
 
 /// Work due before the running process returns to user mode with `frame`:
-/// a pending switch, then pending signals (which may end it, stop it, or
-/// redirect it into a handler).
+/// staying stopped while an event about it is in flight, a pending switch,
+/// a handler whose event completed, then pending signals (which may end
+/// it, stop it, or start another SIGNAL event).
 pub fn on_return_to_user(frame: &mut TrapFrame) {
     loop {
+        sched::wait_while_frozen();
         if sched::switch_due() {
             sched::yield_current();
+        }
+        let due = process::with_current(|process| {
+            let signal = process.handler_due.take()?;
+            Some((signal, process.signals.disposition(signal)))
+        });
+        if let Some((signal, disposition)) = due {
+            match disposition {
+                Disposition::Catch(action) => {
+                    if enter_handler(frame, signal, &action).is_err() {
+                        exit_current(ExitInfo {
+                            status: 0,
+                            signal: Some(Signal::SIGSEGV),
+                        });
+                    }
+                    report::handler_started(sched::current(), signal);
+                    return;
+                }
+                // The program changed its mind while the event was in
+                // flight: the signal now does what its action says.
+                Disposition::Terminate => exit_current(ExitInfo {
+                    status: 0,
+                    signal: Some(signal),
+                }),
+                _ => continue,
+            }
         }
         match process::with_current(|process| process.signals.take_deliverable()) {
             None => return,
@@ -380,15 +463,9 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
                 sched::schedule();
             }
             Some((_, Disposition::Continue | Disposition::Ignore)) => {}
-            Some((signal, Disposition::Catch(action))) => {
-                if enter_handler(frame, signal, &action).is_err() {
-                    exit_current(ExitInfo {
-                        status: 0,
-                        signal: Some(Signal::SIGSEGV),
-                    });
-                }
-                report::handler_started(sched::current(), signal);
-                return;
+            Some((signal, Disposition::Catch(_))) => {
+                process::with_current(|process| process.handler_due = Some(signal));
+                events::publish(sched::current(), EventKind::Signal);
             }
         }
     }

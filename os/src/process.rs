@@ -8,8 +8,9 @@
 use crate::arch::context::ContextSlot;
 use crate::kstack::KernelStack;
 use crate::sync::IrqLock;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
+use kernel_abi::ipc::Message;
 use kernel_abi::{Pid, Signal};
 use kernel_core::signals::SignalState;
 use kernel_core::vm::VmSpace;
@@ -24,6 +25,25 @@ pub enum Block {
     Sleep(u64),
     /// In `wait` for a child to end.
     Child,
+    /// In `send` until `to` receives the message in `outgoing`; with
+    /// `then_receive`, `sendrec` continues by waiting for the reply into
+    /// that buffer.
+    Send {
+        /// The destination.
+        to: Pid,
+        /// The caller's buffer for the reply (`sendrec`).
+        then_receive: Option<u64>,
+    },
+    /// In `receive` from `from` (or ANY) into `buffer`; `reply`: waiting for
+    /// the answer to a `sendrec`.
+    Receive {
+        /// The source wanted.
+        from: u64,
+        /// Where the message goes in the caller's memory.
+        buffer: u64,
+        /// Part of a `sendrec`.
+        reply: bool,
+    },
 }
 
 /// Why a blocked process was woken.
@@ -33,6 +53,8 @@ pub enum Wake {
     Done,
     /// A signal interrupted it.
     Interrupted,
+    /// The process it was sending to or waiting for died.
+    PeerGone,
 }
 
 /// Where a process is in its life.
@@ -90,6 +112,50 @@ pub struct Process {
     pub cpu_ns: u64,
     /// Timer ticks used of the current time slice.
     pub slice_ticks: u32,
+    /// Stopped while an event about it is in flight: never scheduled
+    /// until the last ack.
+    pub frozen: bool,
+    /// A caught signal whose handler runs on the next return to user mode.
+    pub handler_due: Option<Signal>,
+    /// Messages queued for it (`asend`, and the PM's events).
+    pub mailbox: VecDeque<Message>,
+    /// Processes blocked sending to it, in arrival order.
+    pub senders: VecDeque<Pid>,
+    /// The message of a blocked `send`.
+    pub outgoing: Option<Message>,
+}
+
+impl Process {
+    /// A process in state `state` with nothing else yet: the fields every
+    /// new process starts with.
+    pub fn new(pid: Pid, parent: Pid, name: String, slot: usize, root: u64, vm: VmSpace) -> Self {
+        Self {
+            pid,
+            parent,
+            name,
+            slot,
+            state: State::Ready,
+            privileged: false,
+            stack: None,
+            root,
+            vm,
+            signals: SignalState::default(),
+            wake: None,
+            exit: None,
+            cpu_ns: 0,
+            slice_ticks: 0,
+            frozen: false,
+            handler_due: None,
+            mailbox: VecDeque::new(),
+            senders: VecDeque::new(),
+            outgoing: None,
+        }
+    }
+
+    /// Whether it is alive (not exiting, not a zombie).
+    pub fn is_alive(&self) -> bool {
+        self.exit.is_none() && self.state != State::Zombie
+    }
 }
 
 /// All processes.

@@ -6,12 +6,14 @@ use crate::process::{self, Block, ExitInfo, State};
 use crate::sync::IrqLock;
 use crate::telemetry;
 use kernel_abi::{Pid, Signal};
+use kernel_core::events::{EventKind as CoreEventKind, IgnoredAck};
 use kernel_core::signals::{Disposition, Posted};
 use kernel_core::vm::{Region, RegionKind as VmRegionKind};
 use protocol::message::{
-    BadPointer, Exit, Log, LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE,
-    ProcessSnapshot, ProcessState, Reaped, RegionKind, RegionSnapshot, SignalHandled,
-    SignalOutcome, SignalSent, SnapshotDone, Spawn, UserFault, VmCounters,
+    Ack, AckIgnored, BadPointer, EventDone, EventKind, Exit, IgnoredReason, LatencySummary, Log,
+    LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessSnapshot,
+    ProcessState, Publish, Reaped, RegionKind, RegionSnapshot, SignalHandled, SignalOutcome,
+    SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault, VmCounters,
 };
 
 /// Default time between process snapshots.
@@ -110,6 +112,63 @@ pub fn program_log(pid: Pid, text: &str) {
     }));
 }
 
+fn wire_kind(kind: CoreEventKind) -> EventKind {
+    match kind {
+        CoreEventKind::Exit => EventKind::Exit,
+        CoreEventKind::Signal => EventKind::Signal,
+        CoreEventKind::Spawn => EventKind::Spawn,
+    }
+}
+
+/// A service changed its event mask.
+pub fn subscribed(endpoint: Pid, mask: u8) {
+    telemetry::send(Message::Subscribed(Subscribed { endpoint, mask }));
+}
+
+/// The PM notified a subscriber.
+pub fn published(event_id: u64, pid: Pid, kind: CoreEventKind, subscriber: Pid) {
+    telemetry::send(Message::Publish(Publish {
+        event_id,
+        pid,
+        kind: wire_kind(kind),
+        subscriber,
+    }));
+}
+
+/// A subscriber acked.
+pub fn acked(event_id: u64, subscriber: Pid, latency_ns: u64) {
+    telemetry::send(Message::Ack(Ack {
+        event_id,
+        subscriber,
+        latency_ns,
+    }));
+}
+
+/// An ack was ignored.
+pub fn ack_ignored(sender: Pid, pid: Pid, kind: u32, reason: IgnoredAck) {
+    let reason = match reason {
+        IgnoredAck::NoSuchEvent => IgnoredReason::NoSuchEvent,
+        IgnoredAck::WrongSubscriber => IgnoredReason::WrongSubscriber,
+        IgnoredAck::WrongKind => IgnoredReason::WrongKind,
+    };
+    telemetry::send(Message::AckIgnored(AckIgnored {
+        sender,
+        pid,
+        kind: kind.min(255) as u8,
+        reason,
+    }));
+}
+
+/// The last ack of an event came.
+pub fn event_done(event_id: u64, pid: Pid, kind: CoreEventKind, elapsed_ns: u64) {
+    telemetry::send(Message::EventDone(EventDone {
+        event_id,
+        pid,
+        kind: wire_kind(kind),
+        elapsed_ns,
+    }));
+}
+
 /// Called every timer tick: sends a snapshot round when one is due.
 pub fn tick(now_ns: u64) {
     let round = SNAPSHOTS.with(|snapshots| {
@@ -129,10 +188,14 @@ fn state_of(process: &process::Process) -> ProcessState {
     match process.state {
         State::Zombie => ProcessState::Zombie,
         _ if process.exit.is_some() => ProcessState::Exiting,
+        _ if process.frozen => ProcessState::AwaitingAcks,
         State::Running => ProcessState::Running,
         State::Ready => ProcessState::Ready,
         State::Blocked(Block::Sleep(_)) => ProcessState::Sleeping,
         State::Blocked(Block::Child) => ProcessState::WaitingForChild,
+        State::Blocked(Block::Send { .. }) => ProcessState::Sending,
+        State::Blocked(Block::Receive { reply: true, .. }) => ProcessState::AwaitingReply,
+        State::Blocked(Block::Receive { .. }) => ProcessState::Receiving,
         State::Stopped => ProcessState::Stopped,
     }
 }
@@ -162,6 +225,7 @@ fn send_snapshot(round: u32) {
         }
         table.len() as u32
     });
+    send_subscribers(round);
     telemetry::send(Message::Memory(memory_snapshot(round)));
     telemetry::send(Message::SnapshotDone(SnapshotDone { round, processes }));
 }
@@ -211,5 +275,64 @@ pub fn memory_snapshot(round: u32) -> MemorySnapshot {
         swap_total,
         disk_reads,
         disk_writes,
+    }
+}
+
+fn send_subscribers(round: u32) {
+    let now = crate::time::now_ns();
+    let entries: alloc::vec::Vec<SubscriberSnapshot<alloc::string::String>> =
+        crate::events::with_table(|table| {
+            table
+                .subscribers()
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| {
+                    let (oldest_pid, oldest_age_ns) = table
+                        .oldest_outstanding(index)
+                        .map(|(pid, since)| (pid, now.saturating_sub(since)))
+                        .unwrap_or((0, 0));
+                    SubscriberSnapshot {
+                        round,
+                        index: index as u8,
+                        endpoint: entry.endpoint,
+                        name: alloc::string::String::new(),
+                        mask: entry.mask as u8,
+                        events: entry.events,
+                        acks: entry.acks,
+                        ignored_acks: entry.ignored_acks,
+                        outstanding: entry.waiting,
+                        oldest_pid,
+                        oldest_age_ns,
+                        latency: LatencySummary {
+                            count: entry.latency.count(),
+                            p50_ns: entry.latency.quantile(500),
+                            p99_ns: entry.latency.quantile(990),
+                            max_ns: entry.latency.max(),
+                        },
+                    }
+                })
+                .collect()
+        });
+    for mut entry in entries {
+        entry.name = process::with_table(|table| {
+            table
+                .get(entry.endpoint)
+                .map(|process| process.name.clone())
+                .unwrap_or_default()
+        });
+        telemetry::send(Message::Subscriber(SubscriberSnapshot {
+            round: entry.round,
+            index: entry.index,
+            endpoint: entry.endpoint,
+            name: entry.name.as_str(),
+            mask: entry.mask,
+            events: entry.events,
+            acks: entry.acks,
+            ignored_acks: entry.ignored_acks,
+            outstanding: entry.outstanding,
+            oldest_pid: entry.oldest_pid,
+            oldest_age_ns: entry.oldest_age_ns,
+            latency: entry.latency,
+        }));
     }
 }

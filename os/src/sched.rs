@@ -1,5 +1,6 @@
-//! The scheduler: round robin over ready processes, preemption by the timer,
-//! blocking and waking, and the idle loop.
+//! The scheduler: round robin over ready processes, system services before
+//! programs (`kernel_core::run_queue`), preemption by the timer or by a
+//! service becoming ready, blocking and waking.
 //!
 //! The kernel never preempts itself: it runs with interrupts disabled and
 //! switches only at well-defined points ([`schedule`]). A process in user
@@ -10,9 +11,10 @@ use crate::arch::{context, gdt, paging, syscall_entry};
 use crate::process::{self, Block, CONTEXTS, State, Wake};
 use crate::sync::IrqLock;
 use crate::time;
-use alloc::collections::{BTreeSet, VecDeque};
+use alloc::collections::BTreeSet;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel_abi::Pid;
+use kernel_core::run_queue::{Class, RunQueue};
 
 /// Timer ticks in a time slice.
 pub const SLICE_TICKS: u32 = 10;
@@ -21,7 +23,29 @@ pub const SLICE_TICKS: u32 = 10;
 static CURRENT: AtomicU32 = AtomicU32::new(0);
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 static LAST_SWITCH_NS: AtomicU64 = AtomicU64::new(0);
-static RUN_QUEUE: IrqLock<VecDeque<Pid>> = IrqLock::new("run queue", VecDeque::new());
+static RUN_QUEUE: IrqLock<RunQueue> = IrqLock::new("run queue", RunQueue::new());
+
+fn class_of(privileged: bool) -> Class {
+    if privileged {
+        Class::Service
+    } else {
+        Class::Program
+    }
+}
+
+/// Queues `pid`. A service made ready while a program runs preempts it at
+/// its next return to user mode.
+fn enqueue(pid: Pid, class: Class) {
+    RUN_QUEUE.with(|queue| queue.push(pid, class));
+    if class == Class::Service {
+        let running = current();
+        let running_program = running != 0
+            && process::with_table(|table| table.get(running).is_some_and(|p| !p.privileged));
+        if running_program {
+            NEED_RESCHED.store(true, Ordering::Relaxed);
+        }
+    }
+}
 /// Sleepers by (deadline, pid).
 static SLEEPERS: IrqLock<BTreeSet<(u64, Pid)>> = IrqLock::new("sleepers", BTreeSet::new());
 
@@ -30,17 +54,18 @@ pub fn current() -> Pid {
     CURRENT.load(Ordering::Relaxed)
 }
 
-/// Makes `pid` ready and queues it.
+/// Makes `pid` ready and queues it (a frozen process is queued when it
+/// thaws).
 pub fn make_ready(pid: Pid) {
     let queued = process::with_table(|table| match table.get_mut(pid) {
         Some(process) if process.state != State::Zombie => {
             process.state = State::Ready;
-            true
+            (!process.frozen).then_some(class_of(process.privileged))
         }
-        _ => false,
+        _ => None,
     });
-    if queued {
-        RUN_QUEUE.with(|queue| queue.push_back(pid));
+    if let Some(class) = queued {
+        enqueue(pid, class);
     }
 }
 
@@ -53,14 +78,50 @@ pub fn wake(pid: Pid, why: Wake) -> bool {
             }
             process.state = State::Ready;
             process.wake = Some(why);
-            true
+            Some((!process.frozen).then_some(class_of(process.privileged)))
         }
-        _ => false,
+        _ => None,
     });
-    if woken {
-        RUN_QUEUE.with(|queue| queue.push_back(pid));
+    if let Some(Some(class)) = woken {
+        enqueue(pid, class);
     }
-    woken
+    woken.is_some()
+}
+
+/// Stops `pid` from being scheduled until [`thaw`] (an event about it is
+/// in flight).
+pub fn freeze(pid: Pid) {
+    process::with_table(|table| {
+        if let Some(process) = table.get_mut(pid) {
+            process.frozen = true;
+        }
+    });
+}
+
+/// Lets a frozen `pid` be scheduled again.
+pub fn thaw(pid: Pid) {
+    let queue = process::with_table(|table| match table.get_mut(pid) {
+        Some(process) if process.frozen => {
+            process.frozen = false;
+            (process.state == State::Ready).then_some(class_of(process.privileged))
+        }
+        _ => None,
+    });
+    if let Some(class) = queue {
+        enqueue(pid, class);
+    }
+}
+
+/// If the running process is frozen, switches away until it thaws.
+pub fn wait_while_frozen() {
+    while process::with_current(|process| {
+        if process.frozen {
+            process.state = State::Ready;
+        }
+        process.frozen
+    }) {
+        schedule();
+    }
 }
 
 /// Blocks the running process until [`wake`]; returns why it woke.
@@ -117,7 +178,8 @@ pub fn tick(now_ns: u64) {
         process.slice_ticks += 1;
         process.slice_ticks >= SLICE_TICKS
     });
-    if slice_over && RUN_QUEUE.with(|queue| !queue.is_empty()) {
+    let class = process::with_current(|process| class_of(process.privileged));
+    if slice_over && RUN_QUEUE.with(|queue| queue.has_at_least(class)) {
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
@@ -129,13 +191,13 @@ pub fn tick(now_ns: u64) {
 pub fn schedule() {
     NEED_RESCHED.store(false, Ordering::Relaxed);
     let next = loop {
-        let Some(pid) = RUN_QUEUE.with(|queue| queue.pop_front()) else {
+        let Some(pid) = RUN_QUEUE.with(|queue| queue.pop()) else {
             break 0;
         };
         let ready = process::with_table(|table| {
             table
                 .get(pid)
-                .is_some_and(|process| process.state == State::Ready)
+                .is_some_and(|process| process.state == State::Ready && !process.frozen)
         });
         if ready {
             break pid;
@@ -144,6 +206,7 @@ pub fn schedule() {
     let previous = current();
     if next == previous {
         if next != 0 {
+            // Only reachable when the caller queued itself (yield): it runs on.
             process::with_current(|process| {
                 process.state = State::Running;
                 process.slice_ticks = 0;
@@ -191,6 +254,6 @@ pub fn anything_ready() -> bool {
 
 /// Forgets a process that is gone (reaped): it may still sit in the queues.
 pub fn forget(pid: Pid) {
-    RUN_QUEUE.with(|queue| queue.retain(|&queued| queued != pid));
+    RUN_QUEUE.with(|queue| queue.remove(pid));
     SLEEPERS.with(|sleepers| sleepers.retain(|&(_, sleeper)| sleeper != pid));
 }

@@ -2,6 +2,7 @@
 //! user memory: each is a sequence of little-endian u64 words, exactly the
 //! `repr(C)` layout of the `kernel_abi` structs the programs use.
 
+use kernel_abi::ipc::Message;
 use kernel_abi::signal::{SavedRegisters, SigAction, SignalFrame};
 use kernel_abi::{MemInfo, VmStats, WaitResult};
 
@@ -80,6 +81,24 @@ impl UserValue for MemInfo {
             swap_used: words[2],
             swap_total: words[3],
             cached_pages: words[4],
+        }
+    }
+}
+
+impl UserValue for Message {
+    const WORDS: usize = 8;
+    fn to_words(&self, out: &mut [u64]) {
+        out[0] = self.source;
+        out[1] = self.kind;
+        out[2..8].copy_from_slice(&self.payload);
+    }
+    fn from_words(words: &[u64]) -> Self {
+        let mut payload = [0; 6];
+        payload.copy_from_slice(&words[2..8]);
+        Self {
+            source: words[0],
+            kind: words[1],
+            payload,
         }
     }
 }

@@ -24,6 +24,12 @@
 //! | [`Message::Region`] | one region of a process (after its `Process`) | snapshot |
 //! | [`Message::Memory`] | system memory: frames, page cache, swap, disk I/O | snapshot |
 //! | [`Message::SnapshotDone`] | a round of snapshots is complete | snapshot |
+//! | [`Message::Subscribed`] | a service changed its event mask | event |
+//! | [`Message::Publish`] | the PM notified one subscriber of an event | event |
+//! | [`Message::Ack`] | a subscriber acked an event | event |
+//! | [`Message::AckIgnored`] | an ack did not match and was ignored | event |
+//! | [`Message::EventDone`] | the last ack came: the PM finished the work | event |
+//! | [`Message::Subscriber`] | one entry of the subscriber table | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -91,6 +97,18 @@ pub enum Message<S> {
     Region(RegionSnapshot),
     /// System memory, once per snapshot round.
     Memory(MemorySnapshot),
+    /// A service changed its event mask (0: unsubscribed).
+    Subscribed(Subscribed),
+    /// The PM notified one subscriber of an event.
+    Publish(Publish),
+    /// A subscriber acked an event.
+    Ack(Ack),
+    /// An ack was ignored.
+    AckIgnored(AckIgnored),
+    /// Every matching subscriber acked: the PM finished the work.
+    EventDone(EventDone),
+    /// One entry of the subscriber table, part of a snapshot round.
+    Subscriber(SubscriberSnapshot<S>),
 }
 
 /// First frame of a boot: who is talking and how to read its clock.
@@ -285,6 +303,14 @@ pub enum ProcessState {
     Exiting,
     /// Dead, not yet reaped.
     Zombie,
+    /// Stopped while an event about it is in flight (waiting for acks).
+    AwaitingAcks,
+    /// Blocked in `send` until its message is received.
+    Sending,
+    /// Blocked in `receive`.
+    Receiving,
+    /// Blocked waiting for a reply (`sendrec`).
+    AwaitingReply,
 }
 
 /// A process's VM counters (MINIX's `vm_total`, `vm_total_max`, faults).
@@ -385,6 +411,137 @@ pub struct MemorySnapshot {
     pub disk_reads: u64,
     /// Pages written to the disk since boot.
     pub disk_writes: u64,
+}
+
+/// A process event kind (also its bit in a subscription mask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A process exited.
+    Exit,
+    /// A process caught a signal.
+    Signal,
+    /// A process was created.
+    Spawn,
+}
+
+/// Subscription mask bit of [`EventKind::Exit`].
+pub const MASK_EXIT: u8 = 1;
+/// Subscription mask bit of [`EventKind::Signal`].
+pub const MASK_SIGNAL: u8 = 2;
+/// Subscription mask bit of [`EventKind::Spawn`].
+pub const MASK_SPAWN: u8 = 4;
+
+/// A service changed its event mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscribed {
+    /// The service.
+    pub endpoint: u32,
+    /// Its new mask (`MASK_*` bits; 0: unsubscribed).
+    pub mask: u8,
+}
+
+/// The PM notified one subscriber of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publish {
+    /// Identifies the event (unique within a boot).
+    pub event_id: u64,
+    /// The process it is about.
+    pub pid: u32,
+    /// Its kind.
+    pub kind: EventKind,
+    /// The subscriber notified.
+    pub subscriber: u32,
+}
+
+/// A subscriber acked an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The event.
+    pub event_id: u64,
+    /// The subscriber.
+    pub subscriber: u32,
+    /// Time from its notification to this ack, in nanoseconds.
+    pub latency_ns: u64,
+}
+
+/// Why an ack was ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IgnoredReason {
+    /// The process has no event in flight.
+    NoSuchEvent,
+    /// The event waits on another subscriber.
+    WrongSubscriber,
+    /// The event is of another kind.
+    WrongKind,
+}
+
+/// An ack was ignored (and counted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckIgnored {
+    /// Who sent it.
+    pub sender: u32,
+    /// The process it named.
+    pub pid: u32,
+    /// The kind bits it named.
+    pub kind: u8,
+    /// Why it was ignored.
+    pub reason: IgnoredReason,
+}
+
+/// The last ack of an event came: the PM finished the work (teardown, the
+/// handler, the first run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDone {
+    /// The event.
+    pub event_id: u64,
+    /// The process.
+    pub pid: u32,
+    /// Its kind.
+    pub kind: EventKind,
+    /// Time from publication to completion, in nanoseconds.
+    pub elapsed_ns: u64,
+}
+
+/// Ack latency of one subscriber since boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Acks measured.
+    pub count: u64,
+    /// Median, in nanoseconds (upper bound of its histogram bucket).
+    pub p50_ns: u64,
+    /// 99th percentile, in nanoseconds.
+    pub p99_ns: u64,
+    /// Maximum, in nanoseconds (exact).
+    pub max_ns: u64,
+}
+
+/// One entry of the subscriber table, as of a snapshot round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberSnapshot<S> {
+    /// The round this belongs to.
+    pub round: u32,
+    /// Position in the table (subscription order).
+    pub index: u8,
+    /// The service.
+    pub endpoint: u32,
+    /// Its name.
+    pub name: S,
+    /// Its mask (`MASK_*` bits; 0: unsubscribed, waiting for its last acks).
+    pub mask: u8,
+    /// Events sent to it since boot.
+    pub events: u64,
+    /// Acks accepted from it.
+    pub acks: u64,
+    /// Acks from it that were ignored.
+    pub ignored_acks: u64,
+    /// Events sent to it and not acked yet.
+    pub outstanding: u32,
+    /// The process waiting longest on it (0: none).
+    pub oldest_pid: u32,
+    /// How long that process has waited, in nanoseconds.
+    pub oldest_age_ns: u64,
+    /// Ack latency.
+    pub latency: LatencySummary,
 }
 
 /// The end of a snapshot round.

@@ -271,6 +271,100 @@ fn memory() {
     );
 }
 
+#[test]
+fn subscribed() {
+    check(
+        Message::Subscribed(Subscribed {
+            endpoint: 2,
+            mask: MASK_EXIT | MASK_SIGNAL,
+        }),
+        17,
+        "05 11 87 ad 4b 04 11 02 03 02 f5 00",
+    );
+}
+
+#[test]
+fn publish() {
+    check(
+        Message::Publish(Publish {
+            event_id: 41,
+            pid: 7,
+            kind: EventKind::Exit,
+            subscriber: 2,
+        }),
+        18,
+        "05 12 87 ad 4b 04 12 29 07 04 02 f5 c9 00",
+    );
+}
+
+#[test]
+fn ack() {
+    check(
+        Message::Ack(Ack {
+            event_id: 41,
+            subscriber: 2,
+            latency_ns: 23_456,
+        }),
+        19,
+        "05 13 87 ad 4b 09 13 29 02 a0 b7 01 f6 35 00",
+    );
+}
+
+#[test]
+fn ack_ignored() {
+    check(
+        Message::AckIgnored(AckIgnored {
+            sender: 3,
+            pid: 7,
+            kind: MASK_EXIT,
+            reason: IgnoredReason::WrongSubscriber,
+        }),
+        20,
+        "05 14 87 ad 4b 08 14 03 07 01 01 01 62 00",
+    );
+}
+
+#[test]
+fn event_done() {
+    check(
+        Message::EventDone(EventDone {
+            event_id: 41,
+            pid: 7,
+            kind: EventKind::Signal,
+            elapsed_ns: 80_000,
+        }),
+        21,
+        "05 15 87 ad 4b 0a 15 29 07 01 80 f1 04 a1 95 00",
+    );
+}
+
+#[test]
+fn subscriber() {
+    check(
+        Message::Subscriber(SubscriberSnapshot {
+            round: 3,
+            index: 0,
+            endpoint: 2,
+            name: "ipc",
+            mask: MASK_EXIT | MASK_SIGNAL,
+            events: 120,
+            acks: 119,
+            ignored_acks: 0,
+            outstanding: 1,
+            oldest_pid: 7,
+            oldest_age_ns: 5_000,
+            latency: LatencySummary {
+                count: 119,
+                p50_ns: 20_000,
+                p99_ns: 60_000,
+                max_ns: 75_000,
+            },
+        }),
+        22,
+        "05 16 87 ad 4b 03 16 03 09 02 03 69 70 63 03 78 77 11 01 07 88 27 77 a0 9c 01 e0 d4 03 f8 c9 04 a5 02 00",
+    );
+}
+
 /// Adding a message kind breaks this match on purpose: give the new kind a
 /// golden vector above, then add its arm here.
 #[test]
@@ -294,6 +388,12 @@ fn every_message_kind_has_a_golden_vector() {
             Message::SnapshotDone(_) => "snapshot_done",
             Message::Region(_) => "region",
             Message::Memory(_) => "memory",
+            Message::Subscribed(_) => "subscribed",
+            Message::Publish(_) => "publish",
+            Message::Ack(_) => "ack",
+            Message::AckIgnored(_) => "ack_ignored",
+            Message::EventDone(_) => "event_done",
+            Message::Subscriber(_) => "subscriber",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

@@ -104,7 +104,7 @@ fn message() -> impl Strategy<Value = Message<String>> {
             any::<u32>(),
             any::<u32>(),
             text(),
-            0..7u8,
+            0..11u8,
             any::<bool>(),
             any::<u64>(),
             any::<[u64; 4]>()
@@ -119,6 +119,10 @@ fn message() -> impl Strategy<Value = Message<String>> {
                         ProcessState::Stopped,
                         ProcessState::Exiting,
                         ProcessState::Zombie,
+                        ProcessState::AwaitingAcks,
+                        ProcessState::Sending,
+                        ProcessState::Receiving,
+                        ProcessState::AwaitingReply,
                     ][state as usize];
                     let vm = VmCounters {
                         vm_total_pages: vm[0],
@@ -173,7 +177,78 @@ fn message() -> impl Strategy<Value = Message<String>> {
             disk_reads: n[5],
             disk_writes: n[6],
         })),
+        (any::<u32>(), any::<u8>())
+            .prop_map(|(endpoint, mask)| Message::Subscribed(Subscribed { endpoint, mask })),
+        (any::<u64>(), any::<u32>(), event_kind(), any::<u32>()).prop_map(
+            |(event_id, pid, kind, subscriber)| Message::Publish(Publish {
+                event_id,
+                pid,
+                kind,
+                subscriber
+            })
+        ),
+        (any::<u64>(), any::<u32>(), any::<u64>()).prop_map(
+            |(event_id, subscriber, latency_ns)| Message::Ack(Ack {
+                event_id,
+                subscriber,
+                latency_ns
+            })
+        ),
+        (any::<u32>(), any::<u32>(), any::<u8>(), 0..3u8).prop_map(
+            |(sender, pid, kind, reason)| {
+                let reason = [
+                    IgnoredReason::NoSuchEvent,
+                    IgnoredReason::WrongSubscriber,
+                    IgnoredReason::WrongKind,
+                ][reason as usize];
+                Message::AckIgnored(AckIgnored {
+                    sender,
+                    pid,
+                    kind,
+                    reason,
+                })
+            }
+        ),
+        (any::<u64>(), any::<u32>(), event_kind(), any::<u64>()).prop_map(
+            |(event_id, pid, kind, elapsed_ns)| Message::EventDone(EventDone {
+                event_id,
+                pid,
+                kind,
+                elapsed_ns
+            })
+        ),
+        (
+            any::<[u32; 4]>(),
+            text(),
+            any::<[u64; 9]>(),
+            any::<[u8; 2]>()
+        )
+            .prop_map(|(ids, name, n, small)| {
+                Message::Subscriber(SubscriberSnapshot {
+                    round: ids[0],
+                    index: small[0],
+                    endpoint: ids[1],
+                    name,
+                    mask: small[1],
+                    events: n[0],
+                    acks: n[1],
+                    ignored_acks: n[2],
+                    outstanding: ids[2],
+                    oldest_pid: ids[3],
+                    oldest_age_ns: n[3],
+                    latency: LatencySummary {
+                        count: n[4],
+                        p50_ns: n[5],
+                        p99_ns: n[6],
+                        max_ns: n[7],
+                    },
+                })
+            }),
     ]
+}
+
+fn event_kind() -> impl Strategy<Value = EventKind> {
+    (0..3u8).prop_map(|kind| [EventKind::Exit, EventKind::Signal, EventKind::Spawn][kind as usize])
 }
 
 fn frame() -> impl Strategy<Value = OwnedFrame> {

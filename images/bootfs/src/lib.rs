@@ -48,6 +48,9 @@ pub struct BootEntry {
     pub args: Vec<String>,
     /// Whether it runs as a system service (may subscribe to process events).
     pub privileged: bool,
+    /// The name it runs under, if not the program's (e.g. one of several
+    /// instances of a service).
+    pub label: Option<String>,
 }
 
 /// What the archive holds.
@@ -173,6 +176,7 @@ mod tests {
                 program: "init".into(),
                 args: vec!["-v".into()],
                 privileged: false,
+                label: None,
             }],
         )
     }

@@ -124,6 +124,7 @@ pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> 
             program: program.name.clone(),
             args: program.args.clone(),
             privileged: program.privileged,
+            label: program.label.clone(),
         })
         .collect();
     let mut disk_image = bootfs::write_archive(&files, boot);

@@ -42,6 +42,10 @@ pub struct ProgramSpec {
     /// Runs as a system service (may subscribe to process events).
     #[serde(default)]
     pub privileged: bool,
+    /// The name the process runs under (and is found by, for services),
+    /// when not the program's: e.g. `sub-a` for one of several `testsub`.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 fn default_memory_mib() -> u32 {

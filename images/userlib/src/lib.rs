@@ -26,11 +26,13 @@ extern crate alloc;
 
 pub mod args;
 pub mod io;
+pub mod ipc;
 pub mod memory;
 pub mod process;
 pub mod raw;
 #[cfg(target_os = "none")]
 pub mod runtime;
+pub mod sem;
 pub mod signal;
 pub mod time;
 

@@ -25,6 +25,8 @@ pub enum Errno {
     ENOMEM = 12,
     /// A bad address was passed.
     EFAULT = 14,
+    /// It already exists.
+    EEXIST = 17,
     /// Invalid argument.
     EINVAL = 22,
     /// No such system call, or a call only system services may make.
@@ -54,6 +56,7 @@ impl Errno {
             Errno::EAGAIN,
             Errno::ENOMEM,
             Errno::EFAULT,
+            Errno::EEXIST,
             Errno::EINVAL,
             Errno::ENOSYS,
             Errno::EIDRM,
@@ -75,6 +78,7 @@ impl Errno {
             Errno::EAGAIN => "EAGAIN",
             Errno::ENOMEM => "ENOMEM",
             Errno::EFAULT => "EFAULT",
+            Errno::EEXIST => "EEXIST",
             Errno::EINVAL => "EINVAL",
             Errno::ENOSYS => "ENOSYS",
             Errno::EIDRM => "EIDRM",

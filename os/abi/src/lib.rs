@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod errno;
+pub mod ipc;
 pub mod signal;
 pub mod syscall;
 

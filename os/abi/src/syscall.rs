@@ -20,6 +20,13 @@
 //! | 15 | vmstats | `*mut VmStats` | 0 |
 //! | 16 | meminfo | `*mut MemInfo` | 0 |
 //! | 17 | map_shared | length in bytes | address of a new shared region |
+//! | 18 | send | destination, `*const Message` | 0 |
+//! | 19 | receive | source (or ANY), `*mut Message` | 0 |
+//! | 20 | sendrec | destination, `*mut Message` (request in, reply out) | 0 |
+//! | 21 | asend | destination, `*const Message` | 0 |
+//! | 22 | reply | destination, `*const Message` | 0 |
+//! | 23 | proceventmask | mask of event kinds (0 unsubscribes) | 0 |
+//! | 24 | lookup_service | name ptr, name len | the service's pid |
 
 /// A system-call number.
 #[repr(u64)]
@@ -44,11 +51,18 @@ pub enum Syscall {
     VmStats = 15,
     MemInfo = 16,
     MapShared = 17,
+    Send = 18,
+    Receive = 19,
+    SendRec = 20,
+    ASend = 21,
+    Reply = 22,
+    ProcEventMask = 23,
+    LookupService = 24,
 }
 
 impl Syscall {
     /// Every call, by number.
-    pub const ALL: [Syscall; 18] = [
+    pub const ALL: [Syscall; 25] = [
         Syscall::Exit,
         Syscall::Write,
         Syscall::Spawn,
@@ -67,6 +81,13 @@ impl Syscall {
         Syscall::VmStats,
         Syscall::MemInfo,
         Syscall::MapShared,
+        Syscall::Send,
+        Syscall::Receive,
+        Syscall::SendRec,
+        Syscall::ASend,
+        Syscall::Reply,
+        Syscall::ProcEventMask,
+        Syscall::LookupService,
     ];
 }
 

@@ -20,10 +20,13 @@
 extern crate alloc;
 
 pub mod boot_options;
+pub mod events;
 pub mod frames;
+pub mod histogram;
 pub mod memory_map;
 pub mod page_cache;
 pub mod ring;
+pub mod run_queue;
 pub mod signals;
 pub mod slots;
 pub mod telemetry;

@@ -8,6 +8,7 @@
 //! work runs (switches, signals).
 
 mod io;
+mod ipc;
 mod memory;
 mod process;
 mod signal;
@@ -62,5 +63,12 @@ fn dispatch(call: Syscall, args: Args, frame: &mut TrapFrame) -> Result<u64, Err
         Syscall::VmStats => memory::vmstats(args),
         Syscall::MemInfo => memory::meminfo(args),
         Syscall::MapShared => memory::map_shared(args),
+        Syscall::Send => ipc::send(args),
+        Syscall::Receive => ipc::receive(args),
+        Syscall::SendRec => ipc::sendrec(args),
+        Syscall::ASend => ipc::asend(args),
+        Syscall::Reply => ipc::reply(args),
+        Syscall::ProcEventMask => ipc::proceventmask(args),
+        Syscall::LookupService => ipc::lookup_service(args),
     }
 }

@@ -39,7 +39,7 @@ pub fn spawn(args: Args) -> Result<u64, Errno> {
     let packed = core::str::from_utf8(&packed[..args_len as usize]).map_err(|_| Errno::EINVAL)?;
     let words: Vec<&str> = packed.split('\0').filter(|word| !word.is_empty()).collect();
     let privileged = false;
-    pm::spawn(sched::current(), name, &words, privileged).map(u64::from)
+    pm::spawn(sched::current(), name, &words, privileged, None).map(u64::from)
 }
 
 /// `fork()`: returns the child's pid (0 in the child).

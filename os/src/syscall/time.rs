@@ -13,7 +13,7 @@ pub fn sleep(args: Args) -> Result<u64, Errno> {
     let [ns, ..] = args;
     let deadline = time::now_ns().saturating_add(ns);
     match sched::block_current(Block::Sleep(deadline)) {
-        Wake::Done => Ok(0),
+        Wake::Done | Wake::PeerGone => Ok(0),
         Wake::Interrupted => Err(Errno::EINTR),
     }
 }

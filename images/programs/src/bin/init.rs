@@ -2,8 +2,8 @@
 //!
 //! It keeps a few programs alive at all times, starting a new one whenever
 //! one ends: workers that allocate memory and exit with a status, forkers
-//! whose children signal them, and now and then a spinner that init stops
-//! with SIGTERM. It reaps every child, so the process table never fills with
+//! whose children signal them, semaphore ping-pong through the IPC service,
+//! and now and then a spinner that init stops with SIGTERM. It reaps every child, so the process table never fills with
 //! zombies, and says what it sees.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -24,8 +24,9 @@ fn run(_args: userlib::Args) -> i32 {
     loop {
         while alive < LIVE {
             round += 1;
-            let started = match round % 5 {
+            let started = match round % 6 {
                 0 => process::spawn("forker", &[]),
+                5 => process::spawn("pingpong", &["30"]),
                 1 | 3 => process::spawn("worker", &[kib_for(round), ms_for(round)]),
                 2 => process::spawn("worker", &["64", "900"]),
                 _ if spinner.is_none() => process::spawn("spinner", &[]).inspect(|&pid| {

@@ -1,0 +1,59 @@
+//! Messages between processes, and the process manager's event protocol.
+//!
+//! A message is 64 bytes: the sender (filled in by the kernel), a kind, and
+//! six words of payload. Endpoints are pids; [`PM`] is the process manager
+//! (in the kernel). Ordinary programs may send only to system services (and
+//! the PM); services may send to anyone.
+//!
+//! | call | blocks | delivers |
+//! | --- | --- | --- |
+//! | `send(dst, msg)` | until `dst` receives it | rendezvous |
+//! | `receive(src, msg)` | until a message from `src` (or [`ANY`]) arrives | queued, then blocked senders |
+//! | `sendrec(dst, msg)` | until `dst` replies | send, then receive from `dst` into `msg` |
+//! | `asend(dst, msg)` | never | queued (bounded per destination; EAGAIN when full) |
+//! | `reply(dst, msg)` | never | only if `dst` is waiting for us (EAGAIN otherwise) |
+
+/// Size of a message payload in words.
+pub const PAYLOAD_WORDS: usize = 6;
+
+/// A message.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// The sender's pid (set by the kernel; ignored when sending).
+    pub source: u64,
+    /// What the message is (meaning agreed between the parties).
+    pub kind: u64,
+    /// The content.
+    pub payload: [u64; PAYLOAD_WORDS],
+}
+
+impl Message {
+    /// A message of `kind` with `payload`.
+    pub const fn new(kind: u64, payload: [u64; PAYLOAD_WORDS]) -> Self {
+        Self {
+            source: 0,
+            kind,
+            payload,
+        }
+    }
+}
+
+/// `receive` source: any sender.
+pub const ANY: u64 = u64::MAX;
+
+/// The process manager's endpoint.
+pub const PM: u64 = 0;
+
+/// Event kind (and mask bit): a process exited.
+pub const EVENT_EXIT: u64 = 0x01;
+/// Event kind (and mask bit): a process caught a signal.
+pub const EVENT_SIGNAL: u64 = 0x02;
+/// Event kind (and mask bit): a process was created.
+pub const EVENT_SPAWN: u64 = 0x04;
+
+/// PM to subscriber: an event. Payload: `[pid, kind, event_id]`.
+pub const PROC_EVENT: u64 = 0xE03;
+/// Subscriber to PM: the ack. Payload: `[pid, kind, event_id]` (the id is
+/// informational; sender, pid and kind must match).
+pub const PROC_EVENT_REPLY: u64 = 0xE80;
