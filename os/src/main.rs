@@ -28,6 +28,8 @@ mod arch;
 #[cfg(target_os = "none")]
 mod cache;
 #[cfg(target_os = "none")]
+mod commands;
+#[cfg(target_os = "none")]
 mod disk;
 #[cfg(target_os = "none")]
 mod events;

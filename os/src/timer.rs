@@ -47,6 +47,7 @@ pub fn tick() {
         send_heartbeat(now);
     }
     crate::sched::tick(now);
+    crate::commands::poll();
     crate::report::tick(now);
     telemetry::drain(telemetry::TICK_BUDGET);
 }

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod command;
 pub mod frame;
 pub mod message;
 #[cfg(feature = "std")]

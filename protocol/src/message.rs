@@ -30,6 +30,8 @@
 //! | [`Message::AckIgnored`] | an ack did not match and was ignored | event |
 //! | [`Message::EventDone`] | the last ack came: the PM finished the work | event |
 //! | [`Message::Subscriber`] | one entry of the subscriber table | snapshot |
+//! | [`Message::CommandResult`] | the answer to a host command | event |
+//! | [`Message::CommandRejected`] | a host command frame did not decode | event |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -109,6 +111,28 @@ pub enum Message<S> {
     EventDone(EventDone),
     /// One entry of the subscriber table, part of a snapshot round.
     Subscriber(SubscriberSnapshot<S>),
+    /// The answer to a host command.
+    CommandResult(CommandResult),
+    /// A host command frame that did not decode: nothing changed.
+    CommandRejected(CommandRejected),
+}
+
+/// The answer to a host command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandResult {
+    /// The command's id.
+    pub id: u32,
+    /// How it ended.
+    pub outcome: crate::command::CommandOutcome,
+}
+
+/// A host command frame that did not decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRejected {
+    /// Why.
+    pub reason: crate::command::RejectReason,
+    /// Command frames rejected since boot.
+    pub rejected_total: u32,
 }
 
 /// First frame of a boot: who is talking and how to read its clock.

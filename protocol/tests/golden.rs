@@ -365,6 +365,76 @@ fn subscriber() {
     );
 }
 
+#[test]
+fn command_result() {
+    check(
+        Message::CommandResult(CommandResult {
+            id: 12,
+            outcome: protocol::command::CommandOutcome::Done(17),
+        }),
+        23,
+        "05 17 87 ad 4b 03 17 0c 04 11 73 24 00",
+    );
+}
+
+#[test]
+fn command_rejected() {
+    check(
+        Message::CommandRejected(CommandRejected {
+            reason: protocol::command::RejectReason::Undecodable,
+            rejected_total: 3,
+        }),
+        24,
+        "05 18 87 ad 4b 02 18 04 03 ad f6 00",
+    );
+}
+
+/// Host commands have golden vectors too: the guest parses these bytes.
+#[test]
+fn host_commands() {
+    use protocol::command::{Command, HostFrame};
+    let cases: [(HostFrame<&str>, &str); 4] = [
+        (
+            HostFrame {
+                id: 1,
+                command: Command::Ping,
+            },
+            "02 01 03 9f 16 00",
+        ),
+        (
+            HostFrame {
+                id: 2,
+                command: Command::Signal { pid: 7, signal: 15 },
+            },
+            "07 02 01 07 0f 8b 2a 00",
+        ),
+        (
+            HostFrame {
+                id: 3,
+                command: Command::Spawn {
+                    program: "worker",
+                    args: "64 500",
+                },
+            },
+            "13 03 02 06 77 6f 72 6b 65 72 06 36 34 20 35 30 30 02 f7 00",
+        ),
+        (
+            HostFrame {
+                id: 4,
+                command: Command::SetSnapshotInterval { ms: 250 },
+            },
+            "07 04 03 fa 01 a7 f1 00",
+        ),
+    ];
+    for (command, expected) in cases {
+        let mut out = [0u8; MAX_FRAME_LEN];
+        let len = frame::encode(&command, &mut out).unwrap();
+        assert_eq!(hex(&out[..len]), expected, "{command:?}");
+        let decoded: HostFrame<String> = frame::decode(&mut out[..len - 1]).unwrap();
+        assert_eq!(decoded.id, command.id);
+    }
+}
+
 /// Adding a message kind breaks this match on purpose: give the new kind a
 /// golden vector above, then add its arm here.
 #[test]
@@ -394,6 +464,8 @@ fn every_message_kind_has_a_golden_vector() {
             Message::AckIgnored(_) => "ack_ignored",
             Message::EventDone(_) => "event_done",
             Message::Subscriber(_) => "subscriber",
+            Message::CommandResult(_) => "command_result",
+            Message::CommandRejected(_) => "command_rejected",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

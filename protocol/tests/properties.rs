@@ -2,7 +2,8 @@
 //! byte sequence can make the stream decoder panic or lose a later good frame.
 
 use proptest::prelude::*;
-use protocol::frame::{self, MAX_FRAME_LEN};
+use protocol::command::{Command, CommandOutcome, HostFrame, MAX_COMMAND_FRAME, RejectReason};
+use protocol::frame::{self, Accumulated, FrameAccumulator, MAX_FRAME_LEN};
 use protocol::message::*;
 use protocol::stream::{StreamDecoder, StreamItem};
 
@@ -217,6 +218,27 @@ fn message() -> impl Strategy<Value = Message<String>> {
                 elapsed_ns
             })
         ),
+        (any::<u32>(), any::<bool>(), any::<u64>(), any::<u8>()).prop_map(
+            |(id, done, value, errno)| {
+                let outcome = if done {
+                    CommandOutcome::Done(value)
+                } else {
+                    CommandOutcome::Failed(errno)
+                };
+                Message::CommandResult(CommandResult { id, outcome })
+            }
+        ),
+        (any::<bool>(), any::<u32>()).prop_map(|(too_long, rejected_total)| {
+            let reason = if too_long {
+                RejectReason::TooLong
+            } else {
+                RejectReason::Undecodable
+            };
+            Message::CommandRejected(CommandRejected {
+                reason,
+                rejected_total,
+            })
+        }),
         (
             any::<[u32; 4]>(),
             text(),
@@ -300,5 +322,45 @@ proptest! {
     #[test]
     fn decoding_arbitrary_bodies_never_panics(mut body in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let _ = frame::decode::<OwnedFrame>(&mut body);
+    }
+}
+
+fn host_frame() -> impl Strategy<Value = HostFrame<String>> {
+    let command = prop_oneof![
+        Just(Command::Ping),
+        (any::<u32>(), any::<u8>()).prop_map(|(pid, signal)| Command::Signal { pid, signal }),
+        ("[a-z-]{0,12}", "[a-z0-9 ]{0,40}")
+            .prop_map(|(program, args)| Command::Spawn { program, args }),
+        any::<u32>().prop_map(|ms| Command::SetSnapshotInterval { ms }),
+    ];
+    (any::<u32>(), command).prop_map(|(id, command)| HostFrame { id, command })
+}
+
+proptest! {
+    /// The guest's command parser: a fixed accumulator fed byte by byte,
+    /// then `decode`. Arbitrary bytes never panic it, and a good command
+    /// after garbage and a delimiter comes through intact.
+    #[test]
+    fn guest_command_parser_survives_garbage(
+        garbage in proptest::collection::vec(any::<u8>(), 0..2048),
+        good in host_frame(),
+    ) {
+        let mut accumulator = FrameAccumulator::<MAX_COMMAND_FRAME>::new();
+        for byte in garbage {
+            if let Accumulated::Frame(body) = accumulator.feed(byte) {
+                let _ = frame::decode::<HostFrame<&str>>(body);
+            }
+        }
+        accumulator.feed(0);
+        let mut encoded = vec![0u8; MAX_FRAME_LEN];
+        let len = frame::encode(&good, &mut encoded).unwrap();
+        let mut decoded = None;
+        for &byte in &encoded[..len] {
+            if let Accumulated::Frame(body) = accumulator.feed(byte) {
+                decoded = Some(frame::decode::<HostFrame<&str>>(body).map(|frame| frame.id));
+            }
+        }
+        prop_assert!(len <= MAX_COMMAND_FRAME);
+        prop_assert_eq!(decoded, Some(Ok(good.id)));
     }
 }

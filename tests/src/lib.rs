@@ -149,6 +149,17 @@ pub fn boot(image: &str, deadline: Duration) -> BootRun {
 
 /// [`boot`] with explicit QEMU options.
 pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> BootRun {
+    boot_with_input(image, deadline, options, Vec::new())
+}
+
+/// [`boot_with`], writing `input` to the guest's serial receive line: each
+/// chunk after its delay (from the start of QEMU, in order).
+pub fn boot_with_input(
+    image: &str,
+    deadline: Duration,
+    options: &QemuOptions,
+    input: Vec<(Duration, Vec<u8>)>,
+) -> BootRun {
     if let Err(message) = image_builder::qemu::check_available() {
         panic!("boot tests need QEMU: {message}");
     }
@@ -160,8 +171,24 @@ pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> Boot
         .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("spawning QEMU");
-    // Keep the guest's serial input open for the whole run.
-    let _stdin = child.stdin.take();
+    // The guest's serial input: written on schedule, kept open until QEMU
+    // exits.
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        for (delay, bytes) in input {
+            let wait = delay.saturating_sub(started.elapsed());
+            std::thread::sleep(wait);
+            if stdin
+                .write_all(&bytes)
+                .and_then(|()| stdin.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+        stdin
+    });
     let guard = KillOnDrop(&mut child);
 
     let mut stdout = guard.0.stdout.take().expect("piped stdout");
@@ -190,6 +217,7 @@ pub fn boot_with(image: &str, deadline: Duration, options: &QemuOptions) -> Boot
     };
     let elapsed = started.elapsed();
     drop(guard);
+    drop(writer.join());
 
     let bytes = reader.join().expect("reader thread");
     let qemu_stderr = stderr_reader.join().expect("stderr thread");

@@ -36,6 +36,14 @@ pub fn send_some(bytes: &[u8]) -> usize {
     }
 }
 
+/// Takes one received byte, if any is waiting.
+pub fn receive_byte() -> Option<u8> {
+    match PORT.try_lock().as_deref_mut() {
+        Some(Some(uart)) => uart.try_receive_byte().ok(),
+        _ => None,
+    }
+}
+
 /// Releases the port lock whoever holds it, for the panic path only.
 pub fn unlock_for_panic() {
     if PORT.is_locked() {
