@@ -16,7 +16,7 @@ use kernel_core::signals::SignalState;
 use kernel_core::vm::VmSpace;
 
 /// Most processes alive at once (zombies included).
-pub const MAX_PROCESSES: usize = 64;
+pub const MAX_PROCESSES: usize = 1024;
 
 /// Why a process is blocked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
