@@ -2,21 +2,53 @@
 //!
 //! [`App`] is what the UI renders. Keys become [`Action`]s through
 //! [`action_for_key`], and [`App::perform`] applies them, so the whole
-//! interaction is testable without a terminal.
+//! interaction is testable without a terminal. Navigation actions act on
+//! the focused [`Pane`]: they move the process selection or scroll the log.
 
-use crate::state::{Input, LogRing, State};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+mod keys;
+mod log_view;
+mod selection;
+
+pub use keys::{PAGE_LINES, action_for_key};
+pub use log_view::LogView;
+pub use selection::ProcessSelection;
+
+use crate::state::{Input, Process, State};
+use std::cell::Cell;
 use std::time::Duration;
-
-/// Lines one PgUp/PgDn moves the log.
-pub const PAGE_LINES: u64 = 20;
 
 /// The dashboard: model and view state.
 #[derive(Clone, Debug)]
 pub struct App {
     state: State,
+    focus: Pane,
+    selection: ProcessSelection,
     log_view: LogView,
+    /// The first process-table row on screen. Only rendering knows how many
+    /// rows fit, so rendering keeps it (as ratatui's `TableState` would),
+    /// scrolling only when the selection leaves the view.
+    process_scroll: Cell<usize>,
     quit: bool,
+}
+
+/// A pane that navigation keys can act on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pane {
+    /// The process table: keys move the selection.
+    #[default]
+    Processes,
+    /// The log: keys scroll it.
+    Log,
+}
+
+impl Pane {
+    /// The pane Tab moves the focus to.
+    pub fn next(self) -> Self {
+        match self {
+            Pane::Processes => Pane::Log,
+            Pane::Log => Pane::Processes,
+        }
+    }
 }
 
 /// What the user asked for.
@@ -24,59 +56,30 @@ pub struct App {
 pub enum Action {
     /// Leave the dashboard (stopping QEMU).
     Quit,
-    /// Scroll the log towards older lines.
-    ScrollUp(u64),
-    /// Scroll the log towards newer lines.
-    ScrollDown(u64),
-    /// Follow the newest log line again.
-    Follow,
-}
-
-/// Which part of the log is on screen.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogView {
-    /// Session-wide number of the line shown at the bottom, or `None` to
-    /// follow the newest line.
-    anchor: Option<u64>,
-}
-
-impl LogView {
-    /// Number of the line at the bottom of the view, if the log has any.
-    pub fn bottom_line(&self, log: &LogRing) -> Option<u64> {
-        let newest = log.total().checked_sub(1)?;
-        Some(
-            self.anchor
-                .unwrap_or(newest)
-                .clamp(log.first_number(), newest),
-        )
-    }
-
-    /// Whether the view follows the newest line.
-    pub fn is_following(&self) -> bool {
-        self.anchor.is_none()
-    }
-
-    fn scroll_up(&mut self, lines: u64, log: &LogRing) {
-        if let Some(bottom) = self.bottom_line(log) {
-            self.anchor = Some(bottom.saturating_sub(lines).max(log.first_number()));
-        }
-    }
-
-    fn scroll_down(&mut self, lines: u64, log: &LogRing) {
-        let (Some(_), Some(bottom)) = (self.anchor, self.bottom_line(log)) else {
-            return;
-        };
-        let target = bottom.saturating_add(lines);
-        self.anchor = (target + 1 < log.total()).then_some(target);
-    }
+    /// Up in the focused pane: the process `n` rows up, or `n` log lines
+    /// older.
+    Up(u64),
+    /// Down in the focused pane: the process `n` rows down, or `n` log
+    /// lines newer.
+    Down(u64),
+    /// The first process, or the oldest log line held.
+    First,
+    /// The last process, or follow the newest log line.
+    Last,
+    /// Move the focus to the next pane.
+    FocusNext,
 }
 
 impl App {
-    /// An app showing `state`, following the log.
+    /// An app showing `state`: the process table focused, its first row
+    /// selected, the log following.
     pub fn new(state: State) -> Self {
         Self {
             state,
+            focus: Pane::default(),
+            selection: ProcessSelection::default(),
             log_view: LogView::default(),
+            process_scroll: Cell::new(0),
             quit: false,
         }
     }
@@ -86,9 +89,42 @@ impl App {
         &self.state
     }
 
+    /// The focused pane.
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
     /// The log view.
     pub fn log_view(&self) -> LogView {
         self.log_view
+    }
+
+    /// The process table's scroll offset, kept by rendering.
+    pub fn process_scroll(&self) -> &Cell<usize> {
+        &self.process_scroll
+    }
+
+    /// The process table's rows, in display order (by pid).
+    pub fn process_rows(&self) -> Vec<&Process> {
+        self.state.system().live().collect()
+    }
+
+    /// The selected row of [`App::process_rows`], if there is any row.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.selection.row(&self.row_pids())
+    }
+
+    /// The selected process, if there is any.
+    pub fn selected_process(&self) -> Option<&Process> {
+        let pid = self.selection.pid(&self.row_pids())?;
+        self.state.system().process(pid)
+    }
+
+    fn row_pids(&self) -> Vec<u32> {
+        self.process_rows()
+            .iter()
+            .map(|process| process.pid)
+            .collect()
     }
 
     /// Feeds the model (see [`State::apply`]).
@@ -98,11 +134,23 @@ impl App {
 
     /// Carries out a user action.
     pub fn perform(&mut self, action: Action) {
-        match action {
-            Action::Quit => self.quit = true,
-            Action::ScrollUp(lines) => self.log_view.scroll_up(lines, self.state.log()),
-            Action::ScrollDown(lines) => self.log_view.scroll_down(lines, self.state.log()),
-            Action::Follow => self.log_view = LogView::default(),
+        let pids = self.row_pids();
+        let log = self.state.log();
+        match (action, self.focus) {
+            (Action::Quit, _) => self.quit = true,
+            (Action::FocusNext, _) => self.focus = self.focus.next(),
+            (Action::Up(rows), Pane::Processes) => {
+                self.selection.move_by(&pids, -saturating_i64(rows));
+            }
+            (Action::Down(rows), Pane::Processes) => {
+                self.selection.move_by(&pids, saturating_i64(rows));
+            }
+            (Action::First, Pane::Processes) => self.selection.first(&pids),
+            (Action::Last, Pane::Processes) => self.selection.last(&pids),
+            (Action::Up(lines), Pane::Log) => self.log_view.scroll_up(lines, log),
+            (Action::Down(lines), Pane::Log) => self.log_view.scroll_down(lines, log),
+            (Action::First, Pane::Log) => self.log_view.scroll_up(u64::MAX, log),
+            (Action::Last, Pane::Log) => self.log_view.follow(),
         }
     }
 
@@ -112,129 +160,9 @@ impl App {
     }
 }
 
-/// The action a key press stands for, if any.
-pub fn action_for_key(key: KeyEvent) -> Option<Action> {
-    if key.kind != KeyEventKind::Press {
-        return None;
-    }
-    let control = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('q' | 'Q') => Some(Action::Quit),
-        KeyCode::Char('c') if control => Some(Action::Quit),
-        KeyCode::Up | KeyCode::Char('k') => Some(Action::ScrollUp(1)),
-        KeyCode::Down | KeyCode::Char('j') => Some(Action::ScrollDown(1)),
-        KeyCode::PageUp => Some(Action::ScrollUp(PAGE_LINES)),
-        KeyCode::PageDown => Some(Action::ScrollDown(PAGE_LINES)),
-        KeyCode::End | KeyCode::Char('G') => Some(Action::Follow),
-        _ => None,
-    }
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use protocol::message::{GuestFrame, Header, Log, LogLevel, Message};
-
-    fn app_with_lines(count: u32, capacity: usize) -> App {
-        let mut app = App::new(State::with_log_capacity("demo", capacity));
-        for seq in 0..count {
-            let message = Message::Log(Log {
-                level: LogLevel::Info,
-                pid: 1,
-                text: format!("line {seq}"),
-            });
-            let header = Header {
-                seq,
-                time_us: u64::from(seq),
-                dropped_before: 0,
-            };
-            app.apply(Duration::ZERO, Input::Frame(GuestFrame { header, message }));
-        }
-        app
-    }
-
-    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, modifiers)
-    }
-
-    #[test]
-    fn keys_map_to_actions() {
-        assert_eq!(
-            action_for_key(key(KeyCode::Char('q'), KeyModifiers::NONE)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            action_for_key(key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            action_for_key(key(KeyCode::Char('c'), KeyModifiers::NONE)),
-            None
-        );
-        assert_eq!(
-            action_for_key(key(KeyCode::PageUp, KeyModifiers::NONE)),
-            Some(Action::ScrollUp(PAGE_LINES))
-        );
-        assert_eq!(
-            action_for_key(key(KeyCode::End, KeyModifiers::NONE)),
-            Some(Action::Follow)
-        );
-        let mut release = key(KeyCode::Char('q'), KeyModifiers::NONE);
-        release.kind = KeyEventKind::Release;
-        assert_eq!(action_for_key(release), None);
-    }
-
-    #[test]
-    fn quit_is_remembered() {
-        let mut app = app_with_lines(0, 10);
-        assert!(!app.should_quit());
-        app.perform(Action::Quit);
-        assert!(app.should_quit());
-    }
-
-    #[test]
-    fn scrolling_anchors_the_view_while_new_lines_arrive() {
-        let mut app = app_with_lines(10, 100);
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(9));
-        app.perform(Action::ScrollUp(3));
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(6));
-        assert!(!app.log_view().is_following());
-        // New lines do not move an anchored view.
-        let header = Header {
-            seq: 10,
-            time_us: 10,
-            dropped_before: 0,
-        };
-        let message = Message::Log(Log {
-            level: LogLevel::Info,
-            pid: 1,
-            text: "new".into(),
-        });
-        app.apply(Duration::ZERO, Input::Frame(GuestFrame { header, message }));
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(6));
-        // Scrolling down to the newest line follows again.
-        app.perform(Action::ScrollDown(2));
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(8));
-        app.perform(Action::ScrollDown(PAGE_LINES));
-        assert!(app.log_view().is_following());
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(10));
-    }
-
-    #[test]
-    fn scrolling_stops_at_the_oldest_line_held() {
-        let mut app = app_with_lines(30, 10);
-        app.perform(Action::ScrollUp(100));
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(20));
-        app.perform(Action::Follow);
-        assert_eq!(app.log_view().bottom_line(app.state().log()), Some(29));
-    }
-
-    #[test]
-    fn scrolling_an_empty_log_does_nothing() {
-        let mut app = app_with_lines(0, 10);
-        app.perform(Action::ScrollUp(1));
-        app.perform(Action::ScrollDown(1));
-        assert!(app.log_view().is_following());
-        assert_eq!(app.log_view().bottom_line(app.state().log()), None);
-    }
-}
+mod tests;

@@ -9,7 +9,9 @@
 mod summary;
 
 pub use summary::{
-    FaultSummary, GuestSummary, LOG_TAIL_LINES, PanicSummary, QemuSummary, Summary, summarize,
+    ExitedSummary, FaultSummary, GuestSummary, LOG_TAIL_LINES, MemorySummary, PanicSummary,
+    ProcessSummary, QemuSummary, RegionSummary, SnapshotsSummary, Summary, UserFaultSummary,
+    summarize,
 };
 
 use crate::cli::Cli;

@@ -3,12 +3,19 @@
 //! The shape follows the contract in the product brief (`image`,
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
-//! reason, or null), `guest` details, all link counters, and `qemu`.
+//! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
+//! `snapshots`, and detail inside processes, exits and events (see
+//! [`system`]).
+
+mod system;
+
+pub use system::{
+    ExitedSummary, MemorySummary, ProcessSummary, RegionSummary, SnapshotsSummary, UserFaultSummary,
+};
 
 use super::verdict;
 use crate::state::{
-    EventCounts, ExitedProcess, LogLine, PanicReport, Process, QemuState, State, Subscriber,
-    describe_fault, exception_name,
+    EventCounts, LogLine, PanicReport, QemuState, State, Subscriber, describe_fault, exception_name,
 };
 use protocol::PROTOCOL_VERSION;
 use protocol::stream::LinkStats;
@@ -33,14 +40,18 @@ pub struct Summary<'a> {
     pub link: LinkStats,
     /// The QEMU process.
     pub qemu: QemuSummary<'a>,
-    /// Live processes.
-    pub processes: Vec<&'a Process>,
-    /// Processes that exited.
-    pub exited: &'a [ExitedProcess],
+    /// Live processes (not yet reaped), by pid.
+    pub processes: Vec<ProcessSummary<'a>>,
+    /// Processes that began to exit, oldest first.
+    pub exited: Vec<ExitedSummary<'a>>,
     /// Event subscribers.
     pub subscribers: &'a [Subscriber],
     /// Lifecycle event counts.
-    pub events: EventCounts,
+    pub events: &'a EventCounts,
+    /// System memory, or null before the first snapshot of it.
+    pub memory: Option<MemorySummary>,
+    /// How complete the snapshot rounds were.
+    pub snapshots: SnapshotsSummary,
 }
 
 /// The `guest` object.
@@ -142,7 +153,7 @@ pub fn summarize(state: &State) -> Summary<'_> {
         .refused_version()
         .or(identity.map(|identity| identity.protocol_version));
     let log = state.log();
-    let processes = state.processes();
+    let system = state.system();
     let (running, status, signal, stderr_tail) = match state.qemu() {
         QemuState::Exited(exit) => (false, exit.status, exit.signal, exit.stderr_tail.as_slice()),
         QemuState::Running { .. } => (true, None, None, &[][..]),
@@ -185,10 +196,12 @@ pub fn summarize(state: &State) -> Summary<'_> {
             signal,
             stderr_tail,
         },
-        processes: processes.live.values().collect(),
-        exited: &processes.exited,
-        subscribers: &processes.subscribers,
-        events: processes.events,
+        processes: system.live().map(ProcessSummary::from).collect(),
+        exited: system.exited().map(ExitedSummary::from).collect(),
+        subscribers: system.subscribers(),
+        events: system.events(),
+        memory: system.memory().map(MemorySummary::from),
+        snapshots: SnapshotsSummary::of(system),
     }
 }
 

@@ -3,8 +3,8 @@
 //! Throughput is measured over a sliding window of host time. The host clock
 //! is passed in with every update, so the arithmetic is exact in tests.
 
+use super::window::CounterWindow;
 use protocol::stream::LinkStats;
-use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Width of the window frames/s and bytes/s are measured over.
@@ -15,7 +15,7 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 pub const STALE_AFTER: Duration = Duration::from_secs(2);
 
 /// The link as the host sees it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Link {
     /// The decoder's counters, as of the last update.
     pub stats: LinkStats,
@@ -23,8 +23,23 @@ pub struct Link {
     pub last_frame_at: Option<Duration>,
     /// Whether the byte stream ended (QEMU closed its stdout).
     pub closed: bool,
-    rates: RateWindow,
+    /// Frames and bytes, sampled over host time.
+    rates: CounterWindow<2>,
 }
+
+impl Default for Link {
+    fn default() -> Self {
+        Self {
+            stats: LinkStats::default(),
+            last_frame_at: None,
+            closed: false,
+            rates: CounterWindow::new(RATE_WINDOW),
+        }
+    }
+}
+
+const FRAMES: usize = 0;
+const BYTES: usize = 1;
 
 /// How healthy the link is right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +61,7 @@ impl Link {
     /// Takes a new snapshot of the decoder's counters at host time `now`.
     pub(crate) fn update_stats(&mut self, now: Duration, stats: LinkStats) {
         self.stats = stats;
-        self.rates.sample(now, stats.frames, stats.bytes);
+        self.rates.sample(now, [stats.frames, stats.bytes]);
     }
 
     /// Notes that a frame arrived at host time `now`.
@@ -56,17 +71,18 @@ impl Link {
 
     /// Lets time pass without new data, so that rates decay.
     pub(crate) fn tick(&mut self, now: Duration) {
-        self.rates.sample(now, self.stats.frames, self.stats.bytes);
+        self.rates
+            .sample(now, [self.stats.frames, self.stats.bytes]);
     }
 
     /// Frames per second over the last [`RATE_WINDOW`].
     pub fn frames_per_second(&self) -> f64 {
-        self.rates.rate(|sample| sample.frames)
+        self.rates.rate(FRAMES)
     }
 
     /// Bytes per second over the last [`RATE_WINDOW`].
     pub fn bytes_per_second(&self) -> f64 {
-        self.rates.rate(|sample| sample.bytes)
+        self.rates.rate(BYTES)
     }
 
     /// The link's condition at host time `now`; `running_since` is when QEMU
@@ -90,50 +106,6 @@ impl Link {
         } else {
             LinkCondition::Waiting
         }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Sample {
-    at: Duration,
-    frames: u64,
-    bytes: u64,
-}
-
-/// Counter samples covering at least the last [`RATE_WINDOW`] of host time.
-#[derive(Clone, Debug, Default)]
-struct RateWindow {
-    samples: VecDeque<Sample>,
-}
-
-impl RateWindow {
-    fn sample(&mut self, at: Duration, frames: u64, bytes: u64) {
-        if let Some(last) = self.samples.back_mut()
-            && at <= last.at
-        {
-            // Same instant (or a clock that went backwards): keep the newest
-            // counters under the latest time.
-            last.frames = frames;
-            last.bytes = bytes;
-            return;
-        }
-        self.samples.push_back(Sample { at, frames, bytes });
-        // Keep one sample at or before the window start as the base.
-        let window_start = at.saturating_sub(RATE_WINDOW);
-        while self.samples.len() > 2 && self.samples[1].at <= window_start {
-            self.samples.pop_front();
-        }
-    }
-
-    fn rate(&self, counter: impl Fn(&Sample) -> u64) -> f64 {
-        let (Some(first), Some(last)) = (self.samples.front(), self.samples.back()) else {
-            return 0.0;
-        };
-        let span = last.at.saturating_sub(first.at).as_secs_f64();
-        if span <= 0.0 {
-            return 0.0;
-        }
-        counter(last).saturating_sub(counter(first)) as f64 / span
     }
 }
 
@@ -191,29 +163,6 @@ mod tests {
         link.tick(ms(3_100));
         link.tick(ms(3_200));
         assert_eq!(link.frames_per_second(), 0.0);
-    }
-
-    #[test]
-    fn samples_at_the_same_instant_do_not_divide_by_zero() {
-        let mut link = Link::default();
-        link.update_stats(ms(10), stats(1, 1));
-        link.update_stats(ms(10), stats(2, 2));
-        assert_eq!(link.frames_per_second(), 0.0);
-        link.update_stats(ms(510), stats(4, 4));
-        assert_eq!(link.frames_per_second(), 4.0);
-    }
-
-    #[test]
-    fn the_window_stays_small() {
-        let mut link = Link::default();
-        for step in 0..10_000 {
-            link.update_stats(ms(step * 10), stats(step, step));
-        }
-        assert!(
-            link.rates.samples.len() <= 202,
-            "{}",
-            link.rates.samples.len()
-        );
     }
 
     #[test]

@@ -5,22 +5,41 @@
 //! Every input carries the host time it happened at (time since the session
 //! started), so nothing here reads a clock and every behaviour can be driven
 //! from a test. The UI renders a `&State`; headless mode summarises one.
+//!
+//! The parts: what the guest said about itself ([`Guest`]), its log
+//! ([`LogRing`]), the link ([`Link`]), the QEMU process ([`QemuState`]), and
+//! its processes, exits, event counts and memory ([`System`]). Rates over
+//! time ([`Link`] in host time, [`Process`] and [`SystemMemory`] in guest
+//! time) come from sliding windows of counter samples.
 
+mod events;
 mod guest;
 mod link;
 mod log;
-mod processes;
+mod memory;
+mod names;
+mod process;
 mod qemu;
+mod rounds;
+mod subscribers;
+mod system;
 mod verdict;
+mod window;
 
+pub use events::{EventCounts, SignalOutcomes};
 pub use guest::{Guest, GuestIdentity, PanicReport};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
-pub use processes::{
-    EventCounts, EventKind, ExitedProcess, LatencySummary, Process, ProcessState, ProcessTable,
-    Region, RegionKind, Subscriber,
+pub use memory::{DISK_RATE_WINDOW, SystemMemory};
+pub use names::{
+    Backing, outcome_name, perms_string, process_state_name, region_kind_name, signal_label,
+    signal_name,
 };
+pub use process::{PAGE_SIZE, PROCESS_RATE_WINDOW, Process, Region};
 pub use qemu::{QemuExit, QemuState};
+pub use rounds::SnapshotRounds;
+pub use subscribers::{EventKind, LatencySummary, Subscriber};
+pub use system::{EXITED_CAPACITY, ExitedProcess, System, UNKNOWN_NAME};
 pub use verdict::{Failure, describe_fault, exception_name, exit_code_meaning, one_line};
 
 use protocol::PROTOCOL_VERSION;
@@ -58,7 +77,7 @@ pub struct State {
     log: LogRing,
     link: Link,
     qemu: QemuState,
-    processes: ProcessTable,
+    system: System,
 }
 
 impl State {
@@ -77,7 +96,7 @@ impl State {
             log: LogRing::with_capacity(log_capacity),
             link: Link::default(),
             qemu: QemuState::default(),
-            processes: ProcessTable::default(),
+            system: System::default(),
         }
     }
 
@@ -107,7 +126,10 @@ impl State {
                 self.refused_version = Some(hello.protocol_version);
                 return;
             }
-            Message::Hello(hello) => self.guest.hello(hello, time_us),
+            Message::Hello(hello) => {
+                self.guest.hello(hello, time_us);
+                self.system = System::default();
+            }
             Message::Heartbeat(heartbeat) => self.guest.heartbeat(heartbeat),
             Message::Log(log) => self.log.push(LogLine {
                 time_us,
@@ -118,8 +140,20 @@ impl State {
             Message::Panic(panic) => self.guest.panic = Some(panic.into()),
             Message::KernelFault(fault) => self.guest.fault = Some(fault),
             Message::PowerOff(power_off) => self.guest.power_off = Some(power_off.exit_code),
-            // Kinds appended to the catalog after this model was written are
-            // counted (and shown as such) until the model learns them.
+            Message::Spawn(spawn) => self.system.spawn(time_us, spawn),
+            Message::Exit(exit) => self.system.exit(time_us, exit),
+            Message::Signal(signal) => self.system.signal(time_us, signal),
+            Message::SignalHandled(handled) => self.system.signal_handled(time_us, handled),
+            Message::UserFault(fault) => self.system.user_fault(time_us, fault),
+            Message::BadPointer(bad) => self.system.bad_pointer(time_us, bad),
+            Message::Reaped(reaped) => self.system.reaped(reaped),
+            Message::Process(process) => self.system.process_snapshot(time_us, process),
+            Message::Region(region) => self.system.region_snapshot(region),
+            Message::Memory(memory) => self.system.memory_snapshot(time_us, memory),
+            Message::SnapshotDone(done) => self.system.snapshot_done(done),
+            // Kinds appended to the catalog after this model was written
+            // (the event-subscriber messages, so far) are counted, and shown
+            // as such, until the model learns them.
             #[allow(unreachable_patterns)]
             _ => self.guest.unshown_frames += 1,
         }
@@ -166,9 +200,9 @@ impl State {
         &self.qemu
     }
 
-    /// Processes, exits, subscribers and event counters.
-    pub fn processes(&self) -> &ProcessTable {
-        &self.processes
+    /// The guest's processes, exits, event counters and memory.
+    pub fn system(&self) -> &System {
+        &self.system
     }
 
     /// The guest's exit code: from its PowerOff frame, else from QEMU's exit

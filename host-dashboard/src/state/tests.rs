@@ -382,3 +382,75 @@ fn the_clock_never_goes_backwards() {
     assert_eq!(state.now(), ms(5_000));
     assert_eq!(state.link().last_frame_at, Some(ms(5_000)));
 }
+
+#[test]
+fn process_frames_reach_the_system_model_and_a_new_boot_clears_it() {
+    use protocol::message::{
+        Exit, ProcessSnapshot, ProcessState, Reaped, SignalOutcome, SignalSent, SnapshotDone,
+        Spawn, VmCounters,
+    };
+    let mut state = booted();
+    let spawn = |pid, name: &str| {
+        Message::Spawn(Spawn {
+            pid,
+            parent: 1,
+            name: name.to_string(),
+        })
+    };
+    state.apply(ms(20), frame(1, 2_000, spawn(2, "worker")));
+    state.apply(ms(21), frame(2, 2_100, spawn(3, "spinner")));
+    let signal = SignalSent {
+        pid: 3,
+        sender: 1,
+        signal: 15,
+        outcome: SignalOutcome::Terminate,
+    };
+    state.apply(ms(22), frame(3, 2_200, Message::Signal(signal)));
+    let exit = Exit {
+        pid: 3,
+        status: 0,
+        signal: 15,
+    };
+    state.apply(ms(23), frame(4, 2_300, Message::Exit(exit)));
+    let listed = ProcessSnapshot {
+        round: 1,
+        pid: 2,
+        parent: 1,
+        name: "worker".to_string(),
+        state: ProcessState::Sleeping,
+        privileged: false,
+        cpu_ns: 5,
+        vm: VmCounters::default(),
+    };
+    state.apply(ms(24), frame(5, 2_400, Message::Process(listed)));
+    let done = SnapshotDone {
+        round: 1,
+        processes: 1,
+    };
+    state.apply(ms(25), frame(6, 2_500, Message::SnapshotDone(done)));
+    state.apply(ms(26), frame(7, 2_600, Message::Reaped(Reaped { pid: 3 })));
+
+    let system = state.system();
+    let live: Vec<_> = system
+        .live()
+        .map(|process| (process.pid, process.state))
+        .collect();
+    assert_eq!(live, [(2, ProcessState::Sleeping)]);
+    let exits: Vec<_> = system
+        .exited()
+        .map(|exited| (exited.pid, exited.name.as_str(), exited.signal))
+        .collect();
+    assert_eq!(exits, [(3, "spinner", Some(15))]);
+    let events = system.events();
+    assert_eq!(
+        (events.spawn, events.signal, events.exit, events.reaped),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(state.guest().uptime_ns, 2_600_000);
+
+    // A reboot starts from an empty system.
+    state.apply(ms(30), frame(0, 1_000, hello(PROTOCOL_VERSION)));
+    assert_eq!(state.system().live().len(), 0);
+    assert_eq!(state.system().events().spawn, 0);
+    assert_eq!(state.guest().boots, 2);
+}

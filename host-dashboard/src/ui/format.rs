@@ -58,6 +58,55 @@ pub fn frequency(hertz: u64) -> String {
     }
 }
 
+/// CPU time: `0.4ms` under 10 ms, `250ms` under a second, `2.25s` under a
+/// minute, `12:03.4` under an hour, then `1:02:03`.
+pub fn cpu_time(nanoseconds: u64) -> String {
+    if nanoseconds < 10_000_000 {
+        let tenths = nanoseconds / 100_000;
+        return format!("{}.{}ms", tenths / 10, tenths % 10);
+    }
+    if nanoseconds < 1_000_000_000 {
+        return format!("{}ms", nanoseconds / 1_000_000);
+    }
+    let centis = nanoseconds / 10_000_000;
+    if centis < 6_000 {
+        return format!("{}.{:02}s", centis / 100, centis % 100);
+    }
+    let tenths = nanoseconds / 100_000_000;
+    let seconds = tenths / 10;
+    if seconds < 3_600 {
+        return format!("{}:{:02}.{}", seconds / 60, seconds % 60, tenths % 10);
+    }
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// A percentage with one decimal, without the sign: `12.5`.
+pub fn percent(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// A per-second rate in at most 4 characters: `0`, `2.5`, `140`, `1200`,
+/// `35k`, `2M`.
+pub fn short_rate(per_second: f64) -> String {
+    match per_second {
+        rate if rate <= 0.0 => "0".to_string(),
+        rate if rate < 9.95 => format!("{rate:.1}"),
+        rate if rate < 9_999.5 => format!("{rate:.0}"),
+        rate if rate < 999_500.0 => format!("{:.0}k", rate / 1e3),
+        rate => format!("{:.0}M", rate / 1e6),
+    }
+}
+
+/// An address in hex: `0x400000`.
+pub fn address(address: u64) -> String {
+    format!("{address:#x}")
+}
+
 /// A count with its noun, plural unless it is one: `1 line`, `2 lines`.
 pub fn count(number: u64, noun: &str) -> String {
     if number == 1 {
@@ -109,5 +158,29 @@ mod tests {
         assert_eq!(boot_id(0xb007), "000000000000b007");
         assert_eq!(count(0, "line"), "0 lines");
         assert_eq!(count(1, "line"), "1 line");
+        assert_eq!(percent(12.345), "12.3");
+        assert_eq!(address(0x40_0000), "0x400000");
+    }
+
+    #[test]
+    fn cpu_time_grows_coarser() {
+        assert_eq!(cpu_time(0), "0.0ms");
+        assert_eq!(cpu_time(6_960_000), "6.9ms");
+        assert_eq!(cpu_time(12_500_000), "12ms");
+        assert_eq!(cpu_time(999_999_999), "999ms");
+        assert_eq!(cpu_time(1_000_000_000), "1.00s");
+        assert_eq!(cpu_time(59_999_999_999), "59.99s");
+        assert_eq!(cpu_time(60_000_000_000), "1:00.0");
+        assert_eq!(cpu_time(723_450_000_000), "12:03.4");
+        assert_eq!(cpu_time(3_723_000_000_000), "1:02:03");
+    }
+
+    #[test]
+    fn short_rates_fit_four_characters() {
+        let rates: Vec<_> = [0.0, 0.04, 2.5, 9.96, 140.2, 1_200.0, 35_000.0, 2_000_000.0]
+            .into_iter()
+            .map(short_rate)
+            .collect();
+        assert_eq!(rates, ["0", "0.0", "2.5", "10", "140", "1200", "35k", "2M"]);
     }
 }

@@ -1,4 +1,5 @@
-//! The guest panel: details from Hello and the heartbeats.
+//! The guest panel: details from Hello and the heartbeats, and the exit
+//! code.
 
 use super::theme::THEME;
 use super::{field, format, panel};
@@ -45,13 +46,7 @@ impl Widget for GuestPanel<'_> {
             Some(_) => THEME.value_bad,
             None => THEME.value,
         };
-        let log = self.state.log();
         let rows = [
-            (
-                "image",
-                identity.map_or_else(unknown, |identity| identity.image.clone()),
-                THEME.value,
-            ),
             (
                 "TSC",
                 identity.map_or_else(unknown, |identity| format::frequency(identity.tsc_hz)),
@@ -61,7 +56,6 @@ impl Widget for GuestPanel<'_> {
             ("heartbeats", guest.heartbeats.to_string(), THEME.value),
             ("ring drops", guest.dropped_total.to_string(), THEME.value),
             ("boots", guest.boots.to_string(), THEME.value),
-            ("log lines", log.total().to_string(), THEME.value),
             ("exit code", exit_code, exit_style),
         ];
         let unshown = (guest.unshown_frames > 0)

@@ -1,7 +1,7 @@
 //! The log pane: guest time, level, pid and text; newest line at the bottom.
 
 use super::theme::THEME;
-use super::{format, panel};
+use super::{focusable_panel, format};
 use crate::app::LogView;
 use crate::state::{LogLine, LogRing, level_name};
 use protocol::message::LogLevel;
@@ -16,12 +16,14 @@ use ratatui::widgets::{Paragraph, Widget};
 pub struct LogPane<'a> {
     log: &'a LogRing,
     view: LogView,
+    focused: bool,
 }
 
 impl<'a> LogPane<'a> {
-    /// The pane showing `log` through `view`.
-    pub fn new(log: &'a LogRing, view: LogView) -> Self {
-        Self { log, view }
+    /// The pane showing `log` through `view`; `focused` if navigation keys
+    /// scroll it.
+    pub fn new(log: &'a LogRing, view: LogView, focused: bool) -> Self {
+        Self { log, view, focused }
     }
 }
 
@@ -52,7 +54,7 @@ fn render_line(line: &LogLine) -> Line<'_> {
 
 impl Widget for LogPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let mut block = panel("Log").title(
+        let mut block = focusable_panel("Log", self.focused).title(
             Line::styled(
                 format!(" {} ", format::count(self.log.total(), "line")),
                 THEME.muted,

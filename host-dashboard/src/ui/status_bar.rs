@@ -3,37 +3,46 @@
 
 use super::format;
 use super::theme::THEME;
+use crate::app::Pane;
 use crate::state::{LinkCondition, QemuState, State};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-/// Keys and their meaning, as shown.
-const KEY_HINTS: [(&str, &str); 4] = [
-    ("q", "quit"),
-    ("↑↓", "scroll"),
-    ("PgUp PgDn", "page"),
-    ("End", "follow"),
-];
+/// Keys and their meaning, as shown while `focus` has the focus.
+fn key_hints(focus: Pane) -> [(&'static str, &'static str); 5] {
+    let (moves, ends) = match focus {
+        Pane::Processes => ("select", "first/last"),
+        Pane::Log => ("scroll", "oldest/follow"),
+    };
+    [
+        ("q", "quit"),
+        ("Tab", "focus"),
+        ("↑↓", moves),
+        ("PgUp PgDn", "page"),
+        ("Home End", ends),
+    ]
+}
 
 /// The bottom line of the screen.
 #[derive(Clone, Copy, Debug)]
 pub struct StatusBar<'a> {
     state: &'a State,
+    focus: Pane,
 }
 
 impl<'a> StatusBar<'a> {
-    /// The status line for `state`.
-    pub fn new(state: &'a State) -> Self {
-        Self { state }
+    /// The status line for `state`, with the keys of the `focus` pane.
+    pub fn new(state: &'a State, focus: Pane) -> Self {
+        Self { state, focus }
     }
 }
 
 impl Widget for StatusBar<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         buf.set_style(area, THEME.status_bar);
-        let hints: Vec<Span> = KEY_HINTS
+        let hints: Vec<Span> = key_hints(self.focus)
             .iter()
             .flat_map(|(key, meaning)| {
                 [

@@ -15,6 +15,8 @@ pub struct Theme {
     pub title_alert: Style,
     /// Panel borders.
     pub border: Style,
+    /// The border of the pane navigation keys act on.
+    pub border_focused: Style,
     /// Panel titles.
     pub panel_title: Style,
     /// Field labels inside panels.
@@ -51,6 +53,20 @@ pub struct Theme {
     pub status_bar: Style,
     /// A key name in the key hints.
     pub key: Style,
+    /// Column headers of tables.
+    pub table_header: Style,
+    /// The selected row of a focused table.
+    pub selected: Style,
+    /// The selected row of a table without focus.
+    pub selected_unfocused: Style,
+    /// The name of a privileged process (a system service).
+    pub privileged: Style,
+    /// A process on the CPU.
+    pub state_running: Style,
+    /// A process stopped by a signal.
+    pub state_stopped: Style,
+    /// A process exiting or waiting to be reaped.
+    pub state_ending: Style,
 }
 
 /// The theme in use.
@@ -66,6 +82,7 @@ pub const THEME: Theme = Theme {
         .bg(Color::Blue)
         .add_modifier(Modifier::BOLD),
     border: Style::new().fg(Color::DarkGray),
+    border_focused: Style::new().fg(Color::Cyan),
     panel_title: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
     label: Style::new().fg(Color::Gray),
     value: Style::new().fg(Color::White),
@@ -84,4 +101,14 @@ pub const THEME: Theme = Theme {
     alert_notice: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
     status_bar: Style::new().fg(Color::Gray),
     key: Style::new().fg(Color::Black).bg(Color::Gray),
+    table_header: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+    selected: Style::new()
+        .fg(Color::Black)
+        .bg(Color::Cyan)
+        .add_modifier(Modifier::BOLD),
+    selected_unfocused: Style::new().bg(Color::DarkGray),
+    privileged: Style::new().fg(Color::Magenta),
+    state_running: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+    state_stopped: Style::new().fg(Color::Yellow),
+    state_ending: Style::new().fg(Color::DarkGray),
 };

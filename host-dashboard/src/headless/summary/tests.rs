@@ -1,10 +1,12 @@
 //! Tests of the headless summary: contract shape and verdicts.
 
 use super::*;
-use crate::state::{EventKind, Input, LatencySummary, ProcessState, QemuExit, Region, RegionKind};
+use crate::state::{EventKind, Input, LatencySummary, QemuExit};
 use protocol::message::{
-    EXIT_KERNEL_PANIC, GuestFrame, Header, Heartbeat, Hello, KernelFault, Log, LogLevel, Message,
-    Panic, PowerOff,
+    EXIT_KERNEL_PANIC, Exit, GuestFrame, Header, Heartbeat, Hello, KernelFault, Log, LogLevel,
+    MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, Panic, PowerOff, ProcessSnapshot,
+    ProcessState, RegionKind, RegionSnapshot, SignalOutcome, SignalSent, SnapshotDone, Spawn,
+    UserFault, VmCounters,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -107,7 +109,15 @@ fn a_running_guest_meets_the_contract() {
             "processes": [],
             "exited": [],
             "subscribers": [],
-            "events": {"spawn": 0, "signal": 0, "exit": 0},
+            "events": {
+                "spawn": 0, "signal": 0, "exit": 0, "reaped": 0,
+                "signal_outcomes": {"ignored": 0, "blocked": 0, "caught": 0, "terminate": 0,
+                                    "stop": 0, "continue": 0},
+                "signal_handled": 0, "user_fault": 0, "bad_pointer": 0,
+            },
+            "memory": null,
+            "snapshots": {"complete": 0, "incomplete": 0, "last_complete": null, "pruned": 0,
+                          "stray_regions": 0, "exited_evicted": 0},
         })
     );
 }
@@ -251,40 +261,210 @@ fn the_log_tail_keeps_the_newest_lines() {
     assert_eq!(tail[0]["level"], "warn");
 }
 
-#[test]
-fn process_table_entries_serialise_with_the_contract_names() {
-    let process = Process {
-        pid: 1,
-        name: "init".into(),
-        state: ProcessState::Running,
+/// The running state plus one snapshot round: init and a worker with two
+/// regions, a crasher killed by SIGSEGV, and a spinner that exited.
+fn state_with_processes() -> State {
+    let mut state = running_state();
+    let mut seq = 3;
+    let mut send = |state: &mut State, message: Message<String>| {
+        state.apply(ms(10), frame(seq, message));
+        seq += 1;
+    };
+    for (pid, name) in [(2, "worker"), (3, "crasher"), (4, "spinner")] {
+        let name = name.into();
+        send(
+            &mut state,
+            Message::Spawn(Spawn {
+                pid,
+                parent: 1,
+                name,
+            }),
+        );
+    }
+    let fault = UserFault {
+        pid: 3,
+        vector: 14,
+        rip: 0x40_1000,
+        signal: 11,
+    };
+    send(&mut state, Message::UserFault(fault));
+    let kill = SignalSent {
+        pid: 3,
+        sender: 0,
+        signal: 11,
+        outcome: SignalOutcome::Terminate,
+    };
+    send(&mut state, Message::Signal(kill));
+    send(
+        &mut state,
+        Message::Exit(Exit {
+            pid: 3,
+            status: 0,
+            signal: 11,
+        }),
+    );
+    send(
+        &mut state,
+        Message::Exit(Exit {
+            pid: 4,
+            status: 2,
+            signal: 0,
+        }),
+    );
+    let listed = |pid, name: &str, state, vm| ProcessSnapshot {
+        round: 1,
+        pid,
+        parent: if pid == 1 { 0 } else { 1 },
+        name: name.to_string(),
+        state,
+        privileged: pid == 1,
+        cpu_ns: 1_000_000,
+        vm,
+    };
+    send(
+        &mut state,
+        Message::Process(listed(
+            1,
+            "init",
+            ProcessState::WaitingForChild,
+            VmCounters::default(),
+        )),
+    );
+    let vm = VmCounters {
         vm_total_pages: 4,
         vm_total_max_pages: 5,
         minor_faults: 6,
         major_faults: 7,
-        regions: vec![Region {
-            start: 0x40_0000,
-            len: 4096,
-            kind: RegionKind::Anon,
-            perms: "rw-".into(),
-            resident_pages: 1,
-        }],
     };
-    assert_eq!(
-        serde_json::to_value(&process).unwrap(),
-        json!({"pid": 1, "name": "init", "state": "running", "vm_total_pages": 4,
-               "vm_total_max_pages": 5, "minor_faults": 6, "major_faults": 7,
-               "regions": [{"start": 4_194_304, "len": 4096, "kind": "anon", "perms": "rw-", "resident_pages": 1}]})
+    send(
+        &mut state,
+        Message::Process(listed(2, "worker", ProcessState::Running, vm)),
     );
-    let exited = ExitedProcess {
-        pid: 7,
-        name: "worker".into(),
-        status: Some(0),
-        signal: None,
+    let region = |start, kind, perms, resident_pages, swapped_pages| RegionSnapshot {
+        round: 1,
+        pid: 2,
+        start,
+        len: 8192,
+        kind,
+        perms,
+        resident_pages,
+        swapped_pages,
     };
-    assert_eq!(
-        serde_json::to_value(&exited).unwrap(),
-        json!({"pid": 7, "name": "worker", "status": 0, "signal": null})
+    send(
+        &mut state,
+        Message::Region(region(
+            0x40_0000,
+            RegionKind::Text,
+            PERM_READ | PERM_EXECUTE,
+            2,
+            0,
+        )),
     );
+    send(
+        &mut state,
+        Message::Region(region(
+            0x60_0000,
+            RegionKind::Heap,
+            PERM_READ | PERM_WRITE,
+            1,
+            1,
+        )),
+    );
+    send(
+        &mut state,
+        Message::Process(listed(
+            4,
+            "spinner",
+            ProcessState::Zombie,
+            VmCounters::default(),
+        )),
+    );
+    let memory = MemorySnapshot {
+        round: 1,
+        free_frames: 100,
+        total_frames: 400,
+        cached_pages: 9,
+        swap_used: 2,
+        swap_total: 64,
+        disk_reads: 11,
+        disk_writes: 12,
+    };
+    send(&mut state, Message::Memory(memory));
+    // Three processes listed: the crasher is already gone (its reap was
+    // lost), so the complete round drops it.
+    send(
+        &mut state,
+        Message::SnapshotDone(SnapshotDone {
+            round: 1,
+            processes: 3,
+        }),
+    );
+    state
+}
+
+#[test]
+fn processes_regions_and_exits_meet_the_contract() {
+    let json = to_json(&state_with_processes());
+    let pids: Vec<_> = json["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].clone())
+        .collect();
+    assert_eq!(pids, [1, 2, 4]);
+    assert_eq!(json["processes"][0]["state"], "waiting");
+    assert_eq!(json["processes"][0]["privileged"], true);
+    assert_eq!(json["processes"][2]["state"], "zombie");
+    assert_eq!(
+        json["processes"][1],
+        json!({
+            "pid": 2, "parent": 1, "name": "worker", "state": "running", "privileged": false,
+            "cpu_ns": 1_000_000, "cpu_percent": 12.5,
+            "vm_total_pages": 4, "vm_total_max_pages": 5, "minor_faults": 6, "major_faults": 7,
+            "minor_faults_per_second": 750.0, "major_faults_per_second": 875.0,
+            "resident_pages": 3, "swapped_pages": 1,
+            "signals_received": 0, "handlers_run": 0, "user_faults": 0, "bad_pointers": 0,
+            "updated_us": 11_000, "round": 1,
+            "regions": [
+                {"start": 0x40_0000, "len": 8192, "kind": "file", "name": "text", "perms": "r-x",
+                 "resident_pages": 2, "swapped_pages": 0},
+                {"start": 0x60_0000, "len": 8192, "kind": "anon", "name": "heap", "perms": "rw-",
+                 "resident_pages": 1, "swapped_pages": 1},
+            ],
+        })
+    );
+    assert_eq!(
+        json["exited"],
+        json!([
+            {"pid": 3, "parent": 1, "name": "crasher", "status": null, "signal": 11,
+             "signal_name": "SIGSEGV", "fault": {"vector": 14, "name": "#PF page fault", "rip": 0x40_1000},
+             "time_us": 8_000},
+            {"pid": 4, "parent": 1, "name": "spinner", "status": 2, "signal": null,
+             "signal_name": null, "fault": null, "time_us": 9_000},
+        ])
+    );
+    assert_eq!(
+        json["memory"],
+        json!({"free_frames": 100, "total_frames": 400, "cached_pages": 9, "swap_used": 2,
+               "swap_total": 64, "disk_reads": 11, "disk_writes": 12,
+               "disk_reads_per_second": 0.0, "disk_writes_per_second": 0.0, "updated_us": 15_000})
+    );
+    let events = &json["events"];
+    assert_eq!(
+        (&events["spawn"], &events["signal"], &events["exit"]),
+        (&json!(3), &json!(1), &json!(2))
+    );
+    assert_eq!(events["signal_outcomes"]["terminate"], 1);
+    assert_eq!(events["user_fault"], 1);
+    assert_eq!(
+        json["snapshots"],
+        json!({"complete": 1, "incomplete": 0, "last_complete": 1, "pruned": 1,
+               "stray_regions": 0, "exited_evicted": 0})
+    );
+}
+
+#[test]
+fn subscribers_serialise_with_the_contract_names() {
     let subscriber = Subscriber {
         name: "ipc".into(),
         mask: vec![EventKind::Exit, EventKind::Signal],

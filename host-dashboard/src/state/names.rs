@@ -1,0 +1,216 @@
+//! Names of protocol values, as the dashboard shows and serialises them.
+//!
+//! Signal numbers follow Linux. Process states and region kinds get short
+//! lower-case names; a region's backing ("anon", "file", "shared") is the
+//! coarser kind the headless contract uses.
+
+use protocol::message::{
+    PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessState, RegionKind, SignalOutcome,
+};
+use std::borrow::Cow;
+
+/// The Linux name of signal `number` (`SIGTERM`), if it has one.
+pub fn signal_name(number: u8) -> Option<&'static str> {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    NAMES.get(usize::from(number).checked_sub(1)?).copied()
+}
+
+/// Signal `number` for display: its name, or `signal 42` without one.
+pub fn signal_label(number: u8) -> String {
+    signal_name(number).map_or_else(|| format!("signal {number}"), str::to_string)
+}
+
+/// The lower-case name of a process state (`waiting` for a wait on a
+/// child). States appended to the protocol after this list was written get
+/// their variant name in snake case (`AwaitingAcks`: `awaiting_acks`).
+pub fn process_state_name(state: ProcessState) -> Cow<'static, str> {
+    let name = match state {
+        ProcessState::Running => "running",
+        ProcessState::Ready => "ready",
+        ProcessState::Sleeping => "sleeping",
+        ProcessState::WaitingForChild => "waiting",
+        ProcessState::Stopped => "stopped",
+        ProcessState::Exiting => "exiting",
+        ProcessState::Zombie => "zombie",
+        #[allow(unreachable_patterns)]
+        other => return Cow::Owned(snake_case(&format!("{other:?}"))),
+    };
+    Cow::Borrowed(name)
+}
+
+/// `AwaitingAcks` as `awaiting_acks`.
+fn snake_case(camel: &str) -> String {
+    let mut snake = String::with_capacity(camel.len() + 4);
+    for (index, letter) in camel.chars().enumerate() {
+        if letter.is_uppercase() && index > 0 {
+            snake.push('_');
+        }
+        snake.extend(letter.to_lowercase());
+    }
+    snake
+}
+
+/// The lower-case name of a region kind (`text`, `heap`, ...).
+pub fn region_kind_name(kind: RegionKind) -> &'static str {
+    match kind {
+        RegionKind::Text => "text",
+        RegionKind::Data => "data",
+        RegionKind::Bss => "bss",
+        RegionKind::Heap => "heap",
+        RegionKind::Stack => "stack",
+        RegionKind::Shared => "shared",
+    }
+}
+
+/// What backs a region's pages: the headless contract's region `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// Anonymous memory, zero-filled on first touch (bss, heap, stack).
+    Anon,
+    /// File-backed from the image (text, data).
+    File,
+    /// Shared between processes.
+    Shared,
+}
+
+impl Backing {
+    /// The backing of a region of `kind`.
+    pub fn of(kind: RegionKind) -> Self {
+        match kind {
+            RegionKind::Text | RegionKind::Data => Backing::File,
+            RegionKind::Bss | RegionKind::Heap | RegionKind::Stack => Backing::Anon,
+            RegionKind::Shared => Backing::Shared,
+        }
+    }
+
+    /// `anon`, `file` or `shared`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backing::Anon => "anon",
+            Backing::File => "file",
+            Backing::Shared => "shared",
+        }
+    }
+}
+
+/// Permission bits as `rwx`, with `-` for each one missing: `r-x`.
+pub fn perms_string(perms: u8) -> String {
+    [(PERM_READ, 'r'), (PERM_WRITE, 'w'), (PERM_EXECUTE, 'x')]
+        .into_iter()
+        .map(|(bit, letter)| if perms & bit != 0 { letter } else { '-' })
+        .collect()
+}
+
+/// The lower-case name of what a sent signal does (`caught`, ...).
+pub fn outcome_name(outcome: SignalOutcome) -> &'static str {
+    match outcome {
+        SignalOutcome::Ignored => "ignored",
+        SignalOutcome::Blocked => "blocked",
+        SignalOutcome::Caught => "caught",
+        SignalOutcome::Terminate => "terminate",
+        SignalOutcome::Stop => "stop",
+        SignalOutcome::Continue => "continue",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_have_their_linux_names() {
+        let names: Vec<_> = [1, 2, 4, 8, 9, 10, 11, 12, 15, 17, 18, 19, 31]
+            .into_iter()
+            .map(|number| signal_name(number).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "SIGHUP", "SIGINT", "SIGILL", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2",
+                "SIGTERM", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGSYS"
+            ]
+        );
+        assert_eq!(signal_name(0), None);
+        assert_eq!(signal_name(32), None);
+        assert_eq!(signal_label(11), "SIGSEGV");
+        assert_eq!(signal_label(40), "signal 40");
+    }
+
+    #[test]
+    fn perms_read_like_ls() {
+        assert_eq!(perms_string(PERM_READ | PERM_EXECUTE), "r-x");
+        assert_eq!(perms_string(PERM_READ | PERM_WRITE), "rw-");
+        assert_eq!(perms_string(0), "---");
+        assert_eq!(perms_string(7), "rwx");
+    }
+
+    #[test]
+    fn regions_are_backed_by_file_anonymous_or_shared_memory() {
+        let backings: Vec<_> = [
+            RegionKind::Text,
+            RegionKind::Data,
+            RegionKind::Bss,
+            RegionKind::Heap,
+            RegionKind::Stack,
+            RegionKind::Shared,
+        ]
+        .into_iter()
+        .map(|kind| (region_kind_name(kind), Backing::of(kind).name()))
+        .collect();
+        assert_eq!(
+            backings,
+            [
+                ("text", "file"),
+                ("data", "file"),
+                ("bss", "anon"),
+                ("heap", "anon"),
+                ("stack", "anon"),
+                ("shared", "shared")
+            ]
+        );
+    }
+
+    #[test]
+    fn waiting_for_a_child_is_waiting() {
+        assert_eq!(process_state_name(ProcessState::WaitingForChild), "waiting");
+        assert_eq!(process_state_name(ProcessState::Zombie), "zombie");
+    }
+
+    #[test]
+    fn newer_states_are_named_after_their_variant() {
+        assert_eq!(snake_case("AwaitingAcks"), "awaiting_acks");
+        assert_eq!(snake_case("Sending"), "sending");
+    }
+}

@@ -1,0 +1,236 @@
+//! One live process as the host tracks it: identity, state, counters, rates
+//! and regions.
+//!
+//! Snapshots carry absolute counters; CPU % and fault rates are derived from
+//! them over a sliding window of guest time ([`PROCESS_RATE_WINDOW`]), using
+//! the guest timestamps of the frames, so they do not depend on how fast the
+//! link delivers.
+
+use super::names::{Backing, perms_string};
+use super::window::CounterWindow;
+use protocol::message::{
+    ProcessSnapshot, ProcessState, RegionKind, RegionSnapshot, Spawn, UserFault, VmCounters,
+};
+use std::time::Duration;
+
+/// Width of the guest-time window CPU % and fault rates are measured over.
+pub const PROCESS_RATE_WINDOW: Duration = Duration::from_secs(2);
+
+/// Bytes in a page.
+pub const PAGE_SIZE: u64 = 4096;
+
+const CPU: usize = 0;
+const MINOR: usize = 1;
+const MAJOR: usize = 2;
+
+/// One live process (not yet reaped).
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// Process id.
+    pub pid: u32,
+    /// Parent's pid (0 for boot programs).
+    pub parent: u32,
+    /// Program name.
+    pub name: String,
+    /// State, from the last snapshot or event.
+    pub state: ProcessState,
+    /// A system service.
+    pub privileged: bool,
+    /// CPU time used, in nanoseconds.
+    pub cpu_ns: u64,
+    /// VM counters.
+    pub vm: VmCounters,
+    /// Regions by start address, as of [`Process::regions_round`].
+    pub regions: Vec<Region>,
+    /// Signals sent to it.
+    pub signals_received: u64,
+    /// Signal handlers it entered.
+    pub handlers_run: u64,
+    /// CPU exceptions it took.
+    pub user_faults: u64,
+    /// System calls of its that failed with EFAULT.
+    pub bad_pointers: u64,
+    /// Its latest CPU exception.
+    pub last_fault: Option<UserFault>,
+    /// Guest time of the last frame about it, in microseconds.
+    pub updated_us: u64,
+    /// The last snapshot round that listed it.
+    pub round: Option<u32>,
+    /// The snapshot round its regions come from.
+    pub regions_round: Option<u32>,
+    /// When the table last had evidence that it exists (see
+    /// `System::mark`): its Spawn or its latest snapshot.
+    pub(crate) seen_at: u64,
+    rates: CounterWindow<3>,
+}
+
+/// One region of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First address.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// What it holds.
+    pub kind: RegionKind,
+    /// `PERM_*` bits.
+    pub perms: u8,
+    /// Pages in memory.
+    pub resident_pages: u64,
+    /// Pages in swap.
+    pub swapped_pages: u64,
+}
+
+impl Region {
+    /// The first address past the region.
+    pub fn end(&self) -> u64 {
+        self.start.saturating_add(self.len)
+    }
+
+    /// What backs it.
+    pub fn backing(&self) -> Backing {
+        Backing::of(self.kind)
+    }
+
+    /// Permissions as `r-x`.
+    pub fn perms_string(&self) -> String {
+        perms_string(self.perms)
+    }
+
+    /// Its length in pages, rounded up.
+    pub fn pages(&self) -> u64 {
+        self.len.div_ceil(PAGE_SIZE)
+    }
+}
+
+impl From<RegionSnapshot> for Region {
+    fn from(region: RegionSnapshot) -> Self {
+        Self {
+            start: region.start,
+            len: region.len,
+            kind: region.kind,
+            perms: region.perms,
+            resident_pages: region.resident_pages,
+            swapped_pages: region.swapped_pages,
+        }
+    }
+}
+
+fn guest_time(time_us: u64) -> Duration {
+    Duration::from_micros(time_us)
+}
+
+impl Process {
+    /// A process just created at guest time `time_us`: runnable, with every
+    /// counter at zero (a forked child does not inherit its parent's).
+    pub(crate) fn spawned(spawn: Spawn<String>, time_us: u64, mark: u64) -> Self {
+        let mut process = Self::blank(spawn.pid, spawn.parent, spawn.name, time_us, mark);
+        process.rates.sample(guest_time(time_us), [0; 3]);
+        process
+    }
+
+    /// A process first learnt of from a snapshot (its Spawn was lost, or
+    /// happened before the link).
+    pub(crate) fn listed(snapshot: ProcessSnapshot<String>, time_us: u64, mark: u64) -> Self {
+        let name = snapshot.name.clone();
+        let mut process = Self::blank(snapshot.pid, snapshot.parent, name, time_us, mark);
+        process.snapshot(snapshot, time_us, mark);
+        process
+    }
+
+    fn blank(pid: u32, parent: u32, name: String, time_us: u64, mark: u64) -> Self {
+        Self {
+            pid,
+            parent,
+            name,
+            state: ProcessState::Ready,
+            privileged: false,
+            cpu_ns: 0,
+            vm: VmCounters::default(),
+            regions: Vec::new(),
+            signals_received: 0,
+            handlers_run: 0,
+            user_faults: 0,
+            bad_pointers: 0,
+            last_fault: None,
+            updated_us: time_us,
+            round: None,
+            regions_round: None,
+            seen_at: mark,
+            rates: CounterWindow::new(PROCESS_RATE_WINDOW),
+        }
+    }
+
+    /// Whether `snapshot` describes another program under the same pid (its
+    /// exit and reap were lost and the pid was reused). The parent may
+    /// change (orphans go to init); the name may not.
+    pub(crate) fn is_other(&self, snapshot: &ProcessSnapshot<String>) -> bool {
+        self.name != snapshot.name
+    }
+
+    /// Takes in this process's snapshot, stamped `time_us`. Its regions
+    /// follow in their own frames; those of older rounds are dropped now.
+    pub(crate) fn snapshot(&mut self, snapshot: ProcessSnapshot<String>, time_us: u64, mark: u64) {
+        self.parent = snapshot.parent;
+        self.name = snapshot.name;
+        self.state = snapshot.state;
+        self.privileged = snapshot.privileged;
+        self.cpu_ns = snapshot.cpu_ns;
+        self.vm = snapshot.vm;
+        self.updated_us = time_us;
+        self.round = Some(snapshot.round);
+        self.seen_at = mark;
+        self.start_regions(snapshot.round);
+        let counters = [
+            snapshot.cpu_ns,
+            snapshot.vm.minor_faults,
+            snapshot.vm.major_faults,
+        ];
+        self.rates.sample(guest_time(time_us), counters);
+    }
+
+    /// Takes in one of its regions from snapshot round `region.round`.
+    pub(crate) fn region(&mut self, region: RegionSnapshot) {
+        self.start_regions(region.round);
+        let region = Region::from(region);
+        let at = self
+            .regions
+            .partition_point(|other| other.start <= region.start);
+        self.regions.insert(at, region);
+    }
+
+    fn start_regions(&mut self, round: u32) {
+        if self.regions_round != Some(round) {
+            self.regions.clear();
+            self.regions_round = Some(round);
+        }
+    }
+
+    /// Share of the guest's CPU it used over the rate window, in percent.
+    pub fn cpu_percent(&self) -> f64 {
+        self.rates.rate(CPU) / 1e7
+    }
+
+    /// Minor faults per second of guest time over the rate window.
+    pub fn minor_faults_per_second(&self) -> f64 {
+        self.rates.rate(MINOR)
+    }
+
+    /// Major faults per second of guest time over the rate window.
+    pub fn major_faults_per_second(&self) -> f64 {
+        self.rates.rate(MAJOR)
+    }
+
+    /// Pages of its regions in memory.
+    pub fn resident_pages(&self) -> u64 {
+        self.regions
+            .iter()
+            .map(|region| region.resident_pages)
+            .sum()
+    }
+
+    /// Pages of its regions in swap.
+    pub fn swapped_pages(&self) -> u64 {
+        self.regions.iter().map(|region| region.swapped_pages).sum()
+    }
+}

@@ -1,0 +1,270 @@
+//! The process table: one row per live process, the selected one marked.
+//!
+//! Columns: pid, parent, name (`*` marks a system service), state, CPU time
+//! and share, pages attached now and at most, minor and major faults with
+//! their rates per second. CPU share and rates cover the last 2 s of guest
+//! time.
+
+use super::theme::THEME;
+use super::{columns, focusable_panel, format};
+use crate::state::{Process, System, process_state_name};
+use protocol::message::ProcessState;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
+};
+use std::cell::Cell as ScrollCell;
+
+/// The marker before the selected row.
+const SELECTED_MARKER: &str = "▶";
+
+/// Header, least width and alignment of each column, in order.
+const COLUMNS: [(&str, u16, Align); 11] = [
+    ("PID", 5, Align::Right),
+    ("PPID", 5, Align::Right),
+    ("NAME", 10, Align::Left),
+    ("STATE", 9, Align::Left),
+    ("CPU", 7, Align::Right),
+    ("CPU%", 5, Align::Right),
+    ("VM PAGES", 11, Align::Right),
+    ("MINOR", 7, Align::Right),
+    ("/s", 4, Align::Right),
+    ("MAJOR", 6, Align::Right),
+    ("/s", 4, Align::Right),
+];
+
+const NAME: usize = 2;
+const STATE: usize = 3;
+
+/// Widths past their least that STATE, then NAME, may grow to when the
+/// table is wider than it needs.
+const STATE_GROWTH: u16 = 4;
+const NAME_GROWTH: u16 = 14;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// Rows of the table's frame: borders and the header.
+const CHROME_ROWS: u16 = 3;
+
+/// Live processes, one row each.
+#[derive(Clone, Debug)]
+pub struct ProcessTable<'a> {
+    system: &'a System,
+    rows: Vec<&'a Process>,
+    selected: Option<usize>,
+    focused: bool,
+    scroll: &'a ScrollCell<usize>,
+}
+
+impl<'a> ProcessTable<'a> {
+    /// The table of `rows` (in display order) from `system`, with row
+    /// `selected` marked; `focused` if navigation keys act on it. `scroll`
+    /// holds the first row shown, from one frame to the next.
+    pub fn new(
+        system: &'a System,
+        rows: Vec<&'a Process>,
+        selected: Option<usize>,
+        focused: bool,
+        scroll: &'a ScrollCell<usize>,
+    ) -> Self {
+        Self {
+            system,
+            rows,
+            selected,
+            focused,
+            scroll,
+        }
+    }
+}
+
+/// Columns left out first when the table is too narrow: the parent, CPU
+/// time, the fault rates, major faults, the page counts, minor faults.
+const DROP_ORDER: [usize; 7] = [1, 4, 10, 8, 9, 6, 7];
+
+/// Which columns a table `width` columns wide (borders included) shows,
+/// and how wide each is: the least widths, without the columns that do not
+/// fit, and room to spare (beyond a column of margin) going to STATE, then
+/// NAME.
+fn column_layout(width: u16) -> (Vec<bool>, [u16; 11]) {
+    let mut widths = COLUMNS.map(|(_, width, _)| width);
+    let marker = SELECTED_MARKER.chars().count() as u16;
+    let borders_and_margin = 3;
+    let available = width.saturating_sub(marker + borders_and_margin);
+    let shown = columns::fit(&widths, &DROP_ORDER, available);
+    let spare = available.saturating_sub(columns::needed(&widths, &shown));
+    let state = spare.min(STATE_GROWTH);
+    widths[STATE] += state;
+    widths[NAME] += (spare - state).min(NAME_GROWTH);
+    (shown, widths)
+}
+
+/// The first row to show: `previous` unless the selected row would be off
+/// screen (then just far enough to show it), and never leaving empty rows
+/// at the bottom while rows are hidden above.
+fn scroll_offset(previous: usize, selected: Option<usize>, rows: usize, visible: usize) -> usize {
+    let visible = visible.max(1);
+    let mut offset = previous;
+    if let Some(selected) = selected {
+        if selected < offset {
+            offset = selected;
+        } else if selected >= offset + visible {
+            offset = selected + 1 - visible;
+        }
+    }
+    offset.min(rows.saturating_sub(visible))
+}
+
+fn state_style(state: ProcessState) -> Style {
+    match state {
+        ProcessState::Running => THEME.state_running,
+        ProcessState::Stopped => THEME.state_stopped,
+        ProcessState::Exiting | ProcessState::Zombie => THEME.state_ending,
+        _ => THEME.value,
+    }
+}
+
+fn cell(text: String, align: Align, style: Style) -> Cell<'static> {
+    let line = Line::styled(text, style);
+    Cell::from(match align {
+        Align::Left => line,
+        Align::Right => line.right_aligned(),
+    })
+}
+
+fn cells(process: &Process) -> Vec<Cell<'static>> {
+    let mut name = process.name.clone();
+    let mut name_style = THEME.value;
+    if process.privileged {
+        name.push('*');
+        name_style = THEME.privileged;
+    }
+    let vm = &process.vm;
+    let values = [
+        (process.pid.to_string(), THEME.value),
+        (process.parent.to_string(), THEME.muted),
+        (name, name_style),
+        (
+            process_state_name(process.state).into_owned(),
+            state_style(process.state),
+        ),
+        (format::cpu_time(process.cpu_ns), THEME.value),
+        (format::percent(process.cpu_percent()), THEME.value),
+        (
+            format!("{}/{}", vm.vm_total_pages, vm.vm_total_max_pages),
+            THEME.value,
+        ),
+        (vm.minor_faults.to_string(), THEME.value),
+        (
+            format::short_rate(process.minor_faults_per_second()),
+            THEME.muted,
+        ),
+        (vm.major_faults.to_string(), THEME.value),
+        (
+            format::short_rate(process.major_faults_per_second()),
+            THEME.muted,
+        ),
+    ];
+    values
+        .into_iter()
+        .zip(COLUMNS)
+        .map(|((text, style), (_, _, align))| cell(text, align, style))
+        .collect()
+}
+
+impl Widget for ProcessTable<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let exited = self.system.events().exit;
+        let counts = format!(" {} live · {} exited ", self.rows.len(), exited);
+        let block = focusable_panel("Processes", self.focused)
+            .title(Line::styled(counts, THEME.muted).right_aligned());
+        if self.rows.is_empty() {
+            Paragraph::new(Line::styled(" no processes reported yet", THEME.muted))
+                .block(block)
+                .render(area, buf);
+            return;
+        }
+        let (shown, widths) = column_layout(area.width);
+        let header = COLUMNS
+            .iter()
+            .map(|&(title, _, align)| cell(title.to_string(), align, THEME.table_header));
+        let header = Row::new(columns::shown(header, &shown));
+        let widths = columns::shown(widths.map(Constraint::Length), &shown);
+        let rows = self
+            .rows
+            .iter()
+            .map(|process| Row::new(columns::shown(cells(process), &shown)));
+        let selected_style = if self.focused {
+            THEME.selected
+        } else {
+            THEME.selected_unfocused
+        };
+        let table = Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .row_highlight_style(selected_style)
+            .highlight_symbol(Line::from(vec![Span::raw(SELECTED_MARKER)]))
+            .highlight_spacing(HighlightSpacing::Always);
+        let visible = usize::from(area.height.saturating_sub(CHROME_ROWS));
+        let offset = scroll_offset(self.scroll.get(), self.selected, self.rows.len(), visible);
+        self.scroll.set(offset);
+        let mut state = TableState::default()
+            .with_offset(offset)
+            .with_selected(self.selected);
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_view_scrolls_only_when_the_selection_leaves_it() {
+        // 40 rows, 10 visible.
+        assert_eq!(scroll_offset(0, Some(5), 40, 10), 0);
+        assert_eq!(scroll_offset(0, Some(12), 40, 10), 3);
+        assert_eq!(scroll_offset(3, Some(8), 40, 10), 3);
+        assert_eq!(scroll_offset(3, Some(1), 40, 10), 1);
+        assert_eq!(scroll_offset(30, Some(39), 40, 10), 30);
+    }
+
+    #[test]
+    fn room_to_spare_widens_state_then_name() {
+        let least = COLUMNS.map(|(_, width, _)| width);
+        // 73 columns of content, 1 for the marker, 10 gaps, 2 borders and
+        // a margin.
+        assert_eq!(column_layout(87), (vec![true; 11], least));
+        assert_eq!(column_layout(88).1[STATE], 10);
+        let (shown, wide) = column_layout(140);
+        assert_eq!((shown, wide[NAME], wide[STATE]), (vec![true; 11], 24, 13));
+    }
+
+    #[test]
+    fn a_narrow_table_leaves_out_whole_columns() {
+        let headers = |width| {
+            let (shown, _) = column_layout(width);
+            columns::shown(COLUMNS.map(|(title, _, _)| title), &shown)
+        };
+        assert_eq!(
+            headers(68),
+            [
+                "PID", "NAME", "STATE", "CPU%", "VM PAGES", "MINOR", "/s", "MAJOR"
+            ]
+        );
+        assert_eq!(headers(40), ["PID", "NAME", "STATE", "CPU%"]);
+    }
+
+    #[test]
+    fn the_view_fills_up_when_rows_go() {
+        assert_eq!(scroll_offset(30, Some(5), 12, 10), 2);
+        assert_eq!(scroll_offset(30, None, 4, 10), 0);
+        assert_eq!(scroll_offset(7, None, 40, 0), 7);
+    }
+}
