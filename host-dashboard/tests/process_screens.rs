@@ -97,6 +97,7 @@ fn send_process(session: &mut Session, time_us: u64, n: u32, process: &Listed) {
             privileged: process.privileged,
             cpu_ns: process.cpu_ms * rounds * 1_000_000,
             vm,
+            regions: 0,
         }),
     );
     let region = |start, len, kind, perms, resident_pages, swapped_pages| RegionSnapshot {

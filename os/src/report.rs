@@ -218,6 +218,7 @@ fn send_snapshot(round: u32) {
                     minor_faults: stats.minor_faults,
                     major_faults: stats.major_faults,
                 },
+                regions: process.vm.regions().count() as u32,
             }));
             for region in process.vm.regions() {
                 telemetry::send(Message::Region(region_snapshot(round, process.pid, region)));

@@ -369,6 +369,9 @@ pub struct ProcessSnapshot<S> {
     pub cpu_ns: u64,
     /// VM counters.
     pub vm: VmCounters,
+    /// Number of `Region` frames that follow this one in the round, so a
+    /// receiver can tell a complete region list from one with frames lost.
+    pub regions: u32,
 }
 
 /// What a region holds.

@@ -217,9 +217,10 @@ fn process() {
                 minor_faults: 25,
                 major_faults: 2,
             },
+            regions: 5,
         }),
         13,
-        "05 0d 87 ad 4b 0d 0d 03 07 01 06 77 6f 72 6b 65 72 02 0a e0 c6 5b 0c 14 19 02 bc 69 00",
+        "05 0d 87 ad 4b 0d 0d 03 07 01 06 77 6f 72 6b 65 72 02 0b e0 c6 5b 0c 14 19 02 05 5b d8 00",
     );
 }
 

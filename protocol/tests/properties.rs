@@ -140,6 +140,7 @@ fn message() -> impl Strategy<Value = Message<String>> {
                         privileged,
                         cpu_ns,
                         vm,
+                        regions: round % 16,
                     })
                 }
             ),

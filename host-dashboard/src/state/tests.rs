@@ -421,6 +421,7 @@ fn process_frames_reach_the_system_model_and_a_new_boot_clears_it() {
         privileged: false,
         cpu_ns: 5,
         vm: VmCounters::default(),
+        regions: 0,
     };
     state.apply(ms(24), frame(5, 2_400, Message::Process(listed)));
     let done = SnapshotDone {

@@ -320,6 +320,7 @@ fn state_with_processes() -> State {
         privileged: pid == 1,
         cpu_ns: 1_000_000,
         vm,
+        regions: 0,
     };
     send(
         &mut state,

@@ -35,6 +35,7 @@ fn listed(
             minor_faults: faults.0,
             major_faults: faults.1,
         },
+        regions: 0,
     }
 }
 
