@@ -46,6 +46,16 @@ pub struct RunArgs {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub seconds: u64,
+
+    /// Show a process event as stuck once its process has waited this many
+    /// milliseconds of guest time on one subscriber's ack.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 2_000,
+        value_parser = clap::value_parser!(u64).range(1..=3_600_000)
+    )]
+    pub stuck_ms: u64,
 }
 
 impl Cli {
@@ -69,6 +79,11 @@ impl RunArgs {
     /// The headless run length.
     pub fn duration(&self) -> Duration {
         Duration::from_secs(self.seconds)
+    }
+
+    /// How long a wait on one subscriber makes an event stuck.
+    pub fn stuck_after(&self) -> Duration {
+        Duration::from_millis(self.stuck_ms)
     }
 }
 
@@ -147,6 +162,7 @@ mod tests {
         let cli = parse(&[]).unwrap();
         assert!(!cli.run.headless);
         assert_eq!(cli.run.duration(), Duration::from_secs(10));
+        assert_eq!(cli.run.stuck_after(), crate::state::DEFAULT_STUCK_AFTER);
         assert_eq!(cli.boot.image, image_builder::DEFAULT_IMAGE);
         let options = cli.boot.qemu_options();
         assert_eq!((options.accel, options.wait_for_gdb), (Accel::Tcg, false));
@@ -163,10 +179,13 @@ mod tests {
             "--accel",
             "kvm",
             "--gdb",
+            "--stuck-ms",
+            "500",
         ])
         .unwrap();
         assert!(cli.run.headless);
         assert_eq!(cli.run.duration(), Duration::from_secs(5));
+        assert_eq!(cli.run.stuck_after(), Duration::from_millis(500));
         assert_eq!(cli.boot.image, "panic");
         let options = cli.boot.qemu_options();
         assert_eq!((options.accel, options.wait_for_gdb), (Accel::Kvm, true));
@@ -196,6 +215,10 @@ mod tests {
         assert_eq!(
             parse(&["--accel", "hvf"]).unwrap_err().kind(),
             ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            parse(&["--stuck-ms", "0"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
         );
     }
 

@@ -56,7 +56,7 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
-    let mut app = App::new(State::new(&image.name));
+    let mut app = App::new(State::new(&image.name).with_stuck_after(cli.run.stuck_after()));
     app.apply(live.now(), live.started_input());
     let result = event_loop(&mut app, &mut live, &mut screen, &events);
     live.stop();

@@ -86,20 +86,6 @@ fn send_process(session: &mut Session, time_us: u64, n: u32, process: &Listed) {
         minor_faults: image_pages + heap,
         major_faults: 2 + process.major * rounds,
     };
-    session.send(
-        time_us,
-        Message::Process(ProcessSnapshot {
-            round: n,
-            pid: process.pid,
-            parent: process.parent,
-            name: process.name,
-            state: process.state,
-            privileged: process.privileged,
-            cpu_ns: process.cpu_ms * rounds * 1_000_000,
-            vm,
-            regions: 0,
-        }),
-    );
     let region = |start, len, kind, perms, resident_pages, swapped_pages| RegionSnapshot {
         round: n,
         pid: process.pid,
@@ -149,6 +135,20 @@ fn send_process(session: &mut Session, time_us: u64, n: u32, process: &Listed) {
         1,
         0,
     ));
+    session.send(
+        time_us,
+        Message::Process(ProcessSnapshot {
+            round: n,
+            pid: process.pid,
+            parent: process.parent,
+            name: process.name,
+            state: process.state,
+            privileged: process.privileged,
+            cpu_ns: process.cpu_ms * rounds * 1_000_000,
+            vm,
+            regions: regions.len() as u32,
+        }),
+    );
     for region in regions {
         session.send(time_us, Message::Region(region));
     }
@@ -254,6 +254,8 @@ fn running_system() -> Session {
 fn processes_with_the_selected_workers_regions() {
     let mut session = running_system();
     session.app.perform(Action::Down(2));
+    let worker = session.app.selected_process().unwrap();
+    assert_eq!(worker.regions_complete(), Some(true));
     insta::assert_snapshot!(session.screen());
 }
 
@@ -362,4 +364,43 @@ fn a_round_with_a_corrupted_frame_drops_no_process() {
     send_round(&mut session, 4_000_000, 8, &kept);
     let pids: Vec<u32> = session.app.process_rows().iter().map(|p| p.pid).collect();
     assert_eq!(pids, [1, 6]);
+}
+
+#[test]
+fn a_region_list_with_frames_lost_says_so() {
+    let mut session = running_system();
+    session.app.perform(Action::Down(2));
+    // Round 7 announces two regions of the worker; only one arrives.
+    let worker = ProcessSnapshot {
+        round: 7,
+        pid: 3,
+        parent: 1,
+        name: "worker",
+        state: ProcessState::Sleeping,
+        privileged: false,
+        cpu_ns: 0,
+        vm: VmCounters::default(),
+        regions: 2,
+    };
+    session.send(3_500_000, Message::Process(worker));
+    let stack = RegionSnapshot {
+        round: 7,
+        pid: 3,
+        start: STACK,
+        len: STACK_LEN,
+        kind: RegionKind::Stack,
+        perms: PERM_READ | PERM_WRITE,
+        resident_pages: 1,
+        swapped_pages: 0,
+    };
+    session.send(3_500_000, Message::Region(stack));
+    assert_eq!(
+        session.app.selected_process().unwrap().regions_complete(),
+        Some(false)
+    );
+    let screen = session.screen();
+    assert!(
+        screen.contains("frames lost: 1 of 2 regions arrived"),
+        "{screen}"
+    );
 }

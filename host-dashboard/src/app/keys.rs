@@ -1,6 +1,6 @@
 //! Keys to actions: the only place that knows which key does what.
 
-use super::Action;
+use super::{Action, View};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// Rows one PgUp/PgDn moves.
@@ -22,6 +22,11 @@ pub fn action_for_key(key: KeyEvent) -> Option<Action> {
         KeyCode::Home | KeyCode::Char('g') => Some(Action::First),
         KeyCode::End | KeyCode::Char('G') => Some(Action::Last),
         KeyCode::Tab | KeyCode::BackTab => Some(Action::FocusNext),
+        KeyCode::Char('v') => Some(Action::NextView),
+        KeyCode::Char(key) => View::ALL
+            .into_iter()
+            .find(|view| view.key() == key)
+            .map(Action::ShowView),
         _ => None,
     }
 }
@@ -52,6 +57,16 @@ mod tests {
         assert_eq!(plain(KeyCode::Home), Some(Action::First));
         assert_eq!(plain(KeyCode::End), Some(Action::Last));
         assert_eq!(plain(KeyCode::Tab), Some(Action::FocusNext));
+        assert_eq!(
+            plain(KeyCode::Char('1')),
+            Some(Action::ShowView(View::Processes))
+        );
+        assert_eq!(
+            plain(KeyCode::Char('2')),
+            Some(Action::ShowView(View::Events))
+        );
+        assert_eq!(plain(KeyCode::Char('v')), Some(Action::NextView));
+        assert_eq!(plain(KeyCode::Char('3')), None);
     }
 
     #[test]

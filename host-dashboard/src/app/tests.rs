@@ -1,12 +1,19 @@
 //! Tests of the app's interaction: focus, process selection, log scrolling.
 
 use super::*;
-use protocol::message::{GuestFrame, Header, Log, LogLevel, Message, Reaped, Spawn};
+use protocol::message::{
+    EventDone, EventKind, GuestFrame, Header, Heartbeat, Log, LogLevel, MASK_EXIT, Message,
+    Publish, Reaped, Spawn, Subscribed,
+};
 
 fn send(app: &mut App, seq: u32, message: Message<String>) {
+    send_at(app, seq, u64::from(seq), message);
+}
+
+fn send_at(app: &mut App, seq: u32, time_us: u64, message: Message<String>) {
     let header = Header {
         seq,
-        time_us: u64::from(seq),
+        time_us,
         dropped_before: 0,
     };
     app.apply(Duration::ZERO, Input::Frame(GuestFrame { header, message }));
@@ -151,4 +158,102 @@ fn scrolling_an_empty_log_does_nothing() {
     app.perform(Action::Down(1));
     assert!(app.log_view().is_following());
     assert_eq!(bottom(&app), None);
+}
+
+#[test]
+fn views_switch_and_keep_the_focus_on_one_of_their_panes() {
+    let mut app = App::new(State::new("demo"));
+    assert_eq!(app.view(), View::Processes);
+    app.perform(Action::ShowView(View::Events));
+    assert_eq!((app.view(), app.focus()), (View::Events, Pane::Events));
+    app.perform(Action::FocusNext);
+    assert_eq!(app.focus(), Pane::Log);
+    app.perform(Action::FocusNext);
+    assert_eq!(app.focus(), Pane::Events);
+    // The log is in both views: it keeps the focus.
+    app.perform(Action::FocusNext);
+    app.perform(Action::NextView);
+    assert_eq!((app.view(), app.focus()), (View::Processes, Pane::Log));
+    app.perform(Action::FocusNext);
+    assert_eq!(app.focus(), Pane::Processes);
+    app.perform(Action::NextView);
+    assert_eq!((app.view(), app.focus()), (View::Events, Pane::Events));
+}
+
+/// An app in the event view: event 1 (pid 50) waits on subscriber 9 from
+/// guest time 0; events 2 and 3 complete at once; at 3 s event 1 is stuck.
+fn app_with_events() -> App {
+    let mut app = App::new(State::new("demo"));
+    let subscribed = Subscribed {
+        endpoint: 9,
+        mask: MASK_EXIT,
+    };
+    send_at(&mut app, 0, 0, Message::Subscribed(subscribed));
+    let publish = Publish {
+        event_id: 1,
+        pid: 50,
+        kind: EventKind::Exit,
+        subscriber: 9,
+    };
+    send_at(&mut app, 1, 0, Message::Publish(publish));
+    for event_id in [2, 3] {
+        let done = EventDone {
+            event_id,
+            pid: 50 + event_id as u32,
+            kind: EventKind::Spawn,
+            elapsed_ns: 0,
+        };
+        send_at(&mut app, event_id as u32, 1_000, Message::EventDone(done));
+    }
+    let heartbeat = Heartbeat {
+        uptime_ns: 3_000_000_000,
+        dropped_total: 0,
+        idle_ns: 0,
+    };
+    send_at(&mut app, 4, 3_000_000, Message::Heartbeat(heartbeat));
+    app.perform(Action::ShowView(View::Events));
+    app
+}
+
+fn event_rows(app: &App) -> Vec<u64> {
+    app.event_rows()
+        .iter()
+        .map(|record| record.event_id)
+        .collect()
+}
+
+fn selected_event(app: &App) -> Option<u64> {
+    app.selected_event().map(|record| record.event_id)
+}
+
+#[test]
+fn stuck_events_come_first_then_the_newest() {
+    let app = app_with_events();
+    assert_eq!(event_rows(&app), [1, 3, 2]);
+    // Following the top of the list selects the stuck event.
+    assert_eq!(selected_event(&app), Some(1));
+    assert!(app.event_selection_follows());
+}
+
+#[test]
+fn the_event_selection_stays_on_its_event_until_home_follows_again() {
+    let mut app = app_with_events();
+    app.perform(Action::Down(1));
+    assert_eq!(selected_event(&app), Some(3));
+    let done = EventDone {
+        event_id: 4,
+        pid: 60,
+        kind: EventKind::Spawn,
+        elapsed_ns: 0,
+    };
+    send_at(&mut app, 5, 3_000_100, Message::EventDone(done));
+    assert_eq!(event_rows(&app), [1, 4, 3, 2]);
+    assert_eq!(selected_event(&app), Some(3));
+    app.perform(Action::Last);
+    assert_eq!(selected_event(&app), Some(2));
+    app.perform(Action::First);
+    assert!(app.event_selection_follows());
+    assert_eq!(selected_event(&app), Some(1));
+    // The process selection did not move.
+    assert_eq!(app.selected_row(), None);
 }

@@ -9,9 +9,10 @@
 mod summary;
 
 pub use summary::{
-    ExitedSummary, FaultSummary, GuestSummary, LOG_TAIL_LINES, MemorySummary, PanicSummary,
-    ProcessSummary, QemuSummary, RegionSummary, SnapshotsSummary, Summary, UserFaultSummary,
-    summarize,
+    CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary, LOG_TAIL_LINES,
+    LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary, QemuSummary,
+    RegionSummary, ResultSummary, SnapshotsSummary, StuckSummary, SubscriberSummary, Summary,
+    UserFaultSummary, WarningSummary, summarize,
 };
 
 use crate::cli::Cli;
@@ -75,7 +76,7 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let mut live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
-    let mut state = State::new(&image.name);
+    let mut state = State::new(&image.name).with_stuck_after(cli.run.stuck_after());
     state.apply(live.now(), live.started_input());
     let deadline = Instant::now() + cli.run.duration();
     let mut signal = None;

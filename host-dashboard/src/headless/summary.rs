@@ -4,19 +4,22 @@
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
-//! `snapshots`, and detail inside processes, exits and events (see
-//! [`system`]).
+//! `snapshots`, `commands`, and detail inside processes, exits (see
+//! [`system`]), subscribers and events (see [`pubsub`]).
 
+mod pubsub;
 mod system;
 
+pub use pubsub::{
+    CommandsSummary, EventsSummary, LatencySummary, OldestSummary, ResultSummary, StuckSummary,
+    SubscriberSummary, WarningSummary,
+};
 pub use system::{
     ExitedSummary, MemorySummary, ProcessSummary, RegionSummary, SnapshotsSummary, UserFaultSummary,
 };
 
 use super::verdict;
-use crate::state::{
-    EventCounts, LogLine, PanicReport, QemuState, State, Subscriber, describe_fault, exception_name,
-};
+use crate::state::{LogLine, PanicReport, QemuState, State, describe_fault, exception_name};
 use protocol::PROTOCOL_VERSION;
 use protocol::stream::LinkStats;
 use serde::Serialize;
@@ -44,10 +47,12 @@ pub struct Summary<'a> {
     pub processes: Vec<ProcessSummary<'a>>,
     /// Processes that began to exit, oldest first.
     pub exited: Vec<ExitedSummary<'a>>,
-    /// Event subscribers.
-    pub subscribers: &'a [Subscriber],
-    /// Lifecycle event counts.
-    pub events: &'a EventCounts,
+    /// The PM's subscriber table, in subscription order.
+    pub subscribers: Vec<SubscriberSummary<'a>>,
+    /// Lifecycle and process-event counts, stuck events and warnings.
+    pub events: EventsSummary<'a>,
+    /// Answers to host commands.
+    pub commands: CommandsSummary,
     /// System memory, or null before the first snapshot of it.
     pub memory: Option<MemorySummary>,
     /// How complete the snapshot rounds were.
@@ -198,8 +203,9 @@ pub fn summarize(state: &State) -> Summary<'_> {
         },
         processes: system.live().map(ProcessSummary::from).collect(),
         exited: system.exited().map(ExitedSummary::from).collect(),
-        subscribers: system.subscribers(),
-        events: system.events(),
+        subscribers: pubsub::subscribers(system, guest.uptime_ns),
+        events: pubsub::events(system),
+        commands: CommandsSummary::from(state.commands()),
         memory: system.memory().map(MemorySummary::from),
         snapshots: SnapshotsSummary::of(system),
     }

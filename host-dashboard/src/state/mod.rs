@@ -7,12 +7,16 @@
 //! from a test. The UI renders a `&State`; headless mode summarises one.
 //!
 //! The parts: what the guest said about itself ([`Guest`]), its log
-//! ([`LogRing`]), the link ([`Link`]), the QEMU process ([`QemuState`]), and
-//! its processes, exits, event counts and memory ([`System`]). Rates over
-//! time ([`Link`] in host time, [`Process`] and [`SystemMemory`] in guest
-//! time) come from sliding windows of counter samples.
+//! ([`LogRing`]), the link ([`Link`]), the QEMU process ([`QemuState`]), its
+//! processes, exits, event counts and memory, and its process-event system:
+//! subscribers, event flow, stuck events ([`System`]); and the answers to
+//! host commands ([`Commands`]). Rates over time ([`Link`] in host time,
+//! [`Process`] and [`SystemMemory`] in guest time) come from sliding
+//! windows of counter samples.
 
+mod commands;
 mod events;
+mod flow;
 mod guest;
 mod link;
 mod log;
@@ -21,24 +25,34 @@ mod names;
 mod process;
 mod qemu;
 mod rounds;
+mod stuck;
 mod subscribers;
 mod system;
 mod verdict;
 mod window;
 
+pub use commands::{COMMAND_RESULTS, CommandReport, Commands, Rejection};
 pub use events::{EventCounts, SignalOutcomes};
+pub use flow::{
+    EVENT_HISTORY, EventEnd, EventFlow, EventRecord, FlowCounts, FollowUp, FollowUpKind,
+    IgnoredAckRecord, IgnoredCounts, KindCounts, Notification, NotificationOutcome, UnseenEnd,
+};
 pub use guest::{Guest, GuestIdentity, PanicReport};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
 pub use memory::{DISK_RATE_WINDOW, SystemMemory};
 pub use names::{
-    Backing, outcome_name, perms_string, process_state_name, region_kind_name, signal_label,
-    signal_name,
+    Backing, command_outcome_text, event_kind_bit, event_kind_name, ignored_reason_name,
+    mask_kinds, mask_names, outcome_name, perms_string, process_state_name, region_kind_name,
+    reject_reason_name, signal_label, signal_name,
 };
 pub use process::{PAGE_SIZE, PROCESS_RATE_WINDOW, Process, Region};
 pub use qemu::{QemuExit, QemuState};
 pub use rounds::SnapshotRounds;
-pub use subscribers::{EventKind, LatencySummary, Subscriber};
+pub use stuck::{
+    Clearance, DEFAULT_STUCK_AFTER, StuckEvent, StuckWarning, StuckWatch, WARNING_CAPACITY, Waiter,
+};
+pub use subscribers::{LATENCY_SAMPLES, OldestWaiter, SnapshotFacts, Subscriber, SubscriberTable};
 pub use system::{EXITED_CAPACITY, ExitedProcess, System, UNKNOWN_NAME};
 pub use verdict::{Failure, describe_fault, exception_name, exit_code_meaning, one_line};
 
@@ -78,6 +92,9 @@ pub struct State {
     link: Link,
     qemu: QemuState,
     system: System,
+    commands: Commands,
+    stuck_after: Duration,
+    last_seq: Option<u32>,
 }
 
 impl State {
@@ -97,7 +114,23 @@ impl State {
             link: Link::default(),
             qemu: QemuState::default(),
             system: System::default(),
+            commands: Commands::default(),
+            stuck_after: DEFAULT_STUCK_AFTER,
+            last_seq: None,
         }
+    }
+
+    /// This state, counting an event as stuck once a process has waited
+    /// `threshold` of guest time on one subscriber.
+    pub fn with_stuck_after(mut self, threshold: Duration) -> Self {
+        self.stuck_after = threshold;
+        self
+    }
+
+    /// How long a process may wait on one subscriber before its event
+    /// counts as stuck (guest time).
+    pub fn stuck_after(&self) -> Duration {
+        self.stuck_after
     }
 
     /// Applies one input that happened at host time `now`. The model's clock
@@ -121,6 +154,15 @@ impl State {
             return;
         }
         let time_us = frame.header.time_us;
+        let seq = frame.header.seq;
+        let lost = frame.header.dropped_before > 0
+            || self
+                .last_seq
+                .is_some_and(|last| seq != last.wrapping_add(1));
+        self.last_seq = Some(seq);
+        if lost && !matches!(frame.message, Message::Hello(_)) {
+            self.system.frames_lost();
+        }
         match frame.message {
             Message::Hello(hello) if hello.protocol_version != PROTOCOL_VERSION => {
                 self.refused_version = Some(hello.protocol_version);
@@ -146,18 +188,30 @@ impl State {
             Message::SignalHandled(handled) => self.system.signal_handled(time_us, handled),
             Message::UserFault(fault) => self.system.user_fault(time_us, fault),
             Message::BadPointer(bad) => self.system.bad_pointer(time_us, bad),
-            Message::Reaped(reaped) => self.system.reaped(reaped),
+            Message::Reaped(reaped) => self.system.reaped(time_us, reaped),
             Message::Process(process) => self.system.process_snapshot(time_us, process),
             Message::Region(region) => self.system.region_snapshot(region),
             Message::Memory(memory) => self.system.memory_snapshot(time_us, memory),
-            Message::SnapshotDone(done) => self.system.snapshot_done(done),
+            Message::SnapshotDone(done) => self.system.snapshot_done(time_us, done),
+            Message::Subscribed(subscribed) => self.system.subscribed(subscribed),
+            Message::Publish(publish) => self.system.published(time_us, publish),
+            Message::Ack(ack) => self.system.acked(ack),
+            Message::AckIgnored(ignored) => self.system.ack_ignored(time_us, ignored),
+            Message::EventDone(done) => self.system.event_done(time_us, done),
+            Message::Subscriber(subscriber) => {
+                self.system.subscriber_snapshot(time_us, subscriber);
+            }
+            Message::CommandResult(result) => self.commands.result(time_us, result),
+            Message::CommandRejected(rejected) => self.commands.rejected(time_us, rejected),
             // Kinds appended to the catalog after this model was written
-            // (the event-subscriber messages, so far) are counted, and shown
-            // as such, until the model learns them.
+            // are counted, and shown as such, until the model learns them.
             #[allow(unreachable_patterns)]
             _ => self.guest.unshown_frames += 1,
         }
         self.guest.observe_time(time_us);
+        let threshold_ns = u64::try_from(self.stuck_after.as_nanos()).unwrap_or(u64::MAX);
+        self.system
+            .refresh_stuck(self.guest.uptime_ns, threshold_ns);
     }
 
     /// The image this session boots.
@@ -203,6 +257,11 @@ impl State {
     /// The guest's processes, exits, event counters and memory.
     pub fn system(&self) -> &System {
         &self.system
+    }
+
+    /// The answers to host commands.
+    pub fn commands(&self) -> &Commands {
+        &self.commands
     }
 
     /// The guest's exit code: from its PowerOff frame, else from QEMU's exit
@@ -253,5 +312,7 @@ impl State {
     }
 }
 
+#[cfg(test)]
+mod pubsub_tests;
 #[cfg(test)]
 mod tests;

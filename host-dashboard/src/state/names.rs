@@ -1,11 +1,13 @@
 //! Names of protocol values, as the dashboard shows and serialises them.
 //!
-//! Signal numbers follow Linux. Process states and region kinds get short
-//! lower-case names; a region's backing ("anon", "file", "shared") is the
-//! coarser kind the headless contract uses.
+//! Signal numbers follow Linux. Process states, region kinds and event
+//! kinds get short lower-case names; a region's backing ("anon", "file",
+//! "shared") is the coarser kind the headless contract uses.
 
+use protocol::command::{CommandOutcome, RejectReason};
 use protocol::message::{
-    PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessState, RegionKind, SignalOutcome,
+    EventKind, IgnoredReason, MASK_EXIT, MASK_SIGNAL, MASK_SPAWN, PERM_EXECUTE, PERM_READ,
+    PERM_WRITE, ProcessState, RegionKind, SignalOutcome,
 };
 use std::borrow::Cow;
 
@@ -53,8 +55,9 @@ pub fn signal_label(number: u8) -> String {
 }
 
 /// The lower-case name of a process state (`waiting` for a wait on a
-/// child). States appended to the protocol after this list was written get
-/// their variant name in snake case (`AwaitingAcks`: `awaiting_acks`).
+/// child, `awaiting acks` while an event about it is in flight). States
+/// appended to the protocol after this list was written get their variant
+/// name in lower-case words (`AwaitingAcks`: `awaiting acks`).
 pub fn process_state_name(state: ProcessState) -> Cow<'static, str> {
     let name = match state {
         ProcessState::Running => "running",
@@ -64,22 +67,83 @@ pub fn process_state_name(state: ProcessState) -> Cow<'static, str> {
         ProcessState::Stopped => "stopped",
         ProcessState::Exiting => "exiting",
         ProcessState::Zombie => "zombie",
+        ProcessState::AwaitingAcks => "awaiting acks",
+        ProcessState::Sending => "sending",
+        ProcessState::Receiving => "receiving",
+        ProcessState::AwaitingReply => "awaiting reply",
         #[allow(unreachable_patterns)]
-        other => return Cow::Owned(snake_case(&format!("{other:?}"))),
+        other => return Cow::Owned(words(&format!("{other:?}"))),
     };
     Cow::Borrowed(name)
 }
 
-/// `AwaitingAcks` as `awaiting_acks`.
-fn snake_case(camel: &str) -> String {
-    let mut snake = String::with_capacity(camel.len() + 4);
+/// `AwaitingAcks` as `awaiting acks`.
+fn words(camel: &str) -> String {
+    let mut words = String::with_capacity(camel.len() + 4);
     for (index, letter) in camel.chars().enumerate() {
         if letter.is_uppercase() && index > 0 {
-            snake.push('_');
+            words.push(' ');
         }
-        snake.extend(letter.to_lowercase());
+        words.extend(letter.to_lowercase());
     }
-    snake
+    words
+}
+
+/// The lower-case name of a process event kind: `exit`, `signal`, `spawn`.
+pub fn event_kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Exit => "exit",
+        EventKind::Signal => "signal",
+        EventKind::Spawn => "spawn",
+    }
+}
+
+/// The subscription-mask bit of `kind`.
+pub fn event_kind_bit(kind: EventKind) -> u8 {
+    match kind {
+        EventKind::Exit => MASK_EXIT,
+        EventKind::Signal => MASK_SIGNAL,
+        EventKind::Spawn => MASK_SPAWN,
+    }
+}
+
+/// The kinds in subscription mask `mask`, in bit order (unknown bits are
+/// left out).
+pub fn mask_kinds(mask: u8) -> Vec<EventKind> {
+    [EventKind::Exit, EventKind::Signal, EventKind::Spawn]
+        .into_iter()
+        .filter(|kind| mask & event_kind_bit(*kind) != 0)
+        .collect()
+}
+
+/// The names of the kinds in `mask`: `["exit", "signal"]`.
+pub fn mask_names(mask: u8) -> Vec<&'static str> {
+    mask_kinds(mask).into_iter().map(event_kind_name).collect()
+}
+
+/// Why an ack was ignored, in words: `wrong subscriber`.
+pub fn ignored_reason_name(reason: IgnoredReason) -> &'static str {
+    match reason {
+        IgnoredReason::NoSuchEvent => "no such event",
+        IgnoredReason::WrongSubscriber => "wrong subscriber",
+        IgnoredReason::WrongKind => "wrong kind",
+    }
+}
+
+/// How a host command ended, in words: `done (42)`, `failed: errno 3`.
+pub fn command_outcome_text(outcome: CommandOutcome) -> String {
+    match outcome {
+        CommandOutcome::Done(value) => format!("done ({value})"),
+        CommandOutcome::Failed(errno) => format!("failed: errno {errno}"),
+    }
+}
+
+/// Why a command frame was rejected, in lower-case words.
+pub fn reject_reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::Undecodable => "undecodable",
+        RejectReason::TooLong => "too long",
+    }
 }
 
 /// The lower-case name of a region kind (`text`, `heap`, ...).
@@ -209,8 +273,29 @@ mod tests {
     }
 
     #[test]
-    fn newer_states_are_named_after_their_variant() {
-        assert_eq!(snake_case("AwaitingAcks"), "awaiting_acks");
-        assert_eq!(snake_case("Sending"), "sending");
+    fn event_states_read_as_words() {
+        let names: Vec<_> = [
+            ProcessState::AwaitingAcks,
+            ProcessState::Sending,
+            ProcessState::Receiving,
+            ProcessState::AwaitingReply,
+        ]
+        .into_iter()
+        .map(process_state_name)
+        .collect();
+        assert_eq!(
+            names,
+            ["awaiting acks", "sending", "receiving", "awaiting reply"]
+        );
+        // The fallback for states added later reads the same way.
+        assert_eq!(words("AwaitingSomething"), "awaiting something");
+    }
+
+    #[test]
+    fn masks_list_their_kinds_in_bit_order() {
+        assert_eq!(mask_names(MASK_SIGNAL | MASK_EXIT), ["exit", "signal"]);
+        assert_eq!(mask_names(0), Vec::<&str>::new());
+        assert_eq!(mask_names(0xff), ["exit", "signal", "spawn"]);
+        assert_eq!(event_kind_bit(EventKind::Spawn), MASK_SPAWN);
     }
 }

@@ -42,6 +42,9 @@ pub struct Process {
     pub vm: VmCounters,
     /// Regions by start address, as of [`Process::regions_round`].
     pub regions: Vec<Region>,
+    /// How many regions its latest snapshot said follow it (its `Region`
+    /// frames), so a list with frames lost can be told from a whole one.
+    pub regions_expected: Option<u32>,
     /// Signals sent to it.
     pub signals_received: u64,
     /// Signal handlers it entered.
@@ -148,6 +151,7 @@ impl Process {
             cpu_ns: 0,
             vm: VmCounters::default(),
             regions: Vec::new(),
+            regions_expected: None,
             signals_received: 0,
             handlers_run: 0,
             user_faults: 0,
@@ -180,6 +184,7 @@ impl Process {
         self.updated_us = time_us;
         self.round = Some(snapshot.round);
         self.seen_at = mark;
+        self.regions_expected = Some(snapshot.regions);
         self.start_regions(snapshot.round);
         let counters = [
             snapshot.cpu_ns,
@@ -204,6 +209,14 @@ impl Process {
             self.regions.clear();
             self.regions_round = Some(round);
         }
+    }
+
+    /// Whether its region list is whole: as many regions as its latest
+    /// snapshot announced, all from that snapshot's round. `None` until a
+    /// snapshot listed it.
+    pub fn regions_complete(&self) -> Option<bool> {
+        let expected = self.regions_expected?;
+        Some(self.regions_round == self.round && self.regions.len() == expected as usize)
     }
 
     /// Share of the guest's CPU it used over the rate window, in percent.

@@ -8,12 +8,21 @@
 //! with no sign of life since the round began are dropped, so a lost event
 //! never leaves the picture wrong for long. After an incomplete round
 //! nothing is dropped.
+//!
+//! The process-event system (the subscriber table, the event flow and
+//! stuck events) is fed from here too, in [`pubsub`], because it needs the
+//! processes: their names, their exits (a dying subscriber leaves the
+//! table), their reaps and snapshots (which end events).
+
+mod pubsub;
 
 use super::events::EventCounts;
+use super::flow::EventFlow;
 use super::memory::SystemMemory;
 use super::process::Process;
 use super::rounds::{RoundFrame, SnapshotRounds};
-use super::subscribers::Subscriber;
+use super::stuck::StuckWatch;
+use super::subscribers::SubscriberTable;
 use protocol::message::{
     BadPointer, Exit, MemorySnapshot, ProcessSnapshot, ProcessState, Reaped, RegionSnapshot,
     SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
@@ -32,7 +41,11 @@ pub struct System {
     live: BTreeMap<u32, Process>,
     exited: VecDeque<ExitedProcess>,
     exited_evicted: u64,
-    subscribers: Vec<Subscriber>,
+    subscribers: SubscriberTable,
+    flow: EventFlow,
+    stuck: StuckWatch,
+    /// Guest time of the last look for stuck events, in nanoseconds.
+    stuck_checked_ns: Option<u64>,
     events: EventCounts,
     memory: Option<SystemMemory>,
     rounds: SnapshotRounds,
@@ -94,6 +107,11 @@ impl System {
             }
             None => (None, UNKNOWN_NAME.to_string(), None),
         };
+        if self.subscribers.died(exit.pid) {
+            // A dying subscriber leaves the table before its own EXIT is
+            // published; the processes waiting on it move on.
+            self.flow.subscriber_gone(ns(time_us), exit.pid);
+        }
         if self.exited.len() == EXITED_CAPACITY {
             self.exited.pop_front();
             self.exited_evicted += 1;
@@ -109,11 +127,13 @@ impl System {
         });
     }
 
-    /// A zombie was reaped: it is gone.
-    pub(crate) fn reaped(&mut self, reaped: Reaped) {
+    /// A zombie was reaped: it is gone (and its EXIT event's teardown
+    /// complete).
+    pub(crate) fn reaped(&mut self, time_us: u64, reaped: Reaped) {
         self.next_mark();
         self.events.reaped += 1;
         self.live.remove(&reaped.pid);
+        self.flow.reaped(ns(time_us), reaped.pid);
     }
 
     /// A signal was sent.
@@ -133,6 +153,8 @@ impl System {
         if let Some(process) = self.touch(handled.pid, time_us) {
             process.handlers_run += 1;
         }
+        self.flow
+            .handler_entered(ns(time_us), handled.pid, handled.signal);
     }
 
     /// A process took a CPU exception.
@@ -164,6 +186,8 @@ impl System {
     pub(crate) fn process_snapshot(&mut self, time_us: u64, snapshot: ProcessSnapshot<String>) {
         let mark = self.next_mark();
         self.rounds.frame(snapshot.round, mark, RoundFrame::Process);
+        self.flow
+            .process_listed(ns(time_us), snapshot.pid, snapshot.state);
         match self.live.get_mut(&snapshot.pid) {
             Some(process) if !process.is_other(&snapshot) => {
                 process.snapshot(snapshot, time_us, mark);
@@ -195,16 +219,27 @@ impl System {
         }
     }
 
-    /// The end of a round: after a complete one, processes with no sign of
-    /// life since it began are gone.
-    pub(crate) fn snapshot_done(&mut self, done: SnapshotDone) {
+    /// The end of a round, sent at guest time `time_us`: after a complete
+    /// one, processes (and subscribers) with no sign of life since it began
+    /// are gone.
+    pub(crate) fn snapshot_done(&mut self, time_us: u64, done: SnapshotDone) {
         self.next_mark();
-        let Some(started_at) = self.rounds.done(done.round, done.processes) else {
+        let started_at = self.rounds.done(done.round, done.processes);
+        self.subscribers.round_done(done.round, started_at);
+        let Some(started_at) = started_at else {
             return;
         };
-        let before = self.live.len();
-        self.live.retain(|_, process| process.seen_at >= started_at);
-        self.pruned += (before - self.live.len()) as u64;
+        let gone: Vec<u32> = self
+            .live
+            .values()
+            .filter(|process| process.seen_at < started_at)
+            .map(|process| process.pid)
+            .collect();
+        for pid in &gone {
+            self.live.remove(pid);
+            self.flow.process_gone(ns(time_us), *pid);
+        }
+        self.pruned += gone.len() as u64;
     }
 
     /// Live processes, by pid.
@@ -227,9 +262,19 @@ impl System {
         self.exited_evicted
     }
 
-    /// Event subscribers, in subscription order.
-    pub fn subscribers(&self) -> &[Subscriber] {
+    /// The PM's subscriber table, in subscription order.
+    pub fn subscribers(&self) -> &SubscriberTable {
         &self.subscribers
+    }
+
+    /// Process events: in flight and recent.
+    pub fn event_flow(&self) -> &EventFlow {
+        &self.flow
+    }
+
+    /// Stuck events now and stuck episodes so far.
+    pub fn stuck(&self) -> &StuckWatch {
+        &self.stuck
     }
 
     /// Lifecycle event counts.
@@ -258,6 +303,11 @@ impl System {
     pub fn stray_regions(&self) -> u64 {
         self.stray_regions
     }
+}
+
+/// A guest timestamp in microseconds, in nanoseconds.
+fn ns(time_us: u64) -> u64 {
+    time_us.saturating_mul(1_000)
 }
 
 #[cfg(test)]

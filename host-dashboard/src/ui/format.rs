@@ -102,6 +102,29 @@ pub fn short_rate(per_second: f64) -> String {
     }
 }
 
+/// A short duration in nanoseconds, in at most 7 characters: `850 ns`,
+/// `4.1 µs`, `48 µs`, `1.3 ms`, `402 ms`, `2.41 s`, `12.4 s`.
+pub fn nanoseconds(ns: u64) -> String {
+    let value = ns as f64;
+    match ns {
+        0..1_000 => format!("{ns} ns"),
+        1_000..9_950 => format!("{:.1} µs", value / 1e3),
+        9_950..999_500 => format!("{:.0} µs", value / 1e3),
+        999_500..9_950_000 => format!("{:.1} ms", value / 1e6),
+        9_950_000..999_500_000 => format!("{:.0} ms", value / 1e6),
+        999_500_000..9_995_000_000 => format!("{:.2} s", value / 1e9),
+        _ => format!("{:.1} s", value / 1e9),
+    }
+}
+
+/// An offset from a start, in nanoseconds: `+0 µs`, `+48 µs`, `+1.2 ms`.
+pub fn offset(ns: u64) -> String {
+    if ns == 0 {
+        return "+0 µs".to_string();
+    }
+    format!("+{}", nanoseconds(ns))
+}
+
 /// An address in hex: `0x400000`.
 pub fn address(address: u64) -> String {
     format!("{address:#x}")
@@ -173,6 +196,33 @@ mod tests {
         assert_eq!(cpu_time(60_000_000_000), "1:00.0");
         assert_eq!(cpu_time(723_450_000_000), "12:03.4");
         assert_eq!(cpu_time(3_723_000_000_000), "1:02:03");
+    }
+
+    #[test]
+    fn nanoseconds_keep_two_or_three_digits() {
+        let shown: Vec<_> = [
+            0,
+            850,
+            4_090,
+            48_000,
+            999_400,
+            1_340_000,
+            401_227_688,
+            2_412_000_000,
+            12_400_000_000,
+        ]
+        .into_iter()
+        .map(nanoseconds)
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "0 ns", "850 ns", "4.1 µs", "48 µs", "999 µs", "1.3 ms", "401 ms", "2.41 s",
+                "12.4 s"
+            ]
+        );
+        assert_eq!(offset(0), "+0 µs");
+        assert_eq!(offset(95_000), "+95 µs");
     }
 
     #[test]

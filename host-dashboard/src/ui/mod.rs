@@ -1,44 +1,60 @@
 //! The screen: one small widget per panel, laid out by `impl Widget for &App`.
 //!
 //! ```text
-//! ┌ title bar: image, protocol, boot id, uptime, QEMU ───────────────┐
+//! ┌ title bar: image, protocol, boot id, uptime, QEMU · tabs ────────┐
 //! │ alert banner (only when the guest failed or powered off)         │
-//! │ main area: process table                  │ side: link           │
-//! │            regions of the selected process│       memory         │
-//! │            log                            │       events, guest  │
+//! │ stuck-event banner (only while an event is stuck)                │
+//! │ the view on screen (a tab):                                      │
+//! │   1 Processes: process table              │ side: link           │
+//! │                regions of the selected one│       memory         │
+//! │                log                        │       lifecycle      │
+//! │                                           │       guest          │
+//! │   2 Events:    subscribers (whole width)                         │
+//! │                event flow (list)          │ side: as above       │
+//! │                the selected event's timeline                     │
+//! │                log                        │                      │
 //! └ status line: keys, what needs attention ─────────────────────────┘
 //! ```
 //!
-//! The main area holds the panes navigation keys act on; the focused one
-//! has a thick border. The side column holds the small fixed panels. All
-//! styles come from [`theme`].
+//! Each view lays out its own main area; the banners, the side column and
+//! the status line are shared. The panes navigation keys act on have a
+//! thick border when focused. All styles come from [`theme`].
 
 mod alert;
 mod columns;
-mod events_panel;
+mod event_list;
+mod event_timeline;
 pub mod format;
 mod guest_panel;
+mod lifecycle_panel;
 mod link_panel;
 mod log_pane;
 mod memory_panel;
 mod process_table;
 mod region_list;
+mod scroll;
 mod status_bar;
+mod stuck_banner;
+mod subscribers_panel;
 pub mod theme;
 mod title_bar;
 
 pub use alert::{Alert, Severity};
-pub use events_panel::EventsPanel;
+pub use event_list::EventList;
+pub use event_timeline::EventTimeline;
 pub use guest_panel::GuestPanel;
+pub use lifecycle_panel::LifecyclePanel;
 pub use link_panel::LinkPanel;
 pub use log_pane::LogPane;
 pub use memory_panel::MemoryPanel;
 pub use process_table::ProcessTable;
 pub use region_list::RegionList;
 pub use status_bar::StatusBar;
+pub use stuck_banner::StuckBanner;
+pub use subscribers_panel::SubscribersPanel;
 pub use title_bar::TitleBar;
 
-use crate::app::{App, Pane};
+use crate::app::{App, Pane, View};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -52,68 +68,124 @@ pub const SIDE_WIDTH: u16 = 32;
 /// Most rows the region list takes, borders included.
 const MAX_REGION_ROWS: u16 = 12;
 
-/// Rows of the log pane, borders included: a quarter of the body, within
-/// these bounds.
+/// Rows of the log pane, borders included: a quarter of the main area,
+/// within these bounds.
 const LOG_ROWS: (u16, u16) = (5, 12);
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let state = self.state();
-        let system = state.system();
         let alert = Alert::for_state(state);
         let alert_height = alert.as_ref().map_or(0, Alert::height);
-        let [title, alert_area, body, status] = Layout::vertical([
+        let stuck = StuckBanner::new(state.system().stuck().current(), state.stuck_after());
+        let [title, alert_area, stuck_area, body, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(alert_height),
+            Constraint::Length(stuck.height()),
             Constraint::Min(0),
             Constraint::Length(1),
         ])
         .areas(area);
-        let [main, side] =
-            Layout::horizontal([Constraint::Min(0), Constraint::Length(SIDE_WIDTH)]).areas(body);
-
-        let selected = self.selected_process();
-        let region_rows = selected.map_or(0, |process| process.regions.len());
-        let region_height = (u16::try_from(region_rows).unwrap_or(u16::MAX))
-            .saturating_add(region_list::CHROME_ROWS)
-            .clamp(region_list::CHROME_ROWS + 1, MAX_REGION_ROWS);
-        let log_height = (main.height / 4).clamp(LOG_ROWS.0, LOG_ROWS.1);
-        let [processes, regions, log] = Layout::vertical([
-            Constraint::Min(0),
-            Constraint::Length(region_height),
-            Constraint::Length(log_height),
-        ])
-        .areas(main);
-        let memory_panel = MemoryPanel::new(system.memory());
-        let [link, memory, events, guest] = Layout::vertical([
-            Constraint::Length(LinkPanel::HEIGHT),
-            Constraint::Length(memory_panel.height()),
-            Constraint::Length(EventsPanel::HEIGHT),
-            Constraint::Min(0),
-        ])
-        .areas(side);
-
-        TitleBar::new(state).render(title, buf);
+        TitleBar::new(state, self.view()).render(title, buf);
         if let Some(alert) = &alert {
             alert.render(alert_area, buf);
         }
-        let focus = self.focus();
-        ProcessTable::new(
-            system,
-            self.process_rows(),
-            self.selected_row(),
-            focus == Pane::Processes,
-            self.process_scroll(),
-        )
-        .render(processes, buf);
-        RegionList::new(selected).render(regions, buf);
-        LogPane::new(state.log(), self.log_view(), focus == Pane::Log).render(log, buf);
-        LinkPanel::new(state).render(link, buf);
-        memory_panel.render(memory, buf);
-        EventsPanel::new(system.events()).render(events, buf);
-        GuestPanel::new(state).render(guest, buf);
-        StatusBar::new(state, focus).render(status, buf);
+        stuck.render(stuck_area, buf);
+        match self.view() {
+            View::Processes => processes_view(self, body, buf),
+            View::Events => events_view(self, body, buf),
+        }
+        StatusBar::new(state, self.focus()).render(status, buf);
     }
+}
+
+/// Splits `area` into the main area and the side column, and draws the
+/// side column.
+fn with_side_column(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
+    let state = app.state();
+    let system = state.system();
+    let [main, side] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(SIDE_WIDTH)]).areas(area);
+    let memory_panel = MemoryPanel::new(system.memory());
+    let [link, memory, lifecycle, guest] = Layout::vertical([
+        Constraint::Length(LinkPanel::HEIGHT),
+        Constraint::Length(memory_panel.height()),
+        Constraint::Length(LifecyclePanel::HEIGHT),
+        Constraint::Min(0),
+    ])
+    .areas(side);
+    LinkPanel::new(state).render(link, buf);
+    memory_panel.render(memory, buf);
+    LifecyclePanel::new(system.events()).render(lifecycle, buf);
+    GuestPanel::new(state).render(guest, buf);
+    main
+}
+
+fn log_height(main: Rect) -> u16 {
+    (main.height / 4).clamp(LOG_ROWS.0, LOG_ROWS.1)
+}
+
+/// The process view: the process table, the selected process's regions,
+/// the log.
+fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
+    let state = app.state();
+    let main = with_side_column(app, body, buf);
+    let selected = app.selected_process();
+    let region_rows = selected.map_or(0, |process| process.regions.len());
+    let region_height = (u16::try_from(region_rows).unwrap_or(u16::MAX))
+        .saturating_add(region_list::CHROME_ROWS)
+        .clamp(region_list::CHROME_ROWS + 1, MAX_REGION_ROWS);
+    let [processes, regions, log] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(region_height),
+        Constraint::Length(log_height(main)),
+    ])
+    .areas(main);
+    let focus = app.focus();
+    ProcessTable::new(
+        state.system(),
+        app.process_rows(),
+        app.selected_row(),
+        focus == Pane::Processes,
+        app.process_scroll(),
+    )
+    .render(processes, buf);
+    RegionList::new(selected).render(regions, buf);
+    LogPane::new(state.log(), app.log_view(), focus == Pane::Log).render(log, buf);
+}
+
+/// The event view: the subscriber table across the whole width, then the
+/// event list, the selected event's timeline and the log beside the side
+/// column.
+fn events_view(app: &App, body: Rect, buf: &mut Buffer) {
+    let state = app.state();
+    let system = state.system();
+    let now_ns = state.guest().uptime_ns;
+    let subscribers = SubscribersPanel::new(system, now_ns, state.stuck_after());
+    let [subscribers_area, rest] =
+        Layout::vertical([Constraint::Length(subscribers.height()), Constraint::Min(0)])
+            .areas(body);
+    subscribers.render(subscribers_area, buf);
+    let main = with_side_column(app, rest, buf);
+    let timeline = EventTimeline::new(app.selected_event(), system.stuck(), now_ns);
+    let [list, timeline_area, log] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(timeline.height()),
+        Constraint::Length(log_height(main)),
+    ])
+    .areas(main);
+    let focus = app.focus();
+    EventList::new(
+        app.event_rows(),
+        system,
+        app.selected_event_row(),
+        focus == Pane::Events,
+        now_ns,
+        app.event_scroll(),
+    )
+    .render(list, buf);
+    timeline.render(timeline_area, buf);
+    LogPane::new(state.log(), app.log_view(), focus == Pane::Log).render(log, buf);
 }
 
 /// A bordered panel with `title`.

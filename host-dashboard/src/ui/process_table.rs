@@ -5,6 +5,7 @@
 //! their rates per second. CPU share and rates cover the last 2 s of guest
 //! time.
 
+use super::scroll::scroll_offset;
 use super::theme::THEME;
 use super::{columns, focusable_panel, format};
 use crate::state::{Process, System, process_state_name};
@@ -105,26 +106,10 @@ fn column_layout(width: u16) -> (Vec<bool>, [u16; 11]) {
     (shown, widths)
 }
 
-/// The first row to show: `previous` unless the selected row would be off
-/// screen (then just far enough to show it), and never leaving empty rows
-/// at the bottom while rows are hidden above.
-fn scroll_offset(previous: usize, selected: Option<usize>, rows: usize, visible: usize) -> usize {
-    let visible = visible.max(1);
-    let mut offset = previous;
-    if let Some(selected) = selected {
-        if selected < offset {
-            offset = selected;
-        } else if selected >= offset + visible {
-            offset = selected + 1 - visible;
-        }
-    }
-    offset.min(rows.saturating_sub(visible))
-}
-
 fn state_style(state: ProcessState) -> Style {
     match state {
         ProcessState::Running => THEME.state_running,
-        ProcessState::Stopped => THEME.state_stopped,
+        ProcessState::Stopped | ProcessState::AwaitingAcks => THEME.state_stopped,
         ProcessState::Exiting | ProcessState::Zombie => THEME.state_ending,
         _ => THEME.value,
     }
@@ -138,7 +123,21 @@ fn cell(text: String, align: Align, style: Style) -> Cell<'static> {
     })
 }
 
-fn cells(process: &Process) -> Vec<Cell<'static>> {
+/// A state's name if it fits `width`, else a shorter one (`awaiting
+/// reply` is `reply wait`).
+fn state_label(state: ProcessState, width: u16) -> String {
+    let name = process_state_name(state);
+    if name.chars().count() <= usize::from(width) {
+        return name.into_owned();
+    }
+    match state {
+        ProcessState::AwaitingAcks => "ack wait".to_string(),
+        ProcessState::AwaitingReply => "reply wait".to_string(),
+        _ => name.into_owned(),
+    }
+}
+
+fn cells(process: &Process, state_width: u16) -> Vec<Cell<'static>> {
     let mut name = process.name.clone();
     let mut name_style = THEME.value;
     if process.privileged {
@@ -151,7 +150,7 @@ fn cells(process: &Process) -> Vec<Cell<'static>> {
         (process.parent.to_string(), THEME.muted),
         (name, name_style),
         (
-            process_state_name(process.state).into_owned(),
+            state_label(process.state, state_width),
             state_style(process.state),
         ),
         (format::cpu_time(process.cpu_ns), THEME.value),
@@ -191,6 +190,7 @@ impl Widget for ProcessTable<'_> {
             return;
         }
         let (shown, widths) = column_layout(area.width);
+        let state_width = widths[STATE];
         let header = COLUMNS
             .iter()
             .map(|&(title, _, align)| cell(title.to_string(), align, THEME.table_header));
@@ -199,7 +199,7 @@ impl Widget for ProcessTable<'_> {
         let rows = self
             .rows
             .iter()
-            .map(|process| Row::new(columns::shown(cells(process), &shown)));
+            .map(|process| Row::new(columns::shown(cells(process, state_width), &shown)));
         let selected_style = if self.focused {
             THEME.selected
         } else {
@@ -224,16 +224,6 @@ impl Widget for ProcessTable<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_view_scrolls_only_when_the_selection_leaves_it() {
-        // 40 rows, 10 visible.
-        assert_eq!(scroll_offset(0, Some(5), 40, 10), 0);
-        assert_eq!(scroll_offset(0, Some(12), 40, 10), 3);
-        assert_eq!(scroll_offset(3, Some(8), 40, 10), 3);
-        assert_eq!(scroll_offset(3, Some(1), 40, 10), 1);
-        assert_eq!(scroll_offset(30, Some(39), 40, 10), 30);
-    }
 
     #[test]
     fn room_to_spare_widens_state_then_name() {
@@ -262,9 +252,10 @@ mod tests {
     }
 
     #[test]
-    fn the_view_fills_up_when_rows_go() {
-        assert_eq!(scroll_offset(30, Some(5), 12, 10), 2);
-        assert_eq!(scroll_offset(30, None, 4, 10), 0);
-        assert_eq!(scroll_offset(7, None, 40, 0), 7);
+    fn long_state_names_shorten_only_when_they_do_not_fit() {
+        assert_eq!(state_label(ProcessState::AwaitingAcks, 13), "awaiting acks");
+        assert_eq!(state_label(ProcessState::AwaitingAcks, 10), "ack wait");
+        assert_eq!(state_label(ProcessState::AwaitingReply, 10), "reply wait");
+        assert_eq!(state_label(ProcessState::Receiving, 9), "receiving");
     }
 }

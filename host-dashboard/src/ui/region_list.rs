@@ -1,6 +1,6 @@
 //! The region list of the selected process: where each region lies, what
 //! it holds, its permissions, and how many of its pages are in memory or in
-//! swap.
+//! swap; and whether Region frames of its latest snapshot were lost.
 
 use super::theme::THEME;
 use super::{columns, format, panel};
@@ -82,6 +82,20 @@ impl Widget for RegionList<'_> {
         let mut block = panel(&title).title(Line::styled(totals, THEME.muted).right_aligned());
         let visible = usize::from(area.height.saturating_sub(CHROME_ROWS));
         let hidden = process.regions.len().saturating_sub(visible);
+        if let (Some(false), Some(expected)) =
+            (process.regions_complete(), process.regions_expected)
+        {
+            block = block.title_bottom(
+                Line::styled(
+                    format!(
+                        " frames lost: {} of {expected} regions arrived ",
+                        process.regions.len()
+                    ),
+                    THEME.bad,
+                )
+                .left_aligned(),
+            );
+        }
         if hidden > 0 {
             block = block.title_bottom(
                 Line::styled(format!(" {hidden} more not shown "), THEME.warning).right_aligned(),

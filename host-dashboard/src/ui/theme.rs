@@ -67,6 +67,16 @@ pub struct Theme {
     pub state_stopped: Style,
     /// A process exiting or waiting to be reaped.
     pub state_ending: Style,
+    /// The tab of the view on screen, in the title bar.
+    pub tab_active: Style,
+    /// The other tabs.
+    pub tab_inactive: Style,
+    /// Latency sparklines.
+    pub sparkline: Style,
+    /// A stuck event's row, and the banner that names it.
+    pub stuck: Style,
+    /// A stuck event's row while selected.
+    pub stuck_selected: Style,
 }
 
 /// The theme in use.
@@ -111,4 +121,18 @@ pub const THEME: Theme = Theme {
     state_running: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
     state_stopped: Style::new().fg(Color::Yellow),
     state_ending: Style::new().fg(Color::DarkGray),
+    tab_active: Style::new()
+        .fg(Color::Black)
+        .bg(Color::Cyan)
+        .add_modifier(Modifier::BOLD),
+    tab_inactive: Style::new().fg(Color::Gray).bg(Color::Blue),
+    sparkline: Style::new().fg(Color::Cyan),
+    stuck: Style::new()
+        .fg(Color::White)
+        .bg(Color::Red)
+        .add_modifier(Modifier::BOLD),
+    stuck_selected: Style::new()
+        .fg(Color::Black)
+        .bg(Color::LightRed)
+        .add_modifier(Modifier::BOLD),
 };

@@ -1,7 +1,9 @@
-//! The title bar: image, protocol, boot id, guest uptime, QEMU state.
+//! The title bar: image, protocol, boot id, guest uptime, QEMU state, and
+//! the views (tabs) on the right, the one on screen highlighted.
 
 use super::format;
 use super::theme::THEME;
+use crate::app::View;
 use crate::state::{QemuState, State};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,13 +14,36 @@ use ratatui::widgets::Widget;
 #[derive(Clone, Copy, Debug)]
 pub struct TitleBar<'a> {
     state: &'a State,
+    view: View,
 }
 
 impl<'a> TitleBar<'a> {
-    /// The title bar for `state`.
-    pub fn new(state: &'a State) -> Self {
-        Self { state }
+    /// The title bar for `state`, with `view` on screen.
+    pub fn new(state: &'a State, view: View) -> Self {
+        Self { state, view }
     }
+}
+
+/// The tabs: each view's key and (unless `compact`) title, the one on
+/// screen highlighted.
+fn tabs(current: View, compact: bool) -> Line<'static> {
+    let spans: Vec<Span> = View::ALL
+        .into_iter()
+        .flat_map(|view| {
+            let style = if view == current {
+                THEME.tab_active
+            } else {
+                THEME.tab_inactive
+            };
+            let label = if compact {
+                format!(" {} ", view.key())
+            } else {
+                format!(" {} {} ", view.key(), view.title())
+            };
+            [Span::styled(label, style), Span::raw(" ")]
+        })
+        .collect();
+    Line::from(spans)
 }
 
 impl Widget for TitleBar<'_> {
@@ -62,6 +87,15 @@ impl Widget for TitleBar<'_> {
                 ]
             })
             .collect();
-        Line::from(spans).render(area, buf);
+        let line = Line::from(spans);
+        let room = usize::from(area.width).saturating_sub(line.width());
+        let tabs = [false, true]
+            .into_iter()
+            .map(|compact| tabs(self.view, compact))
+            .find(|tabs| tabs.width() < room);
+        line.render(area, buf);
+        if let Some(tabs) = tabs {
+            tabs.right_aligned().render(area, buf);
+        }
     }
 }

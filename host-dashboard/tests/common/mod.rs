@@ -12,6 +12,7 @@ use protocol::frame::{MAX_FRAME_LEN, encode};
 use protocol::message::{GuestFrame, Header, Heartbeat, Hello, Log, LogLevel, Message};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use std::time::Duration;
 
 /// Screen width of every snapshot.
@@ -142,10 +143,19 @@ impl Session {
 
     /// The whole screen at `width` x `height`.
     pub fn screen_sized(&self, width: u16, height: u16) -> String {
+        self.terminal(width, height).backend().to_string()
+    }
+
+    /// The whole screen at [`WIDTH`] x [`HEIGHT`], with its styles.
+    pub fn buffer(&self) -> Buffer {
+        self.terminal(WIDTH, HEIGHT).backend().buffer().clone()
+    }
+
+    fn terminal(&self, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| frame.render_widget(&self.app, frame.area()))
             .expect("draws");
-        terminal.backend().to_string()
+        terminal
     }
 }

@@ -25,8 +25,8 @@ pub struct ProcessSummary<'a> {
     /// Program name.
     pub name: &'a str,
     /// `running`, `ready`, `sleeping`, `waiting`, `stopped`, `exiting`,
-    /// `zombie`, or the snake-case name of a state added to the protocol
-    /// later.
+    /// `zombie`, `awaiting acks`, `sending`, `receiving`, `awaiting reply`,
+    /// or the lower-case words of a state added to the protocol later.
     pub state: Cow<'static, str>,
     /// A system service.
     pub privileged: bool,
@@ -64,6 +64,11 @@ pub struct ProcessSummary<'a> {
     pub round: Option<u32>,
     /// Its regions by address.
     pub regions: Vec<RegionSummary>,
+    /// How many regions its latest snapshot announced, or null.
+    pub regions_expected: Option<u32>,
+    /// Whether `regions` holds all of them (false: `Region` frames were
+    /// lost), or null before a snapshot listed it.
+    pub regions_complete: Option<bool>,
 }
 
 /// One entry of a process's `regions`.
@@ -189,6 +194,8 @@ impl<'a> From<&'a Process> for ProcessSummary<'a> {
             updated_us: process.updated_us,
             round: process.round,
             regions: process.regions.iter().map(RegionSummary::from).collect(),
+            regions_expected: process.regions_expected,
+            regions_complete: process.regions_complete(),
         }
     }
 }

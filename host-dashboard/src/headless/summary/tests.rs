@@ -1,12 +1,15 @@
 //! Tests of the headless summary: contract shape and verdicts.
 
 use super::*;
-use crate::state::{EventKind, Input, LatencySummary, QemuExit};
+use crate::state::{Input, QemuExit};
+use protocol::command::{CommandOutcome, RejectReason};
 use protocol::message::{
-    EXIT_KERNEL_PANIC, Exit, GuestFrame, Header, Heartbeat, Hello, KernelFault, Log, LogLevel,
-    MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, Panic, PowerOff, ProcessSnapshot,
-    ProcessState, RegionKind, RegionSnapshot, SignalOutcome, SignalSent, SnapshotDone, Spawn,
-    UserFault, VmCounters,
+    Ack, AckIgnored, CommandRejected, CommandResult, EXIT_KERNEL_PANIC, EventDone, EventKind, Exit,
+    GuestFrame, Header, Heartbeat, Hello, IgnoredReason, KernelFault, LatencySummary, Log,
+    LogLevel, MASK_EXIT, MASK_SIGNAL, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE,
+    Panic, PowerOff, ProcessSnapshot, ProcessState, Publish, Reaped, RegionKind, RegionSnapshot,
+    SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault,
+    VmCounters,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -114,7 +117,12 @@ fn a_running_guest_meets_the_contract() {
                 "signal_outcomes": {"ignored": 0, "blocked": 0, "caught": 0, "terminate": 0,
                                     "stop": 0, "continue": 0},
                 "signal_handled": 0, "user_fault": 0, "bad_pointer": 0,
+                "published": {"exit": 0, "signal": 0, "spawn": 0},
+                "completed": 0, "completion_unseen": 0, "in_flight": 0, "ignored_acks": 0,
+                "ignored_by_reason": {"no_such_event": 0, "wrong_subscriber": 0, "wrong_kind": 0},
+                "stuck": [], "warnings": [],
             },
+            "commands": {"results": {}, "rejected": 0, "last_rejection": null},
             "memory": null,
             "snapshots": {"complete": 0, "incomplete": 0, "last_complete": null, "pruned": 0,
                           "stray_regions": 0, "exited_evicted": 0},
@@ -320,7 +328,7 @@ fn state_with_processes() -> State {
         privileged: pid == 1,
         cpu_ns: 1_000_000,
         vm,
-        regions: 0,
+        regions: if pid == 2 { 2 } else { 0 },
     };
     send(
         &mut state,
@@ -425,7 +433,7 @@ fn processes_regions_and_exits_meet_the_contract() {
             "minor_faults_per_second": 750.0, "major_faults_per_second": 875.0,
             "resident_pages": 3, "swapped_pages": 1,
             "signals_received": 0, "handlers_run": 0, "user_faults": 0, "bad_pointers": 0,
-            "updated_us": 11_000, "round": 1,
+            "updated_us": 11_000, "round": 1, "regions_expected": 2, "regions_complete": true,
             "regions": [
                 {"start": 0x40_0000, "len": 8192, "kind": "file", "name": "text", "perms": "r-x",
                  "resident_pages": 2, "swapped_pages": 0},
@@ -464,23 +472,230 @@ fn processes_regions_and_exits_meet_the_contract() {
     );
 }
 
-#[test]
-fn subscribers_serialise_with_the_contract_names() {
-    let subscriber = Subscriber {
-        name: "ipc".into(),
-        mask: vec![EventKind::Exit, EventKind::Signal],
-        events: 3,
-        acks: 2,
-        outstanding: 1,
-        ack_latency_ns: LatencySummary {
-            p50: 10,
-            p99: 20,
-            max: 30,
+/// The guest's frames from `state`'s point on, each at its own guest time.
+struct Script {
+    seq: u32,
+}
+
+impl Script {
+    fn send(&mut self, state: &mut State, time_us: u64, message: Message<String>) {
+        let header = Header {
+            seq: self.seq,
+            time_us,
+            dropped_before: 0,
+        };
+        state.apply(
+            ms(time_us / 1_000 + 2),
+            Input::Frame(GuestFrame { header, message }),
+        );
+        self.seq += 1;
+    }
+}
+
+fn publish(event_id: u64, pid: u32, kind: EventKind, subscriber: u32) -> Message<String> {
+    Message::Publish(Publish {
+        event_id,
+        pid,
+        kind,
+        subscriber,
+    })
+}
+
+fn ack(event_id: u64, subscriber: u32, latency_ns: u64) -> Message<String> {
+    Message::Ack(Ack {
+        event_id,
+        subscriber,
+        latency_ns,
+    })
+}
+
+fn spawn(pid: u32, name: &str) -> Message<String> {
+    Message::Spawn(Spawn {
+        pid,
+        parent: 0,
+        name: name.into(),
+    })
+}
+
+/// The running state plus the demo's two subscribers, ipc (pid 1, EXIT and
+/// SIGNAL) and acct (pid 2, EXIT): a worker's EXIT event goes through both
+/// and it is reaped; acct sends a stray ack; a snapshot round lists both;
+/// then a forker's SIGNAL event waits on ipc for 2.4 s. Two commands are
+/// answered.
+fn state_with_subscribers() -> State {
+    let mut state = running_state();
+    let mut script = Script { seq: 3 };
+    let mut send = |state: &mut State, time_us, message| script.send(state, time_us, message);
+    for (pid, name) in [(1, "ipc"), (2, "acct"), (3, "worker")] {
+        send(&mut state, 10_000, spawn(pid, name));
+    }
+    let subscribed = |endpoint, mask| Message::Subscribed(Subscribed { endpoint, mask });
+    send(&mut state, 11_000, subscribed(1, MASK_EXIT | MASK_SIGNAL));
+    send(&mut state, 12_000, subscribed(2, MASK_EXIT));
+    let exit = Exit {
+        pid: 3,
+        status: 0,
+        signal: 0,
+    };
+    send(&mut state, 20_000, Message::Exit(exit));
+    send(&mut state, 20_000, publish(1, 3, EventKind::Exit, 1));
+    send(&mut state, 20_048, ack(1, 1, 48_000));
+    send(&mut state, 20_048, publish(1, 3, EventKind::Exit, 2));
+    send(&mut state, 20_095, ack(1, 2, 47_000));
+    let done = EventDone {
+        event_id: 1,
+        pid: 3,
+        kind: EventKind::Exit,
+        elapsed_ns: 95_000,
+    };
+    send(&mut state, 20_095, Message::EventDone(done));
+    send(&mut state, 21_000, Message::Reaped(Reaped { pid: 3 }));
+    let stray = AckIgnored {
+        sender: 2,
+        pid: 3,
+        kind: MASK_EXIT,
+        reason: IgnoredReason::NoSuchEvent,
+    };
+    send(&mut state, 22_000, Message::AckIgnored(stray));
+    for pid in [1, 2] {
+        let listed = ProcessSnapshot {
+            round: 1,
+            pid,
+            parent: 0,
+            name: if pid == 1 { "ipc" } else { "acct" }.into(),
+            state: ProcessState::Receiving,
+            privileged: true,
+            cpu_ns: 0,
+            vm: VmCounters::default(),
+            regions: 0,
+        };
+        send(&mut state, 500_000, Message::Process(listed));
+    }
+    let entry = |index: u8, endpoint, name: &str, mask, latency_ns| SubscriberSnapshot {
+        round: 1,
+        index,
+        endpoint,
+        name: name.to_string(),
+        mask,
+        events: 1,
+        acks: 1,
+        ignored_acks: u64::from(endpoint == 2),
+        outstanding: 0,
+        oldest_pid: 0,
+        oldest_age_ns: 0,
+        latency: LatencySummary {
+            count: 1,
+            p50_ns: latency_ns,
+            p99_ns: latency_ns,
+            max_ns: latency_ns,
         },
     };
+    let ipc = entry(0, 1, "ipc", MASK_EXIT | MASK_SIGNAL, 49_152);
+    send(&mut state, 500_000, Message::Subscriber(ipc));
+    let acct = entry(1, 2, "acct", MASK_EXIT, 47_104);
+    send(&mut state, 500_000, Message::Subscriber(acct));
+    let done = SnapshotDone {
+        round: 1,
+        processes: 2,
+    };
+    send(&mut state, 500_000, Message::SnapshotDone(done));
+    send(&mut state, 600_000, spawn(4, "forker"));
+    let caught = SignalSent {
+        pid: 4,
+        sender: 0,
+        signal: 10,
+        outcome: SignalOutcome::Caught,
+    };
+    send(&mut state, 600_000, Message::Signal(caught));
+    send(&mut state, 600_000, publish(2, 4, EventKind::Signal, 1));
+    let heartbeat = Heartbeat {
+        uptime_ns: 3_000_000_000,
+        dropped_total: 1,
+        idle_ns: 1_000_000,
+    };
+    send(&mut state, 3_000_000, Message::Heartbeat(heartbeat));
+    let result = CommandResult {
+        id: 7,
+        outcome: CommandOutcome::Done(4),
+    };
+    send(&mut state, 3_000_100, Message::CommandResult(result));
+    let rejected = CommandRejected {
+        reason: RejectReason::Undecodable,
+        rejected_total: 1,
+    };
+    send(&mut state, 3_000_200, Message::CommandRejected(rejected));
+    state
+}
+
+#[test]
+fn subscribers_meet_the_contract_and_add_up() {
+    let json = to_json(&state_with_subscribers());
     assert_eq!(
-        serde_json::to_value(&subscriber).unwrap(),
-        json!({"name": "ipc", "mask": ["exit", "signal"], "events": 3, "acks": 2, "outstanding": 1,
-               "ack_latency_ns": {"p50": 10, "p99": 20, "max": 30}})
+        json["subscribers"],
+        json!([
+            {"index": 0, "endpoint": 1, "name": "ipc", "mask": ["exit", "signal"],
+             "events": 2, "acks": 1, "ignored_acks": 0, "outstanding": 1,
+             "oldest_outstanding": {"pid": 4, "age_ns": 2_400_200_000u64},
+             "ack_latency_ns": {"p50": 49_152, "p99": 49_152, "max": 49_152, "count": 1}},
+            {"index": 1, "endpoint": 2, "name": "acct", "mask": ["exit"],
+             "events": 1, "acks": 1, "ignored_acks": 1, "outstanding": 0,
+             "oldest_outstanding": null,
+             "ack_latency_ns": {"p50": 47_104, "p99": 47_104, "max": 47_104, "count": 1}},
+        ])
+    );
+    for subscriber in json["subscribers"].as_array().unwrap() {
+        let count = |key: &str| subscriber[key].as_u64().unwrap();
+        assert_eq!(count("acks") + count("outstanding"), count("events"));
+    }
+    assert_eq!(json["guest"]["unshown_frames"], 0);
+}
+
+#[test]
+fn events_count_the_pm_events_and_name_the_stuck_one() {
+    let json = to_json(&state_with_subscribers());
+    let events = &json["events"];
+    assert_eq!(
+        (&events["spawn"], &events["signal"], &events["exit"]),
+        (&json!(4), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        events["published"],
+        json!({"exit": 1, "signal": 1, "spawn": 0})
+    );
+    assert_eq!(
+        (
+            &events["completed"],
+            &events["in_flight"],
+            &events["ignored_acks"]
+        ),
+        (&json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(events["ignored_by_reason"]["no_such_event"], 1);
+    let stuck = json!({"event_id": 2, "pid": 4, "process": "forker", "kind": "signal",
+                       "subscriber": "ipc", "subscriber_endpoint": 1,
+                       "age_ns": 2_400_200_000u64, "since_us": 600_000});
+    assert_eq!(events["stuck"], json!([stuck]));
+    // As of the last frame (3.0002 s). The warning was raised when the
+    // wait passed 2 s (at the 3 s heartbeat, the first frame after that)
+    // and still holds.
+    let warnings = events["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0]["kind"], "stuck_event");
+    assert_eq!(warnings[0]["active"], true);
+    assert_eq!(warnings[0]["raised_us"], 3_000_000);
+    assert_eq!(warnings[0]["event"]["subscriber"], "ipc");
+    assert_eq!(
+        warnings[0]["message"],
+        "pid 4 (forker): signal event #2 waits on ipc (pid 1) for 2.4 s"
+    );
+}
+
+#[test]
+fn command_answers_are_kept_by_id() {
+    let json = to_json(&state_with_subscribers());
+    assert_eq!(
+        json["commands"],
+        json!({"results": {"7": {"outcome": "done", "value": 4, "errno": null, "time_us": 3_000_100}},
+               "rejected": 1, "last_rejection": "undecodable"})
     );
 }

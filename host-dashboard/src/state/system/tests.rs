@@ -76,7 +76,7 @@ fn round(system: &mut System, time_us: u64, number: u32, pids: &[u32]) {
         system.process_snapshot(time_us, listed(number, pid, &format!("p{pid}"), 0, (0, 0)));
     }
     system.memory_snapshot(time_us, memory(number, 0, 0));
-    system.snapshot_done(done(number, pids.len() as u32));
+    system.snapshot_done(time_us, done(number, pids.len() as u32));
 }
 
 fn pids(system: &System) -> Vec<u32> {
@@ -104,6 +104,7 @@ fn a_snapshot_overwrites_state_and_counters_and_regions_follow_it() {
     let mut snapshot = listed(1, 2, "worker", 7_000, (30, 2));
     snapshot.state = ProcessState::Sleeping;
     snapshot.privileged = true;
+    snapshot.regions = 2;
     system.process_snapshot(500_000, snapshot);
     // Regions arrive in any order and are kept by address.
     system.region_snapshot(region(1, 2, 0x7000, RegionKind::Stack));
@@ -127,10 +128,15 @@ fn a_snapshot_overwrites_state_and_counters_and_regions_follow_it() {
     let starts: Vec<u64> = process.regions.iter().map(|region| region.start).collect();
     assert_eq!(starts, [0x1000, 0x7000]);
     assert_eq!((process.resident_pages(), process.swapped_pages()), (2, 2));
+    assert_eq!(process.regions_complete(), Some(true));
 
     // The next round's regions replace the old ones, even a region list
     // that became empty.
-    system.process_snapshot(1_000_000, listed(2, 2, "worker", 7_000, (30, 2)));
+    let snapshot = ProcessSnapshot {
+        regions: 1,
+        ..listed(2, 2, "worker", 7_000, (30, 2))
+    };
+    system.process_snapshot(1_000_000, snapshot);
     system.region_snapshot(region(2, 2, 0x3000, RegionKind::Heap));
     let kinds: Vec<_> = system
         .process(2)
@@ -142,6 +148,25 @@ fn a_snapshot_overwrites_state_and_counters_and_regions_follow_it() {
     assert_eq!(kinds, [RegionKind::Heap]);
     system.process_snapshot(1_500_000, listed(3, 2, "worker", 7_000, (30, 2)));
     assert!(system.process(2).unwrap().regions.is_empty());
+    assert_eq!(system.process(2).unwrap().regions_complete(), Some(true));
+}
+
+#[test]
+fn a_region_list_with_a_frame_lost_is_known_to_be_incomplete() {
+    let mut system = System::default();
+    system.spawn(0, spawn(2, 1, "worker"));
+    assert_eq!(system.process(2).unwrap().regions_complete(), None);
+    let snapshot = ProcessSnapshot {
+        regions: 3,
+        ..listed(1, 2, "worker", 0, (0, 0))
+    };
+    system.process_snapshot(500_000, snapshot);
+    system.region_snapshot(region(1, 2, 0x1000, RegionKind::Text));
+    // The second of three Region frames was lost.
+    system.region_snapshot(region(1, 2, 0x7000, RegionKind::Stack));
+    let process = system.process(2).unwrap();
+    assert_eq!(process.regions.len(), 2);
+    assert_eq!(process.regions_complete(), Some(false));
 }
 
 #[test]
@@ -183,7 +208,7 @@ fn an_incomplete_round_drops_nothing() {
     // Round 2 lists 3 processes but pid 2's frame was lost on the link.
     system.process_snapshot(1_000_000, listed(2, 1, "p1", 0, (0, 0)));
     system.process_snapshot(1_000_000, listed(2, 3, "p3", 0, (0, 0)));
-    system.snapshot_done(done(2, 3));
+    system.snapshot_done(1_000_000, done(2, 3));
     assert_eq!(pids(&system), [1, 2, 3]);
     assert_eq!(system.pruned(), 0);
     assert_eq!(
@@ -206,7 +231,7 @@ fn a_process_spawned_while_a_round_is_sent_is_not_dropped_by_it() {
     system.process_snapshot(500_000, listed(1, 1, "init", 0, (0, 0)));
     system.spawn(500_010, spawn(2, 1, "worker"));
     system.memory_snapshot(500_020, memory(1, 0, 0));
-    system.snapshot_done(done(1, 1));
+    system.snapshot_done(500_000, done(1, 1));
     assert_eq!(pids(&system), [1, 2]);
     // The next complete round that does not list it drops it.
     round(&mut system, 1_000_000, 2, &[1]);
@@ -243,7 +268,7 @@ fn an_exit_marks_the_process_exiting_until_it_is_reaped() {
     zombie.state = ProcessState::Zombie;
     system.process_snapshot(1_000_000, zombie);
     assert_eq!(system.process(7).unwrap().state, ProcessState::Zombie);
-    system.reaped(Reaped { pid: 7 });
+    system.reaped(1_100_000, Reaped { pid: 7 });
     assert!(system.process(7).is_none());
     assert_eq!(system.exited().len(), 1, "the exit stays recorded");
     let events = system.events();
@@ -304,7 +329,7 @@ fn an_exit_of_an_unknown_process_is_still_recorded() {
     assert_eq!((exited.name.as_str(), exited.parent), (UNKNOWN_NAME, None));
     assert_eq!((exited.status, exited.signal), (None, Some(9)));
     // Reaping what the host never saw changes nothing but the count.
-    system.reaped(Reaped { pid: 41 });
+    system.reaped(50, Reaped { pid: 41 });
     assert_eq!(system.events().reaped, 1);
 }
 
@@ -445,7 +470,11 @@ fn memory_keeps_the_latest_snapshot_and_disk_rates() {
 #[test]
 fn region_perms_and_backing_read_like_the_contract() {
     let mut system = System::default();
-    system.process_snapshot(0, listed(1, 1, "init", 0, (0, 0)));
+    let snapshot = ProcessSnapshot {
+        regions: 1,
+        ..listed(1, 1, "init", 0, (0, 0))
+    };
+    system.process_snapshot(0, snapshot);
     system.region_snapshot(RegionSnapshot {
         perms: PERM_READ | PERM_EXECUTE,
         ..region(1, 1, 0x40_0000, RegionKind::Text)

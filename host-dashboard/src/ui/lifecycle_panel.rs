@@ -1,4 +1,4 @@
-//! The events panel: how many lifecycle events of each kind the guest
+//! The lifecycle panel: how many lifecycle events of each kind the guest
 //! reported this boot.
 
 use super::theme::THEME;
@@ -12,11 +12,11 @@ use ratatui::widgets::{Paragraph, Widget};
 
 /// Lifecycle event counts.
 #[derive(Clone, Copy, Debug)]
-pub struct EventsPanel<'a> {
+pub struct LifecyclePanel<'a> {
     events: &'a EventCounts,
 }
 
-impl<'a> EventsPanel<'a> {
+impl<'a> LifecyclePanel<'a> {
     /// Rows the panel needs, borders included.
     pub const HEIGHT: u16 = 9;
 
@@ -35,9 +35,9 @@ fn notable(count: u64) -> Style {
     }
 }
 
-impl Widget for EventsPanel<'_> {
+impl Widget for LifecyclePanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let block = panel("Events");
+        let block = panel("Lifecycle");
         let inner = block.inner(area);
         block.render(area, buf);
         let events = self.events;
