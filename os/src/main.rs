@@ -26,6 +26,8 @@ extern crate alloc;
 #[allow(unsafe_code)]
 mod arch;
 #[cfg(target_os = "none")]
+mod bench;
+#[cfg(target_os = "none")]
 mod cache;
 #[cfg(target_os = "none")]
 mod commands;
@@ -97,7 +99,7 @@ fn start(start_info: u64) -> ! {
     arch::gdt::init();
     arch::trap::init();
     arch::pic::disable();
-    time::set_tsc_hz(arch::pit::measure_tsc_hz(10));
+    time::set_tsc_hz(arch::pit::measure_tsc_hz(5));
 
     let boot = match arch::pvh::read(start_info) {
         Ok(boot) => boot,
@@ -113,6 +115,9 @@ fn start(start_info: u64) -> ! {
         tsc_hz: time::tsc_hz(),
         image: options.image,
     }));
+    // The host learns at once that the guest is up, rather than after the
+    // rest of the boot.
+    telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
     }
@@ -129,6 +134,10 @@ fn start(start_info: u64) -> ! {
         Err(error) => klog!(Warn, "no disk ({error:?}): no programs to run"),
     }
     arch::syscall_entry::init();
+    telemetry::set_quiet(options.quiet_telemetry);
+    if options.bench {
+        bench::enable();
+    }
     timer::set_heartbeat_period_ms(options.heartbeat_ms);
     report::set_snapshot_period_ms(options.snapshot_ms);
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);

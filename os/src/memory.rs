@@ -41,6 +41,18 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
     paging::init_kernel_space(limit, &is_ram, &mut || frames.allocate())
         .expect("building the kernel page tables");
 
+    // The heap grows by a contiguous run of frames: an eighth of RAM,
+    // between 4 and 64 MiB.
+    let heap_frames = (frames.usable_frames() / 8).clamp(1024, 16 * 1024);
+    let heap_base = frames
+        .allocate_contiguous(heap_frames)
+        .expect("frames for the kernel heap");
+    let heap_pointer = paging::phys_to_virt(heap_base).as_mut_ptr::<u8>();
+    assert!(
+        crate::heap::grow(heap_pointer, heap_frames * 4096),
+        "claiming the kernel heap"
+    );
+
     let summary = MemorySummary {
         ram_bytes: boot.ram.iter().map(PhysRange::len).sum(),
         free_frames: frames.free_frames(),

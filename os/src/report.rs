@@ -59,8 +59,15 @@ pub fn reaped(pid: Pid) {
     telemetry::send(Message::Reaped(Reaped { pid }));
 }
 
-/// A signal was sent.
+/// A signal was sent. The SIGCHLD every exit sends its parent is not
+/// reported when the parent ignores it (the default): the Exit event
+/// already says everything, and it would double the frames of every exit.
 pub fn signal(sender: Pid, target: Pid, signal: Signal, posted: Posted, disposition: Disposition) {
+    if signal == Signal::SIGCHLD
+        && (posted == Posted::Discarded || disposition == Disposition::Ignore)
+    {
+        return;
+    }
     let outcome = match (posted, disposition) {
         (Posted::Discarded, _) | (_, Disposition::Ignore) => SignalOutcome::Ignored,
         (Posted::Blocked, _) => SignalOutcome::Blocked,

@@ -22,6 +22,7 @@ static STATE: IrqLock<TimerState> = IrqLock::new(
     },
 );
 static IDLE_NS: AtomicU64 = AtomicU64::new(0);
+static TICKS: AtomicU64 = AtomicU64::new(0);
 
 /// Sets the heartbeat period.
 pub fn set_heartbeat_period_ms(ms: u64) {
@@ -49,7 +50,10 @@ pub fn tick() {
     crate::sched::tick(now);
     crate::commands::poll();
     crate::report::tick(now);
-    telemetry::drain(telemetry::TICK_BUDGET);
+    let tick = TICKS.fetch_add(1, Ordering::Relaxed);
+    if tick.is_multiple_of(telemetry::BURST_EVERY_TICKS) {
+        telemetry::drain(telemetry::burst_budget());
+    }
 }
 
 /// Sends a heartbeat now.

@@ -73,7 +73,21 @@ impl core::fmt::Display for DecodeError {
 ///   [`MAX_FRAME_LEN`] bytes always can).
 pub fn encode<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize, EncodeError> {
     let mut payload = [0u8; MAX_PAYLOAD_LEN];
-    let body_len = postcard::to_slice(value, &mut payload[..MAX_PAYLOAD_LEN - CRC_LEN])
+    encode_with_scratch(value, &mut payload, out)
+}
+
+/// [`encode`] with a caller-provided scratch buffer for the postcard bytes,
+/// so a hot path can reuse one buffer instead of clearing a fresh one per
+/// frame. `scratch` needs no particular contents; [`MAX_PAYLOAD_LEN`] bytes
+/// always suffice.
+pub fn encode_with_scratch<T: Serialize>(
+    value: &T,
+    scratch: &mut [u8],
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let limit = scratch.len().min(MAX_PAYLOAD_LEN).saturating_sub(CRC_LEN);
+    let payload = scratch;
+    let body_len = postcard::to_slice(value, &mut payload[..limit])
         .map_err(|_| EncodeError::PayloadTooLarge)?
         .len();
     let crc = CRC16.checksum(&payload[..body_len]);

@@ -160,11 +160,23 @@ pub fn boot_with_input(
     options: &QemuOptions,
     input: Vec<(Duration, Vec<u8>)>,
 ) -> BootRun {
+    let built = built_image(image);
+    boot_image(&built, deadline, options, input)
+}
+
+/// Boots an image already built (perhaps with extra kernel options) and
+/// collects its telemetry, as [`boot_with_input`] does.
+pub fn boot_image(
+    built: &BuiltImage,
+    deadline: Duration,
+    options: &QemuOptions,
+    input: Vec<(Duration, Vec<u8>)>,
+) -> BootRun {
     if let Err(message) = image_builder::qemu::check_available() {
         panic!("boot tests need QEMU: {message}");
     }
-    let built = built_image(image);
-    let mut command = image_builder::qemu::command(&built, options);
+    let image = built.name.as_str();
+    let mut command = image_builder::qemu::command(built, options);
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -25,6 +25,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod bench;
 pub mod io;
 pub mod ipc;
 pub mod memory;

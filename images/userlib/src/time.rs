@@ -18,3 +18,18 @@ pub fn sleep_ns(ns: u64) -> SysResult<()> {
 pub fn sleep_ms(ms: u64) -> SysResult<()> {
     sleep_ns(ms * 1_000_000)
 }
+
+/// The CPU's time-stamp counter (cycles; the kernel reports its frequency
+/// in its Hello frame).
+pub fn cycles() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` reads a counter; ring 3 may use it (the kernel
+        // leaves CR4.TSD clear).
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        0
+    }
+}

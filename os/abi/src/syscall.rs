@@ -27,6 +27,7 @@
 //! | 22 | reply | destination, `*const Message` | 0 |
 //! | 23 | proceventmask | mask of event kinds (0 unsubscribes) | 0 |
 //! | 24 | lookup_service | name ptr, name len | the service's pid |
+//! | 25 | bench | kind, argument, argument | a measurement (see `BenchKind`); ENOSYS unless booted with `bench=on` |
 
 /// A system-call number.
 #[repr(u64)]
@@ -58,11 +59,32 @@ pub enum Syscall {
     Reply = 22,
     ProcEventMask = 23,
     LookupService = 24,
+    Bench = 25,
+}
+
+/// What the benchmark system call measures.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchKind {
+    /// Median TSC cycles to allocate, zero, map and flush one page directly
+    /// in the kernel, over `argument` iterations: the floor of a minor fault.
+    PageFloor = 0,
+    /// Median TSC cycles of a raw read of disk page `second argument`, over
+    /// `argument` reads: the floor of a major fault.
+    DiskRead = 1,
+    /// Bytes written raw to the UART in `argument` milliseconds.
+    UartRaw = 2,
+    /// Bytes of telemetry frames written to the UART in `argument`
+    /// milliseconds, with the ring kept full.
+    TelemetryFlood = 3,
+    /// Median TSC cycles to stamp, encode and queue one lifecycle event
+    /// frame, over `argument` frames.
+    EncodeFrame = 4,
 }
 
 impl Syscall {
     /// Every call, by number.
-    pub const ALL: [Syscall; 25] = [
+    pub const ALL: [Syscall; 26] = [
         Syscall::Exit,
         Syscall::Write,
         Syscall::Spawn,
@@ -88,6 +110,7 @@ impl Syscall {
         Syscall::Reply,
         Syscall::ProcEventMask,
         Syscall::LookupService,
+        Syscall::Bench,
     ];
 }
 

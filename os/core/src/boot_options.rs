@@ -8,6 +8,8 @@
 //! | `poweroff_after_ms=N` | power off cleanly after N ms of uptime |
 //! | `test=panic` | panic on purpose shortly after boot (boot test) |
 //! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
+//! | `telemetry=quiet` | send only Hello, logs, failures, command results and power-off (benchmarks) |
+//! | `bench=on` | enable the benchmark system call |
 //!
 //! Unknown words and bad values are reported back, never fatal: the kernel
 //! logs them and boots with the defaults.
@@ -36,6 +38,11 @@ pub struct BootOptions<'a> {
     pub poweroff_after_ms: Option<u64>,
     /// A deliberate failure to trigger after boot.
     pub test_hook: Option<TestHook>,
+    /// Send only the essential frames (no heartbeats, snapshots or process
+    /// events): the baseline of the telemetry-overhead benchmark.
+    pub quiet_telemetry: bool,
+    /// Enable the benchmark system call.
+    pub bench: bool,
 }
 
 /// A word of the command line that was not understood.
@@ -55,6 +62,8 @@ impl Default for BootOptions<'_> {
             snapshot_ms: 500,
             poweroff_after_ms: None,
             test_hook: None,
+            quiet_telemetry: false,
+            bench: false,
         }
     }
 }
@@ -93,6 +102,22 @@ impl<'a> BootOptions<'a> {
                     .parse()
                     .map(|ms| options.poweroff_after_ms = Some(ms))
                     .is_ok(),
+                "telemetry" => match value {
+                    "quiet" => {
+                        options.quiet_telemetry = true;
+                        true
+                    }
+                    "full" => true,
+                    _ => false,
+                },
+                "bench" => match value {
+                    "on" => {
+                        options.bench = true;
+                        true
+                    }
+                    "off" => true,
+                    _ => false,
+                },
                 "test" => {
                     options.test_hook = match value {
                         "panic" => Some(TestHook::Panic),
@@ -131,9 +156,20 @@ mod tests {
                 heartbeat_ms: 50,
                 snapshot_ms: 250,
                 poweroff_after_ms: Some(1500),
-                test_hook: Some(TestHook::Panic)
+                test_hook: Some(TestHook::Panic),
+                quiet_telemetry: false,
+                bench: false,
             }
         );
+    }
+
+    #[test]
+    fn benchmark_switches() {
+        let (options, problems) = BootOptions::parse("telemetry=quiet bench=on");
+        assert!(problems.is_empty());
+        assert!(options.quiet_telemetry && options.bench);
+        let (_, problems) = BootOptions::parse("telemetry=loud bench=maybe");
+        assert_eq!(problems.len(), 2);
     }
 
     #[test]

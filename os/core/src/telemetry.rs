@@ -9,7 +9,7 @@
 //! The serial drain in the kernel binary takes bytes off the ring.
 
 use crate::ring::ByteRing;
-use protocol::frame::{self, MAX_FRAME_LEN};
+use protocol::frame::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
 use protocol::message::{GuestFrame, Header, Message};
 
 /// What happened to one frame handed to [`TelemetryQueue::send`].
@@ -27,6 +27,10 @@ pub enum SendOutcome {
 /// Frame numbering plus a ring of encoded frames waiting for the UART.
 pub struct TelemetryQueue<const N: usize> {
     ring: ByteRing<N>,
+    /// Reused for every frame (clearing fresh buffers per frame is most of
+    /// an encode's cost under emulation).
+    scratch: [u8; MAX_PAYLOAD_LEN],
+    encoded: [u8; MAX_FRAME_LEN],
     next_seq: u32,
     dropped_since_last: u32,
     dropped_total: u64,
@@ -44,6 +48,8 @@ impl<const N: usize> TelemetryQueue<N> {
     pub const fn new() -> Self {
         Self {
             ring: ByteRing::new(),
+            scratch: [0; MAX_PAYLOAD_LEN],
+            encoded: [0; MAX_FRAME_LEN],
             next_seq: 0,
             dropped_since_last: 0,
             dropped_total: 0,
@@ -58,10 +64,11 @@ impl<const N: usize> TelemetryQueue<N> {
             time_us,
             dropped_before: self.dropped_since_last,
         };
-        let mut encoded = [0u8; MAX_FRAME_LEN];
-        let outcome = match frame::encode(&GuestFrame { header, message }, &mut encoded) {
+        let frame = GuestFrame { header, message };
+        let outcome = match frame::encode_with_scratch(&frame, &mut self.scratch, &mut self.encoded)
+        {
             Err(_) => SendOutcome::TooLarge,
-            Ok(len) if self.ring.push_all(&encoded[..len]) => SendOutcome::Queued(header.seq),
+            Ok(len) if self.ring.push_all(&self.encoded[..len]) => SendOutcome::Queued(header.seq),
             Ok(_) => SendOutcome::Dropped,
         };
         match outcome {

@@ -70,5 +70,6 @@ fn dispatch(call: Syscall, args: Args, frame: &mut TrapFrame) -> Result<u64, Err
         Syscall::Reply => ipc::reply(args),
         Syscall::ProcEventMask => ipc::proceventmask(args),
         Syscall::LookupService => ipc::lookup_service(args),
+        Syscall::Bench => crate::bench::run(args[0], args[1], args[2]),
     }
 }

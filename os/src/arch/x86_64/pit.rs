@@ -11,7 +11,9 @@ const PIT_CHANNEL2: u16 = 0x42;
 const PIT_COMMAND: u16 = 0x43;
 const PORT_B: u16 = 0x61;
 
-/// Measures the TSC frequency in Hz over `window_ms` milliseconds.
+/// Measures the TSC frequency in Hz over `window_ms` milliseconds (the PIT
+/// counts 1193 ticks per millisecond, so a few milliseconds give a
+/// resolution of a few parts in ten thousand).
 pub fn measure_tsc_hz(window_ms: u64) -> u64 {
     let count = (PIT_HZ * window_ms / 1000).clamp(1, 0xFFFF);
     // Gate on, speaker off.

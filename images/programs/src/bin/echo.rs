@@ -1,0 +1,32 @@
+//! The benchmark service: answers every request at once with an empty reply
+//! (the far end of a null `sendrec`), acks every process event at once, and
+//! subscribes to the mask a request of kind `SUBSCRIBE` names.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+use userlib::ipc::{self, ANY, Message, ProcessEvent};
+
+userlib::entry!(run);
+
+/// Request: subscribe to the mask in payload word 0; reply: the result.
+const SUBSCRIBE: u64 = 0x300;
+
+fn run(_args: userlib::Args) -> i32 {
+    loop {
+        let Ok(message) = ipc::receive(ANY) else {
+            continue;
+        };
+        if let Some(event) = ProcessEvent::from_message(&message) {
+            let _ = event.ack();
+            continue;
+        }
+        let result = if message.kind == SUBSCRIBE {
+            match ipc::subscribe(message.payload[0]) {
+                Ok(()) => 0,
+                Err(error) => error.as_return() as u64,
+            }
+        } else {
+            0
+        };
+        let _ = ipc::reply(message.source, &Message::new(result, [0; 6]));
+    }
+}

@@ -1,0 +1,133 @@
+//! The benchmark system call (only with `bench=on`): measurements that need
+//! the kernel's hands, as floors for the figures in BENCHMARKS.md.
+
+use crate::arch::cpu::read_tsc;
+use crate::arch::{paging, physmem, serial};
+use crate::{disk, memory, process, telemetry, time};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel_abi::Errno;
+use kernel_abi::syscall::BenchKind;
+use protocol::message::{Log, LogLevel, Message};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// A user address no region uses, for the page-floor measurement.
+const SCRATCH_PAGE: u64 = 0x0000_6000_0000_0000;
+/// Most iterations per call.
+const MAX_ITERATIONS: u64 = 100_000;
+
+/// Allows the benchmark system call.
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+fn median(mut samples: Vec<u64>) -> u64 {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or(0)
+}
+
+/// `bench(kind, a, b)`.
+///
+/// # Return values
+/// `ENOSYS` unless booted with `bench=on`; `EINVAL` for an unknown kind or
+/// too many iterations; `ENOMEM`/`EIO`-like failures as `ENOMEM`.
+pub fn run(kind: u64, a: u64, b: u64) -> Result<u64, Errno> {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return Err(Errno::ENOSYS);
+    }
+    match kind {
+        k if k == BenchKind::PageFloor as u64 => page_floor(a),
+        k if k == BenchKind::DiskRead as u64 => disk_read(a, b),
+        k if k == BenchKind::UartRaw as u64 => Ok(uart_raw(a)),
+        k if k == BenchKind::TelemetryFlood as u64 => Ok(telemetry_flood(a)),
+        k if k == BenchKind::EncodeFrame as u64 => encode_frame(a),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn page_floor(iterations: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Errno::EINVAL);
+    }
+    let root = process::with_current(|process| process.root);
+    let flags = paging::user_flags(true, false);
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let start = read_tsc();
+        let frame = memory::with_frames(|frames| frames.allocate()).ok_or(Errno::ENOMEM)?;
+        physmem::zero_frame(frame);
+        memory::with_frames(|frames| {
+            paging::set_user_page(root, SCRATCH_PAGE, frame, flags, &mut || frames.allocate())
+        })
+        .map_err(|_| Errno::ENOMEM)?;
+        samples.push(read_tsc() - start);
+        paging::clear_user_page(root, SCRATCH_PAGE);
+        memory::with_frames(|frames| frames.free(frame)).map_err(|_| Errno::ENOMEM)?;
+    }
+    Ok(median(samples))
+}
+
+fn disk_read(iterations: u64, page: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Errno::EINVAL);
+    }
+    let frame = memory::with_frames(|frames| frames.allocate()).ok_or(Errno::ENOMEM)?;
+    let mut samples = Vec::with_capacity(iterations as usize);
+    let mut result = Ok(());
+    for _ in 0..iterations {
+        let start = read_tsc();
+        result = disk::read_page(page * disk::SECTORS_PER_PAGE, frame);
+        samples.push(read_tsc() - start);
+        if result.is_err() {
+            break;
+        }
+    }
+    let _ = memory::with_frames(|frames| frames.free(frame));
+    result.map(|()| median(samples)).map_err(|_| Errno::EINVAL)
+}
+
+fn uart_raw(ms: u64) -> u64 {
+    let deadline = time::now_ns() + ms.min(10_000) * 1_000_000;
+    let zeros = [0u8; 16];
+    let mut written = 0;
+    while time::now_ns() < deadline {
+        written += serial::send_some(&zeros) as u64;
+    }
+    written
+}
+
+fn encode_frame(iterations: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Errno::EINVAL);
+    }
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for round in 0..iterations {
+        let start = read_tsc();
+        telemetry::send(Message::Exit(protocol::message::Exit {
+            pid: 7,
+            status: round as i32 & 3,
+            signal: 0,
+        }));
+        samples.push(read_tsc() - start);
+        if round % 64 == 63 {
+            telemetry::drain(usize::MAX);
+        }
+    }
+    Ok(median(samples))
+}
+
+fn telemetry_flood(ms: u64) -> u64 {
+    let deadline = time::now_ns() + ms.min(10_000) * 1_000_000;
+    let text = "telemetry flood: a log line of a typical length, sixty-four bytes";
+    let mut written = 0;
+    while time::now_ns() < deadline {
+        telemetry::send(Message::Log(Log {
+            level: LogLevel::Debug,
+            pid: 0,
+            text,
+        }));
+        written += telemetry::drain(usize::MAX) as u64;
+    }
+    written
+}
