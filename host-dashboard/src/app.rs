@@ -9,10 +9,12 @@
 
 mod keys;
 mod log_view;
+mod request;
 mod selection;
 
 pub use keys::{PAGE_LINES, action_for_key};
 pub use log_view::LogView;
+pub use request::{ReplayControl, Request};
 pub use selection::{EventSelection, ProcessSelection, Selection};
 
 use crate::state::{EventRecord, Input, Process, State};
@@ -34,6 +36,9 @@ pub struct App {
     process_scroll: Cell<usize>,
     /// The first event-list row on screen, kept the same way.
     event_scroll: Cell<usize>,
+    /// Requests for the source, oldest first, until the main loop takes
+    /// them.
+    requests: Vec<Request>,
     quit: bool,
 }
 
@@ -131,6 +136,7 @@ impl App {
             log_view: LogView::default(),
             process_scroll: Cell::new(0),
             event_scroll: Cell::new(0),
+            requests: Vec::new(),
             quit: false,
         }
     }
@@ -291,6 +297,16 @@ impl App {
             (Action::First, Pane::Log) => self.log_view.scroll_up(u64::MAX, log),
             (Action::Last, Pane::Log) => self.log_view.follow(),
         }
+    }
+
+    /// Queues a request for the source.
+    pub fn request(&mut self, request: Request) {
+        self.requests.push(request);
+    }
+
+    /// The requests queued since the last call, oldest first.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
     }
 
     /// Whether the user asked to quit.
