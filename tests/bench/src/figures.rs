@@ -35,6 +35,25 @@ pub struct Report {
 }
 
 impl Figure {
+    /// A figure, with whether it met its target.
+    fn judged(
+        name: &'static str,
+        value: f64,
+        spread: (f64, f64),
+        target: &'static str,
+        met: bool,
+    ) -> Self {
+        Self {
+            name,
+            value,
+            spread,
+            target,
+            met,
+            detail: String::new(),
+            method: "",
+        }
+    }
+
     /// A figure whose target is an upper bound.
     pub fn at_most(
         name: &'static str,
@@ -43,15 +62,7 @@ impl Figure {
         bound: f64,
         target: &'static str,
     ) -> Self {
-        Self {
-            name,
-            value,
-            spread,
-            target,
-            met: value <= bound,
-            detail: String::new(),
-            method: "",
-        }
+        Self::judged(name, value, spread, target, value <= bound)
     }
 
     /// A figure whose target is a lower bound.
@@ -62,15 +73,7 @@ impl Figure {
         bound: f64,
         target: &'static str,
     ) -> Self {
-        Self {
-            name,
-            value,
-            spread,
-            target,
-            met: value >= bound,
-            detail: String::new(),
-            method: "",
-        }
+        Self::judged(name, value, spread, target, value >= bound)
     }
 
     pub fn detail(mut self, detail: String) -> Self {
