@@ -9,13 +9,17 @@
 
 mod keys;
 mod log_view;
+mod modal;
 mod request;
 mod selection;
+mod table;
 
-pub use keys::{PAGE_LINES, action_for_key};
+pub use keys::{BINDINGS, Binding, PAGE_LINES, action_for_key};
 pub use log_view::LogView;
+pub use modal::{Overlay, SIGNAL_MENU};
 pub use request::{ReplayControl, Request};
 pub use selection::{EventSelection, ProcessSelection, Selection};
+pub use table::{Filter, FilterError, Sort, SortColumn, tree_order};
 
 use crate::state::{EventRecord, Input, Process, State};
 use std::cell::Cell;
@@ -40,6 +44,25 @@ pub struct App {
     /// them.
     requests: Vec<Request>,
     quit: bool,
+    /// The process table's order.
+    sort: Sort,
+    /// The process table's filter in force.
+    filter: Filter,
+    /// Why the text in the filter line is not a filter, if it is not.
+    filter_error: Option<FilterError>,
+    /// Whether the process table shows the tree by parent.
+    tree: bool,
+    /// What is drawn over the view, taking the keys.
+    overlay: Overlay,
+    /// The process whose details are on screen (Enter), if any.
+    detail: Option<u32>,
+    /// The state shown while the view is paused (the model keeps going).
+    frozen: Option<Box<State>>,
+    /// Whether the source is a replay (Space and the replay keys control
+    /// it).
+    replay: bool,
+    /// The commands sent to the guest, in words, oldest first.
+    sent: Vec<String>,
 }
 
 /// What the screen shows: one tab of the dashboard.
@@ -85,6 +108,12 @@ impl View {
         let index = View::ALL.iter().position(|&view| view == self).unwrap_or(0);
         View::ALL[(index + 1) % View::ALL.len()]
     }
+
+    /// The previous view in tab order.
+    pub fn previous(self) -> Self {
+        let index = View::ALL.iter().position(|&view| view == self).unwrap_or(0);
+        View::ALL[(index + View::ALL.len() - 1) % View::ALL.len()]
+    }
 }
 
 /// A pane that navigation keys can act on.
@@ -120,6 +149,38 @@ pub enum Action {
     ShowView(View),
     /// Show the next view.
     NextView,
+    /// Show the previous view.
+    PrevView,
+    /// Sort the process table on the next column.
+    SortNext,
+    /// Sort the process table on the previous column.
+    SortPrev,
+    /// Invert the sort.
+    SortInvert,
+    /// Show the process table as a tree by parent, or flat again.
+    ToggleTree,
+    /// Open the filter line.
+    OpenFilter,
+    /// Open the selected process's details.
+    Open,
+    /// Close the details, else clear the filter.
+    Back,
+    /// Show the help overlay.
+    Help,
+    /// Pause the view (in a replay: the playback).
+    TogglePause,
+    /// Open the signal menu for the selected process.
+    SignalMenu,
+    /// Replay: faster.
+    Faster,
+    /// Replay: slower.
+    Slower,
+    /// Replay: 10 s back.
+    SeekBack,
+    /// Replay: 10 s forward.
+    SeekForward,
+    /// Replay: one frame.
+    StepFrame,
 }
 
 impl App {
@@ -138,7 +199,77 @@ impl App {
             event_scroll: Cell::new(0),
             requests: Vec::new(),
             quit: false,
+            sort: Sort::default(),
+            filter: Filter::default(),
+            filter_error: None,
+            tree: false,
+            overlay: Overlay::None,
+            detail: None,
+            frozen: None,
+            replay: false,
+            sent: Vec::new(),
         }
+    }
+
+    /// Tells the app whether its source is a replay: then Space pauses the
+    /// playback and `+ - [ ] .` control it.
+    pub fn set_replay(&mut self, replay: bool) {
+        self.replay = replay;
+    }
+
+    /// Whether the source is a replay.
+    pub fn is_replay(&self) -> bool {
+        self.replay
+    }
+
+    /// Whether the view is paused (showing a frozen copy of the model).
+    pub fn is_paused(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// The live model, whether or not the view is paused.
+    pub fn live_state(&self) -> &State {
+        &self.state
+    }
+
+    /// The commands sent to the guest, in words, oldest first.
+    pub fn sent_commands(&self) -> &[String] {
+        &self.sent
+    }
+
+    /// The process table's order.
+    pub fn sort(&self) -> Sort {
+        self.sort
+    }
+
+    /// The filter in force.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// Why the filter line's text is not a filter, if it is not.
+    pub fn filter_error(&self) -> Option<&FilterError> {
+        self.filter_error.as_ref()
+    }
+
+    /// Whether the table shows the tree by parent.
+    pub fn is_tree(&self) -> bool {
+        self.tree
+    }
+
+    /// What is drawn over the view.
+    pub fn overlay(&self) -> &Overlay {
+        &self.overlay
+    }
+
+    /// The process whose details are open, if it is still live.
+    pub fn detail_process(&self) -> Option<&Process> {
+        self.state().system().process(self.detail?)
+    }
+
+    /// The pid whose details are open (it may have gone).
+    pub fn detail_pid(&self) -> Option<u32> {
+        self.detail
     }
 
     /// The view on screen.
@@ -146,9 +277,10 @@ impl App {
         self.view
     }
 
-    /// The model.
+    /// The model as shown: the frozen copy while paused, else the live
+    /// model.
     pub fn state(&self) -> &State {
-        &self.state
+        self.frozen.as_deref().unwrap_or(&self.state)
     }
 
     /// The focused pane.
@@ -166,9 +298,30 @@ impl App {
         &self.process_scroll
     }
 
-    /// The process table's rows, in display order (by pid).
+    /// The process table's rows, in display order: those that pass the
+    /// filter, sorted, as a tree by parent when the tree is on.
     pub fn process_rows(&self) -> Vec<&Process> {
-        self.state.system().live().collect()
+        self.process_rows_with_depth()
+            .into_iter()
+            .map(|(process, _)| process)
+            .collect()
+    }
+
+    /// [`App::process_rows`] with each row's depth in the tree (0 when
+    /// flat).
+    pub fn process_rows_with_depth(&self) -> Vec<(&Process, usize)> {
+        let mut rows: Vec<&Process> = self
+            .state()
+            .system()
+            .live()
+            .filter(|process| self.filter.matches(process))
+            .collect();
+        self.sort.apply(&mut rows);
+        if self.tree {
+            tree_order(&rows)
+        } else {
+            rows.into_iter().map(|process| (process, 0)).collect()
+        }
     }
 
     /// The selected row of [`App::process_rows`], if there is any row.
@@ -179,7 +332,7 @@ impl App {
     /// The selected process, if there is any.
     pub fn selected_process(&self) -> Option<&Process> {
         let pid = self.selection.key(&self.row_pids())?;
-        self.state.system().process(pid)
+        self.state().system().process(pid)
     }
 
     fn row_pids(&self) -> Vec<u32> {
@@ -197,7 +350,7 @@ impl App {
     /// The event list's rows, in display order: the events stuck now
     /// (longest first), then every other event held, newest first.
     pub fn event_rows(&self) -> Vec<&EventRecord> {
-        let system = self.state.system();
+        let system = self.state().system();
         let flow = system.event_flow();
         let stuck: Vec<u64> = system
             .stuck()
@@ -229,7 +382,7 @@ impl App {
     /// The selected event, if there is any.
     pub fn selected_event(&self) -> Option<&EventRecord> {
         let event_id = self.event_selection.key(&self.event_ids())?;
-        self.state.system().event_flow().get(event_id)
+        self.state().system().event_flow().get(event_id)
     }
 
     /// Whether the event selection follows the top of the list.
@@ -256,6 +409,66 @@ impl App {
         self.state.apply(now, input);
     }
 
+    /// Carries out the actions that do not depend on the focused pane;
+    /// false for the others.
+    fn perform_other(&mut self, action: Action) -> bool {
+        match action {
+            Action::PrevView => self.show(self.view.previous()),
+            Action::SortNext | Action::SortPrev => {
+                self.sort.column = self.sort.column.cycled(action == Action::SortPrev);
+            }
+            Action::SortInvert => self.sort.descending = !self.sort.descending,
+            Action::ToggleTree => self.tree = !self.tree,
+            Action::OpenFilter => {
+                self.overlay = Overlay::Filter(self.filter.text().to_string());
+            }
+            Action::Help => self.overlay = Overlay::Help,
+            Action::Open => {
+                if let Some(process) = self.selected_process() {
+                    self.detail = Some(process.pid);
+                    self.show(View::Processes);
+                }
+            }
+            Action::Back => {
+                if self.detail.take().is_none() {
+                    self.filter = Filter::default();
+                    self.filter_error = None;
+                }
+            }
+            Action::SignalMenu => {
+                if let Some(process) = self.selected_process() {
+                    self.overlay = Overlay::Signal {
+                        pid: process.pid,
+                        name: process.name.clone(),
+                        row: 0,
+                    };
+                }
+            }
+            Action::TogglePause if self.replay => {
+                self.request(Request::Replay(ReplayControl::TogglePause));
+            }
+            Action::TogglePause => {
+                self.frozen = match self.frozen {
+                    Some(_) => None,
+                    None => Some(Box::new(self.state.clone())),
+                };
+            }
+            Action::Faster
+            | Action::Slower
+            | Action::SeekBack
+            | Action::SeekForward
+            | Action::StepFrame => {
+                if let Some(control) = replay_control(action)
+                    && self.replay
+                {
+                    self.request(Request::Replay(control));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     /// Carries out a user action.
     pub fn perform(&mut self, action: Action) {
         let pids = self.row_pids();
@@ -264,7 +477,10 @@ impl App {
         } else {
             Vec::new()
         };
-        let log = self.state.log();
+        if self.perform_other(action) {
+            return;
+        }
+        let log = self.frozen.as_deref().unwrap_or(&self.state).log();
         match (action, self.focus) {
             (Action::Quit, _) => self.quit = true,
             (Action::FocusNext, _) => {
@@ -296,6 +512,8 @@ impl App {
             (Action::Down(lines), Pane::Log) => self.log_view.scroll_down(lines, log),
             (Action::First, Pane::Log) => self.log_view.scroll_up(u64::MAX, log),
             (Action::Last, Pane::Log) => self.log_view.follow(),
+            // Handled by perform_other.
+            _ => {}
         }
     }
 
@@ -313,6 +531,26 @@ impl App {
     pub fn should_quit(&self) -> bool {
         self.quit
     }
+}
+
+/// Seek step of `[` and `]`.
+pub const SEEK_STEP: Duration = Duration::from_secs(10);
+
+fn replay_control(action: Action) -> Option<ReplayControl> {
+    Some(match action {
+        Action::Faster => ReplayControl::Faster,
+        Action::Slower => ReplayControl::Slower,
+        Action::SeekBack => ReplayControl::SeekBy {
+            by: SEEK_STEP,
+            back: true,
+        },
+        Action::SeekForward => ReplayControl::SeekBy {
+            by: SEEK_STEP,
+            back: false,
+        },
+        Action::StepFrame => ReplayControl::StepFrame,
+        _ => return None,
+    })
 }
 
 fn saturating_i64(value: u64) -> i64 {

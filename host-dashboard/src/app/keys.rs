@@ -1,4 +1,5 @@
-//! Keys to actions: the only place that knows which key does what.
+//! Keys to actions: the one key table. [`action_for_key`] looks keys up in
+//! it and the help overlay (`?`) lists it, so the two cannot drift apart.
 
 use super::{Action, View};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -6,29 +7,192 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 /// Rows one PgUp/PgDn moves.
 pub const PAGE_LINES: u64 = 20;
 
+/// One row of the key table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The keys, any of which does it.
+    pub keys: &'static [KeyCode],
+    /// Whether Ctrl must be held.
+    pub control: bool,
+    /// The keys as the help shows them.
+    pub label: &'static str,
+    /// What they do.
+    pub action: Action,
+    /// What that means, for the help.
+    pub help: &'static str,
+}
+
+const fn bind(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    action: Action,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        control: false,
+        label,
+        action,
+        help,
+    }
+}
+
+use KeyCode::{
+    BackTab, Backspace, Char, Down, End, Enter, Esc, F, Home, Left, PageDown, PageUp, Right, Tab,
+    Up,
+};
+
+/// Every key of the dashboard outside input lines and menus, in the order
+/// the help lists them.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        &[Char('q'), Char('Q')],
+        "q",
+        Action::Quit,
+        "quit (stops QEMU)",
+    ),
+    Binding {
+        control: true,
+        ..bind(&[Char('c')], "Ctrl-C", Action::Quit, "quit")
+    },
+    bind(&[Char('?')], "?", Action::Help, "this help"),
+    bind(
+        &[Up, Char('k')],
+        "↑ k",
+        Action::Up(1),
+        "up: select / scroll",
+    ),
+    bind(
+        &[Down, Char('j')],
+        "↓ j",
+        Action::Down(1),
+        "down: select / scroll",
+    ),
+    bind(&[PageUp], "PgUp", Action::Up(PAGE_LINES), "a page up"),
+    bind(&[PageDown], "PgDn", Action::Down(PAGE_LINES), "a page down"),
+    bind(
+        &[Home, Char('g')],
+        "Home g",
+        Action::First,
+        "first row / oldest line",
+    ),
+    bind(
+        &[End, Char('G')],
+        "End G",
+        Action::Last,
+        "last row / follow the log",
+    ),
+    bind(
+        &[Tab, BackTab],
+        "Tab",
+        Action::FocusNext,
+        "focus the next pane",
+    ),
+    bind(&[Left, Char('h')], "← h", Action::PrevView, "previous view"),
+    bind(
+        &[Right, Char('l'), Char('v')],
+        "→ l v",
+        Action::NextView,
+        "next view",
+    ),
+    bind(
+        &[Char('1')],
+        "1",
+        Action::ShowView(View::Processes),
+        "processes view",
+    ),
+    bind(
+        &[Char('2')],
+        "2",
+        Action::ShowView(View::Events),
+        "events view",
+    ),
+    bind(
+        &[Char('>')],
+        ">",
+        Action::SortNext,
+        "sort on the next column",
+    ),
+    bind(
+        &[Char('<')],
+        "<",
+        Action::SortPrev,
+        "sort on the previous column",
+    ),
+    bind(
+        &[Char('I'), Char('i')],
+        "I",
+        Action::SortInvert,
+        "invert the sort",
+    ),
+    bind(
+        &[Char('t')],
+        "t",
+        Action::ToggleTree,
+        "tree of processes by parent",
+    ),
+    bind(
+        &[Char('/')],
+        "/",
+        Action::OpenFilter,
+        "filter: name pid=12 state=blocked major>0",
+    ),
+    bind(
+        &[Enter],
+        "Enter",
+        Action::Open,
+        "details of the selected process",
+    ),
+    bind(
+        &[Esc, Backspace],
+        "Esc",
+        Action::Back,
+        "back; clears the filter",
+    ),
+    bind(
+        &[Char(' ')],
+        "Space",
+        Action::TogglePause,
+        "pause the view (replay: pause playback)",
+    ),
+    bind(
+        &[F(9), Char('K')],
+        "F9 K",
+        Action::SignalMenu,
+        "send a signal to the selected process",
+    ),
+    bind(
+        &[Char('+'), Char('=')],
+        "+",
+        Action::Faster,
+        "replay: faster",
+    ),
+    bind(&[Char('-')], "-", Action::Slower, "replay: slower"),
+    bind(&[Char('[')], "[", Action::SeekBack, "replay: back 10 s"),
+    bind(
+        &[Char(']')],
+        "]",
+        Action::SeekForward,
+        "replay: forward 10 s",
+    ),
+    bind(
+        &[Char('.')],
+        ".",
+        Action::StepFrame,
+        "replay: one frame (while paused)",
+    ),
+];
+
 /// The action a key press stands for, if any.
 pub fn action_for_key(key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
     }
     let control = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('q' | 'Q') => Some(Action::Quit),
-        KeyCode::Char('c') if control => Some(Action::Quit),
-        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up(1)),
-        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down(1)),
-        KeyCode::PageUp => Some(Action::Up(PAGE_LINES)),
-        KeyCode::PageDown => Some(Action::Down(PAGE_LINES)),
-        KeyCode::Home | KeyCode::Char('g') => Some(Action::First),
-        KeyCode::End | KeyCode::Char('G') => Some(Action::Last),
-        KeyCode::Tab | KeyCode::BackTab => Some(Action::FocusNext),
-        KeyCode::Char('v') => Some(Action::NextView),
-        KeyCode::Char(key) => View::ALL
-            .into_iter()
-            .find(|view| view.key() == key)
-            .map(Action::ShowView),
-        _ => None,
-    }
+    BINDINGS
+        .iter()
+        .find(|binding| binding.control == control && binding.keys.contains(&key.code))
+        .map(|binding| binding.action)
 }
 
 #[cfg(test)]
@@ -66,7 +230,33 @@ mod tests {
             Some(Action::ShowView(View::Events))
         );
         assert_eq!(plain(KeyCode::Char('v')), Some(Action::NextView));
+        assert_eq!(plain(KeyCode::Char('h')), Some(Action::PrevView));
+        assert_eq!(plain(KeyCode::F(9)), Some(Action::SignalMenu));
+        assert_eq!(plain(KeyCode::Char('/')), Some(Action::OpenFilter));
+        assert_eq!(plain(KeyCode::Char(' ')), Some(Action::TogglePause));
         assert_eq!(plain(KeyCode::Char('3')), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = Vec::new();
+        for binding in BINDINGS {
+            for code in binding.keys {
+                let entry = (*code, binding.control);
+                assert!(!seen.contains(&entry), "{code:?} is bound twice");
+                seen.push(entry);
+            }
+        }
+    }
+
+    #[test]
+    fn every_view_has_its_key() {
+        for view in View::ALL {
+            assert_eq!(
+                plain(KeyCode::Char(view.key())),
+                Some(Action::ShowView(view))
+            );
+        }
     }
 
     #[test]

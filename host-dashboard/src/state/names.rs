@@ -130,11 +130,15 @@ pub fn ignored_reason_name(reason: IgnoredReason) -> &'static str {
     }
 }
 
-/// How a host command ended, in words: `done (42)`, `failed: errno 3`.
+/// How a host command ended, in words: `done (42)`, `failed: ESRCH`
+/// (`failed: errno 99` for a number the ABI does not name).
 pub fn command_outcome_text(outcome: CommandOutcome) -> String {
     match outcome {
         CommandOutcome::Done(value) => format!("done ({value})"),
-        CommandOutcome::Failed(errno) => format!("failed: errno {errno}"),
+        CommandOutcome::Failed(errno) => match kernel_abi::Errno::from_return(-i64::from(errno)) {
+            Some(errno) => format!("failed: {}", errno.name()),
+            None => format!("failed: errno {errno}"),
+        },
     }
 }
 

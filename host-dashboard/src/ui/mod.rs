@@ -30,6 +30,7 @@ mod lifecycle_panel;
 mod link_panel;
 mod log_pane;
 mod memory_panel;
+mod overlay;
 mod process_table;
 mod region_list;
 mod scroll;
@@ -47,6 +48,7 @@ pub use lifecycle_panel::LifecyclePanel;
 pub use link_panel::LinkPanel;
 pub use log_pane::LogPane;
 pub use memory_panel::MemoryPanel;
+pub use overlay::{FilterLine, HelpOverlay, SignalMenu};
 pub use process_table::ProcessTable;
 pub use region_list::RegionList;
 pub use status_bar::StatusBar;
@@ -54,7 +56,7 @@ pub use stuck_banner::StuckBanner;
 pub use subscribers_panel::SubscribersPanel;
 pub use title_bar::TitleBar;
 
-use crate::app::{App, Pane, View};
+use crate::app::{App, Overlay, Pane, View};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -95,8 +97,41 @@ impl Widget for &App {
             View::Processes => processes_view(self, body, buf),
             View::Events => events_view(self, body, buf),
         }
-        StatusBar::new(state, self.focus()).render(status, buf);
+        match self.overlay() {
+            Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),
+            _ => status_line(self, status, buf),
+        }
+        match self.overlay() {
+            Overlay::Help => HelpOverlay.render(body, buf),
+            Overlay::Signal { pid, name, row } => {
+                SignalMenu::new(*pid, name, *row).render(body, buf)
+            }
+            Overlay::Filter(_) | Overlay::None => {}
+        }
     }
+}
+
+/// The status line, after `PAUSED` while the view is paused and the latest
+/// command sent to the guest.
+fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut prefix: Vec<Span> = Vec::new();
+    if app.is_paused() {
+        prefix.push(Span::styled(" PAUSED · Space: live ", THEME.stuck));
+        prefix.push(Span::raw(" "));
+    }
+    if let Some(sent) = app.sent_commands().last() {
+        prefix.push(Span::styled(format!(" sent {sent} "), THEME.warning));
+        prefix.push(Span::raw(" "));
+    }
+    let used: usize = prefix.iter().map(|span| span.content.chars().count()).sum();
+    let used = u16::try_from(used).unwrap_or(u16::MAX).min(area.width);
+    Line::from(prefix).render(area, buf);
+    let rest = Rect {
+        x: area.x + used,
+        width: area.width - used,
+        ..area
+    };
+    StatusBar::new(app.state(), app.focus()).render(rest, buf);
 }
 
 /// Splits `area` into the main area and the side column, and draws the
@@ -142,13 +177,17 @@ fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
     ])
     .areas(main);
     let focus = app.focus();
+    let (rows, depths): (Vec<_>, Vec<_>) = app.process_rows_with_depth().into_iter().unzip();
     ProcessTable::new(
         state.system(),
-        app.process_rows(),
+        rows,
         app.selected_row(),
         focus == Pane::Processes,
         app.process_scroll(),
     )
+    .with_sort(app.sort())
+    .with_depths(depths)
+    .with_filter(app.filter().text())
     .render(processes, buf);
     RegionList::new(selected).render(regions, buf);
     LogPane::new(state.log(), app.log_view(), focus == Pane::Log).render(log, buf);

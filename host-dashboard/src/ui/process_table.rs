@@ -8,6 +8,7 @@
 use super::scroll::scroll_offset;
 use super::theme::THEME;
 use super::{columns, focusable_panel, format};
+use crate::app::Sort;
 use crate::state::{Process, System, process_state_name};
 use protocol::message::ProcessState;
 use ratatui::buffer::Buffer;
@@ -62,6 +63,9 @@ pub struct ProcessTable<'a> {
     selected: Option<usize>,
     focused: bool,
     scroll: &'a ScrollCell<usize>,
+    sort: Sort,
+    depths: Vec<usize>,
+    filter: String,
 }
 
 impl<'a> ProcessTable<'a> {
@@ -81,7 +85,46 @@ impl<'a> ProcessTable<'a> {
             selected,
             focused,
             scroll,
+            sort: Sort::default(),
+            depths: Vec::new(),
+            filter: String::new(),
         }
+    }
+
+    /// The table with `sort` marked in its header.
+    pub fn with_sort(mut self, sort: Sort) -> Self {
+        self.sort = sort;
+        self
+    }
+
+    /// The table as a tree: each row's depth under its parent.
+    pub fn with_depths(mut self, depths: Vec<usize>) -> Self {
+        self.depths = depths;
+        self
+    }
+
+    /// The table with the filter in force named in its title.
+    pub fn with_filter(mut self, filter: &str) -> Self {
+        self.filter = filter.to_string();
+        self
+    }
+}
+
+/// A column header with the sort marked: `▲` ascending, `▼` descending.
+fn header_title(index: usize, title: &str, sort: Sort) -> String {
+    if sort.column.index() != index {
+        return title.to_string();
+    }
+    let arrow = if sort.descending { "▼" } else { "▲" };
+    format!("{title}{arrow}")
+}
+
+/// The name as a tree row at `depth`: indented under its parent.
+fn tree_name(name: String, depth: usize) -> String {
+    if depth == 0 {
+        name
+    } else {
+        format!("{}└ {name}", "  ".repeat(depth - 1))
     }
 }
 
@@ -137,8 +180,8 @@ fn state_label(state: ProcessState, width: u16) -> String {
     }
 }
 
-fn cells(process: &Process, state_width: u16) -> Vec<Cell<'static>> {
-    let mut name = process.name.clone();
+fn cells(process: &Process, state_width: u16, depth: usize) -> Vec<Cell<'static>> {
+    let mut name = tree_name(process.name.clone(), depth);
     let mut name_style = THEME.value;
     if process.privileged {
         name.push('*');
@@ -181,25 +224,40 @@ impl Widget for ProcessTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let exited = self.system.events().exit;
         let counts = format!(" {} live · {} exited ", self.rows.len(), exited);
-        let block = focusable_panel("Processes", self.focused)
+        let title = if self.filter.is_empty() {
+            "Processes".to_string()
+        } else {
+            format!("Processes · filter: {}", self.filter)
+        };
+        let block = focusable_panel(&title, self.focused)
             .title(Line::styled(counts, THEME.muted).right_aligned());
         if self.rows.is_empty() {
-            Paragraph::new(Line::styled(" no processes reported yet", THEME.muted))
+            let empty = if self.filter.is_empty() {
+                " no processes reported yet"
+            } else {
+                " no process matches the filter (Esc clears it)"
+            };
+            Paragraph::new(Line::styled(empty, THEME.muted))
                 .block(block)
                 .render(area, buf);
             return;
         }
         let (shown, widths) = column_layout(area.width);
         let state_width = widths[STATE];
+        let sort = self.sort;
         let header = COLUMNS
             .iter()
-            .map(|&(title, _, align)| cell(title.to_string(), align, THEME.table_header));
+            .enumerate()
+            .map(|(index, &(title, _, align))| {
+                cell(header_title(index, title, sort), align, THEME.table_header)
+            });
         let header = Row::new(columns::shown(header, &shown));
         let widths = columns::shown(widths.map(Constraint::Length), &shown);
-        let rows = self
-            .rows
-            .iter()
-            .map(|process| Row::new(columns::shown(cells(process, state_width), &shown)));
+        let depths = &self.depths;
+        let rows = self.rows.iter().enumerate().map(|(index, process)| {
+            let depth = depths.get(index).copied().unwrap_or(0);
+            Row::new(columns::shown(cells(process, state_width, depth), &shown))
+        });
         let selected_style = if self.focused {
             THEME.selected
         } else {

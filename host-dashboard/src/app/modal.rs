@@ -1,0 +1,143 @@
+//! What is drawn over the view and takes the keys while it is open: the
+//! help, the filter line, the signal menu. [`App::perform_key`] sends keys
+//! there first, and to the key table ([`super::action_for_key`]) otherwise;
+//! [`App::perform_mouse`] turns clicks and the wheel into selection and
+//! scrolling.
+
+use super::{Action, App, Filter, Pane, Request};
+use kernel_abi::Signal;
+use protocol::command::Command;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
+
+/// The signals the menu offers, in its order (htop's most used first).
+pub const SIGNAL_MENU: [Signal; 10] = [
+    Signal::SIGTERM,
+    Signal::SIGKILL,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGSTOP,
+    Signal::SIGCONT,
+    Signal::SIGQUIT,
+    Signal::SIGSEGV,
+];
+
+/// What is drawn over the view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Overlay {
+    /// Nothing: keys go to the key table.
+    #[default]
+    None,
+    /// The help: every key.
+    Help,
+    /// The filter line, with the text typed so far.
+    Filter(String),
+    /// The signal menu for process `pid`, row `row` selected.
+    Signal {
+        /// The target.
+        pid: u32,
+        /// Its name when the menu opened.
+        name: String,
+        /// The selected row of [`SIGNAL_MENU`].
+        row: usize,
+    },
+}
+
+/// Rows above the process table's first row on screen: the title bar,
+/// the table's top border and its header (banners push it further down;
+/// clicks then land a row or two off, never outside the table).
+const TABLE_TOP: u16 = 3;
+
+impl App {
+    /// Handles a key press: the open overlay takes it, else the key table.
+    pub fn perform_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        match std::mem::take(&mut self.overlay) {
+            Overlay::None => {
+                if let Some(action) = super::action_for_key(key) {
+                    self.perform(action);
+                }
+            }
+            // Any key closes the help.
+            Overlay::Help => {}
+            Overlay::Filter(text) => self.filter_key(text, key.code),
+            Overlay::Signal { pid, name, row } => self.signal_key(pid, name, row, key.code),
+        }
+    }
+
+    fn filter_key(&mut self, mut text: String, code: KeyCode) {
+        match code {
+            KeyCode::Esc => {
+                self.filter = Filter::default();
+                self.filter_error = None;
+                return;
+            }
+            KeyCode::Enter if self.filter_error.is_none() => return,
+            KeyCode::Enter => {}
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(letter) => text.push(letter),
+            _ => {}
+        }
+        // The table follows what is typed, whenever it reads as a filter;
+        // otherwise the line says why and the table keeps the last filter.
+        match Filter::parse(&text) {
+            Ok(filter) => {
+                self.filter = filter;
+                self.filter_error = None;
+            }
+            Err(error) => self.filter_error = Some(error),
+        }
+        self.overlay = Overlay::Filter(text);
+    }
+
+    fn signal_key(&mut self, pid: u32, name: String, row: usize, code: KeyCode) {
+        let last = SIGNAL_MENU.len() - 1;
+        let row = match code {
+            KeyCode::Esc | KeyCode::Char('q') => return,
+            KeyCode::Enter => {
+                let signal = SIGNAL_MENU[row].number();
+                self.request(Request::Guest(Command::Signal { pid, signal }));
+                let label = SIGNAL_MENU[row].name();
+                self.sent
+                    .push(format!("signal {signal} ({label}) -> pid {pid} {name}"));
+                return;
+            }
+            KeyCode::Up | KeyCode::Char('k') => row.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => (row + 1).min(last),
+            KeyCode::Home => 0,
+            KeyCode::End => last,
+            _ => row,
+        };
+        self.overlay = Overlay::Signal { pid, name, row };
+    }
+
+    /// Handles a mouse event: a left click on a process-table row selects
+    /// it (and focuses the table), the wheel scrolls the focused pane.
+    pub fn perform_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollUp => self.perform(Action::Up(3)),
+            MouseEventKind::ScrollDown => self.perform(Action::Down(3)),
+            MouseEventKind::Down(MouseButton::Left) if self.overlay == Overlay::None => {
+                let Some(row) = mouse.row.checked_sub(TABLE_TOP) else {
+                    return;
+                };
+                let row = usize::from(row) + self.process_scroll.get();
+                let pids = self.row_pids();
+                if row < pids.len() && self.view.panes().contains(&Pane::Processes) {
+                    self.focus = Pane::Processes;
+                    self.selection.first(&pids);
+                    self.selection
+                        .move_by(&pids, i64::try_from(row).unwrap_or(0));
+                }
+            }
+            _ => {}
+        }
+    }
+}

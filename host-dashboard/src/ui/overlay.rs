@@ -1,0 +1,134 @@
+//! What is drawn over the view: the help (generated from the key table),
+//! the signal menu, and the filter line that replaces the status line
+//! while it is open.
+
+use super::panel;
+use super::theme::THEME;
+use crate::app::{BINDINGS, FilterError, SIGNAL_MENU};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget};
+
+/// A box of `width` x `height` centred in `area` (clipped to it).
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+/// The help overlay: every row of the key table, then the keys of the
+/// filter line and the signal menu.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HelpOverlay;
+
+/// Width of the key column of the help.
+const KEY_WIDTH: usize = 8;
+
+impl Widget for HelpOverlay {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let mut lines: Vec<Line> = BINDINGS
+            .iter()
+            .map(|binding| {
+                Line::from(vec![
+                    Span::styled(format!(" {:<KEY_WIDTH$}", binding.label), THEME.panel_title),
+                    Span::styled(binding.help, THEME.value),
+                ])
+            })
+            .collect();
+        lines.push(Line::styled(
+            " in the filter line: type, Backspace, Enter keeps it, Esc clears it",
+            THEME.muted,
+        ));
+        lines.push(Line::styled(
+            " in the signal menu: ↑↓ choose, Enter sends, Esc closes",
+            THEME.muted,
+        ));
+        let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
+        let box_area = centred(area, 64, height);
+        Clear.render(box_area, buf);
+        Paragraph::new(lines)
+            .block(panel("Keys (any key closes)"))
+            .render(box_area, buf);
+    }
+}
+
+/// The signal menu for one process.
+#[derive(Clone, Copy, Debug)]
+pub struct SignalMenu<'a> {
+    pid: u32,
+    name: &'a str,
+    row: usize,
+}
+
+impl<'a> SignalMenu<'a> {
+    /// The menu for process `pid` (`name`), row `row` selected.
+    pub fn new(pid: u32, name: &'a str, row: usize) -> Self {
+        Self { pid, name, row }
+    }
+}
+
+impl Widget for SignalMenu<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let lines: Vec<Line> = SIGNAL_MENU
+            .iter()
+            .enumerate()
+            .map(|(row, signal)| {
+                let text = format!(" {:>2} {:<8}", signal.number(), signal.name());
+                let style = if row == self.row {
+                    THEME.selected
+                } else {
+                    THEME.value
+                };
+                Line::styled(text, style)
+            })
+            .collect();
+        let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
+        let title = format!("Send signal to {} {}", self.pid, self.name);
+        let width = u16::try_from(title.chars().count() + 4)
+            .unwrap_or(u16::MAX)
+            .max(20);
+        let box_area = centred(area, width, height);
+        Clear.render(box_area, buf);
+        Paragraph::new(lines)
+            .block(panel(&title))
+            .render(box_area, buf);
+    }
+}
+
+/// The filter line, in place of the status line while it is open.
+#[derive(Clone, Copy, Debug)]
+pub struct FilterLine<'a> {
+    text: &'a str,
+    error: Option<&'a FilterError>,
+}
+
+impl<'a> FilterLine<'a> {
+    /// The line with `text` typed so far, and why it is not a filter.
+    pub fn new(text: &'a str, error: Option<&'a FilterError>) -> Self {
+        Self { text, error }
+    }
+}
+
+impl Widget for FilterLine<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        buf.set_style(area, THEME.status_bar);
+        let mut spans = vec![
+            Span::styled(" / ", THEME.key),
+            Span::styled(format!(" {}", self.text), THEME.value),
+            Span::styled("█", THEME.muted),
+        ];
+        match self.error {
+            Some(error) => spans.push(Span::styled(format!("  error: {error}"), THEME.bad)),
+            None => spans.push(Span::styled(
+                "  Enter keeps · Esc clears · e.g. worker pid=3 state=blocked major>0",
+                THEME.muted,
+            )),
+        }
+        Line::from(spans).render(area, buf);
+    }
+}
