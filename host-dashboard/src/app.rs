@@ -50,6 +50,8 @@ pub struct App {
     filter: Filter,
     /// Why the text in the filter line is not a filter, if it is not.
     filter_error: Option<FilterError>,
+    /// The filter in force when the filter line opened.
+    filter_opened: Filter,
     /// Whether the process table shows the tree by parent.
     tree: bool,
     /// What is drawn over the view, taking the keys.
@@ -202,6 +204,7 @@ impl App {
             sort: Sort::default(),
             filter: Filter::default(),
             filter_error: None,
+            filter_opened: Filter::default(),
             tree: false,
             overlay: Overlay::None,
             detail: None,
@@ -420,6 +423,7 @@ impl App {
             Action::SortInvert => self.sort.descending = !self.sort.descending,
             Action::ToggleTree => self.tree = !self.tree,
             Action::OpenFilter => {
+                self.filter_opened = self.filter.clone();
                 self.overlay = Overlay::Filter(self.filter.text().to_string());
             }
             Action::Help => self.overlay = Overlay::Help,

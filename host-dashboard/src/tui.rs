@@ -5,7 +5,7 @@
 //! a time; the screen is redrawn on every tick and user event. When QEMU
 //! exits, the dashboard stays up (showing why) until `q`.
 
-use crate::app::{App, action_for_key};
+use crate::app::App;
 use crate::cli::Cli;
 use crate::event::{self, Event};
 use crate::source::{self, Live, StartError};
@@ -84,9 +84,7 @@ fn event_loop(
                 app.state().link().closed
             }
             Event::Terminal(TerminalEvent::Key(key)) => {
-                if let Some(action) = action_for_key(key) {
-                    app.perform(action);
-                }
+                app.perform_key(key);
                 true
             }
             Event::Terminal(_) => true,

@@ -86,13 +86,17 @@ impl App {
             _ => {}
         }
         // The table follows what is typed, whenever it reads as a filter;
-        // otherwise the line says why and the table keeps the last filter.
+        // otherwise the line says why and the table shows what it showed
+        // when the line opened (a half-typed word never hides everything).
         match Filter::parse(&text) {
             Ok(filter) => {
                 self.filter = filter;
                 self.filter_error = None;
             }
-            Err(error) => self.filter_error = Some(error),
+            Err(error) => {
+                self.filter = self.filter_opened.clone();
+                self.filter_error = Some(error);
+            }
         }
         self.overlay = Overlay::Filter(text);
     }

@@ -257,3 +257,181 @@ fn the_event_selection_stays_on_its_event_until_home_follows_again() {
     // The process selection did not move.
     assert_eq!(app.selected_row(), None);
 }
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    app.perform_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for letter in text.chars() {
+        press(app, ratatui::crossterm::event::KeyCode::Char(letter));
+    }
+}
+
+fn row_pids(app: &App) -> Vec<u32> {
+    app.process_rows().iter().map(|p| p.pid).collect()
+}
+
+#[test]
+fn the_filter_line_narrows_the_table_as_it_is_typed() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with_processes(&[1, 12, 3]);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.overlay(), &Overlay::Filter(String::new()));
+    type_text(&mut app, "pid=12");
+    assert_eq!(row_pids(&app), [12]);
+    // Enter keeps the filter and closes the line; keys navigate again.
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay(), &Overlay::None);
+    assert_eq!(app.filter().text(), "pid=12");
+    // A bad condition says why and keeps the last good filter.
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, " size>1");
+    assert_eq!(app.filter_error().unwrap().term, "size>1");
+    assert_eq!(row_pids(&app), [12]);
+    // Enter does not close a line that is not a filter; Esc clears it all.
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlay(), Overlay::Filter(_)));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!((app.overlay(), app.filter_error()), (&Overlay::None, None));
+    assert_eq!(row_pids(&app), [1, 3, 12]);
+}
+
+#[test]
+fn sort_and_tree_reorder_the_rows_and_the_selection_follows_its_process() {
+    let mut app = app_with_processes(&[1, 3, 12]);
+    app.perform(Action::Down(1));
+    assert_eq!(selected_pid(&app), Some(3));
+    app.perform(Action::SortInvert);
+    assert_eq!(row_pids(&app), [12, 3, 1]);
+    assert_eq!(selected_pid(&app), Some(3));
+    app.perform(Action::SortNext);
+    assert_eq!(app.sort().column, SortColumn::Parent);
+    app.perform(Action::SortPrev);
+    app.perform(Action::SortPrev);
+    assert_eq!(app.sort().column, SortColumn::MajorRate);
+    app.perform(Action::ToggleTree);
+    assert!(app.is_tree());
+    // All three are children of pid 1, which is one of them.
+    let depths: Vec<usize> = app
+        .process_rows_with_depth()
+        .iter()
+        .map(|(_, depth)| *depth)
+        .collect();
+    assert_eq!(depths, [0, 1, 1]);
+}
+
+#[test]
+fn the_signal_menu_sends_the_chosen_signal_to_the_selected_process() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with_processes(&[1, 7]);
+    app.perform(Action::Down(1));
+    press(&mut app, KeyCode::F(9));
+    assert!(matches!(app.overlay(), Overlay::Signal { pid: 7, .. }));
+    // SIGTERM is first, SIGKILL second.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay(), &Overlay::None);
+    assert_eq!(
+        app.take_requests(),
+        [Request::Guest(protocol::command::Command::Signal {
+            pid: 7,
+            signal: 9
+        })]
+    );
+    assert!(app.sent_commands()[0].contains("SIGKILL"));
+    // Esc closes the menu and sends nothing.
+    press(&mut app, KeyCode::Char('K'));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.take_requests().is_empty());
+}
+
+#[test]
+fn space_freezes_the_view_while_the_model_keeps_going() {
+    let mut app = app_with_processes(&[1]);
+    app.perform(Action::TogglePause);
+    assert!(app.is_paused());
+    send(
+        &mut app,
+        50,
+        Message::Spawn(Spawn {
+            pid: 2,
+            parent: 1,
+            name: "late".into(),
+        }),
+    );
+    assert_eq!(row_pids(&app), [1]);
+    assert!(app.live_state().system().process(2).is_some());
+    app.perform(Action::TogglePause);
+    assert_eq!(row_pids(&app), [1, 2]);
+    assert!(app.take_requests().is_empty());
+}
+
+#[test]
+fn in_a_replay_space_and_the_replay_keys_control_the_playback() {
+    let mut app = App::new(State::new("demo"));
+    // Not a replay: the replay keys do nothing.
+    app.perform(Action::Faster);
+    assert!(app.take_requests().is_empty());
+    app.set_replay(true);
+    for action in [
+        Action::TogglePause,
+        Action::Faster,
+        Action::Slower,
+        Action::SeekBack,
+        Action::SeekForward,
+        Action::StepFrame,
+    ] {
+        app.perform(action);
+    }
+    assert!(!app.is_paused());
+    let ten = Duration::from_secs(10);
+    assert_eq!(
+        app.take_requests(),
+        [
+            ReplayControl::TogglePause,
+            ReplayControl::Faster,
+            ReplayControl::Slower,
+            ReplayControl::SeekBy {
+                by: ten,
+                back: true
+            },
+            ReplayControl::SeekBy {
+                by: ten,
+                back: false
+            },
+            ReplayControl::StepFrame,
+        ]
+        .map(Request::Replay)
+    );
+}
+
+#[test]
+fn enter_opens_the_details_and_esc_goes_back() {
+    let mut app = app_with_processes(&[1, 3]);
+    app.perform(Action::Down(1));
+    app.perform(Action::Open);
+    assert_eq!(app.detail_process().map(|p| p.pid), Some(3));
+    app.perform(Action::Back);
+    assert_eq!(app.detail_pid(), None);
+}
+
+#[test]
+fn a_click_selects_a_row_and_the_wheel_scrolls() {
+    use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app_with_processes(&[1, 3, 5]);
+    let mouse = |kind, row| MouseEvent {
+        kind,
+        column: 10,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.perform_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 5));
+    assert_eq!(selected_pid(&app), Some(5));
+    app.perform_mouse(mouse(MouseEventKind::ScrollUp, 0));
+    assert_eq!(selected_pid(&app), Some(1));
+    // A click below the rows changes nothing.
+    app.perform_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 30));
+    assert_eq!(selected_pid(&app), Some(1));
+}
