@@ -46,7 +46,7 @@ pub use names::{
     mask_kinds, mask_names, outcome_name, perms_string, process_state_name, region_kind_name,
     reject_reason_name, signal_label, signal_name,
 };
-pub use process::{PAGE_SIZE, PROCESS_RATE_WINDOW, Process, Region};
+pub use process::{FAULT_HISTORY, FaultSample, PAGE_SIZE, PROCESS_RATE_WINDOW, Process, Region};
 pub use qemu::{QemuExit, QemuState};
 pub use rounds::SnapshotRounds;
 pub use stuck::{

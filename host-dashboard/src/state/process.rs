@@ -16,6 +16,20 @@ use std::time::Duration;
 /// Width of the guest-time window CPU % and fault rates are measured over.
 pub const PROCESS_RATE_WINDOW: Duration = Duration::from_secs(2);
 
+/// How far back a process's fault history reaches (guest time).
+pub const FAULT_HISTORY: Duration = Duration::from_secs(60);
+
+/// A process's fault counters as one snapshot reported them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultSample {
+    /// Guest time of the snapshot, in microseconds.
+    pub time_us: u64,
+    /// Minor faults so far.
+    pub minor: u64,
+    /// Major faults so far.
+    pub major: u64,
+}
+
 /// Bytes in a page.
 pub const PAGE_SIZE: u64 = 4096;
 
@@ -65,6 +79,9 @@ pub struct Process {
     /// `System::mark`): its Spawn or its latest snapshot.
     pub(crate) seen_at: u64,
     rates: CounterWindow<3>,
+    /// Its fault counters from the snapshots of the last
+    /// [`FAULT_HISTORY`], oldest first.
+    pub fault_history: std::collections::VecDeque<FaultSample>,
 }
 
 /// One region of a process.
@@ -162,6 +179,7 @@ impl Process {
             regions_round: None,
             seen_at: mark,
             rates: CounterWindow::new(PROCESS_RATE_WINDOW),
+            fault_history: std::collections::VecDeque::new(),
         }
     }
 
@@ -192,6 +210,36 @@ impl Process {
             snapshot.vm.major_faults,
         ];
         self.rates.sample(guest_time(time_us), counters);
+        let window_us = FAULT_HISTORY.as_micros() as u64;
+        while self
+            .fault_history
+            .front()
+            .is_some_and(|oldest| oldest.time_us.saturating_add(window_us) < time_us)
+        {
+            self.fault_history.pop_front();
+        }
+        self.fault_history.push_back(FaultSample {
+            time_us,
+            minor: snapshot.vm.minor_faults,
+            major: snapshot.vm.major_faults,
+        });
+    }
+
+    /// Minor and major faults per second between consecutive snapshots of
+    /// its history, oldest first (for sparklines).
+    pub fn fault_rate_history(&self) -> (Vec<u64>, Vec<u64>) {
+        let samples: Vec<&FaultSample> = self.fault_history.iter().collect();
+        samples
+            .windows(2)
+            .map(|pair| {
+                let elapsed_us = pair[1].time_us.saturating_sub(pair[0].time_us).max(1);
+                let rate = |from: u64, to: u64| to.saturating_sub(from) * 1_000_000 / elapsed_us;
+                (
+                    rate(pair[0].minor, pair[1].minor),
+                    rate(pair[0].major, pair[1].major),
+                )
+            })
+            .unzip()
     }
 
     /// Takes in one of its regions from snapshot round `region.round`.
@@ -245,5 +293,45 @@ impl Process {
     /// Pages of its regions in swap.
     pub fn swapped_pages(&self) -> u64 {
         self.regions.iter().map(|region| region.swapped_pages).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::message::ProcessSnapshot;
+
+    fn snapshot(minor: u64, major: u64) -> ProcessSnapshot<String> {
+        ProcessSnapshot {
+            round: 1,
+            pid: 3,
+            parent: 1,
+            name: "worker".to_string(),
+            state: ProcessState::Ready,
+            privileged: false,
+            cpu_ns: 0,
+            vm: VmCounters {
+                vm_total_pages: 0,
+                vm_total_max_pages: 0,
+                minor_faults: minor,
+                major_faults: major,
+            },
+            regions: 0,
+        }
+    }
+
+    #[test]
+    fn the_fault_history_keeps_a_minute_of_rates() {
+        let mut process = Process::listed(snapshot(0, 0), 0, 0);
+        // Every 500 ms: 50 more minor faults, one more major every second.
+        for step in 1..=200u64 {
+            process.snapshot(snapshot(step * 50, step / 2), step * 500_000, step);
+        }
+        let (minor, major) = process.fault_rate_history();
+        // 60 s at 2 samples a second, plus the one at the window's start.
+        assert_eq!(process.fault_history.len(), 121);
+        assert_eq!(minor.len(), 120);
+        assert!(minor.iter().all(|&rate| rate == 100));
+        assert!(major.iter().all(|&rate| rate == 0 || rate == 2));
     }
 }

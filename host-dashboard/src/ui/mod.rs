@@ -22,6 +22,7 @@
 
 mod alert;
 mod columns;
+mod detail;
 mod event_list;
 mod event_timeline;
 pub mod format;
@@ -41,6 +42,7 @@ pub mod theme;
 mod title_bar;
 
 pub use alert::{Alert, Severity};
+pub use detail::DetailView;
 pub use event_list::EventList;
 pub use event_timeline::EventTimeline;
 pub use guest_panel::GuestPanel;
@@ -165,6 +167,10 @@ fn log_height(main: Rect) -> u16 {
 fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
     let state = app.state();
     let main = with_side_column(app, body, buf);
+    if let Some(pid) = app.detail_pid() {
+        DetailView::new(pid, state.system()).render(main, buf);
+        return;
+    }
     let selected = app.selected_process();
     let region_rows = selected.map_or(0, |process| process.regions.len());
     let region_height = (u16::try_from(region_rows).unwrap_or(u16::MAX))

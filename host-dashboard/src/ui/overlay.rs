@@ -41,7 +41,7 @@ impl Widget for HelpOverlay {
             })
             .collect();
         lines.push(Line::styled(
-            " in the filter line: type, Backspace, Enter keeps it, Esc clears it",
+            " filter line: type, Backspace; Enter keeps it, Esc clears it",
             THEME.muted,
         ));
         lines.push(Line::styled(
@@ -49,7 +49,7 @@ impl Widget for HelpOverlay {
             THEME.muted,
         ));
         let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
-        let box_area = centred(area, 64, height);
+        let box_area = centred(area, 72, height);
         Clear.render(box_area, buf);
         Paragraph::new(lines)
             .block(panel("Keys (any key closes)"))

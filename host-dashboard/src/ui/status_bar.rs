@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 /// Keys and their meaning, as shown while `focus` has the focus.
-fn key_hints(focus: Pane) -> [(&'static str, &'static str); 6] {
+fn key_hints(focus: Pane) -> [(&'static str, &'static str); 7] {
     let (moves, ends) = match focus {
         Pane::Processes => ("select", "first/last"),
         Pane::Events => ("select", "newest/oldest"),
@@ -20,6 +20,7 @@ fn key_hints(focus: Pane) -> [(&'static str, &'static str); 6] {
     };
     [
         ("q", "quit"),
+        ("?", "keys"),
         ("1 2", "view"),
         ("Tab", "focus"),
         ("↑↓", moves),
