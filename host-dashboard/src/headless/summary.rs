@@ -4,7 +4,7 @@
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
-//! `snapshots`, `commands`, and detail inside processes, exits (see
+//! `snapshots`, `commands`, `warnings` (counts by kind), and detail inside processes, exits (see
 //! [`system`]), subscribers and events (see [`pubsub`]).
 
 mod pubsub;
@@ -57,6 +57,51 @@ pub struct Summary<'a> {
     pub memory: Option<MemorySummary>,
     /// How complete the snapshot rounds were.
     pub snapshots: SnapshotsSummary,
+    /// What needs attention at the end of the run, counted by kind.
+    pub warnings: WarningCounts,
+}
+
+/// The top-level `warnings` object: how many of each kind of warning hold
+/// at the end of the run (see [`crate::state::Warnings`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WarningCounts {
+    /// All of the below added up.
+    pub total: u64,
+    /// Events stuck now.
+    pub stuck_events: u64,
+    /// Subscribers whose recent acks were over the slow-ack threshold.
+    pub slow_acks: u64,
+    /// Processes faulting faster than the fault-storm threshold.
+    pub fault_storms: u64,
+    /// Frames that failed their CRC.
+    pub crc_errors: u64,
+    /// Gaps in the frame sequence.
+    pub seq_gaps: u64,
+    /// 1 if no heartbeat came for longer than the threshold, else 0.
+    pub stale_link: u64,
+}
+
+impl From<&crate::state::Warnings> for WarningCounts {
+    fn from(warnings: &crate::state::Warnings) -> Self {
+        let stuck_events = warnings.stuck_events as u64;
+        let slow_acks = warnings.slow_acks.len() as u64;
+        let fault_storms = warnings.fault_storms.len() as u64;
+        let stale_link = u64::from(warnings.stale_for.is_some());
+        Self {
+            total: stuck_events
+                + slow_acks
+                + fault_storms
+                + warnings.crc_errors
+                + warnings.seq_gaps
+                + stale_link,
+            stuck_events,
+            slow_acks,
+            fault_storms,
+            crc_errors: warnings.crc_errors,
+            seq_gaps: warnings.seq_gaps,
+            stale_link,
+        }
+    }
 }
 
 /// The `guest` object.
@@ -208,6 +253,7 @@ pub fn summarize(state: &State) -> Summary<'_> {
         commands: CommandsSummary::from(state.commands()),
         memory: system.memory().map(MemorySummary::from),
         snapshots: SnapshotsSummary::of(system),
+        warnings: WarningCounts::from(&state.warnings()),
     }
 }
 

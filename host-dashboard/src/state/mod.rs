@@ -29,6 +29,7 @@ mod stuck;
 mod subscribers;
 mod system;
 mod verdict;
+mod warnings;
 mod window;
 
 pub use commands::{COMMAND_RESULTS, CommandReport, Commands, Rejection};
@@ -55,6 +56,7 @@ pub use stuck::{
 pub use subscribers::{LATENCY_SAMPLES, OldestWaiter, SnapshotFacts, Subscriber, SubscriberTable};
 pub use system::{EXITED_CAPACITY, ExitedProcess, System, UNKNOWN_NAME};
 pub use verdict::{Failure, describe_fault, exception_name, exit_code_meaning, one_line};
+pub use warnings::{FaultStorm, SlowAcks, Thresholds, Warnings};
 
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{Message, OwnedFrame};
@@ -95,6 +97,9 @@ pub struct State {
     commands: Commands,
     stuck_after: Duration,
     last_seq: Option<u32>,
+    thresholds: Thresholds,
+    /// Host time of the latest heartbeat.
+    last_heartbeat_at: Option<Duration>,
 }
 
 impl State {
@@ -117,6 +122,8 @@ impl State {
             commands: Commands::default(),
             stuck_after: DEFAULT_STUCK_AFTER,
             last_seq: None,
+            thresholds: Thresholds::default(),
+            last_heartbeat_at: None,
         }
     }
 
@@ -125,6 +132,33 @@ impl State {
     pub fn with_stuck_after(mut self, threshold: Duration) -> Self {
         self.stuck_after = threshold;
         self
+    }
+
+    /// This state, warning past `thresholds`.
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The limits past which something is a warning.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// What needs attention now.
+    pub fn warnings(&self) -> Warnings {
+        Warnings::of(self)
+    }
+
+    /// Host time since the latest heartbeat (or since QEMU started, before
+    /// the first), while QEMU runs and the link is open; `None` otherwise.
+    pub fn heartbeat_silence(&self) -> Option<Duration> {
+        let started = self.qemu.running_since()?;
+        if self.link.closed {
+            return None;
+        }
+        let since = self.last_heartbeat_at.unwrap_or(started).max(started);
+        Some(self.now.saturating_sub(since))
     }
 
     /// How long a process may wait on one subscriber before its event
@@ -172,7 +206,10 @@ impl State {
                 self.guest.hello(hello, time_us);
                 self.system = System::default();
             }
-            Message::Heartbeat(heartbeat) => self.guest.heartbeat(heartbeat),
+            Message::Heartbeat(heartbeat) => {
+                self.last_heartbeat_at = Some(now);
+                self.guest.heartbeat(heartbeat);
+            }
             Message::Log(log) => self.log.push(LogLine {
                 time_us,
                 level: log.level,

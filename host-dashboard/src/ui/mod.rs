@@ -40,6 +40,7 @@ mod stuck_banner;
 mod subscribers_panel;
 pub mod theme;
 mod title_bar;
+mod warnings_line;
 
 pub use alert::{Alert, Severity};
 pub use detail::DetailView;
@@ -57,6 +58,7 @@ pub use status_bar::StatusBar;
 pub use stuck_banner::StuckBanner;
 pub use subscribers_panel::SubscribersPanel;
 pub use title_bar::TitleBar;
+pub use warnings_line::WarningsLine;
 
 use crate::app::{App, Overlay, Pane, View};
 use ratatui::buffer::Buffer;
@@ -82,10 +84,12 @@ impl Widget for &App {
         let alert = Alert::for_state(state);
         let alert_height = alert.as_ref().map_or(0, Alert::height);
         let stuck = StuckBanner::new(state.system().stuck().current(), state.stuck_after());
-        let [title, alert_area, stuck_area, body, status] = Layout::vertical([
+        let warnings = WarningsLine::new(&state.warnings());
+        let [title, alert_area, stuck_area, warnings_area, body, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(alert_height),
             Constraint::Length(stuck.height()),
+            Constraint::Length(warnings.height()),
             Constraint::Min(0),
             Constraint::Length(1),
         ])
@@ -95,6 +99,7 @@ impl Widget for &App {
             alert.render(alert_area, buf);
         }
         stuck.render(stuck_area, buf);
+        warnings.render(warnings_area, buf);
         match self.view() {
             View::Processes => processes_view(self, body, buf),
             View::Events => events_view(self, body, buf),

@@ -126,6 +126,8 @@ fn a_running_guest_meets_the_contract() {
             "memory": null,
             "snapshots": {"complete": 0, "incomplete": 0, "last_complete": null, "pruned": 0,
                           "stray_regions": 0, "exited_evicted": 0},
+            "warnings": {"total": 0, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
+                         "crc_errors": 0, "seq_gaps": 0, "stale_link": 0},
         })
     );
 }
@@ -687,6 +689,30 @@ fn events_count_the_pm_events_and_name_the_stuck_one() {
     assert_eq!(
         warnings[0]["message"],
         "pid 4 (forker): signal event #2 waits on ipc (pid 1) for 2.4 s"
+    );
+    // The top-level counts by kind include the stuck event.
+    assert_eq!(json["warnings"]["stuck_events"], 1);
+    assert!(json["warnings"]["total"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn warnings_are_counted_by_kind() {
+    let mut state = State::new("demo");
+    state.apply(ms(0), Input::QemuStarted { pid: 1 });
+    state.apply(ms(1), frame(0, hello(PROTOCOL_VERSION)));
+    let stats = LinkStats {
+        crc_errors: 3,
+        seq_gaps: 2,
+        ..LinkStats::default()
+    };
+    state.apply(ms(2), Input::LinkStats(stats));
+    // No heartbeat for 5 s.
+    state.apply(ms(5_000), Input::Tick);
+    let json = to_json(&state);
+    assert_eq!(
+        json["warnings"],
+        json!({"total": 6, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
+               "crc_errors": 3, "seq_gaps": 2, "stale_link": 1})
     );
 }
 
