@@ -16,7 +16,7 @@ mod table;
 
 pub use keys::{BINDINGS, Binding, PAGE_LINES, action_for_key};
 pub use log_view::LogView;
-pub use modal::{Overlay, SIGNAL_MENU};
+pub use modal::{Overlay, PromptKind, SIGNAL_MENU};
 pub use request::{ReplayControl, Request};
 pub use selection::{EventSelection, ProcessSelection, Selection};
 pub use table::{Filter, FilterError, Sort, SortColumn, tree_order};
@@ -173,6 +173,10 @@ pub enum Action {
     TogglePause,
     /// Open the signal menu for the selected process.
     SignalMenu,
+    /// Open the input line to start a program.
+    SpawnPrompt,
+    /// Open the input line to change the snapshot period.
+    RatePrompt,
     /// Replay: faster.
     Faster,
     /// Replay: slower.
@@ -448,6 +452,8 @@ impl App {
                     };
                 }
             }
+            Action::SpawnPrompt => self.open_prompt(PromptKind::Spawn),
+            Action::RatePrompt => self.open_prompt(PromptKind::SnapshotRate),
             Action::TogglePause if self.replay => {
                 self.request(Request::Replay(ReplayControl::TogglePause));
             }

@@ -233,3 +233,36 @@ fn the_paused_view_keeps_its_picture_while_the_model_goes_on() {
     press(&mut session, KeyCode::Char(' '));
     assert_ne!(paused, session.screen());
 }
+
+#[test]
+fn the_snapshot_rate_line_refuses_a_rate_out_of_range() {
+    let mut session = running();
+    press(&mut session, KeyCode::Char('s'));
+    type_text(&mut session, "5");
+    press(&mut session, KeyCode::Enter);
+    assert!(session.app.take_requests().is_empty());
+    insta::assert_snapshot!(session.screen());
+    type_text(&mut session, "00");
+    press(&mut session, KeyCode::Enter);
+    assert_eq!(
+        session.app.take_requests(),
+        [Request::Guest(Command::SetSnapshotInterval { ms: 500 })]
+    );
+}
+
+#[test]
+fn f7_starts_a_program_with_arguments() {
+    let mut session = running();
+    press(&mut session, KeyCode::F(7));
+    type_text(&mut session, "worker 3");
+    press(&mut session, KeyCode::Enter);
+    assert_eq!(
+        session.app.take_requests(),
+        [Request::Guest(Command::Spawn {
+            program: "worker".to_string(),
+            args: "3".to_string()
+        })]
+    );
+    assert_eq!(session.app.overlay(), &Overlay::None);
+    assert!(session.screen().contains("sent spawn worker 3"));
+}

@@ -162,6 +162,18 @@ pub const BINDINGS: &[Binding] = &[
         "send a signal to the selected process",
     ),
     bind(
+        &[F(7), Char('n')],
+        "F7 n",
+        Action::SpawnPrompt,
+        "start a program: name args",
+    ),
+    bind(
+        &[Char('s')],
+        "s",
+        Action::RatePrompt,
+        "change the snapshot period (ms)",
+    ),
+    bind(
         &[Char('+'), Char('=')],
         "+",
         Action::Faster,

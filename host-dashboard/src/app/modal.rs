@@ -35,6 +35,15 @@ pub enum Overlay {
     Help,
     /// The filter line, with the text typed so far.
     Filter(String),
+    /// An input line for a command to the guest.
+    Prompt {
+        /// What it asks for.
+        kind: PromptKind,
+        /// The text typed so far.
+        text: String,
+        /// Why Enter did not send it, if it did not.
+        error: Option<String>,
+    },
     /// The signal menu for process `pid`, row `row` selected.
     Signal {
         /// The target.
@@ -44,6 +53,52 @@ pub enum Overlay {
         /// The selected row of [`SIGNAL_MENU`].
         row: usize,
     },
+}
+
+/// What an input line asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `program args`: start a program of the image.
+    Spawn,
+    /// The snapshot period in milliseconds.
+    SnapshotRate,
+}
+
+impl PromptKind {
+    /// The line's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Spawn => "start program (name args)",
+            PromptKind::SnapshotRate => "snapshot every (ms, 10..=60000)",
+        }
+    }
+
+    /// The command `text` asks for, or why it is not one.
+    pub fn command(self, text: &str) -> Result<Command<String>, String> {
+        match self {
+            PromptKind::Spawn => {
+                let text = text.trim();
+                let (program, args) = text.split_once(' ').unwrap_or((text, ""));
+                if program.is_empty() {
+                    return Err("type a program name".to_string());
+                }
+                Ok(Command::Spawn {
+                    program: program.to_string(),
+                    args: args.trim().to_string(),
+                })
+            }
+            PromptKind::SnapshotRate => {
+                let ms: u32 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{}` is not a whole number of ms", text.trim()))?;
+                if !(10..=60_000).contains(&ms) {
+                    return Err(format!("{ms} ms is outside 10..=60000"));
+                }
+                Ok(Command::SetSnapshotInterval { ms })
+            }
+        }
+    }
 }
 
 /// Rows above the process table's first row on screen: the title bar,
@@ -67,7 +122,38 @@ impl App {
             Overlay::Help => {}
             Overlay::Filter(text) => self.filter_key(text, key.code),
             Overlay::Signal { pid, name, row } => self.signal_key(pid, name, row, key.code),
+            Overlay::Prompt { kind, text, .. } => self.prompt_key(kind, text, key.code),
         }
+    }
+
+    /// Opens the input line for `kind`.
+    pub(crate) fn open_prompt(&mut self, kind: PromptKind) {
+        self.overlay = Overlay::Prompt {
+            kind,
+            text: String::new(),
+            error: None,
+        };
+    }
+
+    fn prompt_key(&mut self, kind: PromptKind, mut text: String, code: KeyCode) {
+        let mut error = None;
+        match code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => match kind.command(&text) {
+                Ok(command) => {
+                    self.sent.push(describe(&command));
+                    self.request(Request::Guest(command));
+                    return;
+                }
+                Err(why) => error = Some(why),
+            },
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(letter) => text.push(letter),
+            _ => {}
+        }
+        self.overlay = Overlay::Prompt { kind, text, error };
     }
 
     fn filter_key(&mut self, mut text: String, code: KeyCode) {
@@ -143,5 +229,66 @@ impl App {
             }
             _ => {}
         }
+    }
+}
+
+/// A command to the guest in words, for the status line and the list of
+/// commands sent.
+fn describe(command: &Command<String>) -> String {
+    match command {
+        Command::Ping => "ping".to_string(),
+        Command::Signal { pid, signal } => format!("signal {signal} -> pid {pid}"),
+        Command::Spawn { program, args } if args.is_empty() => format!("spawn {program}"),
+        Command::Spawn { program, args } => format!("spawn {program} {args}"),
+        Command::SetSnapshotInterval { ms } => format!("snapshot every {ms} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_read_commands_and_refuse_bad_ones() {
+        assert_eq!(
+            PromptKind::Spawn.command(" worker 3 fast "),
+            Ok(Command::Spawn {
+                program: "worker".to_string(),
+                args: "3 fast".to_string()
+            })
+        );
+        assert_eq!(
+            PromptKind::Spawn.command("hog"),
+            Ok(Command::Spawn {
+                program: "hog".to_string(),
+                args: String::new()
+            })
+        );
+        assert!(PromptKind::Spawn.command("  ").is_err());
+        assert_eq!(
+            PromptKind::SnapshotRate.command("250"),
+            Ok(Command::SetSnapshotInterval { ms: 250 })
+        );
+        assert_eq!(
+            PromptKind::SnapshotRate.command("10"),
+            Ok(Command::SetSnapshotInterval { ms: 10 })
+        );
+        assert_eq!(
+            PromptKind::SnapshotRate.command("60000"),
+            Ok(Command::SetSnapshotInterval { ms: 60_000 })
+        );
+        assert!(
+            PromptKind::SnapshotRate
+                .command("9")
+                .unwrap_err()
+                .contains("outside")
+        );
+        assert!(PromptKind::SnapshotRate.command("60001").is_err());
+        assert!(
+            PromptKind::SnapshotRate
+                .command("fast")
+                .unwrap_err()
+                .contains("whole")
+        );
     }
 }

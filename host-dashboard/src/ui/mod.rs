@@ -51,7 +51,7 @@ pub use lifecycle_panel::LifecyclePanel;
 pub use link_panel::LinkPanel;
 pub use log_pane::LogPane;
 pub use memory_panel::MemoryPanel;
-pub use overlay::{FilterLine, HelpOverlay, SignalMenu};
+pub use overlay::{FilterLine, HelpOverlay, PromptLine, SignalMenu};
 pub use process_table::ProcessTable;
 pub use region_list::RegionList;
 pub use status_bar::StatusBar;
@@ -106,6 +106,9 @@ impl Widget for &App {
         }
         match self.overlay() {
             Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),
+            Overlay::Prompt { kind, text, error } => {
+                PromptLine::new(*kind, text, error.as_deref()).render(status, buf);
+            }
             _ => status_line(self, status, buf),
         }
         match self.overlay() {
@@ -113,7 +116,7 @@ impl Widget for &App {
             Overlay::Signal { pid, name, row } => {
                 SignalMenu::new(*pid, name, *row).render(body, buf)
             }
-            Overlay::Filter(_) | Overlay::None => {}
+            Overlay::Filter(_) | Overlay::Prompt { .. } | Overlay::None => {}
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::panel;
 use super::theme::THEME;
-use crate::app::{BINDINGS, FilterError, SIGNAL_MENU};
+use crate::app::{BINDINGS, FilterError, PromptKind, SIGNAL_MENU};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -128,6 +128,38 @@ impl Widget for FilterLine<'_> {
                 "  Enter keeps · Esc clears · e.g. worker pid=3 state=blocked major>0",
                 THEME.muted,
             )),
+        }
+        Line::from(spans).render(area, buf);
+    }
+}
+
+/// An input line for a command to the guest, in place of the status line.
+#[derive(Clone, Copy, Debug)]
+pub struct PromptLine<'a> {
+    kind: PromptKind,
+    text: &'a str,
+    error: Option<&'a str>,
+}
+
+impl<'a> PromptLine<'a> {
+    /// The line asking for `kind`, `text` typed so far, and why Enter did
+    /// not send it.
+    pub fn new(kind: PromptKind, text: &'a str, error: Option<&'a str>) -> Self {
+        Self { kind, text, error }
+    }
+}
+
+impl Widget for PromptLine<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        buf.set_style(area, THEME.status_bar);
+        let mut spans = vec![
+            Span::styled(format!(" {} ", self.kind.label()), THEME.key),
+            Span::styled(format!(" {}", self.text), THEME.value),
+            Span::styled("█", THEME.muted),
+        ];
+        match self.error {
+            Some(error) => spans.push(Span::styled(format!("  error: {error}"), THEME.bad)),
+            None => spans.push(Span::styled("  Enter sends · Esc cancels", THEME.muted)),
         }
         Line::from(spans).render(area, buf);
     }
