@@ -7,6 +7,7 @@
 //! panes, and navigation actions act on the focused [`Pane`]: they move the
 //! process or event selection, or scroll the log.
 
+pub mod config;
 mod keys;
 mod log_view;
 mod modal;
@@ -65,6 +66,8 @@ pub struct App {
     replay: bool,
     /// The commands sent to the guest, in words, oldest first.
     sent: Vec<String>,
+    /// Colour and ASCII options.
+    display: config::DisplayConfig,
 }
 
 /// What the screen shows: one tab of the dashboard.
@@ -215,6 +218,7 @@ impl App {
             frozen: None,
             replay: false,
             sent: Vec::new(),
+            display: config::DisplayConfig::default(),
         }
     }
 
@@ -222,6 +226,16 @@ impl App {
     /// playback and `+ - [ ] .` control it.
     pub fn set_replay(&mut self, replay: bool) {
         self.replay = replay;
+    }
+
+    /// Draws with or without colours, in ASCII only or not.
+    pub fn set_display(&mut self, display: config::DisplayConfig) {
+        self.display = display;
+    }
+
+    /// The colour and ASCII options.
+    pub fn display(&self) -> config::DisplayConfig {
+        self.display
     }
 
     /// Whether the source is a replay.

@@ -25,6 +25,41 @@ pub struct Cli {
     /// What is booted and how.
     #[command(flatten)]
     pub boot: BootArgs,
+    /// How the screen looks and what it warns about.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// How the screen looks and what it warns about.
+#[derive(Clone, Debug, Args)]
+pub struct UiArgs {
+    /// Config file (TOML: [thresholds] slow_ack_ms, fault_storm_per_second,
+    /// heartbeat_stale_ms; [display] color, ascii). Default:
+    /// $XDG_CONFIG_HOME/watchtower/config.toml, else
+    /// ~/.config/watchtower/config.toml, if it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Draw without colours (the selection shows in reverse video).
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// Draw with ASCII only: borders, markers and sparklines.
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+impl UiArgs {
+    /// The display options: the config file's, with these flags over them.
+    pub fn display(
+        &self,
+        config: &crate::app::config::Config,
+    ) -> crate::app::config::DisplayConfig {
+        crate::app::config::DisplayConfig {
+            color: config.display.color && !self.no_color,
+            ascii: config.display.ascii || self.ascii,
+        }
+    }
 }
 
 /// How the session runs.
@@ -228,6 +263,29 @@ mod tests {
         for image in image_builder::list_images() {
             assert!(help.contains(&image), "{image} missing from:\n{help}");
         }
+    }
+
+    #[test]
+    fn ui_flags_override_the_config_file() {
+        use crate::app::config::{Config, DisplayConfig};
+        let cli = parse(&["--no-color", "--ascii", "--config", "/tmp/w.toml"]).unwrap();
+        assert_eq!(
+            cli.ui.config.as_deref(),
+            Some(std::path::Path::new("/tmp/w.toml"))
+        );
+        let display = cli.ui.display(&Config::default());
+        assert_eq!(
+            display,
+            DisplayConfig {
+                color: false,
+                ascii: true
+            }
+        );
+        let plain = parse(&[]).unwrap();
+        assert_eq!(
+            plain.ui.display(&Config::default()),
+            DisplayConfig::default()
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ impl From<StartError> for TuiError {
 
 /// Runs the dashboard for the image and options in `cli`.
 pub fn run(cli: &Cli) -> Result<(), TuiError> {
+    let config = crate::app::config::Config::find(cli.ui.config.as_deref())
+        .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
     let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
@@ -56,7 +58,11 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
-    let mut app = App::new(State::new(&image.name).with_stuck_after(cli.run.stuck_after()));
+    let state = State::new(&image.name)
+        .with_stuck_after(cli.run.stuck_after())
+        .with_thresholds(config.thresholds());
+    let mut app = App::new(state);
+    app.set_display(cli.ui.display(&config));
     app.apply(live.now(), live.started_input());
     let result = event_loop(&mut app, &mut live, &mut screen, &events);
     live.stop();

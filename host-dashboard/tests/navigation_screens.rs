@@ -266,3 +266,24 @@ fn f7_starts_a_program_with_arguments() {
     assert_eq!(session.app.overlay(), &Overlay::None);
     assert!(session.screen().contains("sent spawn worker 3"));
 }
+
+#[test]
+fn ascii_mode_without_colours() {
+    use host_dashboard::app::config::DisplayConfig;
+    use ratatui::style::Color;
+    let mut session = running();
+    session.app.set_display(DisplayConfig {
+        color: false,
+        ascii: true,
+    });
+    let screen = session.screen();
+    assert!(screen.is_ascii(), "{screen}");
+    insta::assert_snapshot!(screen);
+    let buffer = session.buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset)
+    );
+}

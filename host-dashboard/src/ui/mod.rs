@@ -23,6 +23,7 @@
 mod alert;
 mod columns;
 mod detail;
+pub mod display;
 mod event_list;
 mod event_timeline;
 pub mod format;
@@ -117,6 +118,13 @@ impl Widget for &App {
                 SignalMenu::new(*pid, name, *row).render(body, buf)
             }
             Overlay::Filter(_) | Overlay::Prompt { .. } | Overlay::None => {}
+        }
+        let options = self.display();
+        if !options.color {
+            display::strip_colors(buf);
+        }
+        if options.ascii {
+            display::to_ascii(buf);
         }
     }
 }

@@ -1,0 +1,251 @@
+//! The config file: thresholds, display (colour, ASCII) and the default
+//! image, in TOML.
+//!
+//! Looked for at `--config FILE`, else `$XDG_CONFIG_HOME/watchtower/config.toml`,
+//! else `~/.config/watchtower/config.toml`; a missing default file is no
+//! error, a bad file is, naming its line. Every key is optional:
+//!
+//! ```toml
+//! image = "demo"
+//!
+//! [thresholds]
+//! slow_ack_ms = 100
+//! fault_storm_per_second = 1000
+//! heartbeat_stale_ms = 2000
+//!
+//! [display]
+//! color = true
+//! ascii = false
+//! ```
+
+use crate::state::Thresholds;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The settings of a config file.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The image to boot when `--image` is not given.
+    pub image: Option<String>,
+    /// Warning thresholds.
+    #[serde(default)]
+    pub thresholds: ThresholdsConfig,
+    /// How the screen is drawn.
+    #[serde(default)]
+    pub display: DisplayConfig,
+}
+
+/// The `[thresholds]` table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsConfig {
+    /// An ack slower than this many milliseconds is slow.
+    pub slow_ack_ms: Option<u64>,
+    /// A process faulting faster than this per second is in a fault storm.
+    pub fault_storm_per_second: Option<f64>,
+    /// No heartbeat for longer than this many milliseconds is a stale link.
+    pub heartbeat_stale_ms: Option<u64>,
+}
+
+/// The `[display]` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisplayConfig {
+    /// Draw with colours.
+    pub color: bool,
+    /// Draw with ASCII only (borders, markers, sparklines).
+    pub ascii: bool,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        Self {
+            color: true,
+            ascii: false,
+        }
+    }
+}
+
+/// Why a config file could not be used.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// It could not be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// It is not a valid config (the message names the line).
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Read { path, error } => {
+                write!(f, "config file {}: {error}", path.display())
+            }
+            ConfigError::Parse { path, message } => {
+                write!(f, "config file {}: {}", path.display(), message.trim_end())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads a config from TOML `text` (from `path`, for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|error| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })?;
+        if let Some(rate) = config.thresholds.fault_storm_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("thresholds.fault_storm_per_second must be above 0, not {rate}"),
+            });
+        }
+        Ok(config)
+    }
+
+    /// Reads the config at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// The config to use: `explicit` if given (it must exist), else the
+    /// default file if there is one, else the defaults.
+    pub fn find(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        if let Some(path) = explicit {
+            return Self::load(path);
+        }
+        match default_path(
+            std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+            std::env::var_os("HOME").map(PathBuf::from),
+        ) {
+            Some(path) if path.is_file() => Self::load(&path),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    /// The thresholds with this file's settings over the defaults.
+    pub fn thresholds(&self) -> Thresholds {
+        let defaults = Thresholds::default();
+        let table = self.thresholds;
+        Thresholds {
+            slow_ack: table
+                .slow_ack_ms
+                .map_or(defaults.slow_ack, Duration::from_millis),
+            fault_storm_per_second: table
+                .fault_storm_per_second
+                .unwrap_or(defaults.fault_storm_per_second),
+            heartbeat_stale: table
+                .heartbeat_stale_ms
+                .map_or(defaults.heartbeat_stale, Duration::from_millis),
+        }
+    }
+}
+
+/// Where the default config file is: under `$XDG_CONFIG_HOME` if set,
+/// else under `~/.config`.
+pub fn default_path(xdg_config_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
+    let base = xdg_config_home
+        .filter(|path| path.is_absolute())
+        .or_else(|| home.map(|home| home.join(".config")))?;
+    Some(base.join("watchtower").join("config.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("config.toml"))
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.thresholds(), Thresholds::default());
+        assert!(config.display.color && !config.display.ascii);
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let config = parse(
+            "image = \"pubsub\"\n[thresholds]\nslow_ack_ms = 50\nfault_storm_per_second = 250.5\n\
+             heartbeat_stale_ms = 5000\n[display]\ncolor = false\nascii = true\n",
+        )
+        .unwrap();
+        assert_eq!(config.image.as_deref(), Some("pubsub"));
+        let thresholds = config.thresholds();
+        assert_eq!(thresholds.slow_ack, Duration::from_millis(50));
+        assert_eq!(thresholds.fault_storm_per_second, 250.5);
+        assert_eq!(thresholds.heartbeat_stale, Duration::from_secs(5));
+        assert_eq!(
+            config.display,
+            DisplayConfig {
+                color: false,
+                ascii: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_naming_the_file_and_line() {
+        let error = parse("image = \"demo\"\n[thresholds]\nslow_ack_ms = \"fast\"\n").unwrap_err();
+        let text = error.to_string();
+        assert!(text.starts_with("config file config.toml:"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+        let error = parse("[display]\ncolour = false\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 2") && error.contains("colour"),
+            "{error}"
+        );
+        let error = parse("[thresholds]\nfault_storm_per_second = -1\n").unwrap_err();
+        assert!(error.to_string().contains("above 0"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let error = Config::find(Some(Path::new("/no/such/watchtower.toml"))).unwrap_err();
+        assert!(error.to_string().contains("/no/such/watchtower.toml"));
+    }
+
+    #[test]
+    fn the_default_path_prefers_xdg_config_home() {
+        assert_eq!(
+            default_path(Some("/x".into()), Some("/home/me".into())),
+            Some(PathBuf::from("/x/watchtower/config.toml"))
+        );
+        assert_eq!(
+            default_path(None, Some("/home/me".into())),
+            Some(PathBuf::from("/home/me/.config/watchtower/config.toml"))
+        );
+        // A relative XDG_CONFIG_HOME is ignored, as the spec says.
+        assert_eq!(
+            default_path(Some("rel".into()), Some("/h".into())),
+            Some(PathBuf::from("/h/.config/watchtower/config.toml"))
+        );
+        assert_eq!(default_path(None, None), None);
+    }
+}
