@@ -1,13 +1,10 @@
-//! The config file: thresholds, display (colour, ASCII) and the default
-//! image, in TOML.
+//! The config file: thresholds and display (colour, ASCII), in TOML.
 //!
 //! Looked for at `--config FILE`, else `$XDG_CONFIG_HOME/watchtower/config.toml`,
 //! else `~/.config/watchtower/config.toml`; a missing default file is no
 //! error, a bad file is, naming its line. Every key is optional:
 //!
 //! ```toml
-//! image = "demo"
-//!
 //! [thresholds]
 //! slow_ack_ms = 100
 //! fault_storm_per_second = 1000
@@ -27,8 +24,6 @@ use std::time::Duration;
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The image to boot when `--image` is not given.
-    pub image: Option<String>,
     /// Warning thresholds.
     #[serde(default)]
     pub thresholds: ThresholdsConfig,
@@ -190,11 +185,10 @@ mod tests {
     #[test]
     fn every_setting_is_read() {
         let config = parse(
-            "image = \"pubsub\"\n[thresholds]\nslow_ack_ms = 50\nfault_storm_per_second = 250.5\n\
+            "[thresholds]\nslow_ack_ms = 50\nfault_storm_per_second = 250.5\n\
              heartbeat_stale_ms = 5000\n[display]\ncolor = false\nascii = true\n",
         )
         .unwrap();
-        assert_eq!(config.image.as_deref(), Some("pubsub"));
         let thresholds = config.thresholds();
         assert_eq!(thresholds.slow_ack, Duration::from_millis(50));
         assert_eq!(thresholds.fault_storm_per_second, 250.5);
@@ -210,7 +204,8 @@ mod tests {
 
     #[test]
     fn a_bad_file_is_an_error_naming_the_file_and_line() {
-        let error = parse("image = \"demo\"\n[thresholds]\nslow_ack_ms = \"fast\"\n").unwrap_err();
+        let error =
+            parse("[thresholds]\nslow_ack_ms = 50\nheartbeat_stale_ms = \"slow\"\n").unwrap_err();
         let text = error.to_string();
         assert!(text.starts_with("config file config.toml:"), "{text}");
         assert!(text.contains("line 3"), "{text}");
