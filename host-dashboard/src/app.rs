@@ -78,17 +78,23 @@ pub enum View {
     Processes,
     /// Process events: subscribers, the event flow, the log.
     Events,
+    /// The log across the whole screen.
+    Log,
+    /// Link health, the guest and what needs attention.
+    Link,
 }
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 2] = [View::Processes, View::Events];
+    pub const ALL: [View; 4] = [View::Processes, View::Events, View::Log, View::Link];
 
     /// Its tab title.
     pub fn title(self) -> &'static str {
         match self {
             View::Processes => "Processes",
             View::Events => "Events",
+            View::Log => "Log",
+            View::Link => "Link",
         }
     }
 
@@ -97,6 +103,8 @@ impl View {
         match self {
             View::Processes => '1',
             View::Events => '2',
+            View::Log => '3',
+            View::Link => '4',
         }
     }
 
@@ -105,6 +113,7 @@ impl View {
         match self {
             View::Processes => &[Pane::Processes, Pane::Log],
             View::Events => &[Pane::Events, Pane::Log],
+            View::Log | View::Link => &[Pane::Log],
         }
     }
 

@@ -287,3 +287,42 @@ fn ascii_mode_without_colours() {
             .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset)
     );
 }
+
+#[test]
+fn the_log_view() {
+    let mut session = running();
+    press(&mut session, KeyCode::Char('3'));
+    insta::assert_snapshot!(session.screen());
+}
+
+#[test]
+fn the_link_view_with_a_fault_storm_warning() {
+    let mut session = running();
+    // The first worker touches 4000 pages in the next half second: a
+    // fault storm (over 1000/s over the 2 s rate window).
+    session.send(
+        10_500_000,
+        Message::Process(ProcessSnapshot {
+            round: 21,
+            pid: 3,
+            parent: 1,
+            name: "worker",
+            state: ProcessState::Running,
+            privileged: false,
+            cpu_ns: 63_000_000,
+            vm: VmCounters {
+                vm_total_pages: 4_808,
+                vm_total_max_pages: 4_808,
+                minor_faults: 6_408,
+                major_faults: 42,
+            },
+            regions: 0,
+        }),
+    );
+    session.tick(10_510);
+    let warnings = session.app.state().warnings();
+    assert_eq!(warnings.fault_storms.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.fault_storms[0].pid, 3);
+    press(&mut session, KeyCode::Char('4'));
+    insta::assert_snapshot!(session.screen());
+}

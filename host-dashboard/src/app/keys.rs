@@ -107,6 +107,13 @@ pub const BINDINGS: &[Binding] = &[
         Action::ShowView(View::Events),
         "events view",
     ),
+    bind(&[Char('3')], "3", Action::ShowView(View::Log), "log view"),
+    bind(
+        &[Char('4')],
+        "4",
+        Action::ShowView(View::Link),
+        "link health view",
+    ),
     bind(
         &[Char('>')],
         ">",
@@ -246,7 +253,7 @@ mod tests {
         assert_eq!(plain(KeyCode::F(9)), Some(Action::SignalMenu));
         assert_eq!(plain(KeyCode::Char('/')), Some(Action::OpenFilter));
         assert_eq!(plain(KeyCode::Char(' ')), Some(Action::TogglePause));
-        assert_eq!(plain(KeyCode::Char('3')), None);
+        assert_eq!(plain(KeyCode::Char('5')), None);
     }
 
     #[test]

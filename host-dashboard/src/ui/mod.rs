@@ -104,6 +104,11 @@ impl Widget for &App {
         match self.view() {
             View::Processes => processes_view(self, body, buf),
             View::Events => events_view(self, body, buf),
+            View::Log => {
+                let focused = self.focus() == Pane::Log;
+                LogPane::new(state.log(), self.log_view(), focused).render(body, buf);
+            }
+            View::Link => link_view(self, body, buf),
         }
         match self.overlay() {
             Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),
@@ -247,6 +252,41 @@ fn events_view(app: &App, body: Rect, buf: &mut Buffer) {
     .render(list, buf);
     timeline.render(timeline_area, buf);
     LogPane::new(state.log(), app.log_view(), focus == Pane::Log).render(log, buf);
+}
+
+/// The link view: link health and the guest beside every warning now,
+/// one per line.
+fn link_view(app: &App, body: Rect, buf: &mut Buffer) {
+    let state = app.state();
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(SIDE_WIDTH), Constraint::Min(0)]).areas(body);
+    let [link, guest] =
+        Layout::vertical([Constraint::Length(LinkPanel::HEIGHT), Constraint::Min(0)]).areas(left);
+    LinkPanel::new(state).render(link, buf);
+    GuestPanel::new(state).render(guest, buf);
+    let warnings = state.warnings();
+    let thresholds = state.thresholds();
+    let mut lines: Vec<Line> = vec![Line::styled(
+        format!(
+            " thresholds: slow ack > {} ms · fault storm > {:.0}/s · no heartbeat > {:.1} s",
+            thresholds.slow_ack.as_millis(),
+            thresholds.fault_storm_per_second,
+            thresholds.heartbeat_stale.as_secs_f64()
+        ),
+        THEME.muted,
+    )];
+    let kinds = warnings.kinds();
+    if kinds.is_empty() {
+        lines.push(Line::styled(" nothing needs attention", THEME.good));
+    }
+    lines.extend(
+        kinds
+            .into_iter()
+            .map(|kind| Line::styled(format!(" {kind}"), THEME.warning)),
+    );
+    ratatui::widgets::Paragraph::new(lines)
+        .block(panel("Warnings"))
+        .render(right, buf);
 }
 
 /// A bordered panel with `title`.

@@ -24,8 +24,8 @@ impl<'a> TitleBar<'a> {
     }
 }
 
-/// The tabs: each view's key and (unless `compact`) title, the one on
-/// screen highlighted.
+/// The tabs: each view's key and title (when `compact`, only the one on
+/// screen has its title), the one on screen highlighted.
 fn tabs(current: View, compact: bool) -> Line<'static> {
     let spans: Vec<Span> = View::ALL
         .into_iter()
@@ -35,7 +35,7 @@ fn tabs(current: View, compact: bool) -> Line<'static> {
             } else {
                 THEME.tab_inactive
             };
-            let label = if compact {
+            let label = if compact && view != current {
                 format!(" {} ", view.key())
             } else {
                 format!(" {} {} ", view.key(), view.title())
