@@ -1,0 +1,155 @@
+//! The real dashboard binary in a real terminal (tmux): it boots the demo
+//! image, the test filters the table to a worker, sends it SIGKILL from
+//! the signal menu, sees the guest's answer and the worker gone, quits, and
+//! checks that no QEMU process is left behind.
+//!
+//! Needs tmux and QEMU; fails (never skips) without them.
+//!
+//! Ignored until the source sends `App::take_requests()` to the guest
+//! (the request wiring in `tui.rs`): without it the menu's SIGKILL never
+//! reaches the serial line and the test fails waiting for the answer. Run
+//! it with `cargo test -p host-dashboard --test tui_tmux -- --ignored`.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// A tmux session that is killed when the test ends, however it ends.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Self {
+        let name = format!("watchtower-test-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "140", "-y", "45"])
+            .arg(command)
+            .status()
+            .expect("tmux runs (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        Self { name }
+    }
+
+    fn screen(&self) -> String {
+        let output = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+        sleep(Duration::from_millis(300));
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.name])
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    /// Waits up to `timeout` for `ready` to hold on the screen.
+    fn wait_for(&self, what: &str, timeout: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no {what} after {timeout:?}; the screen:\n{screen}"
+            );
+            sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+/// The number after `marker` on the screen.
+fn number_after(screen: &str, marker: &str) -> Option<u32> {
+    let at = screen.find(marker)? + marker.len();
+    let digits: String = screen[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The pid of the selected row (the one marked `▶`).
+fn selected_pid(screen: &str) -> Option<u32> {
+    let line = screen.lines().find(|line| line.contains('▶'))?;
+    let after = &line[line.find('▶')? + '▶'.len_utf8()..];
+    after.split_whitespace().next()?.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.contains(") Z "))
+}
+
+#[test]
+#[ignore = "needs the request wiring in tui.rs (Request::Guest to the serial line)"]
+fn kill_a_worker_from_the_signal_menu_then_quit_leaves_no_qemu() {
+    let binary = env!("CARGO_BIN_EXE_host-dashboard");
+    let tmux = Tmux::start(&format!("{binary} --image demo"));
+    // The build runs first, then the table fills.
+    let screen = tmux.wait_for("process table", Duration::from_secs(300), |screen| {
+        screen.contains("PID") && screen.contains("worker")
+    });
+    let qemu = number_after(&screen, "QEMU running (pid ").expect("the title names QEMU's pid");
+    assert!(process_alive(qemu), "QEMU {qemu} runs");
+
+    tmux.keys(&["/", "worker", "Enter"]);
+    let screen = tmux.wait_for("filtered table", Duration::from_secs(10), |screen| {
+        screen.contains("filter: worker") && selected_pid(screen).is_some()
+    });
+    let victim = selected_pid(&screen).expect("a worker is selected");
+
+    // F9, then SIGKILL (the second signal), Enter.
+    tmux.keys(&["F9"]);
+    tmux.wait_for("signal menu", Duration::from_secs(5), |screen| {
+        screen.contains(&format!("Send signal to {victim}"))
+    });
+    tmux.keys(&["Down", "Enter"]);
+    tmux.wait_for("the guest's answer", Duration::from_secs(20), |screen| {
+        screen.contains(&format!("signal 9 (SIGKILL) -> pid {victim}")) && screen.contains(": done")
+    });
+    // Its row goes once it is reaped (or shows it exiting until then).
+    tmux.wait_for("the worker's exit", Duration::from_secs(20), |screen| {
+        !screen.lines().any(|line| {
+            let mut fields = line
+                .trim_start_matches(['┃', '│', ' ', '▶'])
+                .split_whitespace();
+            fields.next() == Some(&victim.to_string()) && !line.contains("exiting")
+        })
+    });
+
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while tmux.alive() && start.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(100));
+    }
+    assert!(!tmux.alive(), "the dashboard did not quit on q");
+    let start = Instant::now();
+    while process_alive(qemu) && start.elapsed() < Duration::from_secs(5) {
+        sleep(Duration::from_millis(100));
+    }
+    assert!(!process_alive(qemu), "QEMU {qemu} is still running after q");
+}
