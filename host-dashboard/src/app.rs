@@ -41,6 +41,8 @@ pub struct App {
     process_scroll: Cell<usize>,
     /// The first event-list row on screen, kept the same way.
     event_scroll: Cell<usize>,
+    /// Where the process table was last drawn (for mouse clicks).
+    process_area: Cell<ratatui::layout::Rect>,
     /// Requests for the source, oldest first, until the main loop takes
     /// them.
     requests: Vec<Request>,
@@ -215,6 +217,7 @@ impl App {
             log_view: LogView::default(),
             process_scroll: Cell::new(0),
             event_scroll: Cell::new(0),
+            process_area: Cell::new(ratatui::layout::Rect::default()),
             requests: Vec::new(),
             quit: false,
             sort: Sort::default(),
@@ -370,6 +373,12 @@ impl App {
             .iter()
             .map(|process| process.pid)
             .collect()
+    }
+
+    /// Where the process table was last drawn, kept by rendering (mouse
+    /// clicks are mapped to rows with it).
+    pub fn process_area(&self) -> &Cell<ratatui::layout::Rect> {
+        &self.process_area
     }
 
     /// The event list's scroll offset, kept by rendering.

@@ -101,10 +101,9 @@ impl PromptKind {
     }
 }
 
-/// Rows above the process table's first row on screen: the title bar,
-/// the table's top border and its header (banners push it further down;
-/// clicks then land a row or two off, never outside the table).
-const TABLE_TOP: u16 = 3;
+/// Rows of the process table above its first row: the top border and the
+/// header.
+const TABLE_HEADER_ROWS: u16 = 2;
 
 impl App {
     /// Handles a key press: the open overlay takes it, else the key table.
@@ -209,18 +208,24 @@ impl App {
     }
 
     /// Handles a mouse event: a left click on a process-table row selects
-    /// it (and focuses the table), the wheel scrolls the focused pane.
+    /// it (and focuses the table; where the table is comes from the last
+    /// frame drawn), the wheel scrolls the focused pane.
     pub fn perform_mouse(&mut self, mouse: MouseEvent) {
         match mouse.kind {
             MouseEventKind::ScrollUp => self.perform(Action::Up(3)),
             MouseEventKind::ScrollDown => self.perform(Action::Down(3)),
             MouseEventKind::Down(MouseButton::Left) if self.overlay == Overlay::None => {
-                let Some(row) = mouse.row.checked_sub(TABLE_TOP) else {
+                let area = self.process_area.get();
+                let inside = mouse.column > area.x
+                    && mouse.column + 1 < area.right()
+                    && mouse.row + 1 < area.bottom();
+                let Some(row) = mouse.row.checked_sub(area.y + TABLE_HEADER_ROWS) else {
                     return;
                 };
                 let row = usize::from(row) + self.process_scroll.get();
                 let pids = self.row_pids();
-                if row < pids.len() && self.view.panes().contains(&Pane::Processes) {
+                let shown = self.view.panes().contains(&Pane::Processes) && self.detail.is_none();
+                if inside && shown && row < pids.len() {
                     self.focus = Pane::Processes;
                     self.selection.first(&pids);
                     self.selection

@@ -428,6 +428,9 @@ fn enter_opens_the_details_and_esc_goes_back() {
 fn a_click_selects_a_row_and_the_wheel_scrolls() {
     use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
     let mut app = app_with_processes(&[1, 3, 5]);
+    // Where the last frame drew the table: rows start 2 below its top.
+    app.process_area()
+        .set(ratatui::layout::Rect::new(0, 1, 80, 20));
     let mouse = |kind, row| MouseEvent {
         kind,
         column: 10,

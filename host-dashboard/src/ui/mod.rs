@@ -204,6 +204,7 @@ fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
     ])
     .areas(main);
     let focus = app.focus();
+    app.process_area().set(processes);
     let (rows, depths): (Vec<_>, Vec<_>) = app.process_rows_with_depth().into_iter().unzip();
     ProcessTable::new(
         state.system(),
