@@ -197,6 +197,14 @@ fn the_signal_menu_then_the_kill_and_its_answer() {
     );
     session.tick(10_200);
     insta::assert_snapshot!("signal_result", session.screen());
+    // The link view lists the commands and their answers.
+    press(&mut session, KeyCode::Char('4'));
+    let screen = session.screen();
+    assert!(
+        screen.contains("sent signal 9 (SIGKILL) -> pid 3 worker")
+            && screen.contains("command 1: done (0) at 10.100"),
+        "{screen}"
+    );
 }
 
 #[test]

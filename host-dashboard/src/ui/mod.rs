@@ -285,9 +285,52 @@ fn link_view(app: &App, body: Rect, buf: &mut Buffer) {
             .into_iter()
             .map(|kind| Line::styled(format!(" {kind}"), THEME.warning)),
     );
+    let [warnings_area, commands_area] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Min(0)]).areas(right);
     ratatui::widgets::Paragraph::new(lines)
         .block(panel("Warnings"))
-        .render(right, buf);
+        .render(warnings_area, buf);
+    commands_list(app, commands_area, buf);
+}
+
+/// The commands sent to the guest (newest first) and its answers by id.
+fn commands_list(app: &App, area: Rect, buf: &mut Buffer) {
+    let commands = app.state().commands();
+    let mut lines: Vec<Line> = app
+        .sent_commands()
+        .iter()
+        .rev()
+        .map(|sent| Line::styled(format!(" sent {sent}"), THEME.value))
+        .collect();
+    lines.extend(commands.results().iter().rev().map(|(id, report)| {
+        let style = match report.outcome {
+            protocol::command::CommandOutcome::Done(_) => THEME.good,
+            protocol::command::CommandOutcome::Failed(_) => THEME.warning,
+        };
+        Line::styled(
+            format!(
+                " command {id}: {} at {}",
+                crate::state::command_outcome_text(report.outcome),
+                format::guest_seconds(report.time_us)
+            ),
+            style,
+        )
+    }));
+    if commands.rejected > 0 {
+        lines.push(Line::styled(
+            format!(" {} command frame(s) rejected", commands.rejected),
+            THEME.bad,
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            " none yet: F9/K signal, F7/n start, s snapshot period",
+            THEME.muted,
+        ));
+    }
+    ratatui::widgets::Paragraph::new(lines)
+        .block(panel("Commands"))
+        .render(area, buf);
 }
 
 /// A bordered panel with `title`.
