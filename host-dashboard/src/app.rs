@@ -70,6 +70,8 @@ pub struct App {
     sent: Vec<String>,
     /// Colour and ASCII options.
     display: config::DisplayConfig,
+    /// Key bindings from the config file, before the built-in ones.
+    custom_keys: Vec<config::CustomKey>,
 }
 
 /// What the screen shows: one tab of the dashboard.
@@ -231,6 +233,7 @@ impl App {
             replay: false,
             sent: Vec::new(),
             display: config::DisplayConfig::default(),
+            custom_keys: Vec::new(),
         }
     }
 
@@ -243,6 +246,17 @@ impl App {
     /// Draws with or without colours, in ASCII only or not.
     pub fn set_display(&mut self, display: config::DisplayConfig) {
         self.display = display;
+    }
+
+    /// Adds key bindings (from the config file) that take precedence over
+    /// the built-in keys.
+    pub fn set_custom_keys(&mut self, keys: Vec<config::CustomKey>) {
+        self.custom_keys = keys;
+    }
+
+    /// The key bindings from the config file.
+    pub fn custom_keys(&self) -> &[config::CustomKey] {
+        &self.custom_keys
     }
 
     /// The colour and ASCII options.

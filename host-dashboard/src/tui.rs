@@ -63,6 +63,7 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
         .with_thresholds(config.thresholds());
     let mut app = App::new(state);
     app.set_display(cli.ui.display(&config));
+    app.set_custom_keys(config.custom_keys().unwrap_or_default());
     app.apply(live.now(), live.started_input());
     let result = event_loop(&mut app, &mut live, &mut screen, &events);
     live.stop();

@@ -13,6 +13,9 @@
 //! [display]
 //! color = true
 //! ascii = false
+//!
+//! [keys]            # key = action, over the built-in keys (see `?`)
+//! k = "signal_menu"
 //! ```
 
 use crate::state::Thresholds;
@@ -30,6 +33,21 @@ pub struct Config {
     /// How the screen is drawn.
     #[serde(default)]
     pub display: DisplayConfig,
+    /// Extra key bindings: key name to action name (`k = "signal_menu"`),
+    /// taking precedence over the built-in keys.
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, String>,
+}
+
+/// One key binding from the config file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomKey {
+    /// The key.
+    pub code: ratatui::crossterm::event::KeyCode,
+    /// What it does.
+    pub action: super::Action,
+    /// The action's name, for the help.
+    pub action_name: &'static str,
 }
 
 /// The `[thresholds]` table.
@@ -112,6 +130,10 @@ impl Config {
                 message: format!("thresholds.fault_storm_per_second must be above 0, not {rate}"),
             });
         }
+        config.custom_keys().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -137,6 +159,32 @@ impl Config {
             Some(path) if path.is_file() => Self::load(&path),
             _ => Ok(Self::default()),
         }
+    }
+
+    /// The `[keys]` table as bindings, or why an entry is not one.
+    pub fn custom_keys(&self) -> Result<Vec<CustomKey>, String> {
+        self.keys
+            .iter()
+            .map(|(key, action)| {
+                let code = super::keys::key_named(key).ok_or_else(|| {
+                    format!("keys: `{key}` is not a key (one character, F1..F12, Enter, Esc, Tab, Space, Up, ...)")
+                })?;
+                let (action_name, action) = super::keys::ACTION_NAMES
+                    .iter()
+                    .find(|(name, _)| name == action)
+                    .copied()
+                    .ok_or_else(|| {
+                        let names: Vec<&str> =
+                            super::keys::ACTION_NAMES.iter().map(|(name, _)| *name).collect();
+                        format!("keys: `{key} = \"{action}\"`: no such action (one of {})", names.join(", "))
+                    })?;
+                Ok(CustomKey {
+                    code,
+                    action,
+                    action_name,
+                })
+            })
+            .collect()
     }
 
     /// The thresholds with this file's settings over the defaults.
@@ -218,6 +266,24 @@ mod tests {
         );
         let error = parse("[thresholds]\nfault_storm_per_second = -1\n").unwrap_err();
         assert!(error.to_string().contains("above 0"), "{error}");
+    }
+
+    #[test]
+    fn keys_bind_actions_by_name_and_bad_ones_are_named() {
+        let config = parse("[keys]\nk = \"signal_menu\"\nF2 = \"help\"\n").unwrap();
+        let keys = config.custom_keys().unwrap();
+        assert_eq!(keys.len(), 2);
+        assert!(keys.iter().any(
+            |key| key.code == ratatui::crossterm::event::KeyCode::Char('k')
+                && key.action == super::super::Action::SignalMenu
+        ));
+        let error = parse("[keys]\nk = \"kill\"\n").unwrap_err().to_string();
+        assert!(
+            error.contains("k = \"kill\"") && error.contains("signal_menu"),
+            "{error}"
+        );
+        let error = parse("[keys]\nHyper = \"help\"\n").unwrap_err().to_string();
+        assert!(error.contains("`Hyper` is not a key"), "{error}");
     }
 
     #[test]

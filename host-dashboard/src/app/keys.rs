@@ -285,3 +285,95 @@ mod tests {
         assert_eq!(action_for_key(release), None);
     }
 }
+
+/// Action names for the config file's `[keys]` table, with their actions.
+pub const ACTION_NAMES: &[(&str, Action)] = &[
+    ("quit", Action::Quit),
+    ("help", Action::Help),
+    ("up", Action::Up(1)),
+    ("down", Action::Down(1)),
+    ("page_up", Action::Up(PAGE_LINES)),
+    ("page_down", Action::Down(PAGE_LINES)),
+    ("first", Action::First),
+    ("last", Action::Last),
+    ("focus_next", Action::FocusNext),
+    ("previous_view", Action::PrevView),
+    ("next_view", Action::NextView),
+    ("processes_view", Action::ShowView(View::Processes)),
+    ("events_view", Action::ShowView(View::Events)),
+    ("log_view", Action::ShowView(View::Log)),
+    ("link_view", Action::ShowView(View::Link)),
+    ("sort_next", Action::SortNext),
+    ("sort_previous", Action::SortPrev),
+    ("sort_invert", Action::SortInvert),
+    ("tree", Action::ToggleTree),
+    ("filter", Action::OpenFilter),
+    ("open", Action::Open),
+    ("back", Action::Back),
+    ("pause", Action::TogglePause),
+    ("signal_menu", Action::SignalMenu),
+    ("spawn", Action::SpawnPrompt),
+    ("snapshot_rate", Action::RatePrompt),
+    ("faster", Action::Faster),
+    ("slower", Action::Slower),
+    ("seek_back", Action::SeekBack),
+    ("seek_forward", Action::SeekForward),
+    ("step", Action::StepFrame),
+];
+
+/// The key a config file names: one character, `F1`..`F12`, or `Enter`,
+/// `Esc`, `Tab`, `Space`, `Backspace`, `Up`, `Down`, `Left`, `Right`,
+/// `Home`, `End`, `PageUp`, `PageDown`.
+pub fn key_named(name: &str) -> Option<KeyCode> {
+    let mut chars = name.chars();
+    if let (Some(letter), None) = (chars.next(), chars.next()) {
+        return Some(Char(letter));
+    }
+    if let Some(number) = name.strip_prefix('F').and_then(|n| n.parse::<u8>().ok()) {
+        return (1..=12).contains(&number).then_some(F(number));
+    }
+    Some(match name {
+        "Enter" => Enter,
+        "Esc" => Esc,
+        "Tab" => Tab,
+        "Space" => Char(' '),
+        "Backspace" => Backspace,
+        "Up" => Up,
+        "Down" => Down,
+        "Left" => Left,
+        "Right" => Right,
+        "Home" => Home,
+        "End" => End,
+        "PageUp" => PageUp,
+        "PageDown" => PageDown,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn every_bound_action_has_a_config_name() {
+        for binding in BINDINGS {
+            assert!(
+                ACTION_NAMES
+                    .iter()
+                    .any(|(_, action)| *action == binding.action),
+                "{:?} has no name",
+                binding.action
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_named_as_in_the_help() {
+        assert_eq!(key_named("k"), Some(Char('k')));
+        assert_eq!(key_named("F9"), Some(F(9)));
+        assert_eq!(key_named("F13"), None);
+        assert_eq!(key_named("Space"), Some(Char(' ')));
+        assert_eq!(key_named("PageDown"), Some(PageDown));
+        assert_eq!(key_named("Hyper"), None);
+    }
+}

@@ -113,7 +113,15 @@ impl App {
         }
         match std::mem::take(&mut self.overlay) {
             Overlay::None => {
-                if let Some(action) = super::action_for_key(key) {
+                let plain = !key
+                    .modifiers
+                    .contains(ratatui::crossterm::event::KeyModifiers::CONTROL);
+                let custom = self
+                    .custom_keys
+                    .iter()
+                    .find(|custom| plain && custom.code == key.code)
+                    .map(|custom| custom.action);
+                if let Some(action) = custom.or_else(|| super::action_for_key(key)) {
                     self.perform(action);
                 }
             }

@@ -445,3 +445,18 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
     app.perform_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 30));
     assert_eq!(selected_pid(&app), Some(1));
 }
+
+#[test]
+fn config_keys_come_before_the_built_in_ones() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with_processes(&[1, 7]);
+    let config = config::Config::parse(
+        "[keys]\nk = \"signal_menu\"\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    app.set_custom_keys(config.custom_keys().unwrap());
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('k'));
+    assert!(matches!(app.overlay(), Overlay::Signal { pid: 7, .. }));
+}

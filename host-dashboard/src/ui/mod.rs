@@ -118,7 +118,7 @@ impl Widget for &App {
             _ => status_line(self, status, buf),
         }
         match self.overlay() {
-            Overlay::Help => HelpOverlay.render(body, buf),
+            Overlay::Help => HelpOverlay::new(self.custom_keys()).render(body, buf),
             Overlay::Signal { pid, name, row } => {
                 SignalMenu::new(*pid, name, *row).render(body, buf)
             }

@@ -4,6 +4,7 @@
 
 use super::panel;
 use super::theme::THEME;
+use crate::app::config::CustomKey;
 use crate::app::{BINDINGS, FilterError, PromptKind, SIGNAL_MENU};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -21,24 +22,41 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-/// The help overlay: every row of the key table, then the keys of the
-/// filter line and the signal menu.
+/// The help overlay: the config file's keys, every row of the key table,
+/// then the keys of the filter line and the signal menu.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct HelpOverlay;
+pub struct HelpOverlay<'a> {
+    custom: &'a [CustomKey],
+}
+
+impl<'a> HelpOverlay<'a> {
+    /// The help, with the config file's `custom` keys first.
+    pub fn new(custom: &'a [CustomKey]) -> Self {
+        Self { custom }
+    }
+}
 
 /// Width of the key column of the help.
 const KEY_WIDTH: usize = 8;
 
-impl Widget for HelpOverlay {
+impl Widget for HelpOverlay<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let mut lines: Vec<Line> = BINDINGS
-            .iter()
-            .map(|binding| {
+        let custom = self.custom.iter().map(|key| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" {:<KEY_WIDTH$}", format!("{:?}", key.code)),
+                    THEME.panel_title,
+                ),
+                Span::styled(format!("{} (config file)", key.action_name), THEME.value),
+            ])
+        });
+        let mut lines: Vec<Line> = custom
+            .chain(BINDINGS.iter().map(|binding| {
                 Line::from(vec![
                     Span::styled(format!(" {:<KEY_WIDTH$}", binding.label), THEME.panel_title),
                     Span::styled(binding.help, THEME.value),
                 ])
-            })
+            }))
             .collect();
         lines.push(Line::styled(
             " filter line: type, Backspace; Enter keeps it, Esc clears it",
