@@ -334,3 +334,14 @@ fn the_link_view_with_a_fault_storm_warning() {
     press(&mut session, KeyCode::Char('4'));
     insta::assert_snapshot!(session.screen());
 }
+
+#[test]
+fn on_a_short_screen_the_help_takes_two_columns() {
+    let mut session = running();
+    press(&mut session, KeyCode::Char('?'));
+    let screen = session.screen_sized(160, 30);
+    for line in ["quit (stops QEMU)", "replay: one frame", "signal menu: "] {
+        assert!(screen.contains(line), "{line} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}

@@ -36,6 +36,9 @@ impl<'a> HelpOverlay<'a> {
     }
 }
 
+/// Width of one column of the help, borders included.
+const HELP_WIDTH: u16 = 72;
+
 /// Width of the key column of the help.
 const KEY_WIDTH: usize = 8;
 
@@ -66,12 +69,26 @@ impl Widget for HelpOverlay<'_> {
             " in the signal menu: ↑↓ choose, Enter sends, Esc closes",
             THEME.muted,
         ));
-        let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
-        let box_area = centred(area, 72, height);
+        let count = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        // Two columns when one does not fit the height.
+        let room = area.height.saturating_sub(2);
+        let two = count > room && area.width >= 2 * HELP_WIDTH;
+        let rows = if two { count.div_ceil(2) } else { count };
+        let width = if two { 2 * HELP_WIDTH } else { HELP_WIDTH };
+        let box_area = centred(area, width, rows + 2);
         Clear.render(box_area, buf);
-        Paragraph::new(lines)
-            .block(panel("Keys (any key closes)"))
-            .render(box_area, buf);
+        let block = panel("Keys (any key closes)");
+        let inner = block.inner(box_area);
+        block.render(box_area, buf);
+        if two {
+            let right = lines.split_off(usize::from(rows));
+            let [left_area, right_area] =
+                Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(inner);
+            Paragraph::new(lines).render(left_area, buf);
+            Paragraph::new(right).render(right_area, buf);
+        } else {
+            Paragraph::new(lines).render(inner, buf);
+        }
     }
 }
 
