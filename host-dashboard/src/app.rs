@@ -284,6 +284,21 @@ impl App {
         &self.sent
     }
 
+    /// The source sent the latest command as frame `id` (its answer will
+    /// carry that id).
+    pub fn command_sent(&mut self, id: u32) {
+        if let Some(last) = self.sent.last_mut() {
+            *last = format!("#{id} {last}");
+        }
+    }
+
+    /// The source could not send the latest command.
+    pub fn command_not_sent(&mut self, reason: &str) {
+        if let Some(last) = self.sent.last_mut() {
+            *last = format!("{last}: NOT SENT ({reason})");
+        }
+    }
+
     /// The process table's order.
     pub fn sort(&self) -> Sort {
         self.sort

@@ -9,6 +9,7 @@ use crate::source::QemuKiller;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -24,7 +25,7 @@ impl Screen {
     /// Switches to raw mode and the alternate screen.
     pub fn enter() -> std::io::Result<Self> {
         enable_raw_mode()?;
-        let screen = execute!(stdout(), EnterAlternateScreen)
+        let screen = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)
             .and_then(|()| Terminal::new(CrosstermBackend::new(stdout())));
         match screen {
             Ok(terminal) => Ok(Self { terminal }),
@@ -52,7 +53,7 @@ impl Drop for Screen {
 /// Leaves raw mode and the alternate screen; harmless if not in them.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), LeaveAlternateScreen, Show);
+    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, Show);
 }
 
 /// Installs a panic hook that restores the terminal, kills QEMU, and then

@@ -5,7 +5,7 @@
 //! a time; the screen is redrawn on every tick and user event. When QEMU
 //! exits, the dashboard stays up (showing why) until `q`.
 
-use crate::app::App;
+use crate::app::{App, Request};
 use crate::cli::Cli;
 use crate::event::{self, Event};
 use crate::source::{self, Live, StartError};
@@ -92,6 +92,12 @@ fn event_loop(
             }
             Event::Terminal(TerminalEvent::Key(key)) => {
                 app.perform_key(key);
+                carry_out_requests(app, live);
+                true
+            }
+            Event::Terminal(TerminalEvent::Mouse(mouse)) => {
+                app.perform_mouse(mouse);
+                carry_out_requests(app, live);
                 true
             }
             Event::Terminal(_) => true,
@@ -106,4 +112,19 @@ fn event_loop(
         }
     }
     Ok(())
+}
+
+/// Hands the app's requests to the source: commands go to the guest (the
+/// app learns the id its answer will carry, or why it was not sent); replay
+/// controls mean nothing to a live guest.
+fn carry_out_requests(app: &mut App, live: &mut Live) {
+    for request in app.take_requests() {
+        match request {
+            Request::Guest(command) => match live.send_command(command) {
+                Ok(id) => app.command_sent(id),
+                Err(error) => app.command_not_sent(&error.to_string()),
+            },
+            Request::Replay(_) => {}
+        }
+    }
 }

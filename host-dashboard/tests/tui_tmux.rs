@@ -1,14 +1,11 @@
 //! The real dashboard binary in a real terminal (tmux): it boots the demo
-//! image, the test filters the table to a worker, sends it SIGKILL from
-//! the signal menu, sees the guest's answer and the worker gone, quits, and
-//! checks that no QEMU process is left behind.
+//! image, the test starts a program from the dashboard (F7/n), filters the
+//! table to it, sends it SIGKILL from the signal menu, sees the guest's
+//! answers and the process gone, quits, and checks that no QEMU process is
+//! left behind.
 //!
 //! Needs tmux and QEMU; fails (never skips) without them.
 //!
-//! Ignored until the source sends `App::take_requests()` to the guest
-//! (the request wiring in `tui.rs`): without it the menu's SIGKILL never
-//! reaches the serial line and the test fails waiting for the answer. Run
-//! it with `cargo test -p host-dashboard --test tui_tmux -- --ignored`.
 
 use std::process::Command;
 use std::thread::sleep;
@@ -105,8 +102,7 @@ fn process_alive(pid: u32) -> bool {
 }
 
 #[test]
-#[ignore = "needs the request wiring in tui.rs (Request::Guest to the serial line)"]
-fn kill_a_worker_from_the_signal_menu_then_quit_leaves_no_qemu() {
+fn start_a_program_kill_it_from_the_signal_menu_see_it_exit_then_quit_leaves_no_qemu() {
     let binary = env!("CARGO_BIN_EXE_host-dashboard");
     let tmux = Tmux::start(&format!("{binary} --image demo"));
     // The build runs first, then the table fills.
@@ -116,11 +112,18 @@ fn kill_a_worker_from_the_signal_menu_then_quit_leaves_no_qemu() {
     let qemu = number_after(&screen, "QEMU running (pid ").expect("the title names QEMU's pid");
     assert!(process_alive(qemu), "QEMU {qemu} runs");
 
-    tmux.keys(&["/", "worker", "Enter"]);
-    let screen = tmux.wait_for("filtered table", Duration::from_secs(10), |screen| {
-        screen.contains("filter: worker") && selected_pid(screen).is_some()
+    // Start a program that lives until it is killed (the demo's own
+    // programs come and go within a second or two); its pid is the answer.
+    tmux.keys(&["n"]);
+    tmux.keys(&["spinner", "Enter"]);
+    let screen = tmux.wait_for("the spawn's answer", Duration::from_secs(20), |screen| {
+        screen.contains("#1 spawn spinner") && screen.contains("command 1: done (")
     });
-    let victim = selected_pid(&screen).expect("a worker is selected");
+    let victim = number_after(&screen, "command 1: done (").expect("the spawn answers a pid");
+    tmux.keys(&["/", &format!("pid={victim}"), "Enter"]);
+    tmux.wait_for("filtered table", Duration::from_secs(10), |screen| {
+        screen.contains(&format!("filter: pid={victim}")) && selected_pid(screen) == Some(victim)
+    });
 
     // F9, then SIGKILL (the second signal), Enter.
     tmux.keys(&["F9"]);
@@ -129,7 +132,8 @@ fn kill_a_worker_from_the_signal_menu_then_quit_leaves_no_qemu() {
     });
     tmux.keys(&["Down", "Enter"]);
     tmux.wait_for("the guest's answer", Duration::from_secs(20), |screen| {
-        screen.contains(&format!("signal 9 (SIGKILL) -> pid {victim}")) && screen.contains(": done")
+        screen.contains(&format!("#2 signal 9 (SIGKILL) -> pid {victim}"))
+            && screen.contains("command 2: done")
     });
     // Its row goes once it is reaped (or shows it exiting until then).
     tmux.wait_for("the worker's exit", Duration::from_secs(20), |screen| {

@@ -14,7 +14,10 @@ use crate::event::{Event, SourceEvent};
 use crate::ingest::Ingest;
 use crate::state::Input;
 use image_builder::{BuildError, BuildOutput, BuiltImage, QemuOptions};
+use protocol::command::{Command, HostFrame, MAX_COMMAND_FRAME};
+use protocol::frame::{self, MAX_FRAME_LEN};
 use std::fmt;
+use std::io::Write;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
@@ -61,6 +64,8 @@ pub struct Live {
     qemu: QemuProcess,
     ingest: Ingest,
     started: Instant,
+    /// The id of the next command frame (ids count up from 1).
+    next_command_id: u32,
 }
 
 impl Live {
@@ -76,6 +81,7 @@ impl Live {
             qemu,
             ingest: Ingest::new(),
             started,
+            next_command_id: 1,
         })
     }
 
@@ -125,8 +131,57 @@ impl Live {
         }
     }
 
+    /// Sends `command` to the guest over its serial receive line, framed
+    /// like the telemetry, and returns the id its answer will carry.
+    pub fn send_command(&mut self, command: Command<String>) -> std::io::Result<u32> {
+        let id = self.next_command_id;
+        let frame = HostFrame {
+            id,
+            command: borrowed(&command),
+        };
+        let mut bytes = [0u8; MAX_FRAME_LEN];
+        let len = frame::encode(&frame, &mut bytes).map_err(|error| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("command does not encode: {error:?}"),
+            )
+        })?;
+        if len > MAX_COMMAND_FRAME {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("command is {len} bytes, the guest takes at most {MAX_COMMAND_FRAME}"),
+            ));
+        }
+        let input = self.qemu.serial_input().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the guest's serial input is closed",
+            )
+        })?;
+        input.write_all(&bytes[..len])?;
+        input.flush()?;
+        self.next_command_id = id.wrapping_add(1).max(1);
+        Ok(id)
+    }
+
     /// Kills QEMU if it still runs, and reaps it.
     pub fn stop(&mut self) {
         self.qemu.stop();
+    }
+}
+
+/// `command` with its strings borrowed, as the wire format encodes them.
+fn borrowed(command: &Command<String>) -> Command<&str> {
+    match command {
+        Command::Ping => Command::Ping,
+        Command::Signal { pid, signal } => Command::Signal {
+            pid: *pid,
+            signal: *signal,
+        },
+        Command::Spawn { program, args } => Command::Spawn {
+            program: program.as_str(),
+            args: args.as_str(),
+        },
+        Command::SetSnapshotInterval { ms } => Command::SetSnapshotInterval { ms: *ms },
     }
 }
