@@ -72,11 +72,15 @@ pub fn run(cli: &Cli) -> ExitCode {
 /// Builds and boots the image, and feeds the model until the time is up,
 /// the guest's stream ends, or a signal arrives.
 fn session(cli: &Cli) -> Result<Ended, StartError> {
+    let config = crate::app::config::Config::find(cli.ui.config.as_deref())
+        .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
     let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let mut live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
-    let mut state = State::new(&image.name).with_stuck_after(cli.run.stuck_after());
+    let mut state = State::new(&image.name)
+        .with_stuck_after(cli.run.stuck_after())
+        .with_thresholds(config.thresholds());
     state.apply(live.now(), live.started_input());
     let deadline = Instant::now() + cli.run.duration();
     let mut signal = None;
