@@ -82,6 +82,16 @@ pub struct RunArgs {
     )]
     pub seconds: u64,
 
+    /// Save everything the guest sent (the raw serial bytes with their
+    /// arrival times, and QEMU's start and exit) to FILE, for --replay.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<std::path::PathBuf>,
+
+    /// Play a recording made with --record instead of booting (headless
+    /// only for now): the summary is the one the recorded run printed.
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub replay: Option<std::path::PathBuf>,
+
     /// Show a process event as stuck once its process has waited this many
     /// milliseconds of guest time on one subscriber's ack.
     #[arg(

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod event;
 pub mod headless;
 pub mod ingest;
+pub mod record;
 pub mod source;
 pub mod state;
 pub mod terminal;

@@ -7,7 +7,8 @@
 
 use crate::app::{App, Request};
 use crate::cli::Cli;
-use crate::event::{self, Event};
+use crate::event::{self, Event, SourceEvent};
+use crate::record::Tape;
 use crate::source::{self, Live, StartError};
 use crate::state::{Input, State};
 use crate::terminal::{self, Screen};
@@ -52,6 +53,8 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
+    let mut tape =
+        Tape::create(cli.run.record.as_deref(), &image.name).map_err(StartError::Setup)?;
     let mut live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
     terminal::install_panic_hook(live.killer());
     let mut screen = Screen::enter().map_err(StartError::Setup)?;
@@ -64,16 +67,25 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     let mut app = App::new(state);
     app.set_display(cli.ui.display(&config));
     app.set_custom_keys(config.custom_keys().unwrap_or_default());
-    app.apply(live.now(), live.started_input());
-    let result = event_loop(&mut app, &mut live, &mut screen, &events);
+    let started = live.started_input();
+    tape.input(live.now(), &started);
+    app.apply(live.now(), started);
+    let result = event_loop(&mut app, &mut live, &mut tape, &mut screen, &events);
     live.stop();
     drop(screen);
-    result.map_err(TuiError::Terminal)
+    result.map_err(TuiError::Terminal)?;
+    match tape.finish() {
+        Some(error) => Err(TuiError::Terminal(std::io::Error::other(format!(
+            "the recording failed: {error}"
+        )))),
+        None => Ok(()),
+    }
 }
 
 fn event_loop(
     app: &mut App,
     live: &mut Live,
+    tape: &mut Tape,
     screen: &mut Screen,
     events: &mpsc::Receiver<Event>,
 ) -> std::io::Result<()> {
@@ -84,7 +96,11 @@ fn event_loop(
         };
         let redraw = match event {
             Event::Source(event) => {
+                if let SourceEvent::Serial { bytes, at } = &event {
+                    tape.serial(live.since_start(*at), bytes);
+                }
                 for (now, input) in live.handle(event) {
+                    tape.input(now, &input);
                     app.apply(now, input);
                 }
                 // Drawn on the next tick; a closed link is shown at once.
@@ -102,7 +118,9 @@ fn event_loop(
             }
             Event::Terminal(_) => true,
             Event::Tick => {
-                app.apply(live.now(), Input::Tick);
+                let now = live.now();
+                tape.input(now, &Input::Tick);
+                app.apply(now, Input::Tick);
                 true
             }
             Event::Signal(_) => return Ok(()),

@@ -17,6 +17,7 @@ pub use summary::{
 
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
+use crate::record::{self, Tape};
 use crate::source::{self, Live, StartError};
 use crate::state::{Failure, Input, State, one_line};
 use image_builder::BuildOutput;
@@ -38,6 +39,8 @@ pub fn verdict(state: &State) -> Option<Failure> {
 struct Ended {
     state: State,
     signal: Option<i32>,
+    /// Why the recording (`--record`) stopped, if it failed.
+    record_error: Option<std::io::Error>,
 }
 
 /// Runs headless mode for `cli`; prints the summary and the reason.
@@ -55,6 +58,10 @@ pub fn run(cli: &Cli) -> ExitCode {
             eprintln!("host-dashboard: cannot encode the summary: {error}");
             return ExitCode::FAILURE;
         }
+    }
+    if let Some(error) = &ended.record_error {
+        eprintln!("host-dashboard: the recording failed: {error}");
+        return ExitCode::FAILURE;
     }
     if let Some(signal) = ended.signal {
         eprintln!("host-dashboard: interrupted by signal {signal}");
@@ -74,14 +81,38 @@ pub fn run(cli: &Cli) -> ExitCode {
 fn session(cli: &Cli) -> Result<Ended, StartError> {
     let config = crate::app::config::Config::find(cli.ui.config.as_deref())
         .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
+    if let Some(path) = &cli.run.replay {
+        let recording = record::read_file(path)
+            .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
+        if let Some(damage) = &recording.damage {
+            eprintln!("host-dashboard: the recording is damaged: {damage}");
+        }
+        let mut state = State::new(&recording.image)
+            .with_stuck_after(cli.run.stuck_after())
+            .with_thresholds(config.thresholds());
+        recording.play(|at, input| state.apply(at, input));
+        return Ok(Ended {
+            state,
+            signal: None,
+            record_error: None,
+        });
+    }
     let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
+    let mut tape =
+        Tape::create(cli.run.record.as_deref(), &image.name).map_err(StartError::Setup)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let mut live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
     let mut state = State::new(&image.name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
-    state.apply(live.now(), live.started_input());
+    // Every input the model takes is recorded (frames as the raw bytes
+    // that carried them).
+    let apply = |state: &mut State, tape: &mut Tape, now: Duration, input: Input| {
+        tape.input(now, &input);
+        state.apply(now, input);
+    };
+    apply(&mut state, &mut tape, live.now(), live.started_input());
     let deadline = Instant::now() + cli.run.duration();
     let mut signal = None;
     loop {
@@ -92,8 +123,11 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
         match events.recv_timeout(remaining) {
             Ok(Event::Source(event)) => {
                 let closed = matches!(event, SourceEvent::Closed { .. });
+                if let SourceEvent::Serial { bytes, at } = &event {
+                    tape.serial(live.since_start(*at), bytes);
+                }
                 for (now, input) in live.handle(event) {
-                    state.apply(now, input);
+                    apply(&mut state, &mut tape, now, input);
                 }
                 if closed {
                     break;
@@ -107,7 +141,11 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
         }
     }
-    state.apply(live.now(), Input::Tick);
+    apply(&mut state, &mut tape, live.now(), Input::Tick);
     live.stop();
-    Ok(Ended { state, signal })
+    Ok(Ended {
+        state,
+        signal,
+        record_error: tape.finish(),
+    })
 }
