@@ -66,6 +66,8 @@ pub struct App {
     /// Whether the source is a replay (Space and the replay keys control
     /// it).
     replay: bool,
+    /// The replay's position and speed, in words.
+    replay_status: Option<String>,
     /// The commands sent to the guest, in words, oldest first.
     sent: Vec<String>,
     /// Colour and ASCII options.
@@ -231,6 +233,7 @@ impl App {
             detail: None,
             frozen: None,
             replay: false,
+            replay_status: None,
             sent: Vec::new(),
             display: config::DisplayConfig::default(),
             custom_keys: Vec::new(),
@@ -267,6 +270,23 @@ impl App {
     /// Whether the source is a replay.
     pub fn is_replay(&self) -> bool {
         self.replay
+    }
+
+    /// The replay's position and speed, in words, for the status line.
+    pub fn set_replay_status(&mut self, status: String) {
+        self.replay_status = Some(status);
+    }
+
+    /// The replay's status line, if the source is a replay.
+    pub fn replay_status(&self) -> Option<&str> {
+        self.replay_status.as_deref()
+    }
+
+    /// Starts again from `state` (a replay seeking back rebuilds the model
+    /// from its first input); what the user looks at stays as it was.
+    pub fn restart_with(&mut self, state: State) {
+        self.state = state;
+        self.frozen = None;
     }
 
     /// Whether the view is paused (showing a frozen copy of the model).

@@ -87,10 +87,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "replay")]
     pub record: Option<std::path::PathBuf>,
 
-    /// Play a recording made with --record instead of booting (headless
-    /// only for now): the summary is the one the recorded run printed.
-    #[arg(long, value_name = "FILE", requires = "headless")]
+    /// Play a recording made with --record instead of booting. In the TUI
+    /// it plays at --speed: Space pauses, + and - change the speed, [ and ]
+    /// seek 10 s, . steps one frame. Headless, it plays to the end at once
+    /// and prints the summary the recorded run printed.
+    #[arg(long, value_name = "FILE")]
     pub replay: Option<std::path::PathBuf>,
+
+    /// Replay speed, from 0.125 to 64 (times real time).
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay",
+          value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Start the replay paused (Space plays, . steps one frame).
+    #[arg(long, requires = "replay")]
+    pub paused: bool,
 
     /// Show a process event as stuck once its process has waited this many
     /// milliseconds of guest time on one subscriber's ack.
@@ -176,6 +187,23 @@ impl From<AccelArg> for Accel {
             AccelArg::Tcg => Accel::Tcg,
             AccelArg::Kvm => Accel::Kvm,
         }
+    }
+}
+
+/// Accepts a replay speed within the player's bounds.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    let range = crate::replay::MIN_SPEED..=crate::replay::MAX_SPEED;
+    if range.contains(&speed) {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "the speed must be from {} to {}",
+            range.start(),
+            range.end()
+        ))
     }
 }
 

@@ -27,6 +27,7 @@ pub mod event;
 pub mod headless;
 pub mod ingest;
 pub mod record;
+pub mod replay;
 pub mod source;
 pub mod state;
 pub mod terminal;

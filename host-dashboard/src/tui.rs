@@ -5,17 +5,22 @@
 //! a time; the screen is redrawn on every tick and user event. When QEMU
 //! exits, the dashboard stays up (showing why) until `q`.
 
+use crate::app::config::Config;
 use crate::app::{App, Request};
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
-use crate::record::Tape;
+use crate::record::{self, Tape};
+use crate::replay::{Playback, Player};
 use crate::source::{self, Live, StartError};
 use crate::state::{Input, State};
 use crate::terminal::{self, Screen};
 use image_builder::BuildOutput;
 use ratatui::crossterm::event::Event as TerminalEvent;
+use std::io;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
+use std::time::Instant;
 
 /// Interval between redraws (and rate/staleness updates).
 pub const TICK: Duration = Duration::from_millis(100);
@@ -50,6 +55,9 @@ impl From<StartError> for TuiError {
 pub fn run(cli: &Cli) -> Result<(), TuiError> {
     let config = crate::app::config::Config::find(cli.ui.config.as_deref())
         .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
+    if let Some(path) = &cli.run.replay {
+        return run_replay(cli, &config, path);
+    }
     let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
@@ -145,4 +153,77 @@ fn carry_out_requests(app: &mut App, live: &mut Live) {
             Request::Replay(_) => {}
         }
     }
+}
+
+/// Plays the recording at `path` on the screen: the same model and screens
+/// as live, driven by a [`Player`] instead of QEMU.
+fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
+    let recording =
+        record::read_file(path).map_err(|error| StartError::Setup(io::Error::other(error)))?;
+    let damage = recording.damage.clone();
+    let image = recording.image.clone();
+    let fresh = || {
+        State::new(&image)
+            .with_stuck_after(cli.run.stuck_after())
+            .with_thresholds(config.thresholds())
+    };
+    let (sender, events) = mpsc::channel();
+    event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
+    let mut screen = Screen::enter().map_err(StartError::Setup)?;
+    event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
+    event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
+
+    let mut app = App::new(fresh());
+    app.set_display(cli.ui.display(config));
+    app.set_custom_keys(config.custom_keys().unwrap_or_default());
+    app.set_replay(true);
+    let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
+    let mut last_tick = Instant::now();
+    let apply = |app: &mut App, inputs: Vec<(Duration, Input)>| {
+        for (at, input) in inputs {
+            app.apply(at, input);
+        }
+    };
+    apply(&mut app, player.advance(Duration::ZERO));
+    let result = loop {
+        app.set_replay_status(player.describe());
+        if let Err(error) = screen.draw(&app) {
+            break Err(error);
+        }
+        let Ok(event) = events.recv() else {
+            break Ok(());
+        };
+        match event {
+            Event::Terminal(TerminalEvent::Key(key)) => app.perform_key(key),
+            Event::Terminal(TerminalEvent::Mouse(mouse)) => app.perform_mouse(mouse),
+            Event::Terminal(_) | Event::Source(_) => {}
+            Event::Tick => {
+                let now = Instant::now();
+                let inputs = player.advance(now - last_tick);
+                last_tick = now;
+                apply(&mut app, inputs);
+            }
+            Event::Signal(_) => break Ok(()),
+        }
+        for request in app.take_requests() {
+            match request {
+                Request::Replay(control) => match player.control(control) {
+                    Playback::Continue(inputs) => apply(&mut app, inputs),
+                    Playback::Restart(inputs) => {
+                        app.restart_with(fresh());
+                        apply(&mut app, inputs);
+                    }
+                },
+                Request::Guest(_) => app.command_not_sent("a replay cannot send commands"),
+            }
+        }
+        if app.should_quit() {
+            break Ok(());
+        }
+    };
+    drop(screen);
+    if let Some(damage) = damage {
+        eprintln!("host-dashboard: the recording is damaged: {damage}");
+    }
+    result.map_err(TuiError::Terminal)
 }

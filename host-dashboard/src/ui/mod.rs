@@ -142,6 +142,10 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         prefix.push(Span::styled(" PAUSED · Space: live ", THEME.stuck));
         prefix.push(Span::raw(" "));
     }
+    if let Some(status) = app.replay_status() {
+        prefix.push(Span::styled(format!(" {status} "), THEME.warning));
+        prefix.push(Span::raw(" "));
+    }
     if let Some(sent) = app.sent_commands().last() {
         prefix.push(Span::styled(format!(" sent {sent} "), THEME.warning));
         prefix.push(Span::raw(" "));
