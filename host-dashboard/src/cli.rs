@@ -94,6 +94,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub replay: Option<std::path::PathBuf>,
 
+    /// Headless: also write every decoded frame to FILE as JSON lines (one
+    /// object per frame: {"host_us", "seq", "time_us", "dropped_before",
+    /// "message"}), for scripts; `-` writes them to stderr.
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub json_lines: Option<std::path::PathBuf>,
+
     /// Replay speed, from 0.125 to 64 (times real time).
     #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay",
           value_parser = parse_speed)]

@@ -24,6 +24,7 @@
 pub mod app;
 pub mod cli;
 pub mod event;
+pub mod export;
 pub mod headless;
 pub mod ingest;
 pub mod record;

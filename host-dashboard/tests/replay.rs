@@ -51,6 +51,33 @@ fn a_replay_of_a_recorded_boot_reproduces_the_headless_json_of_the_live_run() {
     );
     assert_eq!(text(&replay.stdout), text(&live.stdout), "byte for byte");
 
+    // The JSON-lines export has one line per decoded frame, in order.
+    let lines_path = scratch("frames.jsonl");
+    let export = dashboard(&[
+        "--headless",
+        "--replay",
+        path,
+        "--json-lines",
+        lines_path.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "export: {}", text(&export.stderr));
+    let lines = std::fs::read_to_string(&lines_path).unwrap();
+    let frames: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+        .collect();
+    assert_eq!(
+        frames.len() as u64,
+        live_json["link"]["frames"].as_u64().unwrap()
+    );
+    assert!(frames[0]["message"]["Hello"].is_object(), "{}", frames[0]);
+    assert!(
+        frames
+            .windows(2)
+            .all(|pair| pair[0]["seq"].as_u64() < pair[1]["seq"].as_u64()),
+        "sequence numbers rise"
+    );
+
     // Cut the file in the middle of a record: the replay keeps what came
     // before, says so, and the summary is of that earlier part.
     let bytes = std::fs::read(&recording).unwrap();

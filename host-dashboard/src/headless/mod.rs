@@ -17,6 +17,7 @@ pub use summary::{
 
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
+use crate::export::JsonLines;
 use crate::record::{self, Tape};
 use crate::source::{self, Live, StartError};
 use crate::state::{Failure, Input, State, one_line};
@@ -39,8 +40,9 @@ pub fn verdict(state: &State) -> Option<Failure> {
 struct Ended {
     state: State,
     signal: Option<i32>,
-    /// Why the recording (`--record`) stopped, if it failed.
-    record_error: Option<std::io::Error>,
+    /// Why the recording (`--record`) or the export (`--json-lines`)
+    /// failed, if one did: such a run fails, since it lost data.
+    output_error: Option<String>,
 }
 
 /// Runs headless mode for `cli`; prints the summary and the reason.
@@ -59,8 +61,8 @@ pub fn run(cli: &Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if let Some(error) = &ended.record_error {
-        eprintln!("host-dashboard: the recording failed: {error}");
+    if let Some(error) = &ended.output_error {
+        eprintln!("host-dashboard: {}", one_line(error));
         return ExitCode::FAILURE;
     }
     if let Some(signal) = ended.signal {
@@ -90,11 +92,18 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
         let mut state = State::new(&recording.image)
             .with_stuck_after(cli.run.stuck_after())
             .with_thresholds(config.thresholds());
-        recording.play(|at, input| state.apply(at, input));
+        let mut export =
+            JsonLines::create(cli.run.json_lines.as_deref()).map_err(StartError::Setup)?;
+        recording.play(|at, input| {
+            export.input(at, &input);
+            state.apply(at, input);
+        });
         return Ok(Ended {
             state,
             signal: None,
-            record_error: None,
+            output_error: export
+                .finish()
+                .map(|error| format!("the JSON-lines export failed: {error}")),
         });
     }
     let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
@@ -108,8 +117,10 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
         .with_thresholds(config.thresholds());
     // Every input the model takes is recorded (frames as the raw bytes
     // that carried them).
-    let apply = |state: &mut State, tape: &mut Tape, now: Duration, input: Input| {
+    let mut export = JsonLines::create(cli.run.json_lines.as_deref()).map_err(StartError::Setup)?;
+    let mut apply = |state: &mut State, tape: &mut Tape, now: Duration, input: Input| {
         tape.input(now, &input);
+        export.input(now, &input);
         state.apply(now, input);
     };
     apply(&mut state, &mut tape, live.now(), live.started_input());
@@ -143,9 +154,17 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
     }
     apply(&mut state, &mut tape, live.now(), Input::Tick);
     live.stop();
+    let output_error = tape
+        .finish()
+        .map(|error| format!("the recording failed: {error}"))
+        .or_else(|| {
+            export
+                .finish()
+                .map(|error| format!("the JSON-lines export failed: {error}"))
+        });
     Ok(Ended {
         state,
         signal,
-        record_error: tape.finish(),
+        output_error,
     })
 }
