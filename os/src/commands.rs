@@ -5,7 +5,9 @@
 //! `CommandRejected` for a frame that did not decode (too long, bad COBS or
 //! CRC, not a command), which changes nothing. Bad input is counted and
 //! never stalls the guest: at most [`BYTES_PER_TICK`] bytes are read per
-//! tick.
+//! tick. Reassembly and decoding are `protocol::command::CommandReceiver`
+//! (pure, tested and fuzzed on the host); this file owns the receive line,
+//! carrying commands out, and the answers.
 
 use crate::arch::serial;
 use crate::sync::IrqLock;
@@ -13,15 +15,16 @@ use crate::{pageout, pm, process, report, telemetry};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_abi::{Errno, Signal};
-use protocol::command::{Command, CommandOutcome, HostFrame, MAX_COMMAND_FRAME, RejectReason};
-use protocol::frame::{self, Accumulated, FrameAccumulator};
+use protocol::command::{
+    Command, CommandBody, CommandOutcome, CommandReceiver, MAX_COMMAND_FRAME, RejectReason,
+};
 use protocol::message::{CommandRejected, CommandResult, Message};
 
 /// Most bytes taken off the receive line per timer tick.
 const BYTES_PER_TICK: usize = 64;
 
-static RECEIVER: IrqLock<FrameAccumulator<MAX_COMMAND_FRAME>> =
-    IrqLock::new("command receiver", FrameAccumulator::new());
+static RECEIVER: IrqLock<CommandReceiver<MAX_COMMAND_FRAME>> =
+    IrqLock::new("command receiver", CommandReceiver::new());
 static REJECTED: AtomicU32 = AtomicU32::new(0);
 
 /// Reads what the host sent, and carries out each complete command.
@@ -30,30 +33,26 @@ pub fn poll() {
         let Some(byte) = serial::receive_byte() else {
             return;
         };
-        let mut body = [0u8; MAX_COMMAND_FRAME];
-        let received = RECEIVER.with(|receiver| match receiver.feed(byte) {
-            Accumulated::Pending | Accumulated::Empty => None,
-            Accumulated::Overflow => Some(Err(RejectReason::TooLong)),
-            Accumulated::Frame(frame) => {
-                body[..frame.len()].copy_from_slice(frame);
-                Some(Ok(frame.len()))
-            }
-        });
-        match received {
-            None => {}
-            Some(Err(reason)) => reject(reason),
-            Some(Ok(len)) => match frame::decode::<HostFrame<&str>>(&mut body[..len]) {
-                Ok(command) => {
-                    let outcome = execute(&command.command);
-                    telemetry::send(Message::CommandResult(CommandResult {
-                        id: command.id,
-                        outcome,
-                    }));
-                }
-                Err(_) => reject(RejectReason::Undecodable),
-            },
+        // The frame body is copied out so the lock is not held while the
+        // command runs.
+        let Some(received) = RECEIVER.with(|receiver| receiver.feed_body(byte)) else {
+            continue;
+        };
+        if let Err(reason) = received.and_then(|mut body| run(&mut body)) {
+            reject(reason);
         }
     }
+}
+
+/// Decodes one frame body; a command is carried out and answered.
+fn run(body: &mut CommandBody) -> Result<(), RejectReason> {
+    let command = body.decode()?;
+    let outcome = execute(&command.command);
+    telemetry::send(Message::CommandResult(CommandResult {
+        id: command.id,
+        outcome,
+    }));
+    Ok(())
 }
 
 fn reject(reason: RejectReason) {
