@@ -165,6 +165,27 @@ pub struct BootArgs {
     /// `target remote :1234` and `continue`.
     #[arg(long)]
     pub gdb: bool,
+
+    /// Watch a guest that already runs instead of booting one: unix:PATH or
+    /// tcp:HOST:PORT (QEMU `-serial unix:PATH,server=on,wait=off` or
+    /// `-serial tcp::PORT,server=on,wait=off`), pty:PATH (QEMU `-serial
+    /// pty`), or serial:PATH[@BAUD] (a serial device, 115200 baud unless
+    /// given). Retries every 0.5 s until connected and after every drop;
+    /// commands go over the same link. Headless, the run ends after
+    /// --seconds or when the guest powers off.
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_address,
+          conflicts_with_all = ["replay", "gdb", "image", "accel", "print_qemu"])]
+    pub attach: Option<crate::source::Address>,
+
+    /// Build the image and print the QEMU command that boots it (one line,
+    /// shell-quoted), then exit: to run QEMU yourself and --attach to it.
+    #[arg(long, conflicts_with_all = ["headless", "replay"])]
+    pub print_qemu: bool,
+
+    /// QEMU's -serial value for COM1 in --print-qemu (default stdio), e.g.
+    /// unix:/tmp/guest.sock,server=on,wait=off.
+    #[arg(long, value_name = "SERIAL", requires = "print_qemu")]
+    pub qemu_serial: Option<String>,
 }
 
 impl BootArgs {
@@ -174,6 +195,7 @@ impl BootArgs {
             accel: self.accel.into(),
             wait_for_gdb: self.gdb,
             extra_args: Vec::new(),
+            serial: self.qemu_serial.clone(),
         }
     }
 }
@@ -211,6 +233,11 @@ fn parse_speed(text: &str) -> Result<f64, String> {
             range.end()
         ))
     }
+}
+
+/// Accepts an --attach address.
+fn parse_address(text: &str) -> Result<crate::source::Address, String> {
+    text.parse()
 }
 
 /// Accepts the name of an image that exists under `images/`; the error
@@ -329,6 +356,35 @@ mod tests {
         assert_eq!(
             plain.ui.display(&Config::default()),
             DisplayConfig::default()
+        );
+    }
+
+    #[test]
+    fn attach_takes_an_address_and_excludes_booting_flags() {
+        use crate::source::Address;
+        let cli = parse(&["--attach", "unix:/tmp/g.sock", "--headless"]).unwrap();
+        assert_eq!(cli.boot.attach, Some(Address::Unix("/tmp/g.sock".into())));
+        let error = parse(&["--attach", "/tmp/g.sock"]).unwrap_err();
+        assert!(error.to_string().contains("unix:PATH"), "{error}");
+        for other in [&["--gdb"][..], &["--image", "demo"], &["--replay", "x.rec"]] {
+            let mut args = vec!["--attach", "tcp:localhost:4444"];
+            args.extend_from_slice(other);
+            assert_eq!(
+                parse(&args).unwrap_err().kind(),
+                ErrorKind::ArgumentConflict,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn print_qemu_takes_a_serial_backend() {
+        let cli = parse(&["--print-qemu", "--qemu-serial", "pty"]).unwrap();
+        assert!(cli.boot.print_qemu);
+        assert_eq!(cli.boot.qemu_options().serial.as_deref(), Some("pty"));
+        assert_eq!(
+            parse(&["--qemu-serial", "pty"]).unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
         );
     }
 

@@ -40,6 +40,26 @@ pub enum SourceEvent {
         /// When it ended.
         at: Instant,
     },
+    /// An attached link connected (the first time, or again).
+    Connected {
+        /// When it connected.
+        at: Instant,
+    },
+    /// An attached link went down; the reader retries.
+    Disconnected {
+        /// When it went down.
+        at: Instant,
+        /// Why, in one line.
+        reason: String,
+    },
+    /// Connecting an attached link failed (sent once per run of failed
+    /// attempts, and again when the reason changes).
+    Unreachable {
+        /// When the attempt failed.
+        at: Instant,
+        /// Why, in one line.
+        reason: String,
+    },
 }
 
 /// Sends [`Event::Tick`] every `interval` until the receiver goes away.

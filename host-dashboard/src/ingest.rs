@@ -36,6 +36,13 @@ impl Ingest {
         inputs
     }
 
+    /// Resyncs after an attached link reconnected (see
+    /// [`StreamDecoder::reconnected`]); returns the new link counters.
+    pub fn reconnected(&mut self) -> Vec<Input> {
+        self.decoder.reconnected();
+        vec![Input::LinkStats(self.decoder.stats())]
+    }
+
     /// Decodes `bytes` that arrived at host time `now` and applies the
     /// result to `state`.
     pub fn feed(&mut self, state: &mut State, now: Duration, bytes: &[u8]) {

@@ -17,6 +17,8 @@
 //!   tag 2 closed    payload: empty
 //!   tag 3 exited    payload: JSON {"status": i32|null, "signal": i32|null, "stderr_tail": [..]}
 //!   tag 4 tick      payload: empty
+//!   tag 5 attach    payload: JSON, an attached link's event: {"Started": {"address": ..}},
+//!                   "Up", {"Down": {"reason": ..}} or {"Unreachable": {"reason": ..}}
 //! ```
 //!
 //! A record is written whole or not at all into a buffered writer that is
@@ -25,7 +27,7 @@
 //! that says where it was cut.
 
 use crate::ingest::Ingest;
-use crate::state::{Input, QemuExit};
+use crate::state::{AttachInput, Input, QemuExit};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -52,6 +54,8 @@ pub enum Entry {
     Exited(QemuExit),
     /// Time passed.
     Tick,
+    /// Something happened to an attached link.
+    Attach(AttachInput),
 }
 
 /// An entry with its host time since QEMU started.
@@ -73,7 +77,27 @@ impl Entry {
             Input::LinkClosed => Some(Entry::Closed),
             Input::QemuExited(exit) => Some(Entry::Exited(exit.clone())),
             Input::Tick => Some(Entry::Tick),
+            Input::Attach(input) => Some(Entry::Attach(input.clone())),
             Input::Frame(_) | Input::LinkStats(_) => None,
+        }
+    }
+
+    /// The model inputs this entry stands for: serial bytes decoded by
+    /// `ingest` (which a reconnection resyncs, as it did live), everything
+    /// else as it was.
+    pub fn inputs(&self, ingest: &mut Ingest) -> Vec<Input> {
+        match self {
+            Entry::Serial(bytes) => ingest.push(bytes),
+            Entry::Started(pid) => vec![Input::QemuStarted { pid: *pid }],
+            Entry::Closed => vec![Input::LinkClosed],
+            Entry::Exited(exit) => vec![Input::QemuExited(exit.clone())],
+            Entry::Tick => vec![Input::Tick],
+            Entry::Attach(AttachInput::Up) => {
+                let mut inputs = vec![Input::Attach(AttachInput::Up)];
+                inputs.extend(ingest.reconnected());
+                inputs
+            }
+            Entry::Attach(input) => vec![Input::Attach(input.clone())],
         }
     }
 
@@ -84,6 +108,7 @@ impl Entry {
             Entry::Closed => 2,
             Entry::Exited(_) => 3,
             Entry::Tick => 4,
+            Entry::Attach(_) => 5,
         }
     }
 
@@ -92,6 +117,7 @@ impl Entry {
             Entry::Started(pid) => pid.to_le_bytes().to_vec(),
             Entry::Serial(bytes) => bytes.clone(),
             Entry::Closed | Entry::Tick => Vec::new(),
+            Entry::Attach(input) => serde_json::to_vec(input).unwrap_or_default(),
             Entry::Exited(exit) => serde_json::json!({
                 "status": exit.status,
                 "signal": exit.signal,
@@ -115,6 +141,9 @@ impl Entry {
             2 => Ok(Entry::Closed),
             3 => parse_exit(&payload).map(Entry::Exited),
             4 => Ok(Entry::Tick),
+            5 => serde_json::from_slice(&payload)
+                .map(Entry::Attach)
+                .map_err(|error| format!("a bad attach record: {error}")),
             other => Err(format!("unknown record tag {other}")),
         }
     }
@@ -280,17 +309,8 @@ impl Recording {
     pub fn play(&self, mut apply: impl FnMut(Duration, Input)) {
         let mut ingest = Ingest::new();
         for record in &self.records {
-            let at = record.at;
-            match &record.entry {
-                Entry::Serial(bytes) => {
-                    for input in ingest.push(bytes) {
-                        apply(at, input);
-                    }
-                }
-                Entry::Started(pid) => apply(at, Input::QemuStarted { pid: *pid }),
-                Entry::Closed => apply(at, Input::LinkClosed),
-                Entry::Exited(exit) => apply(at, Input::QemuExited(exit.clone())),
-                Entry::Tick => apply(at, Input::Tick),
+            for input in record.entry.inputs(&mut ingest) {
+                apply(record.at, input);
             }
         }
     }

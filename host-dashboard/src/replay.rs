@@ -12,7 +12,7 @@
 
 use crate::app::ReplayControl;
 use crate::ingest::Ingest;
-use crate::record::{Entry, Record, Recording};
+use crate::record::{Record, Recording};
 use crate::state::Input;
 use std::time::Duration;
 
@@ -191,24 +191,19 @@ impl Player {
         let record = &self.records[self.next];
         self.next += 1;
         let at = record.at;
-        match &record.entry {
-            Entry::Serial(bytes) => self
-                .ingest
-                .push(bytes)
-                .into_iter()
-                .map(|input| (at, input))
-                .collect(),
-            Entry::Started(pid) => vec![(at, Input::QemuStarted { pid: *pid })],
-            Entry::Closed => vec![(at, Input::LinkClosed)],
-            Entry::Exited(exit) => vec![(at, Input::QemuExited(exit.clone()))],
-            Entry::Tick => vec![(at, Input::Tick)],
-        }
+        record
+            .entry
+            .inputs(&mut self.ingest)
+            .into_iter()
+            .map(|input| (at, input))
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Entry;
     use protocol::frame::{MAX_FRAME_LEN, encode};
     use protocol::message::{GuestFrame, Header, Heartbeat, Message};
 

@@ -57,12 +57,15 @@ pub fn restore() {
 }
 
 /// Installs a panic hook that restores the terminal, kills QEMU, and then
-/// reports the panic as the previous hook would.
-pub fn install_panic_hook(qemu: QemuKiller) {
+/// reports the panic as the previous hook would. Without QEMU (an attached
+/// session), it only restores the terminal.
+pub fn install_panic_hook(qemu: Option<QemuKiller>) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
-        qemu.kill();
+        if let Some(qemu) = &qemu {
+            qemu.kill();
+        }
         previous(info);
     }));
 }

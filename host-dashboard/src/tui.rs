@@ -1,7 +1,8 @@
 //! The live terminal dashboard: build, boot, then draw until the user quits.
 //!
 //! The build runs first with cargo's progress on the terminal; then QEMU
-//! starts and the screen switches to the dashboard. Events are handled one at
+//! starts (or, with `--attach`, the link to a running guest opens) and the
+//! screen switches to the dashboard. Events are handled one at
 //! a time; the screen is redrawn on every tick and user event. When QEMU
 //! exits, the dashboard stays up (showing why) until `q`.
 
@@ -58,18 +59,28 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     if let Some(path) = &cli.run.replay {
         return run_replay(cli, &config, path);
     }
-    let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
+    let (image_name, mut live) = match &cli.boot.attach {
+        // The image is not known until the guest's Hello names it.
+        Some(address) => (
+            String::new(),
+            Live::attach(address.clone(), sender.clone())?,
+        ),
+        None => {
+            let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
+            let live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
+            (image.name, live)
+        }
+    };
     let mut tape =
-        Tape::create(cli.run.record.as_deref(), &image.name).map_err(StartError::Setup)?;
-    let mut live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
+        Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
     terminal::install_panic_hook(live.killer());
     let mut screen = Screen::enter().map_err(StartError::Setup)?;
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
-    let state = State::new(&image.name)
+    let state = State::new(&image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
     let mut app = App::new(state);

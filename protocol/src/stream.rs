@@ -80,6 +80,20 @@ impl StreamDecoder {
         self.stats
     }
 
+    /// Starts over after the link was cut and connected again: the bytes of
+    /// a frame the old connection left unfinished are thrown away (one
+    /// resync), and bytes before the next delimiter are again taken as the
+    /// tail of a frame sent before the connection (skipped, not corrupt).
+    /// Frames lost while the link was down show up as sequence gaps.
+    pub fn reconnected(&mut self) {
+        if !self.body.is_empty() || self.oversized {
+            self.stats.resyncs += 1;
+        }
+        self.body.clear();
+        self.oversized = false;
+        self.synced = false;
+    }
+
     /// Feeds received bytes; returns what they completed, in order.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<StreamItem> {
         let mut items = Vec::new();
@@ -206,6 +220,25 @@ mod tests {
         let stats = decoder.stats();
         assert_eq!((stats.frames, stats.crc_errors, stats.seq_gaps), (2, 0, 0));
         assert_eq!(stats.bytes, stream.len() as u64);
+    }
+
+    #[test]
+    fn a_reconnection_drops_the_cut_frame_and_resyncs_without_a_corrupt_count() {
+        let mut decoder = StreamDecoder::new();
+        assert_eq!(frames(&decoder.push(&heartbeat(1))), 1);
+        // The old connection ends halfway through frame 2.
+        let cut = heartbeat(2);
+        decoder.push(&cut[..cut.len() / 2]);
+        decoder.reconnected();
+        // The new connection starts halfway through frame 5, then frame 6.
+        let late = heartbeat(5);
+        let mut stream = late[late.len() / 2..].to_vec();
+        stream.extend(heartbeat(6));
+        assert_eq!(frames(&decoder.push(&stream)), 1);
+        let stats = decoder.stats();
+        assert_eq!((stats.frames, stats.resyncs), (2, 2), "{stats:?}");
+        assert_eq!((stats.crc_errors, stats.malformed), (0, 0), "{stats:?}");
+        assert_eq!(stats.seq_gaps, 4, "frames 2 to 5 were lost");
     }
 
     #[test]

@@ -9,10 +9,10 @@
 mod summary;
 
 pub use summary::{
-    CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary, LOG_TAIL_LINES,
-    LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary, QemuSummary,
-    RegionSummary, ResultSummary, SnapshotsSummary, StuckSummary, SubscriberSummary, Summary,
-    UserFaultSummary, WarningSummary, summarize,
+    AttachSummary, CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary,
+    LOG_TAIL_LINES, LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary,
+    QemuSummary, RegionSummary, ResultSummary, SnapshotsSummary, StuckSummary, SubscriberSummary,
+    Summary, UserFaultSummary, WarningSummary, summarize,
 };
 
 use crate::cli::Cli;
@@ -78,8 +78,9 @@ pub fn run(cli: &Cli) -> ExitCode {
     }
 }
 
-/// Builds and boots the image, and feeds the model until the time is up,
-/// the guest's stream ends, or a signal arrives.
+/// Builds and boots the image (or attaches to a running guest), and feeds
+/// the model until the time is up, the guest's stream ends, or a signal
+/// arrives.
 fn session(cli: &Cli) -> Result<Ended, StartError> {
     let config = crate::app::config::Config::find(cli.ui.config.as_deref())
         .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
@@ -106,13 +107,20 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
                 .map(|error| format!("the JSON-lines export failed: {error}")),
         });
     }
-    let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
-    let mut tape =
-        Tape::create(cli.run.record.as_deref(), &image.name).map_err(StartError::Setup)?;
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
-    let mut live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
-    let mut state = State::new(&image.name)
+    let (image_name, mut live) = match &cli.boot.attach {
+        // The image is not known until the guest's Hello names it.
+        Some(address) => (String::new(), Live::attach(address.clone(), sender)?),
+        None => {
+            let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
+            let live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
+            (image.name, live)
+        }
+    };
+    let mut tape =
+        Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
+    let mut state = State::new(&image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
     // Every input the model takes is recorded (frames as the raw bytes
@@ -134,6 +142,7 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
         match events.recv_timeout(remaining) {
             Ok(Event::Source(event)) => {
                 let closed = matches!(event, SourceEvent::Closed { .. });
+                let dropped = matches!(event, SourceEvent::Disconnected { .. });
                 if let SourceEvent::Serial { bytes, at } = &event {
                     tape.serial(live.since_start(*at), bytes);
                 }
@@ -141,6 +150,12 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
                     apply(&mut state, &mut tape, now, input);
                 }
                 if closed {
+                    break;
+                }
+                // An attached guest that powered off and then dropped the
+                // link (QEMU exited) is done: nothing more will come.
+                if dropped && state.guest().power_off.is_some() {
+                    apply(&mut state, &mut tape, live.now(), Input::LinkClosed);
                     break;
                 }
             }

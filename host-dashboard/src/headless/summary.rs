@@ -4,7 +4,7 @@
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
-//! `snapshots`, `commands`, `warnings` (counts by kind), and detail inside processes, exits (see
+//! `attach`, `snapshots`, `commands`, `warnings` (counts by kind), and detail inside processes, exits (see
 //! [`system`]), subscribers and events (see [`pubsub`]).
 
 mod pubsub;
@@ -41,8 +41,11 @@ pub struct Summary<'a> {
     pub guest: GuestSummary<'a>,
     /// Link counters.
     pub link: LinkStats,
-    /// The QEMU process.
+    /// The QEMU process (not running and without a status when the session
+    /// attached to a guest instead).
     pub qemu: QemuSummary<'a>,
+    /// The attached link, or null when the dashboard started QEMU itself.
+    pub attach: Option<AttachSummary<'a>>,
     /// Live processes (not yet reaped), by pid.
     pub processes: Vec<ProcessSummary<'a>>,
     /// Processes that began to exit, oldest first.
@@ -79,6 +82,8 @@ pub struct WarningCounts {
     pub seq_gaps: u64,
     /// 1 if no heartbeat came for longer than the threshold, else 0.
     pub stale_link: u64,
+    /// 1 if an attached link was down at the end of the run, else 0.
+    pub link_down: u64,
 }
 
 impl From<&crate::state::Warnings> for WarningCounts {
@@ -87,19 +92,22 @@ impl From<&crate::state::Warnings> for WarningCounts {
         let slow_acks = warnings.slow_acks.len() as u64;
         let fault_storms = warnings.fault_storms.len() as u64;
         let stale_link = u64::from(warnings.stale_for.is_some());
+        let link_down = u64::from(warnings.link_down_for.is_some());
         Self {
             total: stuck_events
                 + slow_acks
                 + fault_storms
                 + warnings.crc_errors
                 + warnings.seq_gaps
-                + stale_link,
+                + stale_link
+                + link_down,
             stuck_events,
             slow_acks,
             fault_storms,
             crc_errors: warnings.crc_errors,
             seq_gaps: warnings.seq_gaps,
             stale_link,
+            link_down,
         }
     }
 }
@@ -183,6 +191,33 @@ pub struct QemuSummary<'a> {
     pub stderr_tail: &'a [String],
 }
 
+/// The `attach` object: a link to a guest that already ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttachSummary<'a> {
+    /// The address, as given to --attach.
+    pub address: &'a str,
+    /// Whether the link was up at the end of the run.
+    pub up: bool,
+    /// How many times it connected.
+    pub connects: u32,
+    /// How many times a connected link dropped (each followed by a retry).
+    pub disconnects: u32,
+    /// The latest reason it was down or could not connect.
+    pub last_problem: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::state::Attachment> for AttachSummary<'a> {
+    fn from(attachment: &'a crate::state::Attachment) -> Self {
+        Self {
+            address: &attachment.address,
+            up: attachment.is_up(),
+            connects: attachment.connects,
+            disconnects: attachment.disconnects,
+            last_problem: attachment.last_problem.as_deref(),
+        }
+    }
+}
+
 impl<'a> From<&'a PanicReport> for PanicSummary<'a> {
     fn from(panic: &'a PanicReport) -> Self {
         Self {
@@ -246,6 +281,7 @@ pub fn summarize(state: &State) -> Summary<'_> {
             signal,
             stderr_tail,
         },
+        attach: state.attachment().map(AttachSummary::from),
         processes: system.live().map(ProcessSummary::from).collect(),
         exited: system.exited().map(ExitedSummary::from).collect(),
         subscribers: pubsub::subscribers(system, guest.uptime_ns),

@@ -1,18 +1,21 @@
-//! The live source: build the image, boot it in QEMU, turn its output into
-//! model inputs.
+//! The live source: build the image and boot it in QEMU, or attach to a
+//! guest that already runs; turn its output into model inputs.
 //!
-//! [`Live`] owns the QEMU process and the stream decoder. The main loop hands
-//! it the [`SourceEvent`]s the serial reader sent and applies the
-//! [`Input`]s it returns, stamped with host time since QEMU started. Other
-//! sources (a recording, a socket) can produce the same events later.
+//! [`Live`] owns the link (the QEMU process, or an attached socket, pty or
+//! serial device) and the stream decoder. The main loop hands it the
+//! [`SourceEvent`]s the reader thread sent and applies the [`Input`]s it
+//! returns, stamped with host time since the session started. A recording
+//! replays the same inputs (see [`crate::record`]).
 
+mod attach;
 mod qemu;
 
+pub use attach::{ADDRESS_FORMS, Address, Attachment, DEFAULT_BAUD, RETRY_INTERVAL};
 pub use qemu::{QemuKiller, QemuProcess, STDERR_TAIL_LINES};
 
 use crate::event::{Event, SourceEvent};
 use crate::ingest::Ingest;
-use crate::state::Input;
+use crate::state::{AttachInput, Input};
 use image_builder::{BuildError, BuildOutput, BuiltImage, QemuOptions};
 use protocol::command::{Command, HostFrame, MAX_COMMAND_FRAME};
 use protocol::frame::{self, MAX_FRAME_LEN};
@@ -58,10 +61,42 @@ pub fn prepare(name: &str, output: BuildOutput) -> Result<BuiltImage, StartError
     Ok(image)
 }
 
-/// A booted image whose telemetry feeds the model.
+/// Builds image `name` and returns the QEMU command that boots it with
+/// `options`, as one shell-quoted line.
+pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, StartError> {
+    let image = image_builder::build(name, BuildOutput::Inherit).map_err(StartError::Build)?;
+    let command = image_builder::qemu::command(&image, options);
+    let words = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| shell_quote(&word.to_string_lossy()));
+    Ok(words.collect::<Vec<_>>().join(" "))
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Where the telemetry comes from: a QEMU the dashboard started, or a link
+/// to a guest that already runs.
+#[derive(Debug)]
+enum Link {
+    Qemu(QemuProcess),
+    Attached(Attachment),
+}
+
+/// A running guest whose telemetry feeds the model.
 #[derive(Debug)]
 pub struct Live {
-    qemu: QemuProcess,
+    link: Link,
     ingest: Ingest,
     started: Instant,
     /// The id of the next command frame (ids count up from 1).
@@ -77,57 +112,93 @@ impl Live {
     ) -> Result<Self, StartError> {
         let started = Instant::now();
         let qemu = QemuProcess::spawn(image, options, events).map_err(StartError::QemuSpawn)?;
-        Ok(Self {
-            qemu,
+        Ok(Self::with_link(Link::Qemu(qemu), started))
+    }
+
+    /// Attaches to the guest stream at `address`, retrying until it
+    /// connects and whenever it drops; what it reads goes to `events`.
+    pub fn attach(address: Address, events: Sender<Event>) -> Result<Self, StartError> {
+        let started = Instant::now();
+        let attachment = Attachment::start(address, events).map_err(StartError::Setup)?;
+        Ok(Self::with_link(Link::Attached(attachment), started))
+    }
+
+    fn with_link(link: Link, started: Instant) -> Self {
+        Self {
+            link,
             ingest: Ingest::new(),
             started,
             next_command_id: 1,
-        })
+        }
     }
 
     /// The input announcing the start, for the model.
     pub fn started_input(&self) -> Input {
-        Input::QemuStarted {
-            pid: self.qemu.pid(),
+        match &self.link {
+            Link::Qemu(qemu) => Input::QemuStarted { pid: qemu.pid() },
+            Link::Attached(attachment) => Input::Attach(AttachInput::Started {
+                address: attachment.address().to_string(),
+            }),
         }
     }
 
-    /// Host time since QEMU started.
+    /// Whether this session attached to a running guest.
+    pub fn is_attached(&self) -> bool {
+        matches!(self.link, Link::Attached(_))
+    }
+
+    /// Host time since the session started.
     pub fn now(&self) -> Duration {
         self.started.elapsed()
     }
 
-    /// Host time of `instant` since QEMU started.
+    /// Host time of `instant` since the session started.
     pub fn since_start(&self, instant: Instant) -> Duration {
         instant.saturating_duration_since(self.started)
     }
 
-    /// A handle that kills QEMU from a panic hook.
-    pub fn killer(&self) -> QemuKiller {
-        self.qemu.killer()
+    /// A handle that kills QEMU from a panic hook, if this session started
+    /// one.
+    pub fn killer(&self) -> Option<QemuKiller> {
+        match &self.link {
+            Link::Qemu(qemu) => Some(qemu.killer()),
+            Link::Attached(_) => None,
+        }
     }
 
     /// The model inputs `event` stands for, each with its host time. When
-    /// the stream closes, this waits (at most [`EXIT_GRACE`]) for QEMU's exit
+    /// QEMU's stream closes, this waits (at most [`EXIT_GRACE`]) for its exit
     /// status.
     pub fn handle(&mut self, event: SourceEvent) -> Vec<(Duration, Input)> {
+        let stamp = |at: Duration, inputs: Vec<Input>| -> Vec<(Duration, Input)> {
+            inputs.into_iter().map(|input| (at, input)).collect()
+        };
         match event {
             SourceEvent::Serial { bytes, at } => {
-                let now = self.since_start(at);
-                self.ingest
-                    .push(&bytes)
-                    .into_iter()
-                    .map(|input| (now, input))
-                    .collect()
+                stamp(self.since_start(at), self.ingest.push(&bytes))
             }
             SourceEvent::Closed { at } => {
                 let closed_at = self.since_start(at);
-                let exit = self.qemu.wait_for_exit(EXIT_GRACE);
-                vec![
-                    (closed_at, Input::LinkClosed),
-                    (self.now(), Input::QemuExited(exit)),
-                ]
+                let mut inputs = vec![(closed_at, Input::LinkClosed)];
+                if let Link::Qemu(qemu) = &mut self.link {
+                    let exit = qemu.wait_for_exit(EXIT_GRACE);
+                    inputs.push((self.now(), Input::QemuExited(exit)));
+                }
+                inputs
             }
+            SourceEvent::Connected { at } => {
+                let mut inputs = vec![Input::Attach(AttachInput::Up)];
+                inputs.extend(self.ingest.reconnected());
+                stamp(self.since_start(at), inputs)
+            }
+            SourceEvent::Disconnected { at, reason } => stamp(
+                self.since_start(at),
+                vec![Input::Attach(AttachInput::Down { reason })],
+            ),
+            SourceEvent::Unreachable { at, reason } => stamp(
+                self.since_start(at),
+                vec![Input::Attach(AttachInput::Unreachable { reason })],
+            ),
         }
     }
 
@@ -152,21 +223,30 @@ impl Live {
                 format!("command is {len} bytes, the guest takes at most {MAX_COMMAND_FRAME}"),
             ));
         }
-        let input = self.qemu.serial_input().ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "the guest's serial input is closed",
-            )
-        })?;
-        input.write_all(&bytes[..len])?;
-        input.flush()?;
+        match &mut self.link {
+            Link::Qemu(qemu) => {
+                let input = qemu.serial_input().ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "the guest's serial input is closed",
+                    )
+                })?;
+                input.write_all(&bytes[..len])?;
+                input.flush()?;
+            }
+            Link::Attached(attachment) => attachment.send(&bytes[..len])?,
+        }
         self.next_command_id = id.wrapping_add(1).max(1);
         Ok(id)
     }
 
-    /// Kills QEMU if it still runs, and reaps it.
+    /// Kills QEMU if it still runs, and reaps it; or closes the attached
+    /// link.
     pub fn stop(&mut self) {
-        self.qemu.stop();
+        match &mut self.link {
+            Link::Qemu(qemu) => qemu.stop(),
+            Link::Attached(attachment) => attachment.stop(),
+        }
     }
 }
 

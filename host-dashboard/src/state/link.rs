@@ -55,6 +55,11 @@ pub enum LinkCondition {
     },
     /// The byte stream ended.
     Closed,
+    /// An attached link is down (or not yet connected); the host retries.
+    Down {
+        /// How long it has been down.
+        for_: Duration,
+    },
 }
 
 impl Link {

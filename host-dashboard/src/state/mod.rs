@@ -14,6 +14,7 @@
 //! [`Process`] and [`SystemMemory`] in guest time) come from sliding
 //! windows of counter samples.
 
+mod attach;
 mod commands;
 mod events;
 mod flow;
@@ -32,6 +33,7 @@ mod verdict;
 mod warnings;
 mod window;
 
+pub use attach::{AttachInput, Attachment};
 pub use commands::{COMMAND_RESULTS, CommandReport, Commands, Rejection};
 pub use events::{EventCounts, SignalOutcomes};
 pub use flow::{
@@ -79,6 +81,8 @@ pub enum Input {
     LinkClosed,
     /// QEMU exited.
     QemuExited(QemuExit),
+    /// Something happened to an attached link (instead of QEMU).
+    Attach(AttachInput),
     /// Time passed (for rates and staleness).
     Tick,
 }
@@ -93,6 +97,7 @@ pub struct State {
     log: LogRing,
     link: Link,
     qemu: QemuState,
+    attachment: Option<Attachment>,
     system: System,
     commands: Commands,
     stuck_after: Duration,
@@ -118,6 +123,7 @@ impl State {
             log: LogRing::with_capacity(log_capacity),
             link: Link::default(),
             qemu: QemuState::default(),
+            attachment: None,
             system: System::default(),
             commands: Commands::default(),
             stuck_after: DEFAULT_STUCK_AFTER,
@@ -153,7 +159,7 @@ impl State {
     /// Host time since the latest heartbeat (or since QEMU started, before
     /// the first), while QEMU runs and the link is open; `None` otherwise.
     pub fn heartbeat_silence(&self) -> Option<Duration> {
-        let started = self.qemu.running_since()?;
+        let started = self.source_up_since()?;
         if self.link.closed {
             return None;
         }
@@ -178,6 +184,14 @@ impl State {
             Input::LinkStats(stats) => self.link.update_stats(now, stats),
             Input::LinkClosed => self.link.closed = true,
             Input::QemuExited(exit) => self.qemu = QemuState::Exited(exit),
+            Input::Attach(AttachInput::Started { address }) => {
+                self.attachment = Some(Attachment::new(address, now));
+            }
+            Input::Attach(input) => {
+                if let Some(attachment) = &mut self.attachment {
+                    attachment.apply(now, input);
+                }
+            }
             Input::Tick => self.link.tick(now),
         }
     }
@@ -252,8 +266,14 @@ impl State {
     }
 
     /// The image this session boots.
+    ///
+    /// A session that attached to a running guest does not know the image
+    /// until the guest's Hello names it.
     pub fn image(&self) -> &str {
-        &self.image
+        match (&self.image[..], &self.guest.identity) {
+            ("", Some(identity)) => &identity.image,
+            (image, _) => image,
+        }
     }
 
     /// The latest host time the model has seen.
@@ -283,7 +303,30 @@ impl State {
 
     /// The link's condition now.
     pub fn link_condition(&self) -> LinkCondition {
-        self.link.condition(self.now, self.qemu.running_since())
+        if let Some(down_since) = self.attachment.as_ref().and_then(|a| a.down_since)
+            && !self.link.closed
+        {
+            return LinkCondition::Down {
+                for_: self.now.saturating_sub(down_since),
+            };
+        }
+        self.link.condition(self.now, self.source_up_since())
+    }
+
+    /// Host time the source came up, while it is up: QEMU running, or an
+    /// attached link connected.
+    fn source_up_since(&self) -> Option<Duration> {
+        self.qemu.running_since().or_else(|| {
+            self.attachment
+                .as_ref()
+                .and_then(|attachment| attachment.up_since)
+        })
+    }
+
+    /// The attached link, when the session attached instead of starting
+    /// QEMU.
+    pub fn attachment(&self) -> Option<&Attachment> {
+        self.attachment.as_ref()
     }
 
     /// The QEMU process's lifecycle.

@@ -69,6 +69,8 @@ pub struct Warnings {
     pub seq_gaps: u64,
     /// How long no heartbeat came, when that is longer than the threshold.
     pub stale_for: Option<Duration>,
+    /// How long an attached link has been down, while it is.
+    pub link_down_for: Option<Duration>,
 }
 
 impl Warnings {
@@ -119,6 +121,10 @@ impl Warnings {
             stale_for: state
                 .heartbeat_silence()
                 .filter(|silence| *silence > thresholds.heartbeat_stale),
+            link_down_for: match state.link_condition() {
+                super::LinkCondition::Down { for_ } => Some(for_),
+                _ => None,
+            },
         }
     }
 
@@ -158,6 +164,9 @@ impl Warnings {
                 "stale link: no heartbeat for {:.1} s",
                 silence.as_secs_f64()
             ));
+        }
+        if let Some(down) = self.link_down_for {
+            kinds.push(format!("link down for {:.1} s", down.as_secs_f64()));
         }
         kinds
     }

@@ -48,6 +48,7 @@ impl Widget for LinkPanel<'_> {
                 (format!("STALE {}", format::seconds(silent_for)), THEME.bad)
             }
             LinkCondition::Closed => ("closed".to_string(), THEME.muted),
+            LinkCondition::Down { for_ } => (format!("DOWN {}", format::seconds(for_)), THEME.bad),
         };
         let block = panel("Link")
             .title(Line::styled(format!(" ● {condition} "), condition_style).right_aligned());

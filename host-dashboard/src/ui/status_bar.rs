@@ -83,6 +83,17 @@ impl Widget for StatusBar<'_> {
             (QemuState::Exited(_), _) => {
                 Some(("QEMU has exited; q quits ".to_string(), THEME.warning))
             }
+            (_, LinkCondition::Down { for_ }) => Some((
+                format!(
+                    "link down for {}: {}; retrying ",
+                    format::seconds(for_),
+                    self.state
+                        .attachment()
+                        .and_then(|attachment| attachment.last_problem.as_deref())
+                        .unwrap_or("not connected yet")
+                ),
+                THEME.bad,
+            )),
             (_, LinkCondition::Stale { silent_for }) => Some((
                 format!("link stale: no frame for {} ", format::seconds(silent_for)),
                 THEME.bad,

@@ -62,10 +62,20 @@ impl Widget for TitleBar<'_> {
             || "-".to_string(),
             |identity| format::boot_id(identity.boot_id),
         );
-        let qemu = match state.qemu() {
-            QemuState::NotStarted => ("not started".to_string(), THEME.title_value),
-            QemuState::Running { pid, .. } => (format!("running (pid {pid})"), THEME.title_value),
-            QemuState::Exited(exit) => (format!("exited ({exit})"), THEME.title_alert),
+        let source = match (state.attachment(), state.qemu()) {
+            (Some(attachment), _) => (
+                "link",
+                attachment.describe(),
+                if attachment.is_up() {
+                    THEME.title_value
+                } else {
+                    THEME.title_alert
+                },
+            ),
+            (None, qemu) => {
+                let (text, style) = qemu_field(qemu);
+                ("QEMU", text, style)
+            }
         };
         let fields = [
             ("image", (state.image().to_string(), THEME.title_value)),
@@ -75,7 +85,7 @@ impl Widget for TitleBar<'_> {
                 "up",
                 (format::uptime(state.guest().uptime_ns), THEME.title_value),
             ),
-            ("QEMU", qemu),
+            (source.0, (source.1, source.2)),
         ];
         let spans: Vec<Span> = fields
             .into_iter()
@@ -97,5 +107,14 @@ impl Widget for TitleBar<'_> {
         if let Some(tabs) = tabs {
             tabs.right_aligned().render(area, buf);
         }
+    }
+}
+
+/// The title bar's QEMU field.
+fn qemu_field(qemu: &QemuState) -> (String, ratatui::style::Style) {
+    match qemu {
+        QemuState::NotStarted => ("not started".to_string(), THEME.title_value),
+        QemuState::Running { pid, .. } => (format!("running (pid {pid})"), THEME.title_value),
+        QemuState::Exited(exit) => (format!("exited ({exit})"), THEME.title_alert),
     }
 }

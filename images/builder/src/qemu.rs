@@ -47,6 +47,10 @@ pub struct QemuOptions {
     pub wait_for_gdb: bool,
     /// Extra arguments appended verbatim.
     pub extra_args: Vec<String>,
+    /// Where COM1 goes, as QEMU's `-serial` value; `None` is `stdio` (the
+    /// dashboard reads QEMU's stdout). For example
+    /// `unix:/tmp/guest.sock,server=on,wait=off` lets a dashboard attach.
+    pub serial: Option<String>,
 }
 
 /// Builds the QEMU command for `image`. The caller decides stdio; the guest's
@@ -57,7 +61,8 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         .args(["-machine", "q35", "-accel", options.accel.as_str()])
         .args(["-m", &format!("{}M", image.manifest.memory_mib)])
         .args(["-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
-        .args(["-serial", "stdio", "-monitor", "none"])
+        .args(["-serial", options.serial.as_deref().unwrap_or("stdio")])
+        .args(["-monitor", "none"])
         .args([
             "-device",
             &format!("isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"),

@@ -109,6 +109,7 @@ fn a_running_guest_meets_the_contract() {
                 "resyncs": 1, "seq_gaps": 0, "guest_dropped": 1, "boots": 0,
             },
             "qemu": {"running": true, "status": null, "signal": null, "stderr_tail": []},
+            "attach": null,
             "processes": [],
             "exited": [],
             "subscribers": [],
@@ -127,7 +128,7 @@ fn a_running_guest_meets_the_contract() {
             "snapshots": {"complete": 0, "incomplete": 0, "last_complete": null, "pruned": 0,
                           "stray_regions": 0, "exited_evicted": 0},
             "warnings": {"total": 0, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
-                         "crc_errors": 0, "seq_gaps": 0, "stale_link": 0},
+                         "crc_errors": 0, "seq_gaps": 0, "stale_link": 0, "link_down": 0},
         })
     );
 }
@@ -712,7 +713,7 @@ fn warnings_are_counted_by_kind() {
     assert_eq!(
         json["warnings"],
         json!({"total": 6, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
-               "crc_errors": 3, "seq_gaps": 2, "stale_link": 1})
+               "crc_errors": 3, "seq_gaps": 2, "stale_link": 1, "link_down": 0})
     );
 }
 
