@@ -72,6 +72,7 @@ pub struct App {
     sent: Vec<String>,
     /// Colour and ASCII options.
     display: config::DisplayConfig,
+    palette: config::Palette,
     /// Key bindings from the config file, before the built-in ones.
     custom_keys: Vec<config::CustomKey>,
 }
@@ -236,6 +237,7 @@ impl App {
             replay_status: None,
             sent: Vec::new(),
             display: config::DisplayConfig::default(),
+            palette: config::Palette::new(),
             custom_keys: Vec::new(),
         }
     }
@@ -249,6 +251,17 @@ impl App {
     /// Draws with or without colours, in ASCII only or not.
     pub fn set_display(&mut self, display: config::DisplayConfig) {
         self.display = display;
+    }
+
+    /// Draws the colours `palette` changes (the config file's `[theme]`) in
+    /// their new colours.
+    pub fn set_palette(&mut self, palette: config::Palette) {
+        self.palette = palette;
+    }
+
+    /// The colour changes in use.
+    pub fn palette(&self) -> &[(ratatui::style::Color, ratatui::style::Color)] {
+        &self.palette
     }
 
     /// Adds key bindings (from the config file) that take precedence over

@@ -34,7 +34,8 @@ pub struct Cli {
 #[derive(Clone, Debug, Args)]
 pub struct UiArgs {
     /// Config file (TOML: [thresholds] slow_ack_ms, fault_storm_per_second,
-    /// heartbeat_stale_ms; [display] color, ascii). Default:
+    /// heartbeat_stale_ms; [display] color, ascii; [theme] colour =
+    /// colour; [keys] key = action; [source] image or attach, accel). Default:
     /// $XDG_CONFIG_HOME/watchtower/config.toml, else
     /// ~/.config/watchtower/config.toml, if it exists.
     #[arg(long, value_name = "FILE")]
@@ -152,14 +153,15 @@ impl RunArgs {
 /// What is booted and how.
 #[derive(Clone, Debug, Args)]
 pub struct BootArgs {
-    /// The image to build and boot (a directory under `images/`).
-    #[arg(long, value_name = "NAME", default_value = image_builder::DEFAULT_IMAGE, value_parser = parse_image)]
-    pub image: String,
+    /// The image to build and boot (a directory under `images/`); default:
+    /// the config file's [source] image, else the default image.
+    #[arg(long, value_name = "NAME", value_parser = parse_image)]
+    pub image: Option<String>,
 
-    /// QEMU accelerator: tcg (software, works everywhere) or kvm
-    /// (hardware, needs /dev/kvm).
-    #[arg(long, value_enum, default_value_t = AccelArg::Tcg)]
-    pub accel: AccelArg,
+    /// QEMU accelerator: tcg (software, works everywhere; the default) or
+    /// kvm (hardware, needs /dev/kvm).
+    #[arg(long, value_enum)]
+    pub accel: Option<AccelArg>,
 
     /// Start the guest paused with a gdb server on tcp::1234; attach with
     /// `target remote :1234` and `continue`.
@@ -189,10 +191,46 @@ pub struct BootArgs {
 }
 
 impl BootArgs {
+    /// The image to boot.
+    pub fn image(&self) -> &str {
+        self.image
+            .as_deref()
+            .unwrap_or(image_builder::DEFAULT_IMAGE)
+    }
+
+    /// Fills in what the command line left out from the config file's
+    /// `[source]` table: its image or its address (only when the command
+    /// line names neither), and its accelerator.
+    pub fn with_config(
+        mut self,
+        source: &crate::app::config::SourceConfig,
+    ) -> Result<Self, String> {
+        if self.image.is_none() && self.attach.is_none() {
+            if let Some(address) = &source.attach {
+                let address = address
+                    .parse()
+                    .map_err(|error| format!("config file: source.attach: {error}"))?;
+                self.attach = Some(address);
+            } else if let Some(image) = &source.image {
+                let image = parse_image(image)
+                    .map_err(|error| format!("config file: source.image: {error}"))?;
+                self.image = Some(image);
+            }
+        }
+        if self.accel.is_none() {
+            self.accel = match source.accel.as_deref() {
+                Some("kvm") => Some(AccelArg::Kvm),
+                Some("tcg") => Some(AccelArg::Tcg),
+                _ => None,
+            };
+        }
+        Ok(self)
+    }
+
     /// The QEMU options these flags ask for.
     pub fn qemu_options(&self) -> QemuOptions {
         QemuOptions {
-            accel: self.accel.into(),
+            accel: self.accel.unwrap_or(AccelArg::Tcg).into(),
             wait_for_gdb: self.gdb,
             extra_args: Vec::new(),
             serial: self.qemu_serial.clone(),
@@ -269,7 +307,7 @@ mod tests {
         assert!(!cli.run.headless);
         assert_eq!(cli.run.duration(), Duration::from_secs(10));
         assert_eq!(cli.run.stuck_after(), crate::state::DEFAULT_STUCK_AFTER);
-        assert_eq!(cli.boot.image, image_builder::DEFAULT_IMAGE);
+        assert_eq!(cli.boot.image(), image_builder::DEFAULT_IMAGE);
         let options = cli.boot.qemu_options();
         assert_eq!((options.accel, options.wait_for_gdb), (Accel::Tcg, false));
     }
@@ -292,7 +330,7 @@ mod tests {
         assert!(cli.run.headless);
         assert_eq!(cli.run.duration(), Duration::from_secs(5));
         assert_eq!(cli.run.stuck_after(), Duration::from_millis(500));
-        assert_eq!(cli.boot.image, "panic");
+        assert_eq!(cli.boot.image(), "panic");
         let options = cli.boot.qemu_options();
         assert_eq!((options.accel, options.wait_for_gdb), (Accel::Kvm, true));
     }
@@ -375,6 +413,50 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_config_source_fills_in_only_what_the_command_line_left_out() {
+        use crate::app::config::SourceConfig;
+        use crate::source::Address;
+        let attach = SourceConfig {
+            attach: Some("tcp:localhost:4444".into()),
+            accel: Some("kvm".into()),
+            ..SourceConfig::default()
+        };
+        let boot = parse(&[]).unwrap().boot.with_config(&attach).unwrap();
+        assert_eq!(boot.attach, Some(Address::Tcp("localhost:4444".into())));
+        assert_eq!(boot.qemu_options().accel, Accel::Kvm);
+        // An image on the command line wins over the config's address.
+        let boot = parse(&["--image", "panic", "--accel", "tcg"])
+            .unwrap()
+            .boot
+            .with_config(&attach)
+            .unwrap();
+        assert_eq!((boot.image(), boot.attach.clone()), ("panic", None));
+        assert_eq!(boot.qemu_options().accel, Accel::Tcg);
+        let image = SourceConfig {
+            image: Some("panic".into()),
+            ..SourceConfig::default()
+        };
+        assert_eq!(
+            parse(&[])
+                .unwrap()
+                .boot
+                .with_config(&image)
+                .unwrap()
+                .image(),
+            "panic"
+        );
+        let bad = SourceConfig {
+            image: Some("no-such-image".into()),
+            ..SourceConfig::default()
+        };
+        let error = parse(&[]).unwrap().boot.with_config(&bad).unwrap_err();
+        assert!(
+            error.contains("source.image") && error.contains("demo"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -3,14 +3,29 @@
 //! See `host-dashboard --help`. Without flags it opens the live dashboard on
 //! the default image; `--headless --seconds N` prints one JSON summary.
 
+use host_dashboard::app::config::Config;
 use host_dashboard::cli::Cli;
 use host_dashboard::{headless, source, tui};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_with_images();
+    let mut cli = Cli::parse_with_images();
+    let config = match Config::find(cli.ui.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("host-dashboard: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    cli.boot = match cli.boot.with_config(&config.source) {
+        Ok(boot) => boot,
+        Err(error) => {
+            eprintln!("host-dashboard: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if cli.boot.print_qemu {
-        return match source::qemu_command_line(&cli.boot.image, &cli.boot.qemu_options()) {
+        return match source::qemu_command_line(cli.boot.image(), &cli.boot.qemu_options()) {
             Ok(line) => {
                 println!("{line}");
                 ExitCode::SUCCESS
@@ -22,9 +37,9 @@ fn main() -> ExitCode {
         };
     }
     if cli.run.headless {
-        return headless::run(&cli);
+        return headless::run(&cli, &config);
     }
-    match tui::run(&cli) {
+    match tui::run(&cli, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("host-dashboard: {error}");

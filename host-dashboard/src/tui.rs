@@ -52,12 +52,11 @@ impl From<StartError> for TuiError {
     }
 }
 
-/// Runs the dashboard for the image and options in `cli`.
-pub fn run(cli: &Cli) -> Result<(), TuiError> {
-    let config = crate::app::config::Config::find(cli.ui.config.as_deref())
-        .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
+/// Runs the dashboard for the image and options in `cli`, with the
+/// settings of `config`.
+pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     if let Some(path) = &cli.run.replay {
-        return run_replay(cli, &config, path);
+        return run_replay(cli, config, path);
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
@@ -68,7 +67,7 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
             Live::attach(address.clone(), sender.clone())?,
         ),
         None => {
-            let image = source::prepare(&cli.boot.image, BuildOutput::Inherit)?;
+            let image = source::prepare(cli.boot.image(), BuildOutput::Inherit)?;
             let live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
             (image.name, live)
         }
@@ -84,8 +83,9 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
     let mut app = App::new(state);
-    app.set_display(cli.ui.display(&config));
+    app.set_display(cli.ui.display(config));
     app.set_custom_keys(config.custom_keys().unwrap_or_default());
+    app.set_palette(config.palette().unwrap_or_default());
     let started = live.started_input();
     tape.input(live.now(), &started);
     app.apply(live.now(), started);
@@ -187,6 +187,7 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     let mut app = App::new(fresh());
     app.set_display(cli.ui.display(config));
     app.set_custom_keys(config.custom_keys().unwrap_or_default());
+    app.set_palette(config.palette().unwrap_or_default());
     app.set_replay(true);
     let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
     let mut last_tick = Instant::now();

@@ -97,3 +97,34 @@ fn recorded_detail_view_of_the_ipc_service() {
     press(&mut app, KeyCode::Enter);
     insta::assert_snapshot!(screen(&app));
 }
+
+/// The recorded stream as if attached to a running guest: the link comes
+/// up, carries the recording, then drops; the dashboard retries.
+#[test]
+fn attached_link_down_view() {
+    use host_dashboard::state::{AttachInput, Input};
+    use std::time::Duration;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo.rec");
+    let recording = record::read_file(&path).expect("the fixture reads");
+    let mut state = State::new("");
+    let address = "unix:/tmp/guest.sock".to_string();
+    state.apply(
+        Duration::ZERO,
+        Input::Attach(AttachInput::Started { address }),
+    );
+    state.apply(Duration::ZERO, Input::Attach(AttachInput::Up));
+    let mut end = Duration::ZERO;
+    recording.play(|at, input| {
+        end = end.max(at);
+        if !matches!(input, Input::QemuStarted { .. } | Input::QemuExited(_)) {
+            state.apply(at, input);
+        }
+    });
+    let reason = "closed by the other end".to_string();
+    state.apply(end, Input::Attach(AttachInput::Down { reason }));
+    state.apply(end + Duration::from_millis(1500), Input::Tick);
+    assert_eq!(state.image(), "demo", "named by the guest's Hello");
+    let mut app = App::new(state);
+    press(&mut app, KeyCode::Char('4'));
+    insta::assert_snapshot!(screen(&app));
+}

@@ -1,4 +1,5 @@
-//! The config file: thresholds and display (colour, ASCII), in TOML.
+//! The config file: thresholds, display (colour, ASCII, theme colours),
+//! keys and the default source, in TOML.
 //!
 //! Looked for at `--config FILE`, else `$XDG_CONFIG_HOME/watchtower/config.toml`,
 //! else `~/.config/watchtower/config.toml`; a missing default file is no
@@ -14,8 +15,17 @@
 //! color = true
 //! ascii = false
 //!
+//! [theme]           # built-in colour = colour to draw instead
+//! cyan = "light_blue"     # names as ratatui reads them, or "#rrggbb"
+//! blue = "#202040"
+//!
 //! [keys]            # key = action, over the built-in keys (see `?`)
 //! k = "signal_menu"
+//!
+//! [source]          # what to watch when the command line does not say
+//! image = "demo"          # boot this image, or
+//! attach = "unix:/tmp/guest.sock"   # attach to a running guest
+//! accel = "tcg"           # or "kvm"
 //! ```
 
 use crate::state::Thresholds;
@@ -37,7 +47,31 @@ pub struct Config {
     /// taking precedence over the built-in keys.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, String>,
+    /// Colour changes: a colour the built-in theme uses, to the colour to
+    /// draw instead (`cyan = "light_blue"`).
+    #[serde(default)]
+    pub theme: std::collections::BTreeMap<String, String>,
+    /// The default source, under the command line's flags.
+    #[serde(default)]
+    pub source: SourceConfig,
 }
+
+/// The `[source]` table: what to watch when the command line names
+/// neither an image nor an address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The image to boot.
+    pub image: Option<String>,
+    /// The address to attach to (as `--attach` takes it).
+    pub attach: Option<String>,
+    /// The QEMU accelerator, `tcg` or `kvm`.
+    pub accel: Option<String>,
+}
+
+/// Colour changes from the `[theme]` table: each built-in colour to the
+/// one drawn in its place.
+pub type Palette = Vec<(ratatui::style::Color, ratatui::style::Color)>;
 
 /// One key binding from the config file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,10 +164,24 @@ impl Config {
                 message: format!("thresholds.fault_storm_per_second must be above 0, not {rate}"),
             });
         }
-        config.custom_keys().map_err(|message| ConfigError::Parse {
+        let invalid = |message| ConfigError::Parse {
             path: path.to_path_buf(),
             message,
-        })?;
+        };
+        config.custom_keys().map_err(invalid)?;
+        config.palette().map_err(invalid)?;
+        if config.source.image.is_some() && config.source.attach.is_some() {
+            return Err(invalid(
+                "source: set image (boot it) or attach (watch a running guest), not both".into(),
+            ));
+        }
+        if let Some(accel) = &config.source.accel
+            && !matches!(accel.as_str(), "tcg" | "kvm")
+        {
+            return Err(invalid(format!(
+                "source.accel must be \"tcg\" or \"kvm\", not \"{accel}\""
+            )));
+        }
         Ok(config)
     }
 
@@ -183,6 +231,21 @@ impl Config {
                     action,
                     action_name,
                 })
+            })
+            .collect()
+    }
+
+    /// The `[theme]` table as colour changes, or why an entry is not one.
+    pub fn palette(&self) -> Result<Palette, String> {
+        use ratatui::style::Color;
+        self.theme
+            .iter()
+            .map(|(from, to)| {
+                let colour = |name: &str| {
+                    name.parse::<Color>()
+                        .map_err(|_| format!("theme: `{name}` is not a colour (a name such as \"light_blue\", or \"#rrggbb\")"))
+                };
+                Ok((colour(from)?, colour(to)?))
             })
             .collect()
     }
@@ -284,6 +347,30 @@ mod tests {
         );
         let error = parse("[keys]\nHyper = \"help\"\n").unwrap_err().to_string();
         assert!(error.contains("`Hyper` is not a key"), "{error}");
+    }
+
+    #[test]
+    fn theme_colours_and_the_default_source_are_read_and_checked() {
+        use ratatui::style::Color;
+        let config = parse(
+            "[theme]\ncyan = \"light_blue\"\nblue = \"#202040\"\n\
+             [source]\nattach = \"unix:/tmp/g.sock\"\naccel = \"kvm\"\n",
+        )
+        .unwrap();
+        let palette = config.palette().unwrap();
+        assert!(palette.contains(&(Color::Cyan, Color::LightBlue)));
+        assert!(palette.contains(&(Color::Blue, Color::Rgb(0x20, 0x20, 0x40))));
+        assert_eq!(config.source.attach.as_deref(), Some("unix:/tmp/g.sock"));
+        let error = parse("[theme]\ncyan = \"sky\"\n").unwrap_err().to_string();
+        assert!(error.contains("`sky` is not a colour"), "{error}");
+        let error = parse("[source]\nimage = \"demo\"\nattach = \"tcp:h:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not both"), "{error}");
+        let error = parse("[source]\naccel = \"hvf\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("\"tcg\" or \"kvm\""), "{error}");
     }
 
     #[test]

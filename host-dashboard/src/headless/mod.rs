@@ -15,6 +15,7 @@ pub use summary::{
     Summary, UserFaultSummary, WarningSummary, summarize,
 };
 
+use crate::app::config::Config;
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
 use crate::export::JsonLines;
@@ -45,9 +46,9 @@ struct Ended {
     output_error: Option<String>,
 }
 
-/// Runs headless mode for `cli`; prints the summary and the reason.
-pub fn run(cli: &Cli) -> ExitCode {
-    let ended = match session(cli) {
+/// Runs headless mode for `cli` with the settings of `config`; prints the summary and the reason.
+pub fn run(cli: &Cli, config: &Config) -> ExitCode {
+    let ended = match session(cli, config) {
         Ok(ended) => ended,
         Err(error) => {
             eprintln!("host-dashboard: {}", one_line(&error.to_string()));
@@ -81,9 +82,7 @@ pub fn run(cli: &Cli) -> ExitCode {
 /// Builds and boots the image (or attaches to a running guest), and feeds
 /// the model until the time is up, the guest's stream ends, or a signal
 /// arrives.
-fn session(cli: &Cli) -> Result<Ended, StartError> {
-    let config = crate::app::config::Config::find(cli.ui.config.as_deref())
-        .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
+fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
     if let Some(path) = &cli.run.replay {
         let recording = record::read_file(path)
             .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
@@ -113,7 +112,7 @@ fn session(cli: &Cli) -> Result<Ended, StartError> {
         // The image is not known until the guest's Hello names it.
         Some(address) => (String::new(), Live::attach(address.clone(), sender)?),
         None => {
-            let image = source::prepare(&cli.boot.image, BuildOutput::Capture)?;
+            let image = source::prepare(cli.boot.image(), BuildOutput::Capture)?;
             let live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
             (image.name, live)
         }

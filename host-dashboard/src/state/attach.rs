@@ -99,11 +99,12 @@ impl Attachment {
         } else if self.connects == 0 {
             "connecting"
         } else {
-            "down, retrying"
+            "down"
         };
         match self.disconnects {
-            0 => format!("{} ({state})", self.address),
-            n => format!("{} ({state}, {n} reconnect(s))", self.address),
+            0 => format!("{} {state}", self.address),
+            1 => format!("{} {state}, 1 drop", self.address),
+            n => format!("{} {state}, {n} drops", self.address),
         }
     }
 }
@@ -120,7 +121,7 @@ mod tests {
     fn connects_and_disconnects_are_counted() {
         let mut link = Attachment::new("unix:/tmp/s".into(), ms(0));
         assert!(!link.is_up());
-        assert_eq!(link.describe(), "unix:/tmp/s (connecting)");
+        assert_eq!(link.describe(), "unix:/tmp/s connecting");
         link.apply(
             ms(10),
             AttachInput::Unreachable {
@@ -138,10 +139,7 @@ mod tests {
             },
         );
         assert_eq!(link.down_since, Some(ms(900)));
-        assert_eq!(
-            link.describe(),
-            "unix:/tmp/s (down, retrying, 1 reconnect(s))"
-        );
+        assert_eq!(link.describe(), "unix:/tmp/s down, 1 drop");
         link.apply(ms(1400), AttachInput::Up);
         assert_eq!((link.connects, link.disconnects), (2, 1));
         assert_eq!(link.up_since, Some(ms(1400)));

@@ -1,5 +1,6 @@
-//! The last pass over a drawn screen for `--no-color` and `--ascii`: it
-//! takes the colours out (a highlighted cell becomes reversed, so the
+//! The last pass over a drawn screen for the config file's theme colours,
+//! `--no-color` and `--ascii`: it swaps the colours the theme changes, takes
+//! the colours out (a highlighted cell becomes reversed, so the
 //! selection still shows) and puts ASCII in place of box drawing, markers
 //! and sparkline blocks. Done on the buffer, so no widget needs to know.
 
@@ -32,6 +33,20 @@ pub fn ascii_symbol(symbol: &str) -> Option<&'static str> {
         "µ" => "u",
         _ => return None,
     })
+}
+
+/// Draws every colour of `buf` that `palette` changes in its new colour.
+pub fn recolor(buf: &mut Buffer, palette: &[(Color, Color)]) {
+    let swap = |colour: Color| {
+        palette
+            .iter()
+            .find(|(from, _)| *from == colour)
+            .map_or(colour, |(_, to)| *to)
+    };
+    for cell in buf.content.iter_mut() {
+        cell.fg = swap(cell.fg);
+        cell.bg = swap(cell.bg);
+    }
 }
 
 /// Takes every colour out of `buf`; cells that had a background colour
@@ -73,6 +88,22 @@ mod tests {
         to_ascii(&mut buf);
         let text: String = buf.content.iter().map(|cell| cell.symbol()).collect();
         assert_eq!(text, "+->?^# a");
+    }
+
+    #[test]
+    fn recolor_swaps_only_the_colours_the_palette_names() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 2, 1));
+        buf.set_string(0, 0, "a", Style::new().fg(Color::Cyan).bg(Color::Blue));
+        buf.set_string(1, 0, "b", Style::new().fg(Color::Red));
+        recolor(
+            &mut buf,
+            &[(Color::Cyan, Color::LightBlue), (Color::Blue, Color::Black)],
+        );
+        assert_eq!(
+            (buf.content[0].fg, buf.content[0].bg),
+            (Color::LightBlue, Color::Black)
+        );
+        assert_eq!(buf.content[1].fg, Color::Red);
     }
 
     #[test]

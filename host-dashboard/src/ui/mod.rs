@@ -95,7 +95,9 @@ impl Widget for &App {
             Constraint::Length(1),
         ])
         .areas(area);
-        TitleBar::new(state, self.view()).render(title, buf);
+        TitleBar::new(state, self.view())
+            .replaying(self.is_replay())
+            .render(title, buf);
         if let Some(alert) = &alert {
             alert.render(alert_area, buf);
         }
@@ -125,6 +127,9 @@ impl Widget for &App {
             Overlay::Filter(_) | Overlay::Prompt { .. } | Overlay::None => {}
         }
         let options = self.display();
+        if !self.palette().is_empty() {
+            display::recolor(buf, self.palette());
+        }
         if !options.color {
             display::strip_colors(buf);
         }

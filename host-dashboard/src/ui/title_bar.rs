@@ -15,12 +15,24 @@ use ratatui::widgets::Widget;
 pub struct TitleBar<'a> {
     state: &'a State,
     view: View,
+    replay: bool,
 }
 
 impl<'a> TitleBar<'a> {
     /// The title bar for `state`, with `view` on screen.
     pub fn new(state: &'a State, view: View) -> Self {
-        Self { state, view }
+        Self {
+            state,
+            view,
+            replay: false,
+        }
+    }
+
+    /// This title bar for a replay: the QEMU it names is the recorded one,
+    /// not a process running now.
+    pub fn replaying(mut self, replay: bool) -> Self {
+        self.replay = replay;
+        self
     }
 }
 
@@ -74,7 +86,8 @@ impl Widget for TitleBar<'_> {
             ),
             (None, qemu) => {
                 let (text, style) = qemu_field(qemu);
-                ("QEMU", text, style)
+                let label = if self.replay { "recorded QEMU" } else { "QEMU" };
+                (label, text, style)
             }
         };
         let fields = [
