@@ -11,8 +11,8 @@ mod summary;
 pub use summary::{
     AttachSummary, CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary,
     LOG_TAIL_LINES, LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary,
-    QemuSummary, RegionSummary, ResultSummary, SnapshotsSummary, StuckSummary, SubscriberSummary,
-    Summary, UserFaultSummary, WarningSummary, summarize,
+    QemuSummary, RegionSummary, ReliabilitySummary, ResultSummary, SnapshotsSummary, StuckSummary,
+    SubscriberSummary, Summary, UserFaultSummary, WarningSummary, summarize,
 };
 
 use crate::app::config::Config;

@@ -4,7 +4,7 @@
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
-//! `attach`, `snapshots`, `commands`, `warnings` (counts by kind), and detail inside processes, exits (see
+//! `attach`, `snapshots`, `commands`, `warnings`, `reliability` (counts by kind), and detail inside processes, exits (see
 //! [`system`]), subscribers and events (see [`pubsub`]).
 
 mod pubsub;
@@ -62,6 +62,40 @@ pub struct Summary<'a> {
     pub snapshots: SnapshotsSummary,
     /// What needs attention at the end of the run, counted by kind.
     pub warnings: WarningCounts,
+    /// Faults injected and what the system did about them.
+    pub reliability: ReliabilitySummary<'a>,
+}
+
+/// The `reliability` object: what was injected (as the test programs
+/// announced it) and what the system and the link did, so that a run shows
+/// at a glance that nothing was lost unaccounted.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReliabilitySummary<'a> {
+    /// Every `inject ...` line the guest's programs logged, without the
+    /// prefix, in order.
+    pub injected: &'a [String],
+    /// Whether the kernel kept going: no panic and no kernel fault.
+    pub kernel_survived: bool,
+    /// Processes killed for want of memory.
+    pub oom_kills: u64,
+    /// Processes that faulted (each became a signal).
+    pub user_faults: u64,
+    /// System calls refused for a bad pointer.
+    pub bad_pointers: u64,
+    /// Frames the guest's ring dropped, as the frames after them reported.
+    pub frames_dropped_reported: u64,
+    /// Frames the guest's ring dropped, by its own latest count.
+    pub frames_dropped_total: u64,
+    /// Whether every drop the guest counted was reported on the link.
+    pub drops_all_reported: bool,
+    /// Frames lost on the link itself (sequence gaps) and bad frames.
+    pub seq_gaps: u64,
+    /// Frames that failed the CRC or did not decode.
+    pub bad_frames: u64,
+    /// Host command frames the guest rejected.
+    pub commands_rejected: u64,
+    /// Times an attached link dropped and was connected again.
+    pub reconnects: u32,
 }
 
 /// The top-level `warnings` object: how many of each kind of warning hold
@@ -290,6 +324,26 @@ pub fn summarize(state: &State) -> Summary<'_> {
         memory: system.memory().map(MemorySummary::from),
         snapshots: SnapshotsSummary::of(system),
         warnings: WarningCounts::from(&state.warnings()),
+        reliability: ReliabilitySummary {
+            injected: &guest.injections,
+            kernel_survived: guest.panic.is_none() && guest.fault.is_none(),
+            oom_kills: guest.oom_kills,
+            user_faults: system.events().user_fault,
+            bad_pointers: system.events().bad_pointer,
+            frames_dropped_reported: state.link().stats.guest_dropped,
+            frames_dropped_total: guest.dropped_total,
+            drops_all_reported: state.link().stats.guest_dropped == guest.dropped_total,
+            seq_gaps: state.link().stats.seq_gaps,
+            bad_frames: state.link().stats.crc_errors
+                + state.link().stats.malformed
+                + state.link().stats.oversize,
+            commands_rejected: state.commands().rejected,
+            reconnects: state.attachment().map_or(0, |attachment| {
+                attachment
+                    .disconnects
+                    .min(attachment.connects.saturating_sub(1))
+            }),
+        },
     }
 }
 

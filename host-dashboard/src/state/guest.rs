@@ -70,9 +70,41 @@ pub struct Guest {
     pub power_off: Option<u8>,
     /// Frames of message kinds this dashboard does not interpret yet.
     pub unshown_frames: u64,
+    /// What test programs said they injected: the text of every log line
+    /// that starts with [`INJECT_PREFIX`] (at most [`INJECTIONS_KEPT`]).
+    pub injections: Vec<String>,
+    /// Processes the kernel killed because a page fault found no memory
+    /// (a page-fault `UserFault` that became SIGKILL).
+    pub oom_kills: u64,
 }
 
+/// A program announces a fault it injects (and what came of it) with a log
+/// line starting with this.
+pub const INJECT_PREFIX: &str = "inject ";
+
+/// Most injection lines kept.
+pub const INJECTIONS_KEPT: usize = 64;
+
 impl Guest {
+    /// Notes a log line that announces an injected fault.
+    pub(crate) fn log_line(&mut self, text: &str) {
+        if let Some(what) = text.strip_prefix(INJECT_PREFIX)
+            && self.injections.len() < INJECTIONS_KEPT
+        {
+            self.injections.push(what.to_string());
+        }
+    }
+
+    /// Notes a CPU exception in a process: a page fault that became
+    /// SIGKILL is the kernel killing it for want of memory.
+    pub(crate) fn user_fault(&mut self, fault: &protocol::message::UserFault) {
+        const PAGE_FAULT: u8 = 14;
+        const SIGKILL: u8 = 9;
+        if fault.vector == PAGE_FAULT && fault.signal == SIGKILL {
+            self.oom_kills += 1;
+        }
+    }
+
     /// Starts a new boot from its Hello frame sent at guest time `time_us`.
     pub(crate) fn hello(&mut self, hello: Hello<String>, time_us: u64) {
         let boots = self.boots + 1;

@@ -40,7 +40,7 @@ pub use flow::{
     EVENT_HISTORY, EventEnd, EventFlow, EventRecord, FlowCounts, FollowUp, FollowUpKind,
     IgnoredAckRecord, IgnoredCounts, KindCounts, Notification, NotificationOutcome, UnseenEnd,
 };
-pub use guest::{Guest, GuestIdentity, PanicReport};
+pub use guest::{Guest, GuestIdentity, INJECT_PREFIX, INJECTIONS_KEPT, PanicReport};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
 pub use memory::{DISK_RATE_WINDOW, SystemMemory};
@@ -224,12 +224,15 @@ impl State {
                 self.last_heartbeat_at = Some(now);
                 self.guest.heartbeat(heartbeat);
             }
-            Message::Log(log) => self.log.push(LogLine {
-                time_us,
-                level: log.level,
-                pid: log.pid,
-                text: log.text,
-            }),
+            Message::Log(log) => {
+                self.guest.log_line(&log.text);
+                self.log.push(LogLine {
+                    time_us,
+                    level: log.level,
+                    pid: log.pid,
+                    text: log.text,
+                });
+            }
             Message::Panic(panic) => self.guest.panic = Some(panic.into()),
             Message::KernelFault(fault) => self.guest.fault = Some(fault),
             Message::PowerOff(power_off) => self.guest.power_off = Some(power_off.exit_code),
@@ -237,7 +240,10 @@ impl State {
             Message::Exit(exit) => self.system.exit(time_us, exit),
             Message::Signal(signal) => self.system.signal(time_us, signal),
             Message::SignalHandled(handled) => self.system.signal_handled(time_us, handled),
-            Message::UserFault(fault) => self.system.user_fault(time_us, fault),
+            Message::UserFault(fault) => {
+                self.guest.user_fault(&fault);
+                self.system.user_fault(time_us, fault);
+            }
             Message::BadPointer(bad) => self.system.bad_pointer(time_us, bad),
             Message::Reaped(reaped) => self.system.reaped(time_us, reaped),
             Message::Process(process) => self.system.process_snapshot(time_us, process),

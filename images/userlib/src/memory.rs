@@ -48,3 +48,17 @@ pub fn peek(address: u64) -> Option<u8> {
     // SAFETY: as in `touch`.
     Some(unsafe { core::ptr::read_volatile(address as *const u8) })
 }
+
+/// System memory now: free and total frames, swap slots, cached pages.
+pub fn meminfo() -> kernel_abi::MemInfo {
+    let mut info = kernel_abi::MemInfo::default();
+    // SAFETY: the pointer is to a live, writable MemInfo of the size the
+    // call writes.
+    unsafe {
+        crate::raw::syscall(
+            Syscall::MemInfo,
+            [&mut info as *mut kernel_abi::MemInfo as u64, 0, 0, 0, 0, 0],
+        )
+    };
+    info
+}

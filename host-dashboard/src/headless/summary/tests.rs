@@ -129,6 +129,11 @@ fn a_running_guest_meets_the_contract() {
                           "stray_regions": 0, "exited_evicted": 0},
             "warnings": {"total": 0, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
                          "crc_errors": 0, "seq_gaps": 0, "stale_link": 0, "link_down": 0},
+            "reliability": {"injected": [], "kernel_survived": true, "oom_kills": 0,
+                            "user_faults": 0, "bad_pointers": 0, "frames_dropped_reported": 1,
+                            "frames_dropped_total": 1, "drops_all_reported": true,
+                            "seq_gaps": 0, "bad_frames": 0, "commands_rejected": 0,
+                            "reconnects": 0},
         })
     );
 }
