@@ -115,7 +115,7 @@ fn answered(run: &BootRun) -> Vec<Result<u32, RejectReason>> {
 
 #[test]
 fn random_and_malformed_input_is_rejected_counted_and_never_stalls_the_guest() {
-    let mut noise = Noise(0x5eed_0f_ca05);
+    let mut noise = Noise(0x005e_ed0f_ca05);
     let mut input = Vec::new();
     let mut all = Vec::new();
     let mut pings = 0;
