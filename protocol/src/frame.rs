@@ -43,7 +43,8 @@ pub enum DecodeError {
     TooShort,
     /// The CRC does not match the payload.
     Crc,
-    /// The payload is not a valid postcard encoding of the expected type.
+    /// The payload is not a valid postcard encoding of the expected type, or
+    /// is longer than [`MAX_PAYLOAD_LEN`] (which no encoder produces).
     Malformed,
     /// The payload decoded but left unread bytes behind.
     TrailingBytes,
@@ -112,6 +113,9 @@ pub fn decode<'a, T: Deserialize<'a>>(body: &'a mut [u8]) -> Result<T, DecodeErr
     let decoded = &body[..decoded_len];
     if decoded_len < CRC_LEN {
         return Err(DecodeError::TooShort);
+    }
+    if decoded_len > MAX_PAYLOAD_LEN {
+        return Err(DecodeError::Malformed);
     }
     let (payload, trailer) = decoded.split_at(decoded_len - CRC_LEN);
     let expected = u16::from_le_bytes([trailer[0], trailer[1]]);

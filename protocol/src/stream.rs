@@ -20,7 +20,7 @@ pub struct LinkStats {
     pub crc_errors: u64,
     /// Frames that were not valid COBS, too short, or did not decode.
     pub malformed: u64,
-    /// Frames longer than [`MAX_FRAME_LEN`].
+    /// Frames longer than [`MAX_FRAME_LEN`] (delimiter included).
     pub oversize: u64,
     /// Times the decoder threw bytes away and restarted at the next delimiter
     /// (every bad frame, plus a partial frame at the start of the stream).
@@ -100,7 +100,9 @@ impl StreamDecoder {
         self.stats.bytes += bytes.len() as u64;
         for &byte in bytes {
             if byte != DELIMITER {
-                if self.body.len() < MAX_FRAME_LEN {
+                // The longest body an encoder makes: MAX_FRAME_LEN counts
+                // the delimiter too.
+                if self.body.len() < MAX_FRAME_LEN - 1 {
                     self.body.push(byte);
                 } else {
                     self.oversized = true;
@@ -310,5 +312,82 @@ mod tests {
         let len = frame::encode(&frame, &mut out).unwrap();
         decoder.push(&out[..len]);
         assert_eq!(decoder.stats().guest_dropped, 7);
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    //! Inputs the fuzz invariants (fuzz/src/lib.rs) rejected, kept as tests.
+    use super::*;
+    use crate::frame::{CRC_LEN, MAX_PAYLOAD_LEN};
+    use crate::message::{GuestFrame, Header, Log, LogLevel};
+
+    /// A frame whose payload is `extra` bytes over what the guest's encoder
+    /// allows, CRC and COBS correct.
+    fn over_long_frame(extra: usize) -> Vec<u8> {
+        let header = Header {
+            seq: 0,
+            time_us: 0,
+            dropped_before: 0,
+        };
+        let overhead = postcard::to_allocvec(&GuestFrame {
+            header,
+            message: Message::Log(Log {
+                level: LogLevel::Info,
+                pid: 0,
+                text: "",
+            }),
+        })
+        .unwrap()
+        .len();
+        // The text's length prefix grows from 1 to 2 bytes.
+        let text = "x".repeat(MAX_PAYLOAD_LEN - CRC_LEN - overhead - 1 + extra);
+        let mut payload = postcard::to_allocvec(&GuestFrame {
+            header,
+            message: Message::Log(Log {
+                level: LogLevel::Info,
+                pid: 0,
+                text: text.as_str(),
+            }),
+        })
+        .unwrap();
+        assert_eq!(payload.len(), MAX_PAYLOAD_LEN - CRC_LEN + extra);
+        let crc = crc::Crc::<u16>::new(&crc::CRC_16_IBM_SDLC).checksum(&payload);
+        payload.extend(crc.to_le_bytes());
+        let mut bytes = cobs::encode_vec(&payload);
+        bytes.push(DELIMITER);
+        bytes
+    }
+
+    #[test]
+    fn the_longest_frame_the_guest_can_send_decodes() {
+        let mut decoder = StreamDecoder::new();
+        let items = decoder.push(&over_long_frame(0));
+        assert!(
+            matches!(items.as_slice(), [StreamItem::Frame(_)]),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn a_payload_longer_than_the_guest_can_send_is_refused() {
+        // Found by the stream_decoder invariant "every decoded frame
+        // re-encodes": the decoder kept bodies of MAX_FRAME_LEN bytes (which
+        // counts the delimiter) and never checked the decoded length, so it
+        // accepted payloads up to 1025 bytes the encoder can never produce.
+        for extra in 1..=3 {
+            let mut decoder = StreamDecoder::new();
+            decoder.push(&[DELIMITER]);
+            let items = decoder.push(&over_long_frame(extra));
+            assert!(
+                matches!(
+                    items.as_slice(),
+                    [StreamItem::Error(DecodeError::Malformed) | StreamItem::Oversize]
+                ),
+                "{extra} bytes over: {items:?}"
+            );
+            let stats = decoder.stats();
+            assert_eq!((stats.frames, stats.malformed + stats.oversize), (0, 1));
+        }
     }
 }
