@@ -203,7 +203,12 @@ impl Process {
         self.round = Some(snapshot.round);
         self.seen_at = mark;
         self.regions_expected = Some(snapshot.regions);
-        self.start_regions(snapshot.round);
+        // The previous round's regions stay on show until this round's
+        // first region arrives (a screen or a run cut between the two sees
+        // the last whole list, marked incomplete, never an empty one).
+        if snapshot.regions == 0 {
+            self.start_regions(snapshot.round);
+        }
         let counters = [
             snapshot.cpu_ns,
             snapshot.vm.minor_faults,
@@ -333,5 +338,39 @@ mod tests {
         assert_eq!(minor.len(), 120);
         assert!(minor.iter().all(|&rate| rate == 100));
         assert!(major.iter().all(|&rate| rate == 0 || rate == 2));
+    }
+
+    #[test]
+    fn the_last_whole_region_list_stays_until_the_next_rounds_regions_come() {
+        let region = |round: u32, start: u64| RegionSnapshot {
+            round,
+            pid: 3,
+            start,
+            len: 4096,
+            kind: protocol::message::RegionKind::Heap,
+            perms: 3,
+            resident_pages: 1,
+            swapped_pages: 0,
+        };
+        let listed = |round: u32, regions: u32| ProcessSnapshot {
+            round,
+            regions,
+            ..snapshot(0, 0)
+        };
+        let mut process = Process::listed(listed(1, 2), 0, 0);
+        process.region(region(1, 0x1000));
+        process.region(region(1, 0x2000));
+        assert_eq!(process.regions_complete(), Some(true));
+        // Round 2's snapshot arrived, its regions not yet.
+        process.snapshot(listed(2, 1), 500_000, 1);
+        assert_eq!(process.regions.len(), 2, "the last whole list stays");
+        assert_eq!(process.regions_complete(), Some(false));
+        process.region(region(2, 0x3000));
+        assert_eq!(process.regions.len(), 1);
+        assert_eq!(process.regions_complete(), Some(true));
+        // A round with no regions clears the list at once.
+        process.snapshot(listed(3, 0), 1_000_000, 2);
+        assert!(process.regions.is_empty());
+        assert_eq!(process.regions_complete(), Some(true));
     }
 }
