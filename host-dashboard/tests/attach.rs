@@ -6,6 +6,9 @@
 //!
 //! Needs QEMU (`qemu-system-x86`); without it the test fails, never skips.
 
+mod headless;
+
+use headless::number;
 use host_dashboard::event::{Event, SourceEvent};
 use host_dashboard::source::{Address, Live};
 use host_dashboard::state::Input;
@@ -73,13 +76,6 @@ fn pump(mut from: UnixStream, mut to: UnixStream) {
         }
     }
     let _ = to.shutdown(std::net::Shutdown::Both);
-}
-
-fn number(value: &Value, path: &str) -> u64 {
-    value
-        .pointer(path)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{path} is not a number in {value}"))
 }
 
 #[test]

@@ -7,46 +7,16 @@
 //!
 //! Needs QEMU (`qemu-system-x86`); without it the test fails, never skips.
 
-use serde_json::Value;
-use std::process::Command;
+mod headless;
 
-fn number(value: &Value, path: &str) -> u64 {
-    value
-        .pointer(path)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{path} is not a number in {value}"))
-}
+use headless::number;
+use serde_json::Value;
 
 #[test]
 fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
-    let dir = std::env::temp_dir().join(format!("wt-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let frames_path = dir.join("frames.jsonl");
-    let output = Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
-        .args([
-            "--headless",
-            "--image",
-            "faults",
-            "--seconds",
-            "240",
-            "--json-lines",
-        ])
-        .arg(&frames_path)
-        .output()
-        .expect("the dashboard runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{:?}: {stderr}", output.status);
-    let json: Value = serde_json::from_slice(&output.stdout).expect("one JSON summary");
-    let frames: Vec<Value> = std::fs::read_to_string(&frames_path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    let logs: Vec<&str> = frames
-        .iter()
-        .filter_map(|frame| frame.pointer("/message/Log/text")?.as_str())
-        .collect();
+    let run = headless::run(&["--image", "faults", "--seconds", "240"]);
+    let (json, frames) = (&run.json, &run.frames);
+    let logs = run.logs();
 
     // The guest's own checks all passed (its exit status counts the
     // failures), and it powered off with 0.
@@ -115,27 +85,24 @@ fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
         .iter()
         .filter(|line| line.starts_with("oom: result") && line.ends_with("Killed(9))"))
         .count() as u64;
-    assert_eq!(number(&json, "/reliability/oom_kills"), killed_for_memory);
+    assert_eq!(number(json, "/reliability/oom_kills"), killed_for_memory);
 
     // The ring overflowed; every drop was reported by the frame after it,
     // and the sequence itself has no hole (dropped frames take no number).
-    let dropped = number(&json, "/reliability/frames_dropped_reported");
+    let dropped = number(json, "/reliability/frames_dropped_reported");
     assert!(
         dropped > 0,
         "the flood did not overflow the ring: {reliability}"
     );
     assert_eq!(reliability["drops_all_reported"], true, "{reliability}");
-    assert_eq!(number(&json, "/reliability/seq_gaps"), 0);
-    assert_eq!(number(&json, "/reliability/bad_frames"), 0);
+    assert_eq!(number(json, "/reliability/seq_gaps"), 0);
+    assert_eq!(number(json, "/reliability/bad_frames"), 0);
     let reported: u64 = frames
         .iter()
         .map(|frame| frame["dropped_before"].as_u64().unwrap())
         .sum();
     assert_eq!(reported, dropped);
-    for pair in frames.windows(2) {
-        let (a, b) = (pair[0]["seq"].as_u64(), pair[1]["seq"].as_u64());
-        assert_eq!(Some(a.unwrap() + 1), b, "a hole in the sequence");
-    }
+    run.assert_contiguous();
 
     // The host's picture is right despite the lost frames: of the two
     // thousand children, none is shown alive; only init may still be.
@@ -146,5 +113,5 @@ fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
         .filter_map(|process| process["pid"].as_u64())
         .collect();
     assert!(live.iter().all(|&pid| pid == 1), "ghosts: {live:?}");
-    assert!(number(&json, "/snapshots/complete") > 0);
+    assert!(number(json, "/snapshots/complete") > 0);
 }

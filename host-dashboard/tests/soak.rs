@@ -13,15 +13,10 @@
 //! It prints one line of figures (run it with `--nocapture`) for
 //! RELIABILITY.md. Needs QEMU; without it the test fails, never skips.
 
-use serde_json::Value;
-use std::process::Command;
+mod headless;
 
-fn number(value: &Value, path: &str) -> u64 {
-    value
-        .pointer(path)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("{path} is not a number in {value}"))
-}
+use headless::number;
+use serde_json::Value;
 
 /// The round number of a `soak: round N ok ...` line, and whether it says
 /// ok.
@@ -37,34 +32,13 @@ fn the_soak_leaks_nothing_and_accounts_for_every_event_and_frame() {
         .ok()
         .map(|text| text.parse().expect("WATCHTOWER_SOAK_SECONDS is a number"))
         .unwrap_or(25);
-    let dir = std::env::temp_dir().join(format!("wt-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let frames_path = dir.join("frames.jsonl");
-    let output = Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
-        .args(["--headless", "--image", "soak", "--seconds"])
-        .arg(seconds.to_string())
-        .arg("--json-lines")
-        .arg(&frames_path)
-        .output()
-        .expect("the dashboard runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{:?}: {stderr}", output.status);
-    let json: Value = serde_json::from_slice(&output.stdout).expect("one JSON summary");
-    let text = std::fs::read_to_string(&frames_path).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let frames: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
+    let run = headless::run(&["--image", "soak", "--seconds", &seconds.to_string()]);
+    let (json, frames) = (&run.json, &run.frames);
     assert!(json["failure"].is_null(), "{}", json["failure"]);
     assert_eq!(json["reliability"]["kernel_survived"], true);
 
     // No leak: every round that ended passed its quiet-point check.
-    let rounds: Vec<(u64, bool)> = frames
-        .iter()
-        .filter_map(|frame| frame.pointer("/message/Log/text")?.as_str())
-        .filter_map(round_of)
-        .collect();
+    let rounds: Vec<(u64, bool)> = run.logs().into_iter().filter_map(round_of).collect();
     let leaks: Vec<u64> = rounds
         .iter()
         .filter(|(_, ok)| !ok)
@@ -76,7 +50,7 @@ fn the_soak_leaks_nothing_and_accounts_for_every_event_and_frame() {
         "only {} rounds",
         rounds.len()
     );
-    let dropped = number(&json, "/reliability/frames_dropped_reported");
+    let dropped = number(json, "/reliability/frames_dropped_reported");
     if dropped == 0 {
         for (index, (round, _)) in rounds.iter().enumerate() {
             assert_eq!(*round, index as u64 + 1, "a round's line is missing");
@@ -114,13 +88,10 @@ fn the_soak_leaks_nothing_and_accounts_for_every_event_and_frame() {
 
     // Sequence numbers contiguous (dropped frames take no number), every
     // drop reported, no bad frame.
-    for pair in frames.windows(2) {
-        let (a, b) = (pair[0]["seq"].as_u64(), pair[1]["seq"].as_u64());
-        assert_eq!(Some(a.unwrap() + 1), b, "a hole in the sequence");
-    }
+    run.assert_contiguous();
     assert_eq!(json["reliability"]["drops_all_reported"], true);
-    assert_eq!(number(&json, "/reliability/seq_gaps"), 0);
-    assert_eq!(number(&json, "/reliability/bad_frames"), 0);
+    assert_eq!(number(json, "/reliability/seq_gaps"), 0);
+    assert_eq!(number(json, "/reliability/bad_frames"), 0);
 
     println!(
         "soak figures: {seconds} s (TCG, q35), {} rounds, 0 leaks, peak swap {peak_swap} slots, \
@@ -130,6 +101,6 @@ fn the_soak_leaks_nothing_and_accounts_for_every_event_and_frame() {
         frames.len(),
         number(events, "/completed"),
         number(events, "/in_flight"),
-        number(&json, "/guest/uptime_ns") as f64 / 1e9,
+        number(json, "/guest/uptime_ns") as f64 / 1e9,
     );
 }
