@@ -97,7 +97,10 @@ pub fn init() {
         RFlags::INTERRUPT_FLAG
             | RFlags::DIRECTION_FLAG
             | RFlags::TRAP_FLAG
-            | RFlags::ALIGNMENT_CHECK,
+            | RFlags::ALIGNMENT_CHECK
+            // A program may set NT with `popfq`; carried into the kernel it
+            // makes the `iretq` back to user mode fault (#GP in long mode).
+            | RFlags::NESTED_TASK,
     );
     // SAFETY: enabling SCE only makes the `syscall` instruction available;
     // LSTAR points at a valid entry stub.
