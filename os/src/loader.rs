@@ -85,7 +85,7 @@ pub fn load(file: FileId) -> Result<Program, LoadError> {
             || file_end > file_len
             || vaddr % 4096 != segment.p_offset % 4096
             || vaddr < 0x1000
-            || memory_end > USER_STACK_TOP - USER_STACK_SIZE
+            || memory_end > crate::vm::STACK_GUARD_START
         {
             return Err(LoadError::BadSegment);
         }

@@ -11,7 +11,7 @@ use crate::shared;
 use crate::swap;
 use crate::user_abi::{MAX_USER_VALUE, UserValue};
 use alloc::collections::BTreeSet;
-use kernel_abi::Errno;
+use kernel_abi::{Errno, USER_STACK_GUARD, USER_STACK_SIZE, USER_STACK_TOP};
 use kernel_core::vm::{
     Access, Backing, FaultPlan, PAGE_SIZE, Page, SegvReason, VmSpace, page_floor,
 };
@@ -335,11 +335,17 @@ fn copy_swap_slot(slot: u32) -> Option<u32> {
     copy
 }
 
-/// Moves the program break; pages that fall out of the heap are freed.
+/// Lowest address of the unmapped guard gap below the user stack: the heap
+/// and shared regions end at or below it, so a stack overflow always
+/// faults on an address with no region (SIGSEGV).
+pub const STACK_GUARD_START: u64 = USER_STACK_TOP - USER_STACK_SIZE - USER_STACK_GUARD;
+
+/// Moves the program break; pages that fall out of the heap are freed. The
+/// heap may not reach into the stack's guard gap.
 pub fn set_brk(process: &mut Process, new_brk: u64) -> Result<u64, Errno> {
     let removed = process
         .vm
-        .set_brk(new_brk, USER_END)
+        .set_brk(new_brk, STACK_GUARD_START)
         .map_err(|_| Errno::ENOMEM)?;
     for (page, record) in removed {
         paging::clear_user_page(process.root, page);

@@ -80,5 +80,9 @@ pub const USER_IMAGE_BASE: u64 = 0x40_0000;
 pub const USER_STACK_TOP: u64 = 0x0000_7fff_ffff_f000;
 /// Size of the user stack region.
 pub const USER_STACK_SIZE: u64 = 256 * 1024;
+/// Unmapped gap kept below the user stack: no other region (heap, shared)
+/// may reach into it, so a stack overflow faults (SIGSEGV) instead of
+/// running into other memory. As Linux's default `stack_guard_gap`.
+pub const USER_STACK_GUARD: u64 = 1024 * 1024;
 /// Size of a page.
 pub const PAGE_SIZE: u64 = 4096;

@@ -2,7 +2,7 @@
 
 use super::Args;
 use crate::{cache, memory, process, shared, swap, vm};
-use kernel_abi::{Errno, MemInfo, SHARED_REGION_BASE, USER_STACK_SIZE, USER_STACK_TOP, VmStats};
+use kernel_abi::{Errno, MemInfo, SHARED_REGION_BASE, VmStats};
 use kernel_core::vm::{Backing, Perms, Region, RegionKind, page_ceil};
 
 /// `brk(new_end)`: moves the end of the heap (0 asks for the current end);
@@ -71,7 +71,7 @@ pub fn map_shared(args: Args) -> Result<u64, Errno> {
     }
     let len = page_ceil(len);
     process::with_current(|process| {
-        let limit = USER_STACK_TOP - USER_STACK_SIZE;
+        let limit = vm::STACK_GUARD_START;
         let start = process
             .vm
             .find_gap(SHARED_REGION_BASE, len, limit)
