@@ -43,6 +43,45 @@ pub unsafe fn syscall(number: Syscall, args: [u64; 6]) -> i64 {
     }
 }
 
+/// Makes system call `number` given as a raw number, which need not be a
+/// call of the ABI (to test that unknown numbers fail with ENOSYS); returns
+/// the raw result.
+///
+/// # Safety
+/// As for [`syscall`]: if `number` names a call, the arguments must be
+/// valid for it.
+#[inline(always)]
+pub unsafe fn syscall_number(number: u64, args: [u64; 6]) -> i64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let result: i64;
+        // SAFETY: as in `syscall`: the kernel preserves every register but
+        // rax, rcx and r11, declared here; memory effects are the caller's
+        // contract.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") number as i64 => result,
+                in("rdi") args[0],
+                in("rsi") args[1],
+                in("rdx") args[2],
+                in("r10") args[3],
+                in("r8") args[4],
+                in("r9") args[5],
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        result
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (number, args);
+        Errno::ENOSYS.as_return()
+    }
+}
+
 /// Makes a system call that takes no pointers.
 pub fn syscall_plain(number: Syscall, args: [u64; 6]) -> i64 {
     // SAFETY: no pointer arguments (the caller passes only numbers).
