@@ -293,7 +293,13 @@ fn never_acking_subscriber_leaves_the_process_visibly_stuck_while_the_rest_runs(
     let run = pubsub();
     passed(run, "never-acking-subscriber-blocks-only-that-process");
     passed(run, "stuck-process-freed-when-subscriber-dies");
+    passed(run, "signalling-a-service-is-eperm");
     let d = pid_of(run, "sub-d");
+    assert_eq!(
+        run.exit_of(d),
+        Some((9, 0)),
+        "sub-d quit on request (a SIGKILL from the driver was refused)"
+    );
     let stuck = exit_with(run, 9);
     let visibly_stuck = run.messages().any(|m| {
         matches!(m, Message::Subscriber(s)

@@ -13,7 +13,8 @@ fn signal_number(number: u64) -> Result<Signal, Errno> {
 /// `kill(pid, signal)`.
 ///
 /// # Return values
-/// `EINVAL` for an unknown signal, `ESRCH` for no such (live) process.
+/// `EINVAL` for an unknown signal, `ESRCH` for no such (live) process,
+/// `EPERM` when an ordinary program signals a system service.
 pub fn kill(args: Args) -> Result<u64, Errno> {
     let [pid, number, ..] = args;
     let signal = signal_number(number)?;
@@ -21,7 +22,17 @@ pub fn kill(args: Args) -> Result<u64, Errno> {
     if target == 0 {
         return Err(Errno::ESRCH);
     }
-    pm::send_signal(sched::current(), target, signal).map(|()| 0)
+    let sender = sched::current();
+    // An ordinary program may not signal a system service (the host's
+    // commands, which come from the operator, may).
+    let refused = process::with_table(|table| {
+        let privileged = |pid| table.get(pid).is_some_and(|process| process.privileged);
+        privileged(target) && !privileged(sender)
+    });
+    if refused {
+        return Err(Errno::EPERM);
+    }
+    pm::send_signal(sender, target, signal).map(|()| 0)
 }
 
 /// `sigaction(signal, new, old)`: either pointer may be null.

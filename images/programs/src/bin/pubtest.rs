@@ -17,6 +17,7 @@ const MODE: u64 = 0x201;
 const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
+const QUIT: u64 = 0x205;
 const ACK_AT_ONCE: u64 = 0;
 const ACK_AFTER_DELAY: u64 = 1;
 const HOLD: u64 = 2;
@@ -289,8 +290,15 @@ fn run(_args: userlib::Args) -> i32 {
         work > 50 && still_stuck == Ok(None) && helper.is_ok(),
         format_args!("rounds {work}, wait {still_stuck:?}"),
     );
+    // An ordinary program may not signal a system service.
+    let refused = signal::kill(d as Pid, Signal::SIGKILL);
+    verdicts.check(
+        "signalling-a-service-is-eperm",
+        refused == Err(Errno::EPERM),
+        format_args!("{refused:?}"),
+    );
     // The way out: the subscriber dies, and the process moves on.
-    let _ = signal::kill(d as Pid, Signal::SIGKILL);
+    request(d, QUIT, 0, 0);
     let ended = process::wait_for(stuck);
     verdicts.check(
         "stuck-process-freed-when-subscriber-dies",

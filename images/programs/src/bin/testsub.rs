@@ -8,6 +8,7 @@
 //! | `RELEASE` | | ack every held event now | number acked |
 //! | `BOGUS_ACK` | pid, kind | send an ack that matches nothing | result |
 //! | `STATS` | | | `[events, acks, held]` in the payload |
+//! | `QUIT` | | exit at once, without acking what it holds (a service that dies; ordinary programs may not signal services) | 0, before it exits |
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -24,6 +25,7 @@ const MODE: u64 = 0x201;
 const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
+const QUIT: u64 = 0x205;
 
 /// Modes.
 const ACK_AT_ONCE: u64 = 0;
@@ -83,6 +85,11 @@ fn run(_args: userlib::Args) -> i32 {
             }
             BOGUS_ACK => Message::new(result_word(ipc::ack_raw(first as u32, second, 0)), [0; 6]),
             STATS => Message::new(0, [events, acks, held.len() as u64, 0, 0, 0]),
+            QUIT => {
+                let _ = ipc::reply(client, &Message::new(0, [0; 6]));
+                println!("testsub: quitting with {} event(s) held", held.len());
+                return 9;
+            }
             _ => Message::new(Errno::ENOSYS.as_return() as u64, [0; 6]),
         };
         let _ = ipc::reply(client, &reply);
