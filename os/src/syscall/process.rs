@@ -53,9 +53,13 @@ pub fn fork(frame: &mut TrapFrame) -> Result<u64, Errno> {
 ///
 /// # Return values
 /// `ECHILD`, `EINTR` (see [`pm::wait`]), `EFAULT` for a bad result pointer
-/// (checked before waiting, so no child is lost to it).
+/// (checked before waiting, so no child is lost to it), `EINVAL` for an
+/// option bit other than `WAIT_NO_HANG`.
 pub fn wait(args: Args) -> Result<u64, Errno> {
     let [pid, result_address, options, ..] = args;
+    if options & !WAIT_NO_HANG != 0 {
+        return Err(Errno::EINVAL);
+    }
     let writable = result_address == 0
         || process::with_current(|process| {
             process.vm.check_range(

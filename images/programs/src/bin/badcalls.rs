@@ -385,6 +385,17 @@ fn raw_cases(echo: u64) -> Vec<Case> {
             ECHILD,
         ));
     }
+    for (label, options) in [
+        ("wait-options-unknown-bit", WAIT_NO_HANG | 2),
+        ("wait-options-u64-max", u64::MAX),
+    ] {
+        cases.push(fails(
+            label,
+            Wait,
+            [u64::MAX, NULL, options, 0, 0, 0],
+            EINVAL,
+        ));
+    }
 
     // Calls without arguments ignore garbage in the argument registers.
     let garbage = [KERNEL_DIRECT, u64::MAX, NON_CANONICAL, 1 << 63, 7, 9];
