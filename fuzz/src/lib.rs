@@ -150,21 +150,9 @@ fn command_from(data: &[u8]) -> HostFrame<String> {
 }
 
 fn borrowed(frame: &HostFrame<String>) -> HostFrame<&str> {
-    let command = match &frame.command {
-        Command::Ping => Command::Ping,
-        Command::Signal { pid, signal } => Command::Signal {
-            pid: *pid,
-            signal: *signal,
-        },
-        Command::Spawn { program, args } => Command::Spawn {
-            program: program.as_str(),
-            args: args.as_str(),
-        },
-        Command::SetSnapshotInterval { ms } => Command::SetSnapshotInterval { ms: *ms },
-    };
     HostFrame {
         id: frame.id,
-        command,
+        command: frame.command.borrowed(),
     }
 }
 

@@ -55,6 +55,25 @@ pub enum Command<S> {
     },
 }
 
+impl<S: AsRef<str>> Command<S> {
+    /// This command with its strings borrowed, as the wire format encodes
+    /// them (e.g. from a `Command<String>` a host built).
+    pub fn borrowed(&self) -> Command<&str> {
+        match self {
+            Command::Ping => Command::Ping,
+            Command::Signal { pid, signal } => Command::Signal {
+                pid: *pid,
+                signal: *signal,
+            },
+            Command::Spawn { program, args } => Command::Spawn {
+                program: program.as_ref(),
+                args: args.as_ref(),
+            },
+            Command::SetSnapshotInterval { ms } => Command::SetSnapshotInterval { ms: *ms },
+        }
+    }
+}
+
 /// Largest encoded command frame the guest accepts, in bytes.
 pub const MAX_COMMAND_FRAME: usize = 256;
 
@@ -173,6 +192,32 @@ mod tests {
         let mut out = [0u8; MAX_FRAME_LEN];
         let len = frame::encode(&HostFrame { id, command }, &mut out).unwrap();
         (out, len)
+    }
+
+    #[test]
+    fn a_command_with_owned_strings_borrows_them_unchanged() {
+        struct Owned(&'static str);
+        impl AsRef<str> for Owned {
+            fn as_ref(&self) -> &str {
+                self.0
+            }
+        }
+        let spawn = Command::Spawn {
+            program: Owned("hello"),
+            args: Owned("a b"),
+        };
+        assert_eq!(
+            spawn.borrowed(),
+            Command::Spawn {
+                program: "hello",
+                args: "a b"
+            }
+        );
+        let signal: Command<Owned> = Command::Signal { pid: 7, signal: 9 };
+        assert_eq!(signal.borrowed(), Command::Signal { pid: 7, signal: 9 });
+        let rate: Command<Owned> = Command::SetSnapshotInterval { ms: 50 };
+        assert_eq!(rate.borrowed(), Command::SetSnapshotInterval { ms: 50 });
+        assert_eq!(Command::<Owned>::Ping.borrowed(), Command::Ping);
     }
 
     /// Feeds `bytes` and writes down every outcome, decoded commands as

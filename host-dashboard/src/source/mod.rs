@@ -208,7 +208,7 @@ impl Live {
         let id = self.next_command_id;
         let frame = HostFrame {
             id,
-            command: borrowed(&command),
+            command: command.borrowed(),
         };
         let mut bytes = [0u8; MAX_FRAME_LEN];
         let len = frame::encode(&frame, &mut bytes).map_err(|error| {
@@ -247,21 +247,5 @@ impl Live {
             Link::Qemu(qemu) => qemu.stop(),
             Link::Attached(attachment) => attachment.stop(),
         }
-    }
-}
-
-/// `command` with its strings borrowed, as the wire format encodes them.
-fn borrowed(command: &Command<String>) -> Command<&str> {
-    match command {
-        Command::Ping => Command::Ping,
-        Command::Signal { pid, signal } => Command::Signal {
-            pid: *pid,
-            signal: *signal,
-        },
-        Command::Spawn { program, args } => Command::Spawn {
-            program: program.as_str(),
-            args: args.as_str(),
-        },
-        Command::SetSnapshotInterval { ms } => Command::SetSnapshotInterval { ms: *ms },
     }
 }
