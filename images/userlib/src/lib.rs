@@ -36,6 +36,7 @@ pub mod runtime;
 pub mod sem;
 pub mod signal;
 pub mod time;
+pub mod verdict;
 
 pub use args::Args;
 pub use kernel_abi::{Errno, Pid, Signal};

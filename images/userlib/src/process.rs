@@ -103,6 +103,18 @@ pub fn wait_for(pid: Pid) -> SysResult<ExitStatus> {
     wait_raw(i64::from(pid), 0).map(|ended| ended.expect("a blocking wait returns a child").1)
 }
 
+/// Waits for child `pid` to end, waiting again when a signal handler
+/// interrupts the wait (EINTR); `None` if it is not a child.
+pub fn reap(pid: Pid) -> Option<ExitStatus> {
+    loop {
+        match wait_for(pid) {
+            Ok(status) => return Some(status),
+            Err(crate::Errno::EINTR) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
 /// Waits for any child to end.
 pub fn wait_any() -> SysResult<(Pid, ExitStatus)> {
     wait_raw(-1, 0).map(|ended| ended.expect("a blocking wait returns a child"))

@@ -13,39 +13,13 @@ use kernel_abi::{Errno, Syscall};
 /// through a valid pointer that Rust considers immutable.)
 #[inline(always)]
 pub unsafe fn syscall(number: Syscall, args: [u64; 6]) -> i64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let result: i64;
-        // SAFETY: the kernel preserves every register but rax (the result),
-        // rcx and r11 (clobbered by `syscall`), declared here; memory effects
-        // are the caller's contract.
-        unsafe {
-            core::arch::asm!(
-                "syscall",
-                inlateout("rax") number as u64 as i64 => result,
-                in("rdi") args[0],
-                in("rsi") args[1],
-                in("rdx") args[2],
-                in("r10") args[3],
-                in("r8") args[4],
-                in("r9") args[5],
-                lateout("rcx") _,
-                lateout("r11") _,
-                options(nostack),
-            );
-        }
-        result
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (number, args);
-        Errno::ENOSYS.as_return()
-    }
+    // SAFETY: the caller's contract is this function's.
+    unsafe { syscall_number(number as u64, args) }
 }
 
 /// Makes system call `number` given as a raw number, which need not be a
 /// call of the ABI (to test that unknown numbers fail with ENOSYS); returns
-/// the raw result.
+/// the raw result. [`syscall`] is this with a number of the ABI.
 ///
 /// # Safety
 /// As for [`syscall`]: if `number` names a call, the arguments must be
@@ -55,9 +29,9 @@ pub unsafe fn syscall_number(number: u64, args: [u64; 6]) -> i64 {
     #[cfg(target_arch = "x86_64")]
     {
         let result: i64;
-        // SAFETY: as in `syscall`: the kernel preserves every register but
-        // rax, rcx and r11, declared here; memory effects are the caller's
-        // contract.
+        // SAFETY: the kernel preserves every register but rax (the result),
+        // rcx and r11 (clobbered by `syscall`), declared here; memory
+        // effects are the caller's contract.
         unsafe {
             core::arch::asm!(
                 "syscall",

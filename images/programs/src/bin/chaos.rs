@@ -2,9 +2,9 @@
 //! the process table (twice each), and overflows the telemetry ring, and
 //! checks that the kernel kept going and leaked nothing: memory after the
 //! second round is exactly what it was after the first. (The first round
-//! may keep a few frames for good: the kernel's page tables for the
-//! kernel-stack windows of process slots used for the first time; the
-//! program logs how many.)
+//! may keep a few frames for good, such as the kernel page tables that map
+//! the kernel-stack windows of process slots used for the first time; the
+//! program logs how many, and a leak would grow with every round.)
 //!
 //! Each injection is announced by a log line starting `inject ` (the
 //! dashboard collects those into its headless JSON), each check prints
@@ -17,6 +17,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 use kernel_abi::MemInfo;
 use userlib::process::ExitStatus;
+use userlib::verdict::Verdicts;
 use userlib::{Errno, Signal, memory, println, process, signal, time};
 
 userlib::entry!(run);
@@ -29,26 +30,6 @@ const FLOOD_LINES: usize = 4_000;
 /// How long to let the telemetry ring drain before reporting.
 const DRAIN_MS: u64 = 1_500;
 
-fn check(failures: &mut i32, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-    if ok {
-        println!("PASS {name}");
-    } else {
-        *failures += 1;
-        println!("FAIL {name}: {detail}");
-    }
-}
-
-/// Waits for `pid`'s exit status (retrying if a signal interrupts).
-fn reap(pid: u32) -> Option<ExitStatus> {
-    loop {
-        match process::wait_for(pid) {
-            Ok(status) => return Some(status),
-            Err(Errno::EINTR) => {}
-            Err(_) => return None,
-        }
-    }
-}
-
 /// Whether memory is where it was: every frame and swap slot given back
 /// (page-cache pages are reclaimable, so they count with the free ones).
 fn same_memory(before: &MemInfo, after: &MemInfo) -> bool {
@@ -59,7 +40,7 @@ fn same_memory(before: &MemInfo, after: &MemInfo) -> bool {
 /// A child grows its heap and touches every page until the kernel says no:
 /// `brk` fails with ENOMEM, or a page fault finds neither a frame nor a
 /// swap slot and the kernel kills it with SIGKILL.
-fn out_of_memory(failures: &mut i32, baseline: &MemInfo) {
+fn out_of_memory(verdicts: &mut Verdicts, baseline: &MemInfo) {
     println!(
         "inject oom: a child touches memory until none is left ({} frames free, {} swap slots)",
         baseline.free_frames,
@@ -83,14 +64,13 @@ fn out_of_memory(failures: &mut i32, baseline: &MemInfo) {
         }
         Ok(child) => child,
         Err(error) => {
-            check(failures, "oom-fork", false, format_args!("{error:?}"));
+            verdicts.check("oom-fork", false, format_args!("{error:?}"));
             return;
         }
     };
-    let status = reap(child);
+    let status = process::reap(child);
     println!("inject oom: result child {child} ended {status:?}");
-    check(
-        failures,
+    verdicts.check(
         "oom-child-stopped",
         matches!(
             status,
@@ -102,7 +82,7 @@ fn out_of_memory(failures: &mut i32, baseline: &MemInfo) {
 
 /// Forks sleeping children until the kernel refuses one (the process
 /// table is full, or memory is), then kills them all.
-fn process_storm(failures: &mut i32) {
+fn process_storm(verdicts: &mut Verdicts) {
     println!("inject fork-storm: fork until the kernel refuses");
     let mut children: Vec<u32> = Vec::new();
     let refusal = loop {
@@ -120,7 +100,7 @@ fn process_storm(failures: &mut i32) {
     }
     let killed = children
         .iter()
-        .filter(|&&child| reap(child) == Some(ExitStatus::Killed(9)))
+        .filter(|&&child| process::reap(child) == Some(ExitStatus::Killed(9)))
         .count();
     // Two thousand spawn, exit and reap frames filled the ring: let it
     // drain before reporting.
@@ -129,14 +109,12 @@ fn process_storm(failures: &mut i32) {
         "inject fork-storm: result {} children, then {refusal:?}",
         children.len()
     );
-    check(
-        failures,
+    verdicts.check(
         "storm-refused-cleanly",
         matches!(refusal, Errno::EAGAIN | Errno::ENOMEM) && children.len() >= 100,
         format_args!("{} children, {refusal:?}", children.len()),
     );
-    check(
-        failures,
+    verdicts.check(
         "storm-all-reaped",
         killed == children.len(),
         format_args!("{killed} of {} killed and reaped", children.len()),
@@ -145,9 +123,8 @@ fn process_storm(failures: &mut i32) {
     if again == Ok(0) {
         process::exit(7);
     }
-    let status = again.ok().and_then(reap);
-    check(
-        failures,
+    let status = again.ok().and_then(process::reap);
+    verdicts.check(
         "storm-fork-works-again",
         status == Some(ExitStatus::Exited(7)),
         format_args!("{again:?} {status:?}"),
@@ -157,7 +134,7 @@ fn process_storm(failures: &mut i32) {
 /// Writes log lines faster than the serial line drains them, while a
 /// child exits: the ring fills, frames are dropped and counted, and the
 /// next snapshot round shows the host that the child is gone.
-fn ring_overflow(failures: &mut i32) {
+fn ring_overflow(verdicts: &mut Verdicts) {
     println!("inject ring-overflow: {FLOOD_LINES} log lines back to back, a child exits meanwhile");
     let child = match process::fork() {
         Ok(0) => {
@@ -166,7 +143,7 @@ fn ring_overflow(failures: &mut i32) {
         }
         Ok(child) => child,
         Err(error) => {
-            check(failures, "flood-fork", false, format_args!("{error:?}"));
+            verdicts.check("flood-fork", false, format_args!("{error:?}"));
             return;
         }
     };
@@ -176,13 +153,12 @@ fn ring_overflow(failures: &mut i32) {
              than the 16550 can drain it at 115200 baud ......................................."
         );
     }
-    let status = reap(child);
+    let status = process::reap(child);
     // Let the ring drain and snapshot rounds (every 500 ms) carry the truth
     // to the host before reporting (a report sent into a full ring would be
     // dropped too).
     let _ = time::sleep_ms(DRAIN_MS);
-    check(
-        failures,
+    verdicts.check(
         "flood-child-reaped",
         status == Some(ExitStatus::Exited(5)),
         format_args!("{status:?}"),
@@ -191,7 +167,7 @@ fn ring_overflow(failures: &mut i32) {
 }
 
 fn run(_args: userlib::Args) -> i32 {
-    let mut failures = 0;
+    let mut verdicts = Verdicts::new();
     let baseline = memory::meminfo();
     println!(
         "chaos: baseline {} free frames of {}, swap {}/{}, {} cached",
@@ -203,8 +179,8 @@ fn run(_args: userlib::Args) -> i32 {
     );
     let mut after_round = Vec::new();
     for round in 1..=2 {
-        out_of_memory(&mut failures, &baseline);
-        process_storm(&mut failures);
+        out_of_memory(&mut verdicts, &baseline);
+        process_storm(&mut verdicts);
         let after = memory::meminfo();
         println!(
             "chaos: after round {round}: {} free frames, swap {}, {} cached",
@@ -218,13 +194,12 @@ fn run(_args: userlib::Args) -> i32 {
         (baseline.free_frames + baseline.cached_pages)
             .saturating_sub(first.free_frames + first.cached_pages)
     );
-    check(
-        &mut failures,
+    verdicts.check(
         "no-leak-across-rounds",
         same_memory(first, second),
         format_args!("{first:?} then {second:?}"),
     );
-    ring_overflow(&mut failures);
-    println!("chaos: done, {failures} failure(s)");
-    failures
+    ring_overflow(&mut verdicts);
+    println!("chaos: done, {} failure(s)", verdicts.failures());
+    verdicts.failures()
 }

@@ -7,6 +7,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 use userlib::process::{self, ExitStatus};
 use userlib::signal;
+use userlib::verdict::Verdicts;
 use userlib::{Errno, Signal, println, time};
 
 userlib::entry!(run);
@@ -22,28 +23,13 @@ extern "C" fn on_usr2(_signal: u64) {
     USR2_HANDLED.fetch_add(1, Ordering::SeqCst);
 }
 
-struct Checks {
-    failures: i32,
-}
-
-impl Checks {
-    fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-        if ok {
-            println!("PASS {name}");
-        } else {
-            self.failures += 1;
-            println!("FAIL {name}: {detail}");
-        }
-    }
-}
-
 fn run_to_end(program: &str, args: &[&str]) -> Result<ExitStatus, Errno> {
     let pid = process::spawn(program, args)?;
     process::wait_for(pid)
 }
 
 fn run(_args: userlib::Args) -> i32 {
-    let mut checks = Checks { failures: 0 };
+    let mut checks = Verdicts::new();
 
     // Spawn and wait, with exit codes.
     let seven = run_to_end("exit-with", &["7"]);
@@ -82,11 +68,11 @@ fn run(_args: userlib::Args) -> i32 {
         after == Ok(ExitStatus::Exited(0)),
         format_args!("{after:?}"),
     );
-    println!("proctest: {} failures", checks.failures);
-    checks.failures
+    println!("proctest: {} failures", checks.failures());
+    checks.failures()
 }
 
-fn fork_checks(checks: &mut Checks) {
+fn fork_checks(checks: &mut Verdicts) {
     let mut value = core::hint::black_box(1234u64);
     match process::fork() {
         Ok(0) => {
@@ -110,7 +96,7 @@ fn fork_checks(checks: &mut Checks) {
     }
 }
 
-fn preemption_check(checks: &mut Checks) {
+fn preemption_check(checks: &mut Verdicts) {
     let spinner = match process::spawn("spinner", &[]) {
         Ok(pid) => pid,
         Err(error) => {
@@ -137,7 +123,7 @@ fn preemption_check(checks: &mut Checks) {
     );
 }
 
-fn signal_checks(checks: &mut Checks) {
+fn signal_checks(checks: &mut Verdicts) {
     let me = process::getpid();
     let _ = signal::catch(Signal::SIGUSR1, on_usr1);
     let sent = signal::kill(me, Signal::SIGUSR1);
@@ -213,7 +199,7 @@ fn signal_checks(checks: &mut Checks) {
     );
 }
 
-fn fault_checks(checks: &mut Checks) {
+fn fault_checks(checks: &mut Verdicts) {
     let cases: [(&str, ExitStatus); 7] = [
         ("null", ExitStatus::Killed(11)),
         ("divide", ExitStatus::Killed(8)),

@@ -8,6 +8,7 @@
 use kernel_abi::Syscall;
 use userlib::ipc::{self, EventKind, Message};
 use userlib::process::{self, ExitStatus};
+use userlib::verdict::Verdicts;
 use userlib::{Errno, Pid, Signal, println, signal, time};
 
 userlib::entry!(run);
@@ -26,19 +27,6 @@ const CRASH: u64 = 3;
 const EXIT: u64 = EventKind::Exit.bit();
 const SIGNAL: u64 = EventKind::Signal.bit();
 const SPAWN: u64 = EventKind::Spawn.bit();
-
-struct Verdicts(i32);
-
-impl Verdicts {
-    fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-        if ok {
-            println!("PASS {name}");
-        } else {
-            self.0 += 1;
-            println!("FAIL {name}: {detail}");
-        }
-    }
-}
 
 fn service(name: &str) -> u64 {
     u64::from(ipc::lookup_service(name).unwrap_or(0))
@@ -136,7 +124,7 @@ fn signal_child() -> Pid {
 }
 
 fn run(_args: userlib::Args) -> i32 {
-    let mut verdicts = Verdicts(0);
+    let mut verdicts = Verdicts::new();
     // SAFETY: set once here, before any fork or handler runs.
     unsafe { SHARED = shared_page() };
     let subs: [u64; 9] = [
@@ -309,7 +297,7 @@ fn run(_args: userlib::Args) -> i32 {
         let _ = process::wait_for(helper);
     }
 
-    println!("pubtest: {} failures", verdicts.0);
+    println!("pubtest: {} failures", verdicts.failures());
     let _ = (HOLD, CRASH);
-    verdicts.0
+    verdicts.failures()
 }

@@ -10,6 +10,7 @@ use userlib::process::{self, ExitStatus};
 use userlib::sem::{
     self, GETNCNT, GETVAL, GETZCNT, IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, SETVAL, SemOp,
 };
+use userlib::verdict::Verdicts;
 use userlib::{Errno, Pid, Signal, println, signal, time};
 
 userlib::entry!(run);
@@ -18,15 +19,6 @@ static HANDLED: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_hup(_signal: u64) {
     HANDLED.fetch_add(1, Ordering::SeqCst);
-}
-
-fn check(failures: &mut i32, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-    if ok {
-        println!("PASS {name}");
-    } else {
-        *failures += 1;
-        println!("FAIL {name}: {detail}");
-    }
 }
 
 fn op(delta: i16) -> SemOp {
@@ -51,7 +43,7 @@ fn count(id: u64, cmd: u64) -> u64 {
 }
 
 fn run(_args: userlib::Args) -> i32 {
-    let mut failures = 0;
+    let mut verdicts = Verdicts::new();
     let id = match sem::semget(IPC_PRIVATE, 1, IPC_CREAT) {
         Ok(id) => id,
         Err(error) => {
@@ -82,8 +74,7 @@ fn run(_args: userlib::Args) -> i32 {
     let _ = signal::kill(waiter, Signal::SIGHUP);
     let status = process::wait_for(waiter);
     let value = count(id, GETVAL);
-    check(
-        &mut failures,
+    verdicts.check(
         "semop-eintr-handler-once-values-unchanged",
         blocked == 1 && status == Ok(ExitStatus::Exited(0)) && value == 1,
         format_args!("zcnt while blocked {blocked}, child {status:?}, value after {value}"),
@@ -112,9 +103,7 @@ fn run(_args: userlib::Args) -> i32 {
     let between = count(id, GETNCNT);
     let _ = sem::semop(id, &[op(1)]);
     let second = process::wait_any();
-    check(
-        &mut failures,
-        "killed-waiter-removed-next-fifo-waiter-proceeds",
+    verdicts.check("killed-waiter-removed-next-fifo-waiter-proceeds",
         queued == 3
             && killed == Ok(ExitStatus::Killed(9))
             && after_kill == 2
@@ -135,8 +124,7 @@ fn run(_args: userlib::Args) -> i32 {
             flags: IPC_NOWAIT,
         }],
     );
-    check(
-        &mut failures,
+    verdicts.check(
         "semop-nowait-eagain",
         nowait == Err(Errno::EAGAIN),
         format_args!("{nowait:?}"),
@@ -155,8 +143,7 @@ fn run(_args: userlib::Args) -> i32 {
     let removed = sem::semctl(id, 0, IPC_RMID, 0);
     let status = process::wait_for(waiter);
     let gone = sem::semctl(id, 0, GETVAL, 0);
-    check(
-        &mut failures,
+    verdicts.check(
         "ipc-rmid-wakes-waiters-with-eidrm",
         blocked == 1
             && removed == Ok(0)
@@ -165,6 +152,6 @@ fn run(_args: userlib::Args) -> i32 {
         format_args!("ncnt {blocked}, rmid {removed:?}, child {status:?}, set afterwards {gone:?}"),
     );
 
-    println!("semtest: {failures} failures");
-    failures
+    println!("semtest: {} failures", verdicts.failures());
+    verdicts.failures()
 }

@@ -6,15 +6,15 @@
 //! every process event, then waits for all of them.
 //!
 //! After each round the system is quiet, so memory must be exactly where it
-//! was after the first round (the first one may keep frames for good: page
-//! tables for process slots used for the first time). Each round logs one
+//! was after the first round (the first one may keep frames for good, such
+//! as kernel page tables for process slots used for the first time). Each round logs one
 //! line, `soak: round N ok ...` or `soak: round N LEAK ...`; a leak also
 //! makes the exit status non-zero when the rounds end.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use kernel_abi::MemInfo;
-use userlib::process::{self, ExitStatus};
-use userlib::{Errno, Pid, Signal, memory, println, signal, time};
+use userlib::process;
+use userlib::{Pid, Signal, memory, println, signal, time};
 
 userlib::entry!(run);
 
@@ -32,16 +32,6 @@ const BATCH: [(&str, &[&str]); 8] = [
 
 /// How long the spinner runs before it gets SIGTERM.
 const SPINNER_MS: u64 = 400;
-
-fn reap(pid: Pid) -> Option<ExitStatus> {
-    loop {
-        match process::wait_for(pid) {
-            Ok(status) => return Some(status),
-            Err(Errno::EINTR) => {}
-            Err(_) => return None,
-        }
-    }
-}
 
 /// Runs one batch to the end; how many programs could not start.
 fn one_round() -> usize {
@@ -63,7 +53,7 @@ fn one_round() -> usize {
         }
     }
     for pid in started.iter().flatten() {
-        let _ = reap(*pid);
+        let _ = process::reap(*pid);
     }
     failed
 }

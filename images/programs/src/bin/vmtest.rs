@@ -7,6 +7,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_abi::{MemInfo, Syscall, USER_IMAGE_BASE};
 use userlib::process::{self, ExitStatus};
+use userlib::verdict::Verdicts;
 use userlib::{Signal, println, signal, time};
 
 userlib::entry!(run);
@@ -29,15 +30,6 @@ fn meminfo() -> MemInfo {
     info
 }
 
-fn check(failures: &mut i32, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-    if ok {
-        println!("PASS {name}");
-    } else {
-        *failures += 1;
-        println!("FAIL {name}: {detail}");
-    }
-}
-
 fn vmcheck(args: &[&str]) -> Result<ExitStatus, userlib::Errno> {
     let pid = process::spawn("vmcheck", args)?;
     process::wait_for(pid)
@@ -46,7 +38,7 @@ fn vmcheck(args: &[&str]) -> Result<ExitStatus, userlib::Errno> {
 fn run(args: userlib::Args) -> i32 {
     let hog_mib = args.get(1).unwrap_or("48");
     let _ = signal::catch(Signal::SIGUSR2, on_usr2);
-    let mut failures = 0;
+    let mut verdicts = Verdicts::new();
     warm_up();
     let baseline = meminfo();
     println!(
@@ -67,8 +59,7 @@ fn run(args: userlib::Args) -> i32 {
     ];
     for (name, args) in cases {
         let status = vmcheck(args);
-        check(
-            &mut failures,
+        verdicts.check(
             name,
             status == Ok(ExitStatus::Exited(0)),
             format_args!("{status:?}"),
@@ -76,14 +67,13 @@ fn run(args: userlib::Args) -> i32 {
     }
 
     let hog = vmcheck(&["hog", hog_mib]);
-    check(
-        &mut failures,
+    verdicts.check(
         "swap-keeps-contents-with-major-faults",
         hog == Ok(ExitStatus::Exited(0)),
         format_args!("{hog:?}"),
     );
 
-    text_cache_check(&mut failures);
+    text_cache_check(&mut verdicts);
 
     let _ = time::sleep_ms(10);
     let after = meminfo();
@@ -91,8 +81,7 @@ fn run(args: userlib::Args) -> i32 {
         "vmtest: after {} free frames, swap {} pages, {} cached",
         after.free_frames, after.swap_used, after.cached_pages
     );
-    check(
-        &mut failures,
+    verdicts.check(
         "memory-returns-to-baseline",
         after.free_frames == baseline.free_frames
             && after.swap_used == baseline.swap_used
@@ -107,8 +96,8 @@ fn run(args: userlib::Args) -> i32 {
             after.cached_pages
         ),
     );
-    println!("vmtest: {failures} failures");
-    failures
+    println!("vmtest: {} failures", verdicts.failures());
+    verdicts.failures()
 }
 
 /// Brings in every page this program will touch, so that its own memory does
@@ -139,12 +128,11 @@ fn warm_up() {
 
 /// The first instance of textwalk reads its text from the disk; a second,
 /// while the first still runs, finds every page cached.
-fn text_cache_check(failures: &mut i32) {
+fn text_cache_check(verdicts: &mut Verdicts) {
     let first = match process::spawn("textwalk", &["hold"]) {
         Ok(pid) => pid,
         Err(error) => {
-            return check(
-                failures,
+            return verdicts.check(
                 "page-cache-shares-text",
                 false,
                 format_args!("spawn: {error:?}"),
@@ -161,8 +149,7 @@ fn text_cache_check(failures: &mut i32) {
         Ok(ExitStatus::Exited(major)) => major,
         _ => -1,
     };
-    check(
-        failures,
+    verdicts.check(
         "page-cache-shares-text",
         first_major > 0 && second == Ok(ExitStatus::Exited(0)),
         format_args!("first instance {first_status:?} major faults, second {second:?}"),
