@@ -217,13 +217,7 @@ impl BootArgs {
                 self.image = Some(image);
             }
         }
-        if self.accel.is_none() {
-            self.accel = match source.accel.as_deref() {
-                Some("kvm") => Some(AccelArg::Kvm),
-                Some("tcg") => Some(AccelArg::Tcg),
-                _ => None,
-            };
-        }
+        self.accel = self.accel.or(source.accel);
         Ok(self)
     }
 
@@ -238,8 +232,10 @@ impl BootArgs {
     }
 }
 
-/// QEMU accelerator choice on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// QEMU accelerator choice on the command line (and in the config file's
+/// `[source]`, as `"tcg"` or `"kvm"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AccelArg {
     /// Software emulation (TCG).
     Tcg,
@@ -421,7 +417,7 @@ mod tests {
         use crate::source::Address;
         let attach = SourceConfig {
             attach: Some("tcp:localhost:4444".into()),
-            accel: Some("kvm".into()),
+            accel: Some(AccelArg::Kvm),
             ..SourceConfig::default()
         };
         let boot = parse(&[]).unwrap().boot.with_config(&attach).unwrap();

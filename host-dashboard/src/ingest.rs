@@ -4,7 +4,7 @@
 //! frames it completed and then a fresh copy of the link counters, so the
 //! model sees exactly what the decoder saw.
 
-use crate::state::{Input, State};
+use crate::state::{AttachInput, Input, State};
 use protocol::stream::{StreamDecoder, StreamItem};
 use std::time::Duration;
 
@@ -36,11 +36,19 @@ impl Ingest {
         inputs
     }
 
-    /// Resyncs after an attached link reconnected (see
-    /// [`StreamDecoder::reconnected`]); returns the new link counters.
-    pub fn reconnected(&mut self) -> Vec<Input> {
-        self.decoder.reconnected();
-        vec![Input::LinkStats(self.decoder.stats())]
+    /// The inputs for something that happened to an attached link: the
+    /// event itself and, when the link came up (again), the link counters
+    /// after the decoder resynced (see [`StreamDecoder::reconnected`]).
+    /// Live and replayed sessions both go through here, so they resync
+    /// alike.
+    pub fn attach(&mut self, event: AttachInput) -> Vec<Input> {
+        let up = event == AttachInput::Up;
+        let mut inputs = vec![Input::Attach(event)];
+        if up {
+            self.decoder.reconnected();
+            inputs.push(Input::LinkStats(self.decoder.stats()));
+        }
+        inputs
     }
 
     /// Decodes `bytes` that arrived at host time `now` and applies the

@@ -92,12 +92,7 @@ impl Entry {
             Entry::Closed => vec![Input::LinkClosed],
             Entry::Exited(exit) => vec![Input::QemuExited(exit.clone())],
             Entry::Tick => vec![Input::Tick],
-            Entry::Attach(AttachInput::Up) => {
-                let mut inputs = vec![Input::Attach(AttachInput::Up)];
-                inputs.extend(ingest.reconnected());
-                inputs
-            }
-            Entry::Attach(input) => vec![Input::Attach(input.clone())],
+            Entry::Attach(event) => ingest.attach(event.clone()),
         }
     }
 

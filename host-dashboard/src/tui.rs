@@ -60,18 +60,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
-    let (image_name, mut live) = match &cli.boot.attach {
-        // The image is not known until the guest's Hello names it.
-        Some(address) => (
-            String::new(),
-            Live::attach(address.clone(), sender.clone())?,
-        ),
-        None => {
-            let image = source::prepare(cli.boot.image(), BuildOutput::Inherit)?;
-            let live = Live::start(&image, &cli.boot.qemu_options(), sender.clone())?;
-            (image.name, live)
-        }
-    };
+    let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Inherit, sender.clone())?;
     let mut tape =
         Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
     terminal::install_panic_hook(live.killer());
@@ -82,10 +71,7 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let state = State::new(&image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
-    let mut app = App::new(state);
-    app.set_display(cli.ui.display(config));
-    app.set_custom_keys(config.custom_keys().unwrap_or_default());
-    app.set_palette(config.palette().unwrap_or_default());
+    let mut app = configured_app(state, cli, config);
     let started = live.started_input();
     tape.input(live.now(), &started);
     app.apply(live.now(), started);
@@ -99,6 +85,17 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
         )))),
         None => Ok(()),
     }
+}
+
+/// The app for `state`, drawn and keyed as the flags and the config file
+/// say (the config was checked when it was read, so its keys and colours
+/// parse).
+fn configured_app(state: State, cli: &Cli, config: &Config) -> App {
+    let mut app = App::new(state);
+    app.set_display(cli.ui.display(config));
+    app.set_custom_keys(config.custom_keys().unwrap_or_default());
+    app.set_palette(config.palette().unwrap_or_default());
+    app
 }
 
 fn event_loop(
@@ -184,10 +181,7 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
-    let mut app = App::new(fresh());
-    app.set_display(cli.ui.display(config));
-    app.set_custom_keys(config.custom_keys().unwrap_or_default());
-    app.set_palette(config.palette().unwrap_or_default());
+    let mut app = configured_app(fresh(), cli, config);
     app.set_replay(true);
     let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
     let mut last_tick = Instant::now();

@@ -20,7 +20,7 @@ use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
 use crate::export::JsonLines;
 use crate::record::{self, Tape};
-use crate::source::{self, Live, StartError};
+use crate::source::{self, StartError};
 use crate::state::{Failure, Input, State, one_line};
 use image_builder::BuildOutput;
 use std::process::ExitCode;
@@ -108,15 +108,7 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
-    let (image_name, mut live) = match &cli.boot.attach {
-        // The image is not known until the guest's Hello names it.
-        Some(address) => (String::new(), Live::attach(address.clone(), sender)?),
-        None => {
-            let image = source::prepare(cli.boot.image(), BuildOutput::Capture)?;
-            let live = Live::start(&image, &cli.boot.qemu_options(), sender)?;
-            (image.name, live)
-        }
-    };
+    let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Capture, sender)?;
     let mut tape =
         Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
     let mut state = State::new(&image_name)

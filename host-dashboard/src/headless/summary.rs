@@ -94,7 +94,8 @@ pub struct ReliabilitySummary<'a> {
     pub bad_frames: u64,
     /// Host command frames the guest rejected.
     pub commands_rejected: u64,
-    /// Times an attached link dropped and was connected again.
+    /// Times an attached link was connected again (connections after the
+    /// first).
     pub reconnects: u32,
 }
 
@@ -338,11 +339,9 @@ pub fn summarize(state: &State) -> Summary<'_> {
                 + state.link().stats.malformed
                 + state.link().stats.oversize,
             commands_rejected: state.commands().rejected,
-            reconnects: state.attachment().map_or(0, |attachment| {
-                attachment
-                    .disconnects
-                    .min(attachment.connects.saturating_sub(1))
-            }),
+            reconnects: state
+                .attachment()
+                .map_or(0, |attachment| attachment.connects.saturating_sub(1)),
         },
     }
 }

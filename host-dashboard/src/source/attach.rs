@@ -8,16 +8,17 @@
 //! the guest never waits for the host, and the host resyncs on the next
 //! frame. Commands are written to the current connection, if there is one.
 
+use super::lock;
 use crate::event::{Event, SourceEvent};
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,9 @@ pub const RETRY_INTERVAL: Duration = Duration::from_millis(500);
 /// The baud rate of `serial:PATH` without `@BAUD` (the guest's 16550 runs
 /// at 115200).
 pub const DEFAULT_BAUD: u32 = 115_200;
+
+/// How long one TCP connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long one read blocks before the reader checks whether to stop.
 const READ_TIMEOUT: Duration = Duration::from_millis(100);
@@ -130,7 +134,7 @@ impl Address {
                 })
             }
             Address::Tcp(address) => {
-                let stream = TcpStream::connect(address)?;
+                let stream = connect_tcp(address)?;
                 stream.set_read_timeout(Some(READ_TIMEOUT))?;
                 stream.set_nodelay(true)?;
                 Ok(Connection {
@@ -142,6 +146,23 @@ impl Address {
             Address::Serial { path, baud } => open_tty(path, *baud),
         }
     }
+}
+
+/// Connects to the first address `address` resolves to that answers
+/// within [`CONNECT_TIMEOUT`] (a plain connect to a host that drops the
+/// packets could block the reader, and so quitting, for minutes).
+fn connect_tcp(address: &str) -> io::Result<TcpStream> {
+    let mut last_error = io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{address} resolves to no address"),
+    );
+    for resolved in address.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&resolved, CONNECT_TIMEOUT) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
 }
 
 /// Opens a tty (a pty or a serial device) raw, 8N1, no flow control: raw
@@ -206,7 +227,7 @@ impl Attachment {
 
     /// Writes `bytes` (a whole command frame) to the current connection.
     pub fn send(&self, bytes: &[u8]) -> io::Result<()> {
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut writer = lock(&self.writer);
         let out = writer.as_mut().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -222,7 +243,7 @@ impl Attachment {
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
-        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *lock(&self.writer) = None;
     }
 }
 
@@ -249,12 +270,12 @@ fn keep_connected(
                 writer: out,
             }) => {
                 last_failure = None;
-                *writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(out);
+                *lock(writer) = Some(out);
                 if !send(SourceEvent::Connected { at: Instant::now() }) {
                     return;
                 }
                 let reason = read_until_down(&mut *reader, stop, &send);
-                *writer.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                *lock(writer) = None;
                 match reason {
                     Some(reason) => {
                         let event = SourceEvent::Disconnected {

@@ -10,9 +10,10 @@
 mod attach;
 mod qemu;
 
-pub use attach::{ADDRESS_FORMS, Address, Attachment, DEFAULT_BAUD, RETRY_INTERVAL};
+pub use attach::{Address, Attachment};
 pub use qemu::{QemuKiller, QemuProcess, STDERR_TAIL_LINES};
 
+use crate::cli::BootArgs;
 use crate::event::{Event, SourceEvent};
 use crate::ingest::Ingest;
 use crate::state::{AttachInput, Input};
@@ -22,6 +23,7 @@ use protocol::frame::{self, MAX_FRAME_LEN};
 use std::fmt;
 use std::io::Write;
 use std::sync::mpsc::Sender;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long QEMU may take to exit after closing its stdout before it is
@@ -85,6 +87,31 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
+/// Opens the session's source as `boot` asks: attaches to its address, or
+/// builds its image (cargo's output going to `output`) and boots it.
+/// Returns the image's name (empty when attached: the guest's Hello names
+/// it) and the live source.
+pub fn open(
+    boot: &BootArgs,
+    output: BuildOutput,
+    events: Sender<Event>,
+) -> Result<(String, Live), StartError> {
+    match &boot.attach {
+        Some(address) => Ok((String::new(), Live::attach(address.clone(), events)?)),
+        None => {
+            let image = prepare(boot.image(), output)?;
+            let live = Live::start(&image, &boot.qemu_options(), events)?;
+            Ok((image.name, live))
+        }
+    }
+}
+
+/// Locks `mutex`, also after a thread panicked holding it (the data it
+/// guards stays usable: a link's writer, QEMU's child handle).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Where the telemetry comes from: a QEMU the dashboard started, or a link
 /// to a guest that already runs.
 #[derive(Debug)]
@@ -142,11 +169,6 @@ impl Live {
         }
     }
 
-    /// Whether this session attached to a running guest.
-    pub fn is_attached(&self) -> bool {
-        matches!(self.link, Link::Attached(_))
-    }
-
     /// Host time since the session started.
     pub fn now(&self) -> Duration {
         self.started.elapsed()
@@ -187,17 +209,15 @@ impl Live {
                 inputs
             }
             SourceEvent::Connected { at } => {
-                let mut inputs = vec![Input::Attach(AttachInput::Up)];
-                inputs.extend(self.ingest.reconnected());
-                stamp(self.since_start(at), inputs)
+                stamp(self.since_start(at), self.ingest.attach(AttachInput::Up))
             }
             SourceEvent::Disconnected { at, reason } => stamp(
                 self.since_start(at),
-                vec![Input::Attach(AttachInput::Down { reason })],
+                self.ingest.attach(AttachInput::Down { reason }),
             ),
             SourceEvent::Unreachable { at, reason } => stamp(
                 self.since_start(at),
-                vec![Input::Attach(AttachInput::Unreachable { reason })],
+                self.ingest.attach(AttachInput::Unreachable { reason }),
             ),
         }
     }

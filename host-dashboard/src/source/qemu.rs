@@ -6,6 +6,7 @@
 //! happens (quit, error, panic), QEMU is killed and reaped: [`QemuProcess`]
 //! does it on drop, and a [`QemuKiller`] lets a panic hook do it too.
 
+use super::lock;
 use crate::event::{Event, SourceEvent};
 use crate::state::QemuExit;
 use image_builder::{BuiltImage, QemuOptions};
@@ -14,7 +15,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -170,10 +171,6 @@ impl QemuKiller {
         };
         kill_and_reap(&mut child);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Kills the child if it still runs and waits for it; its exit status, if

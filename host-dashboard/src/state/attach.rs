@@ -35,8 +35,6 @@ pub enum AttachInput {
 pub struct Attachment {
     /// The address as the user gave it.
     pub address: String,
-    /// Host time the session attached at.
-    pub since: Duration,
     /// Host time the link last came up, while it is up.
     pub up_since: Option<Duration>,
     /// Host time the link last went down (or failed to connect), while it
@@ -55,7 +53,6 @@ impl Attachment {
     pub fn new(address: String, now: Duration) -> Self {
         Self {
             address,
-            since: now,
             up_since: None,
             down_since: Some(now),
             connects: 0,
