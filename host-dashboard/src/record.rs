@@ -10,7 +10,8 @@
 //! File format (all integers little-endian):
 //!
 //! ```text
-//! header  "WTREC" 0x00, format version u16 (= 1), image name length u16, image name (UTF-8)
+//! header  "WTREC" 0x00, format version u16 (= 1), image name length u16, image name (UTF-8;
+//!         empty when the session attached to a running guest)
 //! record  tag u8, host time since QEMU started in µs u64, payload length u32, payload
 //!   tag 0 started   payload: QEMU's pid, u32
 //!   tag 1 serial    payload: the bytes read
@@ -249,9 +250,10 @@ pub struct Tape {
 }
 
 impl Tape {
-    /// Records to `path` for image `image`, or records nothing without a
-    /// path.
-    pub fn create(path: Option<&Path>, image: &str) -> io::Result<Self> {
+    /// Records to `path` for image `image` (`None`: attached, no image
+    /// booted), or records nothing without a path.
+    pub fn create(path: Option<&Path>, image: Option<&str>) -> io::Result<Self> {
+        let image = image.unwrap_or("");
         let recorder = path.map(|path| Recorder::create(path, image)).transpose()?;
         Ok(Self {
             recorder,
@@ -288,8 +290,9 @@ impl Tape {
 /// A recording read back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recording {
-    /// The image that was booted.
-    pub image: String,
+    /// The image that was booted (`None` if the session attached to a
+    /// running guest).
+    pub image: Option<String>,
     /// Every whole record, in order.
     pub records: Vec<Record>,
     /// Why reading stopped before the end of the file, if it did: the
@@ -365,8 +368,8 @@ pub fn parse(bytes: &[u8]) -> Result<Recording, ReadError> {
     let image = cursor
         .take(usize::from(name_len))
         .and_then(|name| std::str::from_utf8(name).ok())
-        .ok_or(ReadError::NotARecording)?
-        .to_string();
+        .ok_or(ReadError::NotARecording)?;
+    let image = (!image.is_empty()).then(|| image.to_string());
     let mut records = Vec::new();
     let mut damage = None;
     while cursor.at < bytes.len() {
@@ -499,7 +502,7 @@ mod tests {
     fn a_recording_reads_back_as_written() {
         let records = sample();
         let recording = parse(&written(&records)).unwrap();
-        assert_eq!(recording.image, "demo");
+        assert_eq!(recording.image.as_deref(), Some("demo"));
         assert_eq!(recording.records, records);
         assert_eq!(recording.damage, None);
     }

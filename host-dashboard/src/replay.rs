@@ -240,7 +240,7 @@ mod tests {
         }
         Player::new(
             Recording {
-                image: "demo".into(),
+                image: Some("demo".into()),
                 records,
                 damage: None,
             },

@@ -61,14 +61,14 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Inherit, sender.clone())?;
-    let mut tape =
-        Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
+    let mut tape = Tape::create(cli.run.record.as_deref(), image_name.as_deref())
+        .map_err(StartError::Setup)?;
     terminal::install_panic_hook(live.killer());
     let mut screen = Screen::enter().map_err(StartError::Setup)?;
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
-    let state = State::new(&image_name)
+    let state = State::for_image(image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
     let mut app = configured_app(state, cli, config);
@@ -171,7 +171,7 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     let damage = recording.damage.clone();
     let image = recording.image.clone();
     let fresh = || {
-        State::new(&image)
+        State::for_image(image.clone())
             .with_stuck_after(cli.run.stuck_after())
             .with_thresholds(config.thresholds())
     };

@@ -18,7 +18,7 @@ fn recorded() -> App {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo.rec");
     let recording = record::read_file(&path).expect("the fixture reads");
     assert_eq!(recording.damage, None);
-    let mut state = State::new(&recording.image);
+    let mut state = State::for_image(recording.image.clone());
     recording.play(|at, input| state.apply(at, input));
     App::new(state)
 }
@@ -106,7 +106,7 @@ fn attached_link_down_view() {
     use std::time::Duration;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo.rec");
     let recording = record::read_file(&path).expect("the fixture reads");
-    let mut state = State::new("");
+    let mut state = State::for_image(None);
     let address = "unix:/tmp/guest.sock".to_string();
     state.apply(
         Duration::ZERO,

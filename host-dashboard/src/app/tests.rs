@@ -29,7 +29,7 @@ fn log_line(seq: u32) -> Message<String> {
 
 /// An app with `count` log lines in a ring of `capacity`, the log focused.
 fn app_with_lines(count: u32, capacity: usize) -> App {
-    let mut app = App::new(State::with_log_capacity("demo", capacity));
+    let mut app = App::new(State::new("demo").with_log_capacity(capacity));
     for seq in 0..count {
         send(&mut app, seq, log_line(seq));
     }

@@ -89,7 +89,7 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
         if let Some(damage) = &recording.damage {
             eprintln!("host-dashboard: the recording is damaged: {damage}");
         }
-        let mut state = State::new(&recording.image)
+        let mut state = State::for_image(recording.image.clone())
             .with_stuck_after(cli.run.stuck_after())
             .with_thresholds(config.thresholds());
         let mut export =
@@ -109,9 +109,9 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Capture, sender)?;
-    let mut tape =
-        Tape::create(cli.run.record.as_deref(), &image_name).map_err(StartError::Setup)?;
-    let mut state = State::new(&image_name)
+    let mut tape = Tape::create(cli.run.record.as_deref(), image_name.as_deref())
+        .map_err(StartError::Setup)?;
+    let mut state = State::for_image(image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
     // Every input the model takes is recorded (frames as the raw bytes

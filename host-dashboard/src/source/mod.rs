@@ -89,19 +89,19 @@ fn shell_quote(word: &str) -> String {
 
 /// Opens the session's source as `boot` asks: attaches to its address, or
 /// builds its image (cargo's output going to `output`) and boots it.
-/// Returns the image's name (empty when attached: the guest's Hello names
+/// Returns the image's name (`None` when attached: the guest's Hello names
 /// it) and the live source.
 pub fn open(
     boot: &BootArgs,
     output: BuildOutput,
     events: Sender<Event>,
-) -> Result<(String, Live), StartError> {
+) -> Result<(Option<String>, Live), StartError> {
     match &boot.attach {
-        Some(address) => Ok((String::new(), Live::attach(address.clone(), events)?)),
+        Some(address) => Ok((None, Live::attach(address.clone(), events)?)),
         None => {
             let image = prepare(boot.image(), output)?;
             let live = Live::start(&image, &boot.qemu_options(), events)?;
-            Ok((image.name, live))
+            Ok((Some(image.name), live))
         }
     }
 }

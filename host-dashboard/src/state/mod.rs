@@ -90,7 +90,9 @@ pub enum Input {
 /// Everything the dashboard knows about the session.
 #[derive(Clone, Debug)]
 pub struct State {
-    image: String,
+    /// The image booted; `None` while an attached session waits for the
+    /// guest's Hello to name it.
+    image: Option<String>,
     now: Duration,
     guest: Guest,
     refused_version: Option<u16>,
@@ -110,17 +112,18 @@ pub struct State {
 impl State {
     /// The state at the start of a session booting image `image`.
     pub fn new(image: impl Into<String>) -> Self {
-        Self::with_log_capacity(image, DEFAULT_LOG_CAPACITY)
+        Self::for_image(Some(image.into()))
     }
 
-    /// Like [`State::new`], keeping at most `log_capacity` log lines.
-    pub fn with_log_capacity(image: impl Into<String>, log_capacity: usize) -> Self {
+    /// A session that boots `image`, or (`None`) one attached to a running
+    /// guest, whose image is known once its Hello names it.
+    pub fn for_image(image: Option<String>) -> Self {
         Self {
-            image: image.into(),
+            image,
             now: Duration::ZERO,
             guest: Guest::default(),
             refused_version: None,
-            log: LogRing::with_capacity(log_capacity),
+            log: LogRing::with_capacity(DEFAULT_LOG_CAPACITY),
             link: Link::default(),
             qemu: QemuState::default(),
             attachment: None,
@@ -131,6 +134,13 @@ impl State {
             thresholds: Thresholds::default(),
             last_heartbeat_at: None,
         }
+    }
+
+    /// This state, keeping at most `log_capacity` log lines (from the
+    /// start: lines already kept are dropped).
+    pub fn with_log_capacity(mut self, log_capacity: usize) -> Self {
+        self.log = LogRing::with_capacity(log_capacity);
+        self
     }
 
     /// This state, counting an event as stuck once a process has waited
@@ -274,11 +284,12 @@ impl State {
     /// The image this session boots.
     ///
     /// A session that attached to a running guest does not know the image
-    /// until the guest's Hello names it.
+    /// until the guest's Hello names it: until then this is empty.
     pub fn image(&self) -> &str {
-        match (&self.image[..], &self.guest.identity) {
-            ("", Some(identity)) => &identity.image,
-            (image, _) => image,
+        match (&self.image, &self.guest.identity) {
+            (Some(image), _) => image,
+            (None, Some(identity)) => &identity.image,
+            (None, None) => "",
         }
     }
 

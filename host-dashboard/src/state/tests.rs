@@ -119,7 +119,7 @@ fn uptime_follows_heartbeats_and_frame_times_and_never_goes_back() {
 
 #[test]
 fn log_lines_keep_level_pid_and_guest_time_in_a_bounded_ring() {
-    let mut state = State::with_log_capacity("demo", 2);
+    let mut state = State::new("demo").with_log_capacity(2);
     state.apply(ms(1), frame(0, 1, hello(PROTOCOL_VERSION)));
     state.apply(ms(2), frame(1, 10, log(LogLevel::Warn, 3, "first")));
     state.apply(ms(3), frame(2, 20, log(LogLevel::Error, 4, "second")));
