@@ -55,6 +55,17 @@ impl BootRun {
             .collect()
     }
 
+    /// The checks the guest's test programs reported failed: log lines
+    /// that start `FAIL ` (`userlib::verdict`) or hold `: FAIL `
+    /// (`badcalls: FAIL ..`, `isolation: FAIL ..`).
+    pub fn failed_checks(&self) -> Vec<&str> {
+        self.log_lines()
+            .into_iter()
+            .map(|(_, line)| line)
+            .filter(|line| line.starts_with("FAIL ") || line.contains(": FAIL "))
+            .collect()
+    }
+
     /// Spawn events: (pid, parent, name).
     pub fn spawns(&self) -> Vec<(u32, u32, &str)> {
         self.messages()

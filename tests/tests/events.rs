@@ -64,12 +64,7 @@ fn position(run: &BootRun, predicate: impl Fn(&Message<String>) -> bool) -> usiz
 #[test]
 fn every_event_check_passes() {
     for run in [pubsub(), sem()] {
-        let failures: Vec<&str> = run
-            .log_lines()
-            .into_iter()
-            .map(|(_, line)| line)
-            .filter(|line| line.starts_with("FAIL"))
-            .collect();
+        let failures = run.failed_checks();
         assert!(
             failures.is_empty(),
             "failed checks in {}: {failures:?}\n{}",

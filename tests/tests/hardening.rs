@@ -97,12 +97,7 @@ fn user_faults(pid: u32) -> Vec<(u8, u8)> {
 #[test]
 fn every_check_passes_and_the_machine_powers_off_cleanly() {
     let run = run();
-    let failures: Vec<&str> = run
-        .log_lines()
-        .into_iter()
-        .map(|(_, line)| line)
-        .filter(|line| line.contains(": FAIL "))
-        .collect();
+    let failures = run.failed_checks();
     assert!(
         failures.is_empty(),
         "failed checks: {failures:#?}\n{}",

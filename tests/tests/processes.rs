@@ -47,12 +47,7 @@ fn passed(name: &str) {
 #[test]
 fn every_check_passes_and_init_exit_powers_off_cleanly() {
     let run = run();
-    let failures: Vec<&str> = run
-        .log_lines()
-        .into_iter()
-        .map(|(_, line)| line)
-        .filter(|line| line.starts_with("FAIL"))
-        .collect();
+    let failures = run.failed_checks();
     assert!(
         failures.is_empty(),
         "failed checks: {failures:?}\n{}",

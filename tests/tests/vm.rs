@@ -42,12 +42,7 @@ fn line_starting(prefix: &str) -> String {
 #[test]
 fn every_vm_check_passes() {
     let run = run();
-    let failures: Vec<&str> = run
-        .log_lines()
-        .into_iter()
-        .map(|(_, line)| line)
-        .filter(|line| line.starts_with("FAIL"))
-        .collect();
+    let failures = run.failed_checks();
     assert!(
         failures.is_empty(),
         "failed checks: {failures:?}\n{}",
