@@ -1,6 +1,7 @@
 //! Message passing between processes: rendezvous `send`/`receive`,
 //! `sendrec` (send, then wait for the reply), non-blocking `asend` into a
-//! bounded mailbox, and `reply` (only to a process waiting for us).
+//! bounded mailbox, and `reply` (only to a process already receiving from
+//! us or from anyone).
 //!
 //! Messages are copied straight into the receiver's buffer, whose address
 //! the receiver gave when it blocked. Ordinary programs may send only to
@@ -253,7 +254,11 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
     Ok(0)
 }
 
-/// `reply(dst, message)`: delivers only if `dst` is waiting for us.
+/// `reply(dst, message)`: never blocks; delivers only if `dst` is blocked
+/// receiving from us or from anyone, as MINIX's non-blocking send does. A
+/// `sendrec` caller is such a receiver from the moment its request was
+/// taken, so a service's answer always lands and a client that is not
+/// listening can never stall the service.
 ///
 /// # Return values
 /// `EAGAIN` if `dst` is not waiting for a message from us, plus the errors

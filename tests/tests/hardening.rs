@@ -454,6 +454,8 @@ fn ordinary_programs_may_message_only_services() {
         "ordinary-receiver-got-nothing",
         "service-answers-ordinary-program",
         "spawned-service-copy-is-ordinary",
+        "forged-source-pm-is-stamped-over",
+        "forged-source-nobody-is-stamped-over",
     ] {
         ok(init(), "isolation", name);
     }

@@ -14,7 +14,10 @@
 //!   reading nor through a system call (EFAULT);
 //! - message rights: an ordinary program may not message another ordinary
 //!   program (EPERM, every call), while a system service answers it; a
-//!   program spawned under a service's name is not a service.
+//!   program spawned under a service's name is not a service; the kernel
+//!   stamps every message's sender, so a forged `source` (the PM's, a pid
+//!   nobody has)
+//!   reaches the service as our own pid.
 //!
 //! Subscribing to or acking process events as an ordinary program is
 //! `pubtest`'s `subscribe-permissions` check (pubsub image); `badcalls`
@@ -34,7 +37,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel_abi::ipc::Message;
+use kernel_abi::ipc::{Message, PM};
 use kernel_abi::{Errno, Syscall};
 use userlib::process::{self, ExitStatus};
 use userlib::{Signal, ipc, memory, println, signal};
@@ -48,6 +51,9 @@ const SECRET_INITIAL: u64 = 0x1111_2222_3333_4444;
 /// Written by the parent at run time; a spawned copy of this program has
 /// its own at the same address.
 static SECRET: AtomicU64 = AtomicU64::new(SECRET_INITIAL);
+
+/// `echo`'s request for the source it received.
+const ECHO_WHO: u64 = 0x301;
 
 const SIGKILL: u64 = 9;
 const SIGSEGV: u64 = 11;
@@ -370,6 +376,23 @@ fn message_rights(tally: &mut Tally) {
         matches!((service, answered), (Ok(echo), Ok(source)) if source == u64::from(echo)),
         format_args!("service {service:?}, reply from {answered:?}"),
     );
+
+    // The sender is the kernel's word, not ours: `echo` tells a WHO request
+    // the source it received. (Were the forged one kept, the reply would go
+    // to it and this sendrec would never return.)
+    for (forged, name) in [(PM, "pm"), (999, "nobody")] {
+        let seen = service.and_then(|echo| {
+            let mut request = Message::new(ECHO_WHO, [0; 6]);
+            request.source = forged;
+            ipc::sendrec(u64::from(echo), &mut request).map(|()| request.payload[0])
+        });
+        let me = u64::from(process::getpid());
+        tally.check(
+            &format!("forged-source-{name}-is-stamped-over"),
+            seen == Ok(me),
+            format_args!("echo saw {seen:?}, we are {me}"),
+        );
+    }
 
     // A program spawned under a service's name is an ordinary program.
     match process::spawn("echo", &[]) {
