@@ -857,17 +857,21 @@ fn ended_cases(tally: &mut Tally) {
         },
     ];
     for case in cases {
+        let interrupted = case.name == "sleep-u64-max-interrupted";
+        if interrupted {
+            // Installed before the fork so the child inherits it: a SIGUSR1
+            // that lands before the child's own `catch` is caught, not fatal.
+            let _ = signal::catch(userlib::Signal::SIGUSR1, on_usr1);
+        }
         let status = match process::fork() {
             Ok(0) => (case.body)(),
-            Ok(child) => {
-                if case.name == "sleep-u64-max-interrupted" {
-                    let _ = userlib::time::sleep_ms(50);
-                    let _ = signal::kill(child, userlib::Signal::SIGUSR1);
-                }
-                process::wait_for(child)
-            }
+            Ok(child) if interrupted => interrupt_until_ended(child),
+            Ok(child) => process::wait_for(child),
             Err(error) => Err(error),
         };
+        if interrupted {
+            let _ = signal::default(userlib::Signal::SIGUSR1);
+        }
         tally.record(
             case.name,
             status == Ok(case.expect),
@@ -902,6 +906,20 @@ fn fork_with_garbage() -> ! {
 }
 
 extern "C" fn on_usr1(_signal: u64) {}
+
+/// Sends `child` SIGUSR1 until it ends and returns how it ended: one signal
+/// could land after the child's handler is set but before its sleep starts,
+/// and that sleep would then never end.
+fn interrupt_until_ended(child: userlib::Pid) -> userlib::SysResult<ExitStatus> {
+    loop {
+        let _ = signal::kill(child, userlib::Signal::SIGUSR1);
+        let _ = userlib::time::sleep_ms(20);
+        match process::try_wait_any()? {
+            Some((pid, status)) if pid == child => return Ok(status),
+            _ => {}
+        }
+    }
+}
 
 /// Sleeps "forever" (the deadline saturates); the parent's SIGUSR1 ends it
 /// with EINTR: exit 4.
