@@ -31,3 +31,62 @@ impl Verdicts {
         self.failures
     }
 }
+
+/// A named program's checks, printed as `<program>: ok <name>` (or
+/// `... -> <result>`) and `<program>: FAIL <name>: <detail>`, closed by
+/// `<program>: N checks, M failed`. The hardening programs use it so one
+/// image's log says which program each verdict came from.
+#[derive(Debug)]
+pub struct Tally {
+    program: &'static str,
+    checks: u32,
+    failures: u32,
+}
+
+impl Tally {
+    /// No checks yet for `program`.
+    pub const fn new(program: &'static str) -> Self {
+        Self {
+            program,
+            checks: 0,
+            failures: 0,
+        }
+    }
+
+    /// Prints the verdict of check `name`; `why` is printed only if it failed.
+    pub fn check(&mut self, name: &str, ok: bool, why: core::fmt::Arguments<'_>) {
+        self.count(ok);
+        if ok {
+            println!("{}: ok {name}", self.program);
+        } else {
+            println!("{}: FAIL {name}: {why}", self.program);
+        }
+    }
+
+    /// Prints the verdict of check `name` with the `result` it got either way.
+    pub fn check_showing(&mut self, name: &str, ok: bool, result: core::fmt::Arguments<'_>) {
+        self.count(ok);
+        if ok {
+            println!("{}: ok {name} -> {result}", self.program);
+        } else {
+            println!("{}: FAIL {name}: {result}", self.program);
+        }
+    }
+
+    /// Prints the closing count and returns the failures, the program's
+    /// exit status.
+    pub fn finish(self) -> i32 {
+        println!(
+            "{}: {} checks, {} failed",
+            self.program, self.checks, self.failures
+        );
+        i32::try_from(self.failures).unwrap_or(i32::MAX)
+    }
+
+    fn count(&mut self, ok: bool) {
+        self.checks += 1;
+        if !ok {
+            self.failures += 1;
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! numbers (including ones that alias real calls if the kernel truncated
 //! them), invalid pids and signal numbers, and forged `sigreturn` frames.
 //!
-//! Prints `badcalls: ok <name> -> <result>` or `badcalls: FAIL <name> got
+//! Prints `badcalls: ok <name> -> <result>` or `badcalls: FAIL <name>:
 //! <result> expected <result>` per check, then `badcalls: N checks, M
 //! failed`, and exits 0 only if every check passed (else with the number of
 //! failures). The `hardening` boot test reads these lines.
@@ -23,7 +23,8 @@ use kernel_abi::signal::{SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction as Action
 use kernel_abi::{Errno, PAGE_SIZE, Syscall, USER_STACK_TOP, WAIT_NO_HANG};
 use userlib::process::{self, ExitStatus};
 use userlib::raw::syscall_number;
-use userlib::{ipc, memory, println, signal};
+use userlib::verdict::Tally;
+use userlib::{ipc, memory, signal};
 
 userlib::entry!(run);
 
@@ -76,23 +77,6 @@ fn fails(name: &'static str, call: Syscall, args: [u64; 6], errno: Errno) -> Cas
     case(name, call, args, Expect::Fails(errno))
 }
 
-struct Tally {
-    checks: u32,
-    failures: u32,
-}
-
-impl Tally {
-    fn record(&mut self, name: &str, ok: bool, got: core::fmt::Arguments<'_>) {
-        self.checks += 1;
-        if ok {
-            println!("badcalls: ok {name} -> {got}");
-        } else {
-            self.failures += 1;
-            println!("badcalls: FAIL {name} got {got}");
-        }
-    }
-}
-
 fn describe(result: i64) -> Describe {
     Describe(result)
 }
@@ -110,14 +94,11 @@ impl core::fmt::Display for Describe {
 }
 
 fn run(_args: userlib::Args) -> i32 {
-    let mut tally = Tally {
-        checks: 0,
-        failures: 0,
-    };
+    let mut tally = Tally::new("badcalls");
     let echo = match ipc::lookup_service("echo") {
         Ok(pid) => u64::from(pid),
         Err(error) => {
-            tally.record("lookup-echo", false, format_args!("{error:?}"));
+            tally.check_showing("lookup-echo", false, format_args!("{error:?}"));
             u64::MAX
         }
     };
@@ -133,14 +114,14 @@ fn run(_args: userlib::Args) -> i32 {
             Expect::Succeeds => result >= 0,
         };
         if ok {
-            tally.record(case.name, true, format_args!("{}", describe(result)));
+            tally.check_showing(case.name, true, format_args!("{}", describe(result)));
         } else {
             let expected = match case.expect {
                 Expect::Fails(errno) => describe(errno.as_return()),
                 Expect::Returns(value) => describe(value as i64),
                 Expect::Succeeds => describe(0),
             };
-            tally.record(
+            tally.check_showing(
                 case.name,
                 false,
                 format_args!("{} expected {expected}", describe(result)),
@@ -149,11 +130,7 @@ fn run(_args: userlib::Args) -> i32 {
     }
     brk_cases(&mut tally);
     ended_cases(&mut tally);
-    println!(
-        "badcalls: {} checks, {} failed",
-        tally.checks, tally.failures
-    );
-    tally.failures as i32
+    tally.finish()
 }
 
 /// The address of this program's (read-only) text.
@@ -772,7 +749,7 @@ fn brk_cases(tally: &mut Tally) {
     ] {
         let result = userlib::raw::syscall_plain(Syscall::Brk, [new_end, 0, 0, 0, 0, 0]);
         let after = memory::heap_end();
-        tally.record(
+        tally.check_showing(
             label,
             result as u64 == before && after == before,
             format_args!("{result:#x} (break {before:#x})"),
@@ -872,7 +849,7 @@ fn ended_cases(tally: &mut Tally) {
         if interrupted {
             let _ = signal::default(userlib::Signal::SIGUSR1);
         }
-        tally.record(
+        tally.check_showing(
             case.name,
             status == Ok(case.expect),
             format_args!("{status:?} expected {:?}", case.expect),

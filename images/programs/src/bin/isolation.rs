@@ -40,6 +40,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_abi::ipc::{Message, PM};
 use kernel_abi::{Errno, Syscall};
 use userlib::process::{self, ExitStatus};
+use userlib::verdict::Tally;
 use userlib::{Signal, ipc, memory, println, signal};
 
 userlib::entry!(run);
@@ -58,44 +59,31 @@ const ECHO_WHO: u64 = 0x301;
 const SIGKILL: u64 = 9;
 const SIGSEGV: u64 = 11;
 
-struct Tally {
-    checks: u32,
-    failures: u32,
-}
-
-impl Tally {
-    fn check(&mut self, name: &str, ok: bool, why: core::fmt::Arguments<'_>) {
-        self.checks += 1;
-        if ok {
-            println!("isolation: ok {name}");
-        } else {
-            self.failures += 1;
-            println!("isolation: FAIL {name}: {why}");
-        }
-    }
-
-    fn ended(&mut self, name: &str, status: Result<ExitStatus, Errno>, expect: ExitStatus) {
-        self.check(
-            name,
-            status == Ok(expect),
-            format_args!("{status:?}, expected {expect:?}"),
-        );
-    }
+/// Checks that a process ended as `expect`.
+fn ended(tally: &mut Tally, name: &str, status: Result<ExitStatus, Errno>, expect: ExitStatus) {
+    tally.check(
+        name,
+        status == Ok(expect),
+        format_args!("{status:?}, expected {expect:?}"),
+    );
 }
 
 fn run(args: userlib::Args) -> i32 {
     if args.get(1) == Some("peek") {
         return peek(args.get(2).unwrap_or(""));
     }
-    let mut tally = Tally {
-        checks: 0,
-        failures: 0,
-    };
+    let mut tally = Tally::new("isolation");
     let badcalls = spawn_and_wait("badcalls", &[]);
-    tally.ended("badcalls-all-passed", badcalls, ExitStatus::Exited(0));
+    ended(
+        &mut tally,
+        "badcalls-all-passed",
+        badcalls,
+        ExitStatus::Exited(0),
+    );
     for mode in ["plain", "handler", "heap"] {
         let status = spawn_and_wait("stackbomb", &[mode]);
-        tally.ended(
+        ended(
+            &mut tally,
             &format!("stack-overflow-{mode}"),
             status,
             ExitStatus::Killed(SIGSEGV),
@@ -106,12 +94,8 @@ fn run(args: userlib::Args) -> i32 {
     address_spaces(&mut tally);
     message_rights(&mut tally);
     let after = spawn_and_wait("hello", &["after", "the", "attacks"]);
-    tally.ended("system-survives", after, ExitStatus::Exited(0));
-    println!(
-        "isolation: {} checks, {} failed",
-        tally.checks, tally.failures
-    );
-    tally.failures as i32
+    ended(&mut tally, "system-survives", after, ExitStatus::Exited(0));
+    tally.finish()
 }
 
 fn spawn_and_wait(program: &str, args: &[&str]) -> Result<ExitStatus, Errno> {
@@ -182,7 +166,7 @@ fn kernel_memory(tally: &mut Tally) {
         ("read-page-zero", || read_at(0)),
     ];
     for (name, attack) in attacks {
-        tally.ended(name, in_child(attack), ExitStatus::Killed(SIGSEGV));
+        ended(tally, name, in_child(attack), ExitStatus::Killed(SIGSEGV));
     }
 }
 
@@ -245,7 +229,7 @@ fn privileged_instructions(tally: &mut Tally) {
         }),
     ];
     for (name, attack) in attacks {
-        tally.ended(name, in_child(attack), ExitStatus::Killed(SIGSEGV));
+        ended(tally, name, in_child(attack), ExitStatus::Killed(SIGSEGV));
     }
 }
 
@@ -289,7 +273,12 @@ fn address_spaces(tally: &mut Tally) {
             // SAFETY: `address` is inside the heap just grown for this.
             unsafe { core::ptr::write_volatile(address as *mut u64, MAGIC) };
             let status = peek_from_new_process(address);
-            tally.ended("other-process-heap", status, ExitStatus::Killed(SIGSEGV));
+            ended(
+                tally,
+                "other-process-heap",
+                status,
+                ExitStatus::Killed(SIGSEGV),
+            );
             // SAFETY: as above.
             let still = unsafe { core::ptr::read_volatile(address as *const u64) };
             tally.check(
@@ -309,7 +298,8 @@ fn address_spaces(tally: &mut Tally) {
         // SAFETY: `address` is the start of the region just mapped for us.
         unsafe { core::ptr::write_volatile(address as *mut u64, MAGIC) };
         let status = peek_from_new_process(address);
-        tally.ended(
+        ended(
+            tally,
             "other-process-shared-region",
             status,
             ExitStatus::Killed(SIGSEGV),
@@ -325,7 +315,7 @@ fn address_spaces(tally: &mut Tally) {
     // Our data: the same address in a new process holds its own value.
     SECRET.store(MAGIC, Ordering::SeqCst);
     let status = peek_from_new_process(SECRET.as_ptr() as u64);
-    tally.ended("other-process-data", status, ExitStatus::Exited(0));
+    ended(tally, "other-process-data", status, ExitStatus::Exited(0));
 }
 
 fn message_rights(tally: &mut Tally) {
@@ -359,7 +349,8 @@ fn message_rights(tally: &mut Tally) {
     }
     let _ = signal::kill(child, Signal::SIGKILL);
     let status = process::wait_for(child);
-    tally.ended(
+    ended(
+        tally,
         "ordinary-receiver-got-nothing",
         status,
         ExitStatus::Killed(SIGKILL),
