@@ -303,6 +303,19 @@ fn forged_signal_frames_and_privileged_flags_only_kill_the_forger() {
 }
 
 #[test]
+fn calls_that_end_or_block_the_caller_do_so_as_defined() {
+    let badcalls = only_pid_of("badcalls");
+    for name in [
+        "exit-status-u64-max",
+        "exit-status-1<<32|7",
+        "fork-garbage-args",
+        "sleep-u64-max-interrupted",
+    ] {
+        ok(badcalls, "badcalls", name);
+    }
+}
+
+#[test]
 fn a_stack_overflow_is_sigsegv_from_the_guard_gap() {
     let run = run();
     let bombs = run.pids_of("stackbomb");

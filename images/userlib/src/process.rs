@@ -103,6 +103,11 @@ pub fn wait_for(pid: Pid) -> SysResult<ExitStatus> {
     wait_raw(i64::from(pid), 0).map(|ended| ended.expect("a blocking wait returns a child").1)
 }
 
+/// Reaps child `pid` if it has ended, without blocking.
+pub fn try_wait_for(pid: Pid) -> SysResult<Option<ExitStatus>> {
+    wait_raw(i64::from(pid), WAIT_NO_HANG).map(|ended| ended.map(|(_, status)| status))
+}
+
 /// Waits for child `pid` to end, waiting again when a signal handler
 /// interrupts the wait (EINTR); `None` if it is not a child.
 pub fn reap(pid: Pid) -> Option<ExitStatus> {

@@ -55,22 +55,12 @@ impl Tally {
 
     /// Prints the verdict of check `name`; `why` is printed only if it failed.
     pub fn check(&mut self, name: &str, ok: bool, why: core::fmt::Arguments<'_>) {
-        self.count(ok);
-        if ok {
-            println!("{}: ok {name}", self.program);
-        } else {
-            println!("{}: FAIL {name}: {why}", self.program);
-        }
+        self.verdict(name, ok, why, false);
     }
 
     /// Prints the verdict of check `name` with the `result` it got either way.
     pub fn check_showing(&mut self, name: &str, ok: bool, result: core::fmt::Arguments<'_>) {
-        self.count(ok);
-        if ok {
-            println!("{}: ok {name} -> {result}", self.program);
-        } else {
-            println!("{}: FAIL {name}: {result}", self.program);
-        }
+        self.verdict(name, ok, result, true);
     }
 
     /// Prints the closing count and returns the failures, the program's
@@ -83,10 +73,16 @@ impl Tally {
         i32::try_from(self.failures).unwrap_or(i32::MAX)
     }
 
-    fn count(&mut self, ok: bool) {
+    fn verdict(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>, show_ok: bool) {
         self.checks += 1;
-        if !ok {
-            self.failures += 1;
+        let program = self.program;
+        match (ok, show_ok) {
+            (true, false) => println!("{program}: ok {name}"),
+            (true, true) => println!("{program}: ok {name} -> {detail}"),
+            (false, _) => {
+                self.failures += 1;
+                println!("{program}: FAIL {name}: {detail}");
+            }
         }
     }
 }

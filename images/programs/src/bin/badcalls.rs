@@ -788,11 +788,6 @@ fn ended_cases(tally: &mut Tally) {
             expect: ExitStatus::Exited(0),
         },
         Ended {
-            name: "sleep-u64-max-interrupted",
-            body: sleep_forever,
-            expect: ExitStatus::Exited(4),
-        },
-        Ended {
             name: "sigreturn-without-a-frame",
             body: sigreturn_without_frame,
             expect: ExitStatus::Killed(SIGSEGV),
@@ -834,27 +829,56 @@ fn ended_cases(tally: &mut Tally) {
         },
     ];
     for case in cases {
-        let interrupted = case.name == "sleep-u64-max-interrupted";
-        if interrupted {
-            // Installed before the fork so the child inherits it: a SIGUSR1
-            // that lands before the child's own `catch` is caught, not fatal.
-            let _ = signal::catch(userlib::Signal::SIGUSR1, on_usr1);
-        }
         let status = match process::fork() {
             Ok(0) => (case.body)(),
-            Ok(child) if interrupted => interrupt_until_ended(child),
             Ok(child) => process::wait_for(child),
             Err(error) => Err(error),
         };
-        if interrupted {
-            let _ = signal::default(userlib::Signal::SIGUSR1);
-        }
-        tally.check_showing(
-            case.name,
-            status == Ok(case.expect),
-            format_args!("{status:?} expected {:?}", case.expect),
-        );
+        record_ended(tally, case.name, status, case.expect);
     }
+    interrupted_sleep_case(tally);
+}
+
+fn record_ended(
+    tally: &mut Tally,
+    name: &str,
+    status: userlib::SysResult<ExitStatus>,
+    expect: ExitStatus,
+) {
+    tally.check_showing(
+        name,
+        status == Ok(expect),
+        format_args!("{status:?} expected {expect:?}"),
+    );
+}
+
+/// A child sleeps "forever" (the deadline saturates) and the parent's
+/// SIGUSR1 must end the sleep with EINTR (the child then exits 4). The
+/// handler is installed before the fork, so the child inherits it and no
+/// signal can find it unprepared; the parent signals until the child ends,
+/// as one signal could land after the fork but before the sleep starts.
+fn interrupted_sleep_case(tally: &mut Tally) {
+    let _ = signal::catch(userlib::Signal::SIGUSR1, on_usr1);
+    let status = match process::fork() {
+        Ok(0) => sleep_forever(),
+        Ok(child) => loop {
+            let _ = signal::kill(child, userlib::Signal::SIGUSR1);
+            let _ = userlib::time::sleep_ms(20);
+            match process::try_wait_for(child) {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(error) => break Err(error),
+            }
+        },
+        Err(error) => Err(error),
+    };
+    let _ = signal::default(userlib::Signal::SIGUSR1);
+    record_ended(
+        tally,
+        "sleep-u64-max-interrupted",
+        status,
+        ExitStatus::Exited(4),
+    );
 }
 
 fn exit_u64_max() -> ! {
@@ -884,24 +908,9 @@ fn fork_with_garbage() -> ! {
 
 extern "C" fn on_usr1(_signal: u64) {}
 
-/// Sends `child` SIGUSR1 until it ends and returns how it ended: one signal
-/// could land after the child's handler is set but before its sleep starts,
-/// and that sleep would then never end.
-fn interrupt_until_ended(child: userlib::Pid) -> userlib::SysResult<ExitStatus> {
-    loop {
-        let _ = signal::kill(child, userlib::Signal::SIGUSR1);
-        let _ = userlib::time::sleep_ms(20);
-        match process::try_wait_any()? {
-            Some((pid, status)) if pid == child => return Ok(status),
-            _ => {}
-        }
-    }
-}
-
-/// Sleeps "forever" (the deadline saturates); the parent's SIGUSR1 ends it
-/// with EINTR: exit 4.
+/// Sleeps "forever" (the deadline saturates) under the SIGUSR1 handler
+/// inherited from the parent, whose signal ends it with EINTR: exit 4.
 fn sleep_forever() -> ! {
-    let _ = signal::catch(userlib::Signal::SIGUSR1, on_usr1);
     let slept = userlib::raw::syscall_plain(Syscall::Sleep, [u64::MAX, 0, 0, 0, 0, 0]);
     process::exit(if slept == Errno::EINTR.as_return() {
         4
