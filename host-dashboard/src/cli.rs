@@ -17,7 +17,7 @@ use std::time::Duration;
 /// one-line reason on stderr when the build, QEMU, the link or the guest
 /// failed, 130 when interrupted.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "host-dashboard", version, about, long_about)]
+#[command(name = "watchtower", version, about, long_about)]
 pub struct Cli {
     /// How the session runs.
     #[command(flatten)]
@@ -289,7 +289,7 @@ mod tests {
     use clap::error::ErrorKind;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("host-dashboard").chain(args.iter().copied()))
+        Cli::try_parse_from(std::iter::once("watchtower").chain(args.iter().copied()))
     }
 
     #[test]

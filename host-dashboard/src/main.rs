@@ -1,26 +1,26 @@
-//! `host-dashboard`: boots an image of the OS and shows its telemetry.
+//! `watchtower`: boots an image of the OS and shows its telemetry.
 //!
-//! See `host-dashboard --help`. Without flags it opens the live dashboard on
+//! See `watchtower --help`. Without flags it opens the live dashboard on
 //! the default image; `--headless --seconds N` prints one JSON summary.
 
-use host_dashboard::app::config::Config;
-use host_dashboard::cli::Cli;
-use host_dashboard::{headless, source, tui};
 use std::process::ExitCode;
+use watchtower::app::config::Config;
+use watchtower::cli::Cli;
+use watchtower::{headless, source, tui};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse_with_images();
     let config = match Config::find(cli.ui.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("host-dashboard: {error}");
+            eprintln!("watchtower: {error}");
             return ExitCode::FAILURE;
         }
     };
     cli.boot = match cli.boot.with_config(&config.source) {
         Ok(boot) => boot,
         Err(error) => {
-            eprintln!("host-dashboard: {error}");
+            eprintln!("watchtower: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                eprintln!("host-dashboard: {error}");
+                eprintln!("watchtower: {error}");
                 ExitCode::FAILURE
             }
         };
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     match tui::run(&cli, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("host-dashboard: {error}");
+            eprintln!("watchtower: {error}");
             ExitCode::FAILURE
         }
     }

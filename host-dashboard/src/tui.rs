@@ -229,7 +229,7 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     };
     drop(screen);
     if let Some(damage) = damage {
-        eprintln!("host-dashboard: the recording is damaged: {damage}");
+        eprintln!("watchtower: the recording is damaged: {damage}");
     }
     result.map_err(TuiError::Terminal)
 }

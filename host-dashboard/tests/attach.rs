@@ -9,9 +9,6 @@
 mod headless;
 
 use headless::number;
-use host_dashboard::event::{Event, SourceEvent};
-use host_dashboard::source::{Address, Live};
-use host_dashboard::state::Input;
 use image_builder::{BuildOutput, QemuOptions};
 use protocol::command::{Command, CommandOutcome};
 use protocol::message::Message;
@@ -24,6 +21,9 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+use watchtower::event::{Event, SourceEvent};
+use watchtower::source::{Address, Live};
+use watchtower::state::Input;
 
 /// Kills QEMU however the test ends.
 struct Qemu(Child);
@@ -105,7 +105,7 @@ fn an_attached_dashboard_survives_a_cut_link_and_commands_reach_the_guest() {
         }
     });
 
-    let dashboard = std::process::Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
+    let dashboard = std::process::Command::new(env!("CARGO_BIN_EXE_watchtower"))
         .args(["--headless", "--seconds", "9", "--attach"])
         .arg(format!("unix:{}", front_socket.display()))
         .stdout(Stdio::piped())

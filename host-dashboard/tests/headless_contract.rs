@@ -8,9 +8,9 @@
 use serde_json::Value;
 use std::process::{Command, Output};
 
-/// Runs `host-dashboard --headless` with `args` and returns its output.
+/// Runs `watchtower --headless` with `args` and returns its output.
 fn headless(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
+    Command::new(env!("CARGO_BIN_EXE_watchtower"))
         .arg("--headless")
         .args(args)
         .output()

@@ -8,7 +8,6 @@
 mod common;
 
 use common::Session;
-use host_dashboard::app::{Overlay, Request};
 use protocol::PROTOCOL_VERSION;
 use protocol::command::{Command, CommandOutcome};
 use protocol::message::{
@@ -16,6 +15,7 @@ use protocol::message::{
     ProcessState, RegionKind, RegionSnapshot, SnapshotDone, Spawn, VmCounters,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use watchtower::app::{Overlay, Request};
 
 /// pid, parent, name, state, minor faults per round, major faults per round.
 const SYSTEM: [(u32, u32, &str, ProcessState, u64, u64); 6] = [
@@ -277,8 +277,8 @@ fn f7_starts_a_program_with_arguments() {
 
 #[test]
 fn ascii_mode_without_colours() {
-    use host_dashboard::app::config::DisplayConfig;
     use ratatui::style::Color;
+    use watchtower::app::config::DisplayConfig;
     let mut session = running();
     session.app.set_display(DisplayConfig {
         color: false,

@@ -7,13 +7,13 @@
 mod common;
 
 use common::Session;
-use host_dashboard::app::Action;
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{
     Exit, LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessSnapshot,
     ProcessState, Reaped, RegionKind, RegionSnapshot, SignalHandled, SignalOutcome, SignalSent,
     SnapshotDone, Spawn, UserFault, VmCounters,
 };
+use watchtower::app::Action;
 
 const TEXT: u64 = 0x40_0000;
 const STACK: u64 = 0x7fff_fffb_f000;

@@ -9,8 +9,6 @@
 mod common;
 
 use common::{Session, WIDTH};
-use host_dashboard::app::{Action, View};
-use host_dashboard::ui::SubscribersPanel;
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{
     Ack, AckIgnored, EventDone, EventKind, Exit, IgnoredReason, LatencySummary, LogLevel,
@@ -23,6 +21,8 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use std::collections::BTreeMap;
+use watchtower::app::{Action, View};
+use watchtower::ui::SubscribersPanel;
 
 const IPC: u32 = 1;
 const ACCT: u32 = 2;

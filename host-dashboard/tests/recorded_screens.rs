@@ -3,13 +3,13 @@
 //! (`--headless --seconds 4 --record`), replayed through the same decoder
 //! and model as live, then drawn with ratatui's `TestBackend`.
 
-use host_dashboard::app::App;
-use host_dashboard::record;
-use host_dashboard::state::State;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::Path;
+use watchtower::app::App;
+use watchtower::record;
+use watchtower::state::State;
 
 const WIDTH: u16 = 120;
 const HEIGHT: u16 = 40;
@@ -102,8 +102,8 @@ fn recorded_detail_view_of_the_ipc_service() {
 /// up, carries the recording, then drops; the dashboard retries.
 #[test]
 fn attached_link_down_view() {
-    use host_dashboard::state::{AttachInput, Input};
     use std::time::Duration;
+    use watchtower::state::{AttachInput, Input};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo.rec");
     let recording = record::read_file(&path).expect("the fixture reads");
     let mut state = State::for_image(None);

@@ -6,16 +6,16 @@
 //! The live run needs QEMU (`qemu-system-x86`); without it the test fails,
 //! never skips.
 
-use host_dashboard::record::{Entry, MAGIC, Recorder};
 use protocol::PROTOCOL_VERSION;
 use protocol::frame::{MAX_FRAME_LEN, encode};
 use protocol::message::{GuestFrame, Header, Hello, Message};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
+use watchtower::record::{Entry, MAGIC, Recorder};
 
 fn dashboard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
+    Command::new(env!("CARGO_BIN_EXE_watchtower"))
         .args(args)
         .output()
         .expect("the dashboard binary runs")
@@ -106,7 +106,7 @@ fn a_replay_of_a_recorded_boot_reproduces_the_headless_json_of_the_live_run() {
 const RECORD_HEADER: usize = 13;
 
 /// Each record's (start, tag, payload length), walked by the file format
-/// documented in `host_dashboard::record`.
+/// documented in `watchtower::record`.
 fn record_spans(bytes: &[u8]) -> Vec<(usize, u8, usize)> {
     assert_eq!(&bytes[..MAGIC.len()], MAGIC, "a recording");
     let name_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;

@@ -6,10 +6,10 @@
 mod common;
 
 use common::Session;
-use host_dashboard::app::Action;
-use host_dashboard::state::QemuExit;
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{EXIT_KERNEL_PANIC, KernelFault, LogLevel, Message, Panic, PowerOff};
+use watchtower::app::Action;
+use watchtower::state::QemuExit;
 
 #[test]
 fn live_with_log_lines() {

@@ -103,7 +103,7 @@ fn process_alive(pid: u32) -> bool {
 
 #[test]
 fn start_a_program_kill_it_from_the_signal_menu_see_it_exit_then_quit_leaves_no_qemu() {
-    let binary = env!("CARGO_BIN_EXE_host-dashboard");
+    let binary = env!("CARGO_BIN_EXE_watchtower");
     let tmux = Tmux::start(&format!("{binary} --image demo"));
     // The build runs first, then the table fills.
     let screen = tmux.wait_for("process table", Duration::from_secs(300), |screen| {

@@ -141,6 +141,10 @@ pub fn built_image(image: &str) -> BuiltImage {
     if let Some(built) = cache.get(image) {
         return built.clone();
     }
+    // Before the long build: a missing QEMU is said at once.
+    if let Err(message) = image_builder::qemu::check_available() {
+        panic!("boot tests need QEMU: {message}");
+    }
     let built = image_builder::build(image, BuildOutput::Capture).unwrap_or_else(|error| {
         let log = match &error {
             image_builder::BuildError::CargoFailed { log, .. } => log.clone(),

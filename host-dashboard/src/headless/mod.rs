@@ -51,28 +51,28 @@ pub fn run(cli: &Cli, config: &Config) -> ExitCode {
     let ended = match session(cli, config) {
         Ok(ended) => ended,
         Err(error) => {
-            eprintln!("host-dashboard: {}", one_line(&error.to_string()));
+            eprintln!("watchtower: {}", one_line(&error.to_string()));
             return ExitCode::FAILURE;
         }
     };
     match serde_json::to_string(&summarize(&ended.state)) {
         Ok(json) => println!("{json}"),
         Err(error) => {
-            eprintln!("host-dashboard: cannot encode the summary: {error}");
+            eprintln!("watchtower: cannot encode the summary: {error}");
             return ExitCode::FAILURE;
         }
     }
     if let Some(error) = &ended.output_error {
-        eprintln!("host-dashboard: {}", one_line(error));
+        eprintln!("watchtower: {}", one_line(error));
         return ExitCode::FAILURE;
     }
     if let Some(signal) = ended.signal {
-        eprintln!("host-dashboard: interrupted by signal {signal}");
+        eprintln!("watchtower: interrupted by signal {signal}");
         return ExitCode::from(EXIT_INTERRUPTED);
     }
     match verdict(&ended.state) {
         Some(failure) => {
-            eprintln!("host-dashboard: {}", one_line(&failure.to_string()));
+            eprintln!("watchtower: {}", one_line(&failure.to_string()));
             ExitCode::FAILURE
         }
         None => ExitCode::SUCCESS,
@@ -87,7 +87,7 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
         let recording = record::read_file(path)
             .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
         if let Some(damage) = &recording.damage {
-            eprintln!("host-dashboard: the recording is damaged: {damage}");
+            eprintln!("watchtower: the recording is damaged: {damage}");
         }
         let mut state = State::for_image(recording.image.clone())
             .with_stuck_after(cli.run.stuck_after())

@@ -56,11 +56,11 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// Builds image `name` and checks that QEMU can run it.
+/// Checks that QEMU can run (before the long build, so a missing QEMU is
+/// said at once), then builds image `name`.
 pub fn prepare(name: &str, output: BuildOutput) -> Result<BuiltImage, StartError> {
-    let image = image_builder::build(name, output).map_err(StartError::Build)?;
     image_builder::qemu::check_available().map_err(StartError::QemuUnavailable)?;
-    Ok(image)
+    image_builder::build(name, output).map_err(StartError::Build)
 }
 
 /// Builds image `name` and returns the QEMU command that boots it with

@@ -4,9 +4,6 @@
 // Each test crate uses its own part of the harness.
 #![allow(dead_code)]
 
-use host_dashboard::app::App;
-use host_dashboard::ingest::Ingest;
-use host_dashboard::state::{Input, QemuExit, State};
 use protocol::PROTOCOL_VERSION;
 use protocol::frame::{MAX_FRAME_LEN, encode};
 use protocol::message::{GuestFrame, Header, Heartbeat, Hello, Log, LogLevel, Message};
@@ -14,6 +11,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use std::time::Duration;
+use watchtower::app::App;
+use watchtower::ingest::Ingest;
+use watchtower::state::{Input, QemuExit, State};
 
 /// Screen width of every snapshot.
 pub const WIDTH: u16 = 120;

@@ -14,7 +14,7 @@ pub struct Run {
     pub frames: Vec<Value>,
 }
 
-/// Runs `host-dashboard --headless` with `args` plus a JSON-lines export;
+/// Runs `watchtower --headless` with `args` plus a JSON-lines export;
 /// fails the test unless it exits successfully.
 pub fn run(args: &[&str]) -> Run {
     let dir = std::env::temp_dir().join(format!(
@@ -24,7 +24,7 @@ pub fn run(args: &[&str]) -> Run {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let frames_path = dir.join("frames.jsonl");
-    let output = Command::new(env!("CARGO_BIN_EXE_host-dashboard"))
+    let output = Command::new(env!("CARGO_BIN_EXE_watchtower"))
         .arg("--headless")
         .args(args)
         .arg("--json-lines")

@@ -39,6 +39,9 @@ pub enum BuildOutput {
 pub enum BuildError {
     /// The manifest is missing or invalid.
     Manifest(ManifestError),
+    /// The toolchain cannot build for the guest target, and it could not be
+    /// installed.
+    MissingTarget(crate::toolchain::MissingTarget),
     /// cargo could not be started.
     CargoNotStarted(std::io::Error),
     /// cargo ran and failed.
@@ -63,16 +66,10 @@ impl std::fmt::Display for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BuildError::Manifest(error) => write!(f, "{error}"),
+            BuildError::MissingTarget(missing) => write!(f, "{missing}"),
             BuildError::CargoNotStarted(error) => write!(f, "could not run cargo: {error}"),
             BuildError::CargoFailed { what, log } => {
-                // The first error line says most; without one (output not
-                // captured, or an unusual failure), the last line does.
-                let summary = log
-                    .lines()
-                    .find(|line| line.starts_with("error"))
-                    .or_else(|| log.lines().rev().find(|line| !line.trim().is_empty()))
-                    .unwrap_or("see the cargo output above");
-                write!(f, "building {what} failed: {summary}")
+                write!(f, "building {what} failed: {}", first_error(log))
             }
             BuildError::MissingProgram { name, error } => write!(
                 f,
@@ -85,6 +82,35 @@ impl std::fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
+/// The first error of a cargo log with rustc's hint for it, on one line:
+/// `error[E0463]: can't find crate for `core` (help: ...)`. Without an error
+/// line (output not captured, or an unusual failure), the last line.
+fn first_error(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    let Some(at) = lines.iter().position(|line| line.starts_with("error")) else {
+        return lines
+            .iter()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .map_or_else(
+                || "see the cargo output above".to_string(),
+                |line| line.to_string(),
+            );
+    };
+    let hint = lines[at + 1..]
+        .iter()
+        .take_while(|line| !line.starts_with("error") && !line.starts_with("warning"))
+        .map(|line| line.trim_start_matches([' ', '=', '|']).trim())
+        .find_map(|line| {
+            line.strip_prefix("help: ")
+                .or_else(|| line.strip_prefix("note: "))
+        });
+    match hint {
+        Some(hint) => format!("{} ({hint})", lines[at]),
+        None => lines[at].to_string(),
+    }
+}
+
 /// The cargo target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -96,6 +122,7 @@ pub fn target_dir() -> PathBuf {
 /// under `target/images/<name>/`.
 pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
     let manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
+    crate::toolchain::ensure_guest_target().map_err(BuildError::MissingTarget)?;
     cargo_build_guest(&["-p", "os", "--bin", "kernel"], "the kernel", output)?;
     if !manifest.programs.is_empty() {
         cargo_build_guest(&["-p", "programs", "--bins"], "the programs", output)?;
@@ -197,4 +224,23 @@ fn write_atomically(to: &Path, contents: &[u8]) -> std::io::Result<()> {
     let temporary = to.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&temporary, contents)?;
     std::fs::rename(&temporary, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_error;
+
+    #[test]
+    fn a_cargo_failure_keeps_the_first_error_and_its_hint() {
+        let log = "   Compiling os v0.1.0\n\
+error[E0463]: can't find crate for `core`\n  |\n  = note: the `x86_64-unknown-none` target may not be installed\n  = help: consider downloading the target with `rustup target add x86_64-unknown-none`\n\n\
+error: could not compile `os`\n";
+        assert_eq!(
+            first_error(log),
+            "error[E0463]: can't find crate for `core` (the `x86_64-unknown-none` target may not be installed)"
+        );
+        assert_eq!(first_error("error: x\n  = help: do y\n"), "error: x (do y)");
+        assert_eq!(first_error("a\nlast line\n\n"), "last line");
+        assert_eq!(first_error(""), "see the cargo output above");
+    }
 }

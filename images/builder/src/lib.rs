@@ -4,7 +4,9 @@
 //! options it boots with and how much memory it gets. [`build`] compiles the
 //! kernel for `x86_64-unknown-none` with a nested `cargo build` and collects
 //! everything under `target/images/<name>/`; [`qemu`] turns the result into a
-//! `qemu-system-x86_64` command with the serial port on stdio.
+//! `qemu-system-x86_64` command with the serial port on stdio. Before the
+//! first guest build, [`toolchain`] makes sure the active Rust toolchain has
+//! the guest target, installing it through rustup when it can.
 //!
 //! The dashboard and the boot tests both use this crate, so what a test boots
 //! is exactly what a user boots.
@@ -13,6 +15,7 @@
 pub mod build;
 pub mod manifest;
 pub mod qemu;
+pub mod toolchain;
 
 pub use build::{BuildError, BuildOutput, BuiltImage, build};
 pub use qemu::{Accel, QemuOptions};

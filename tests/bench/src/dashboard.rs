@@ -3,11 +3,11 @@
 //! memory after ten million frames against after ten thousand.
 
 use crate::figures::{Figure, Report};
-use host_dashboard::ingest::Ingest;
-use host_dashboard::state::State;
 use protocol::frame::{self, MAX_FRAME_LEN};
 use protocol::message::OwnedFrame;
 use std::time::{Duration, Instant};
+use watchtower::ingest::Ingest;
+use watchtower::state::State;
 
 const SMALL: usize = 10_000;
 const LARGE: usize = 10_000_000;
