@@ -41,7 +41,8 @@ pub struct UiArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
-    /// Draw without colours (the selection shows in reverse video).
+    /// Draw without colours (the selection shows in reverse video). A
+    /// non-empty NO_COLOR in the environment does the same (no-color.org).
     #[arg(long)]
     pub no_color: bool,
 
@@ -51,13 +52,25 @@ pub struct UiArgs {
 }
 
 impl UiArgs {
-    /// The display options: the config file's, with these flags over them.
+    /// The display options: the config file's, with these flags and the
+    /// environment's `NO_COLOR` over them.
     pub fn display(
         &self,
         config: &crate::app::config::Config,
     ) -> crate::app::config::DisplayConfig {
+        self.display_with(config, std::env::var_os("NO_COLOR").as_deref())
+    }
+
+    /// [`UiArgs::display`] with `no_color_env` as the value of `NO_COLOR`:
+    /// present and not empty, it turns colours off (no-color.org).
+    pub fn display_with(
+        &self,
+        config: &crate::app::config::Config,
+        no_color_env: Option<&std::ffi::OsStr>,
+    ) -> crate::app::config::DisplayConfig {
+        let env_says_no = no_color_env.is_some_and(|value| !value.is_empty());
         crate::app::config::DisplayConfig {
-            color: config.display.color && !self.no_color,
+            color: config.display.color && !self.no_color && !env_says_no,
             ascii: config.display.ascii || self.ascii,
         }
     }
@@ -97,7 +110,8 @@ pub struct RunArgs {
 
     /// Headless: also write every decoded frame to FILE as JSON lines (one
     /// object per frame: {"host_us", "seq", "time_us", "dropped_before",
-    /// "message"}), for scripts; `-` writes them to stderr.
+    /// "message"}), for scripts; `-` writes them to standard output, where
+    /// the summary then follows as the last line.
     #[arg(long, value_name = "FILE", requires = "headless")]
     pub json_lines: Option<std::path::PathBuf>,
 
@@ -360,6 +374,18 @@ mod tests {
             parse(&["--stuck-ms", "0"]).unwrap_err().kind(),
             ErrorKind::ValueValidation
         );
+    }
+
+    #[test]
+    fn a_non_empty_no_color_in_the_environment_turns_colours_off() {
+        use crate::app::config::Config;
+        use std::ffi::OsStr;
+        let cli = parse(&[]).unwrap();
+        let config = Config::default();
+        assert!(cli.ui.display_with(&config, None).color);
+        assert!(cli.ui.display_with(&config, Some(OsStr::new(""))).color);
+        assert!(!cli.ui.display_with(&config, Some(OsStr::new("1"))).color);
+        assert!(!cli.ui.display_with(&config, Some(OsStr::new("0"))).color);
     }
 
     #[test]

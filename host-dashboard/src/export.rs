@@ -27,11 +27,12 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
-    /// Writes to `path` (`-` for stderr), or nowhere without a path.
+    /// Writes to `path` (`-` for standard output), or nowhere without a
+    /// path.
     pub fn create(path: Option<&Path>) -> io::Result<Self> {
         let out: Option<Box<dyn Write>> = match path {
             None => None,
-            Some(path) if path == Path::new("-") => Some(Box::new(io::stderr())),
+            Some(path) if path == Path::new("-") => Some(Box::new(BufWriter::new(io::stdout()))),
             Some(path) => {
                 let file = File::create(path).map_err(|error| {
                     io::Error::new(

@@ -297,6 +297,36 @@ fn ascii_mode_without_colours() {
 }
 
 #[test]
+fn no_color_in_the_environment_gives_the_colourless_screen() {
+    use clap::Parser;
+    use ratatui::style::{Color, Modifier};
+    use watchtower::app::config::Config;
+    use watchtower::cli::Cli;
+    let cli = Cli::try_parse_from(["watchtower"]).expect("no flags parse");
+    let mut session = running();
+    session.app.set_display(
+        cli.ui
+            .display_with(&Config::default(), Some(std::ffi::OsStr::new("1"))),
+    );
+    insta::assert_snapshot!(session.screen());
+    let buffer = session.buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset),
+        "no colour anywhere"
+    );
+    assert!(
+        buffer
+            .content
+            .iter()
+            .any(|cell| cell.modifier.contains(Modifier::REVERSED)),
+        "the selection shows in reverse video"
+    );
+}
+
+#[test]
 fn the_log_view() {
     let mut session = running();
     press(&mut session, KeyCode::Char('3'));

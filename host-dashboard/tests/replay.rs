@@ -78,6 +78,24 @@ fn a_replay_of_a_recorded_boot_reproduces_the_headless_json_of_the_live_run() {
         "sequence numbers rise"
     );
 
+    // `-` is standard output: the same lines, then the summary as the last
+    // line.
+    let to_stdout = dashboard(&["--headless", "--replay", path, "--json-lines", "-"]);
+    assert!(
+        to_stdout.status.success(),
+        "export: {}",
+        text(&to_stdout.stderr)
+    );
+    let stdout = text(&to_stdout.stdout);
+    let (frames_part, summary_line) = stdout
+        .trim_end()
+        .rsplit_once('\n')
+        .expect("frames, then the summary");
+    assert_eq!(frames_part, lines.trim_end(), "the frames as in the file");
+    let summary: serde_json::Value =
+        serde_json::from_str(summary_line).expect("the last line is the summary");
+    assert_eq!(summary, replay_json);
+
     // Cut the file in the middle of a record: the replay keeps what came
     // before, says so, and the summary is of that earlier part. The cut
     // goes inside the middle serial record (a cut at a fixed byte can land
