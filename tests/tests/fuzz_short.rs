@@ -3,11 +3,13 @@
 //!
 //! Builds the targets with `cargo fuzz build -s none` (stable Rust: no
 //! sanitizer) into `fuzz/target`, then runs each for a few seconds from the
-//! committed seeds with a fixed libFuzzer seed. A crash, a broken invariant
-//! or a missing cargo-fuzz fails the test; it never skips. Crashing inputs
-//! land in `fuzz/artifacts/<target>/` (see `fuzz/README.md` for turning one
-//! into a regression test).
+//! committed seeds with a fixed libFuzzer seed. A crash or a broken
+//! invariant fails the test; it never skips. A missing cargo-fuzz is
+//! installed first (`cargo install`, one line on stderr says so). Crashing
+//! inputs land in `fuzz/artifacts/<target>/` (see `fuzz/README.md` for
+//! turning one into a regression test).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -52,14 +54,45 @@ fn text(output: &Output) -> String {
     )
 }
 
-#[test]
-fn every_fuzz_target_survives_a_short_run() {
+/// The cargo-fuzz release the suite installs when none is there.
+const CARGO_FUZZ: &str = "cargo-fuzz@0.13.2";
+
+/// Installs cargo-fuzz when `cargo fuzz` does not run, saying so in one
+/// line (written past the test harness's capture, so it shows).
+fn ensure_cargo_fuzz() {
+    if cargo_fuzz(&["--version"]).status.success() {
+        return;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "fuzz_short: cargo-fuzz is missing; installing it (cargo install {CARGO_FUZZ} --locked)"
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let install = Command::new(cargo)
+        .args(["install", CARGO_FUZZ, "--locked", "--quiet"])
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cannot start cargo");
+    assert!(
+        install.status.success(),
+        "installing cargo-fuzz failed (run `cargo install {CARGO_FUZZ} --locked`):\n{}",
+        text(&install)
+    );
     let version = cargo_fuzz(&["--version"]);
     assert!(
         version.status.success(),
-        "cargo-fuzz is not installed (`cargo install cargo-fuzz --locked`; .ci/run does): {}",
+        "cargo-fuzz was installed but `cargo fuzz --version` fails: {}",
         text(&version)
     );
+}
+
+#[test]
+fn every_fuzz_target_survives_a_short_run() {
+    ensure_cargo_fuzz();
 
     let target_dir = target_dir();
     let build = cargo_fuzz(&["build", "-s", "none", "--target-dir", &target_dir]);
