@@ -133,6 +133,7 @@ fn start(start_info: u64) -> ! {
         },
         Err(error) => klog!(Warn, "no disk ({error:?}): no programs to run"),
     }
+    let stack_tables = kstack::build_page_tables(process::MAX_PROCESSES);
     arch::syscall_entry::init();
     telemetry::set_quiet(options.quiet_telemetry);
     if options.bench {
@@ -143,11 +144,12 @@ fn start(start_info: u64) -> ! {
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
     klog!(
         Info,
-        "booted image '{}' in {} us: {} MiB RAM, {} frames free, TSC {} MHz",
+        "booted image '{}' in {} us: {} MiB RAM, {} frames free ({} for kernel-stack page tables), TSC {} MHz",
         options.image,
         time::now_us(),
         memory.ram_bytes >> 20,
-        memory.free_frames,
+        memory.free_frames - stack_tables as usize,
+        stack_tables,
         time::tsc_hz() / 1_000_000
     );
     pm::start_boot_programs();

@@ -122,13 +122,38 @@ pub fn target_dir() -> PathBuf {
 /// under `target/images/<name>/`.
 pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
     let manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
+    build_manifest(name, name, manifest, output)
+}
+
+/// Builds a variant of image `name`: its manifest changed by `edit` (other
+/// program arguments, say), collected under `target/images/<name>-<variant>/`
+/// so it never replaces the image itself. The kernel still boots as image
+/// `name`.
+pub fn build_variant(
+    name: &str,
+    variant: &str,
+    edit: impl FnOnce(&mut Manifest),
+    output: BuildOutput,
+) -> Result<BuiltImage, BuildError> {
+    let mut manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
+    edit(&mut manifest);
+    build_manifest(name, &format!("{name}-{variant}"), manifest, output)
+}
+
+/// Builds image `name` from `manifest` into `target/images/<dir_name>/`.
+fn build_manifest(
+    name: &str,
+    dir_name: &str,
+    manifest: Manifest,
+    output: BuildOutput,
+) -> Result<BuiltImage, BuildError> {
     crate::toolchain::ensure_guest_target().map_err(BuildError::MissingTarget)?;
     cargo_build_guest(&["-p", "os", "--bin", "kernel"], "the kernel", output)?;
     if !manifest.programs.is_empty() {
         cargo_build_guest(&["-p", "programs", "--bins"], "the programs", output)?;
     }
 
-    let dir = target_dir().join("images").join(name);
+    let dir = target_dir().join("images").join(dir_name);
     std::fs::create_dir_all(&dir).map_err(BuildError::Io)?;
     let guest_release = target_dir().join(GUEST_TARGET).join("release");
     let kernel = dir.join("kernel.elf");

@@ -17,7 +17,7 @@ pub mod manifest;
 pub mod qemu;
 pub mod toolchain;
 
-pub use build::{BuildError, BuildOutput, BuiltImage, build};
+pub use build::{BuildError, BuildOutput, BuiltImage, build, build_variant};
 pub use qemu::{Accel, QemuOptions};
 
 use std::path::PathBuf;
