@@ -347,3 +347,55 @@ fn ipc_rmid_wakes_waiters_with_eidrm() {
     passed(run, "ipc-rmid-wakes-waiters-with-eidrm");
     passed(run, "semop-nowait-eagain");
 }
+
+#[test]
+fn an_asend_semop_request_does_not_take_a_real_waiters_unit() {
+    passed(sem(), "asend-semop-does-not-take-a-real-waiters-unit");
+}
+
+/// Pages the IPC service may gain over the whole run. A flood of 4,000
+/// queued requests would cost it about a hundred (the old behaviour).
+const IPC_GROWTH_PAGES: u64 = 8;
+
+#[test]
+fn an_asend_flood_is_not_queued_and_the_services_memory_stays_put() {
+    let run = sem();
+    passed(run, "asend-semop-flood-not-queued");
+    let ipc = pid_of(run, "ipc");
+    let pages: Vec<(u64, u64)> = run
+        .messages()
+        .filter_map(|message| match message {
+            Message::Process(process) if process.pid == ipc => Some((
+                process.vm.vm_total_pages,
+                process.vm.vm_total_max_pages,
+            )),
+            _ => None,
+        })
+        .collect();
+    let (Some(&(first, _)), Some(&(_, high))) = (pages.first(), pages.last()) else {
+        panic!("no snapshots of ipc\n{}", run.describe());
+    };
+    assert!(
+        high <= first + IPC_GROWTH_PAGES,
+        "ipc grew from {first} pages to a high-water mark of {high}\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn the_semaphore_waiter_queue_is_bounded_with_eagain() {
+    passed(sem(), "semop-waiter-queue-bounded-eagain");
+}
+
+#[test]
+fn a_waiter_killed_just_before_a_post_does_not_take_the_unit() {
+    let run = sem();
+    passed(
+        run,
+        "sigkilled-waiter-then-post-at-once-next-waiter-gets-the-unit",
+    );
+    passed(
+        run,
+        "sigtermed-waiter-then-post-at-once-next-waiter-gets-the-unit",
+    );
+}
