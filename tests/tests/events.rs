@@ -353,31 +353,34 @@ fn an_asend_semop_request_does_not_take_a_real_waiters_unit() {
     passed(sem(), "asend-semop-does-not-take-a-real-waiters-unit");
 }
 
-/// Pages the IPC service may gain over the whole run. A flood of 4,000
-/// queued requests would cost it about a hundred (the old behaviour).
-const IPC_GROWTH_PAGES: u64 = 8;
+/// Bytes the IPC service's heap may gain over the flood. Queueing the
+/// flood's 4,096 requests would cost it well over 100 KiB (the old
+/// behaviour).
+const IPC_HEAP_GROWTH: u64 = 16 * 1024;
 
 #[test]
 fn an_asend_flood_is_not_queued_and_the_services_memory_stays_put() {
     let run = sem();
     passed(run, "asend-semop-flood-not-queued");
-    let ipc = pid_of(run, "ipc");
-    let pages: Vec<(u64, u64)> = run
-        .messages()
-        .filter_map(|message| match message {
-            Message::Process(process) if process.pid == ipc => Some((
-                process.vm.vm_total_pages,
-                process.vm.vm_total_max_pages,
-            )),
-            _ => None,
+    // The service logs its heap growth at each power-of-two refusal.
+    let growth: Vec<u64> = run
+        .log_lines()
+        .into_iter()
+        .filter(|(_, line)| line.starts_with("ipc: refused "))
+        .filter_map(|(_, line)| {
+            let (_, after) = line.split_once("heap +")?;
+            after.split_once(' ')?.0.parse().ok()
         })
         .collect();
-    let (Some(&(first, _)), Some(&(_, high))) = (pages.first(), pages.last()) else {
-        panic!("no snapshots of ipc\n{}", run.describe());
-    };
     assert!(
-        high <= first + IPC_GROWTH_PAGES,
-        "ipc grew from {first} pages to a high-water mark of {high}\n{}",
+        growth.len() >= 12,
+        "the service logs its refusals up to the 4096th: {growth:?}\n{}",
+        run.describe()
+    );
+    let most = growth.iter().copied().max().unwrap_or(u64::MAX);
+    assert!(
+        most <= IPC_HEAP_GROWTH,
+        "ipc's heap grew by {most} bytes under the flood: {growth:?}\n{}",
         run.describe()
     );
 }
