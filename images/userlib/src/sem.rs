@@ -1,8 +1,12 @@
 //! System V semaphores, served by the IPC service (`ipc`), as in MINIX:
-//! each call is a `sendrec` to the service. A `semop` that must wait blocks
-//! in that `sendrec` until the service replies: OK when it could apply the
-//! operations, EINTR (nothing applied) if a caught signal arrived, EIDRM if
-//! the set was removed.
+//! each call is a `sendrec` to the service, and the service serves no
+//! other kind of request (one sent with `asend` or `send` is refused,
+//! unanswered). A `semop` that must wait blocks in that `sendrec` until the
+//! service replies: OK when it could apply the operations, EINTR (nothing
+//! applied) if a caught signal arrived, EIDRM if the set was removed, or
+//! at once EAGAIN if [`MAX_WAITERS`] callers already wait. An operation
+//! takes effect only if its caller receives the OK: one killed while
+//! waiting never takes a unit.
 
 use crate::SysResult;
 use crate::ipc::{self, Message};
