@@ -157,6 +157,7 @@ fn check_buffer(table: &Table, me: Pid, buffer: u64) -> Result<(), Errno> {
 /// (`src` died while we waited).
 pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
     let me = sched::current();
+    // Some((how it was sent, a sender to wake)), or None: nothing yet, block.
     let taken = process::with_table(|table| {
         check_buffer(table, me, buffer)?;
         if src != ANY && src != PM && table.get(destination(src)?).is_none_or(|p| !p.is_alive()) {
@@ -178,14 +179,14 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
             } else {
                 Call::ASend
             };
-            return Ok((call, Some(None)));
+            return Ok(Some((call, None)));
         }
         let Some(position) = caller
             .senders
             .iter()
             .position(|&sender| source_matches(src, u64::from(sender)))
         else {
-            return Ok((Call::Send, None));
+            return Ok(None);
         };
         let sender = caller
             .senders
@@ -212,17 +213,18 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
                 buffer: reply_buffer,
                 reply: true,
             });
-            return Ok((Call::SendRec, Some(None)));
+            return Ok(Some((Call::SendRec, None)));
         }
-        Ok((Call::Send, Some(Some(sender))))
+        // A plain `send` is done now: its sender runs on.
+        Ok(Some((Call::Send, Some(sender))))
     })?;
     match taken {
-        (call, Some(Some(sender))) => {
+        Some((call, Some(sender))) => {
             sched::wake(sender, Wake::Done);
             Ok(call as u64)
         }
-        (call, Some(None)) => Ok(call as u64),
-        (_, None) => match sched::block_current(Block::Receive {
+        Some((call, None)) => Ok(call as u64),
+        None => match sched::block_current(Block::Receive {
             from: src,
             buffer,
             reply: false,
