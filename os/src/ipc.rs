@@ -5,11 +5,13 @@
 //!
 //! Messages are copied straight into the receiver's buffer, whose address
 //! the receiver gave when it blocked. Ordinary programs may send only to
-//! system services and the PM; services may send to anyone.
+//! system services and the PM; services may send to anyone. `receive`
+//! returns how the message was sent ([`Call`]), as MINIX's ipc_status
+//! does, so a service can serve only callers waiting in `sendrec`.
 
 use crate::process::{self, Block, State, Table, Wake};
 use crate::{events, sched, vm};
-use kernel_abi::ipc::{ANY, Message, PM};
+use kernel_abi::ipc::{ANY, Call, Message, PM};
 use kernel_abi::{Errno, Pid};
 
 /// Messages a mailbox holds from `asend` (the PM's events are not counted:
@@ -37,9 +39,10 @@ fn source_matches(wanted: u64, source: u64) -> bool {
     wanted == ANY || wanted == source
 }
 
-/// Delivers `message` to `dst` if it is blocked receiving from its source:
-/// copies it into its buffer. Returns how to wake `dst` if it did.
-fn try_deliver(table: &mut Table, dst: Pid, message: &Message) -> Option<Wake> {
+/// Delivers `message`, sent by `call`, to `dst` if it is blocked receiving
+/// from its source: copies it into its buffer. Returns how to wake `dst`
+/// if it did (`PeerGone` if the copy failed: nothing was delivered).
+fn try_deliver(table: &mut Table, dst: Pid, message: &Message, call: Call) -> Option<Wake> {
     let target = table.get_mut(dst)?;
     let State::Blocked(Block::Receive { from, buffer, .. }) = target.state else {
         return None;
@@ -50,6 +53,7 @@ fn try_deliver(table: &mut Table, dst: Pid, message: &Message) -> Option<Wake> {
     // The buffer was checked writable when `dst` blocked; only running out
     // of memory can fail the copy, which the receiver then sees as an error.
     let written = vm::write_user(target, buffer, message).is_ok();
+    target.received_call = written.then_some(call);
     Some(if written { Wake::Done } else { Wake::PeerGone })
 }
 
@@ -86,7 +90,12 @@ fn send_then(dst: u64, mut message: Message, then_receive: Option<u64>) -> Resul
         if let Some(buffer) = then_receive {
             check_buffer(table, me, buffer)?;
         }
-        if let Some(wake) = try_deliver(table, dst, &message) {
+        let call = if then_receive.is_some() {
+            Call::SendRec
+        } else {
+            Call::Send
+        };
+        if let Some(wake) = try_deliver(table, dst, &message, call) {
             return Ok(Some(wake));
         }
         let target = table.get_mut(dst).expect("checked above");
@@ -141,12 +150,14 @@ fn check_buffer(table: &Table, me: Pid, buffer: u64) -> Result<(), Errno> {
 
 /// `receive(src, buffer)`: takes the oldest queued message from `src` (or
 /// anyone), else the oldest blocked sender's, else blocks until one comes.
+/// Returns how the message was sent ([`Call`]).
 ///
 /// # Return values
 /// `EFAULT` (bad buffer), `ESRCH` (no such `src`), `EINTR`, `EDEADSRCDST`
 /// (`src` died while we waited).
 pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
     let me = sched::current();
+    // Some((how it was sent, a sender to wake)), or None: nothing yet, block.
     let taken = process::with_table(|table| {
         check_buffer(table, me, buffer)?;
         if src != ANY && src != PM && table.get(destination(src)?).is_none_or(|p| !p.is_alive()) {
@@ -163,7 +174,12 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
                 .remove(position)
                 .expect("position is in range");
             vm::write_user(caller, buffer, &message)?;
-            return Ok(Some(None));
+            let call = if message.source == PM {
+                Call::Pm
+            } else {
+                Call::ASend
+            };
+            return Ok(Some((call, None)));
         }
         let Some(position) = caller
             .senders
@@ -197,22 +213,25 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
                 buffer: reply_buffer,
                 reply: true,
             });
-            return Ok(Some(None));
+            return Ok(Some((Call::SendRec, None)));
         }
-        Ok(Some(Some(sender)))
+        // A plain `send` is done now: its sender runs on.
+        Ok(Some((Call::Send, Some(sender))))
     })?;
     match taken {
-        Some(Some(sender)) => {
+        Some((call, Some(sender))) => {
             sched::wake(sender, Wake::Done);
-            Ok(0)
+            Ok(call as u64)
         }
-        Some(None) => Ok(0),
+        Some((call, None)) => Ok(call as u64),
         None => match sched::block_current(Block::Receive {
             from: src,
             buffer,
             reply: false,
         }) {
-            Wake::Done => Ok(0),
+            Wake::Done => process::with_current(|process| process.received_call.take())
+                .map(|call| call as u64)
+                .ok_or(Errno::EDEADSRCDST),
             Wake::Interrupted => Err(Errno::EINTR),
             Wake::PeerGone => Err(Errno::EDEADSRCDST),
         },
@@ -233,7 +252,7 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
     message.source = u64::from(me);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
-        if let Some(wake) = try_deliver(table, dst, &message) {
+        if let Some(wake) = try_deliver(table, dst, &message, Call::ASend) {
             return Ok(Some(wake));
         }
         let target = table.get_mut(dst).expect("checked above");
@@ -257,23 +276,31 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
 /// `reply(dst, message)`: never blocks; delivers only if `dst` is blocked
 /// receiving from us or from anyone, as MINIX's non-blocking send does. A
 /// `sendrec` caller is such a receiver from the moment its request was
-/// taken, so a service's answer always lands and a client that is not
-/// listening can never stall the service.
+/// taken until it gets the answer or a signal ends it (a fatal signal
+/// wakes it at once, before it has run), so a service's answer lands
+/// exactly when someone is there to take it, and a client that is not
+/// listening can never stall the service. Success means the message is in
+/// `dst`'s buffer: a service that hands something over in a reply (a
+/// semaphore unit) can take it back when the reply fails.
 ///
 /// # Return values
-/// `EAGAIN` if `dst` is not waiting for a message from us, plus the errors
-/// of [`send`] before blocking.
+/// `EAGAIN` if `dst` is not waiting for a message from us (it never was,
+/// or it is dying), `EFAULT` if its buffer could not be written (it is
+/// woken with EDEADSRCDST), plus the errors of [`send`] before blocking.
 pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
     let me = sched::current();
     let dst = destination(dst)?;
     message.source = u64::from(me);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
-        Ok(try_deliver(table, dst, &message))
+        Ok(try_deliver(table, dst, &message, Call::Reply))
     })?;
     let how = delivered.ok_or(Errno::EAGAIN)?;
     sched::wake(dst, how);
-    Ok(0)
+    match how {
+        Wake::Done => Ok(0),
+        _ => Err(Errno::EFAULT),
+    }
 }
 
 /// The PM's message (an event) to `subscriber`: delivered at once if it is
@@ -281,7 +308,7 @@ pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
 pub fn deliver_from_pm(subscriber: Pid, mut message: Message) {
     message.source = PM;
     let delivered = process::with_table(|table| {
-        if let Some(wake) = try_deliver(table, subscriber, &message) {
+        if let Some(wake) = try_deliver(table, subscriber, &message, Call::Pm) {
             return Some(wake);
         }
         if let Some(target) = table.get_mut(subscriber) {

@@ -10,7 +10,7 @@ use crate::kstack::KernelStack;
 use crate::sync::IrqLock;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use kernel_abi::ipc::Message;
+use kernel_abi::ipc::{Call, Message};
 use kernel_abi::{Pid, Signal};
 use kernel_core::signals::SignalState;
 use kernel_core::vm::VmSpace;
@@ -123,6 +123,9 @@ pub struct Process {
     pub senders: VecDeque<Pid>,
     /// The message of a blocked `send`.
     pub outgoing: Option<Message>,
+    /// How the last message delivered to it while it was blocked in
+    /// `receive` was sent (what that `receive` returns).
+    pub received_call: Option<Call>,
 }
 
 impl Process {
@@ -149,6 +152,7 @@ impl Process {
             mailbox: VecDeque::new(),
             senders: VecDeque::new(),
             outgoing: None,
+            received_call: None,
         }
     }
 

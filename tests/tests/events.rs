@@ -347,3 +347,58 @@ fn ipc_rmid_wakes_waiters_with_eidrm() {
     passed(run, "ipc-rmid-wakes-waiters-with-eidrm");
     passed(run, "semop-nowait-eagain");
 }
+
+#[test]
+fn an_asend_semop_request_does_not_take_a_real_waiters_unit() {
+    passed(sem(), "asend-semop-does-not-take-a-real-waiters-unit");
+}
+
+/// Bytes the IPC service's heap may gain over the flood. Queueing the
+/// flood's 4,096 requests would cost it well over 100 KiB (the old
+/// behaviour).
+const IPC_HEAP_GROWTH: u64 = 16 * 1024;
+
+#[test]
+fn an_asend_flood_is_not_queued_and_the_services_memory_stays_put() {
+    let run = sem();
+    passed(run, "asend-semop-flood-not-queued");
+    // The service logs its heap growth at each power-of-two refusal.
+    let growth: Vec<u64> = run
+        .log_lines()
+        .into_iter()
+        .filter(|(_, line)| line.starts_with("ipc: refused "))
+        .filter_map(|(_, line)| {
+            let (_, after) = line.split_once("heap +")?;
+            after.split_once(' ')?.0.parse().ok()
+        })
+        .collect();
+    assert!(
+        growth.len() >= 12,
+        "the service logs its refusals up to the 4096th: {growth:?}\n{}",
+        run.describe()
+    );
+    let most = growth.iter().copied().max().unwrap_or(u64::MAX);
+    assert!(
+        most <= IPC_HEAP_GROWTH,
+        "ipc's heap grew by {most} bytes under the flood: {growth:?}\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn the_semaphore_waiter_queue_is_bounded_with_eagain() {
+    passed(sem(), "semop-waiter-queue-bounded-eagain");
+}
+
+#[test]
+fn a_waiter_killed_just_before_a_post_does_not_take_the_unit() {
+    let run = sem();
+    passed(
+        run,
+        "sigkilled-waiter-then-post-at-once-next-waiter-gets-the-unit",
+    );
+    passed(
+        run,
+        "sigtermed-waiter-then-post-at-once-next-waiter-gets-the-unit",
+    );
+}

@@ -6,7 +6,7 @@ use crate::raw::{check, syscall, syscall_plain};
 use kernel_abi::ipc::{EVENT_EXIT, EVENT_SIGNAL, EVENT_SPAWN, PM, PROC_EVENT, PROC_EVENT_REPLY};
 use kernel_abi::{Errno, Pid, Syscall};
 
-pub use kernel_abi::ipc::{ANY, Message, PAYLOAD_WORDS};
+pub use kernel_abi::ipc::{ANY, Call, Message, PAYLOAD_WORDS};
 
 fn call_with(call: Syscall, endpoint: u64, message: &Message) -> SysResult<()> {
     // SAFETY: `message` is a live Message the kernel only reads.
@@ -19,11 +19,10 @@ fn call_with(call: Syscall, endpoint: u64, message: &Message) -> SysResult<()> {
     .map(|_| ())
 }
 
-fn call_into(call: Syscall, endpoint: u64, message: &mut Message) -> SysResult<()> {
+fn call_into(call: Syscall, endpoint: u64, message: &mut Message) -> SysResult<u64> {
     // SAFETY: `message` is a live, writable Message; the kernel writes the
     // received message into it.
     check(unsafe { syscall(call, [endpoint, message as *mut Message as u64, 0, 0, 0, 0]) })
-        .map(|_| ())
 }
 
 /// Sends `message` to `dst`, waiting until it is received.
@@ -33,14 +32,21 @@ pub fn send(dst: u64, message: &Message) -> SysResult<()> {
 
 /// Receives a message from `src` (or [`ANY`]), waiting for one.
 pub fn receive(src: u64) -> SysResult<Message> {
+    receive_call(src).map(|(message, _)| message)
+}
+
+/// [`receive`], also telling how the message was sent: a service serves
+/// requests from [`Call::SendRec`] callers, the ones certain to wait for
+/// its reply. (A kernel that reported no call is taken to mean `send`.)
+pub fn receive_call(src: u64) -> SysResult<(Message, Call)> {
     let mut message = Message::default();
-    call_into(Syscall::Receive, src, &mut message)?;
-    Ok(message)
+    let call = call_into(Syscall::Receive, src, &mut message)?;
+    Ok((message, Call::from_return(call).unwrap_or(Call::Send)))
 }
 
 /// Sends `message` to `dst` and waits for its reply, which replaces it.
 pub fn sendrec(dst: u64, message: &mut Message) -> SysResult<()> {
-    call_into(Syscall::SendRec, dst, message)
+    call_into(Syscall::SendRec, dst, message).map(|_| ())
 }
 
 /// Queues `message` for `dst` without waiting (EAGAIN if its mailbox is

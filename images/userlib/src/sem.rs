@@ -1,8 +1,12 @@
 //! System V semaphores, served by the IPC service (`ipc`), as in MINIX:
-//! each call is a `sendrec` to the service. A `semop` that must wait blocks
-//! in that `sendrec` until the service replies: OK when it could apply the
-//! operations, EINTR (nothing applied) if a caught signal arrived, EIDRM if
-//! the set was removed.
+//! each call is a `sendrec` to the service, and the service serves no
+//! other kind of request (one sent with `asend` or `send` is refused,
+//! unanswered). A `semop` that must wait blocks in that `sendrec` until the
+//! service replies: OK when it could apply the operations, EINTR (nothing
+//! applied) if a caught signal arrived, EIDRM if the set was removed, or
+//! at once EAGAIN if [`MAX_WAITERS`] callers already wait. An operation
+//! takes effect only if its caller receives the OK: one killed while
+//! waiting never takes a unit.
 
 use crate::SysResult;
 use crate::ipc::{self, Message};
@@ -36,6 +40,11 @@ pub const GETZCNT: u64 = 15;
 pub const SETVAL: u64 = 16;
 /// Most operations in one `semop`.
 pub const MAX_OPS: usize = 4;
+/// Most `semop` callers the service keeps waiting at once, over all sets;
+/// one more gets EAGAIN. Each is a distinct process blocked in its
+/// `sendrec` (the service serves no other kind of request), so the queue
+/// is bounded twice: by this and by the process table.
+pub const MAX_WAITERS: usize = 128;
 
 /// One semaphore operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +98,14 @@ pub fn semget(key: i64, nsems: u64, flags: u64) -> SysResult<u64> {
     call(SEMGET, [key as u64, nsems, flags, 0, 0, 0])
 }
 
-/// Applies `ops` atomically, waiting until all can be applied.
-pub fn semop(id: u64, ops: &[SemOp]) -> SysResult<()> {
+/// The pid of the IPC service (looked up once).
+pub fn service_endpoint() -> SysResult<u64> {
+    service()
+}
+
+/// The request message of `semop(id, ops)` (E2BIG for no or too many
+/// operations).
+pub fn semop_request(id: u64, ops: &[SemOp]) -> SysResult<Message> {
     if ops.is_empty() || ops.len() > MAX_OPS {
         return Err(Errno::E2BIG);
     }
@@ -98,7 +113,14 @@ pub fn semop(id: u64, ops: &[SemOp]) -> SysResult<()> {
     for (slot, op) in payload[2..].iter_mut().zip(ops) {
         *slot = op.encode();
     }
-    call(SEMOP, payload).map(|_| ())
+    Ok(Message::new(SEMOP, payload))
+}
+
+/// Applies `ops` atomically, waiting until all can be applied. EAGAIN
+/// when it would wait but [`MAX_WAITERS`] callers already do.
+pub fn semop(id: u64, ops: &[SemOp]) -> SysResult<()> {
+    let request = semop_request(id, ops)?;
+    call(SEMOP, request.payload).map(|_| ())
 }
 
 /// A control operation (`GETVAL`, `SETVAL`, `GETNCNT`, `GETZCNT`,

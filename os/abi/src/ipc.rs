@@ -12,6 +12,11 @@
 //! | `sendrec(dst, msg)` | until `dst` replies | send, then receive from `dst` into `msg` |
 //! | `asend(dst, msg)` | never | queued (bounded per destination; EAGAIN when full) |
 //! | `reply(dst, msg)` | never | only if `dst` is waiting for us (EAGAIN otherwise) |
+//!
+//! `receive` returns how the message it took was sent ([`Call`]), as
+//! MINIX's `IPC_STATUS_CALL` does: a service can tell a caller blocked in
+//! `sendrec`, who is certain to be waiting for the reply, from one that
+//! sent with `asend` and may never listen.
 
 /// Size of a message payload in words.
 pub const PAYLOAD_WORDS: usize = 6;
@@ -36,6 +41,38 @@ impl Message {
             kind,
             payload,
         }
+    }
+}
+
+/// How the message `receive` took was sent: `receive`'s return value.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// `send`: the sender was blocked until we took it, and runs on now.
+    Send = 1,
+    /// `sendrec`: the sender is blocked waiting for our reply, and stays
+    /// so until we reply, it dies, or (if we are not a system service) a
+    /// signal interrupts it.
+    SendRec = 2,
+    /// `asend`: queued; the sender never waited.
+    ASend = 3,
+    /// `reply`: an answer to us.
+    Reply = 4,
+    /// From the PM (a process event).
+    Pm = 5,
+}
+
+impl Call {
+    /// The call `receive` reported in `value`, if it is one.
+    pub const fn from_return(value: u64) -> Option<Self> {
+        Some(match value {
+            1 => Call::Send,
+            2 => Call::SendRec,
+            3 => Call::ASend,
+            4 => Call::Reply,
+            5 => Call::Pm,
+            _ => return None,
+        })
     }
 }
 

@@ -21,7 +21,7 @@
 //! | 16 | meminfo | `*mut MemInfo` | 0 |
 //! | 17 | map_shared | length in bytes | address of a new shared region |
 //! | 18 | send | destination, `*const Message` | 0 |
-//! | 19 | receive | source (or ANY), `*mut Message` | 0 |
+//! | 19 | receive | source (or ANY), `*mut Message` | how it was sent (`ipc::Call`: 1 send, 2 sendrec, 3 asend, 4 reply, 5 PM) |
 //! | 20 | sendrec | destination, `*mut Message` (request in, reply out) | 0 |
 //! | 21 | asend | destination, `*const Message` | 0 |
 //! | 22 | reply | destination, `*const Message` | 0 |

@@ -1,24 +1,35 @@
 //! The IPC service: System V semaphores, and a subscriber to process
 //! events (MINIX 3's `servers/ipc`).
 //!
-//! Clients call it with `sendrec` (see `userlib::sem`). A `semop` that
-//! cannot proceed is queued, unanswered, until the values allow it (FIFO
-//! among those that can proceed). As a subscriber to EXIT and SIGNAL it
-//! keeps the queues honest: a waiter that catches a signal gets EINTR with
-//! nothing applied; a waiter that exits is dropped and the next one served.
-//! It acks every event, always.
+//! Clients call it with `sendrec` (see `userlib::sem`), and only those are
+//! served: the kernel tells the service how each request was sent
+//! (`receive_call`), and a request sent any other way (`asend`, `send`:
+//! the sender is not waiting for the answer) is refused, unanswered and
+//! counted. A `semop` that cannot proceed is queued, unanswered, until the
+//! values allow it (FIFO among those that can proceed); at most
+//! [`MAX_WAITERS`] wait, one more gets EAGAIN.
+//!
+//! An operation counts only once its caller has the answer: the reply is
+//! the commit. If it fails (the caller no longer waits: a fatal signal
+//! woke it, before it ran and before its EXIT event exists), the service
+//! puts the values back, drops that waiter and serves the next, so a unit
+//! is never handed to a process that can no longer receive it.
+//!
+//! As a subscriber to EXIT and SIGNAL it keeps the queues honest: a waiter
+//! that catches a signal gets EINTR with nothing applied; a waiter that
+//! exits is dropped and the next one served. It acks every event, always.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use userlib::ipc::{self, ANY, EventKind, Message, ProcessEvent};
+use userlib::ipc::{self, ANY, Call, EventKind, Message, ProcessEvent};
 use userlib::sem::{
     GETNCNT, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, IPC_RMID, MAX_OPS,
-    SEMCTL, SEMGET, SEMOP, SETVAL, SemOp,
+    MAX_WAITERS, SEMCTL, SEMGET, SEMOP, SETVAL, SemOp,
 };
-use userlib::{Errno, Pid, println};
+use userlib::{Errno, Pid, memory, println};
 
 userlib::entry!(run);
 
@@ -44,20 +55,41 @@ struct Waiter {
 
 struct Service {
     sets: Vec<SemSet>,
+    /// Allocated once, for [`MAX_WAITERS`]: never grows.
     waiters: VecDeque<Waiter>,
     next_id: u64,
     events: u64,
     interrupted: u64,
     dropped: u64,
+    /// Requests not sent with `sendrec`.
+    refused: u64,
+    /// Operations put back because their reply found nobody waiting.
+    taken_back: u64,
+    /// The heap's end once the service was set up.
+    heap_at_start: u64,
 }
 
-fn answer(client: Pid, result: Result<u64, Errno>) {
+/// Answers `client`; whether it got the answer (it may have died, or be
+/// dying, meanwhile: then there is nobody to answer).
+fn answer(client: Pid, result: Result<u64, Errno>) -> bool {
     let kind = match result {
         Ok(value) => value,
         Err(error) => error.as_return() as u64,
     };
-    // The client may have died meanwhile; then there is nobody to answer.
-    let _ = ipc::reply(u64::from(client), &Message::new(kind, [0; 6]));
+    ipc::reply(u64::from(client), &Message::new(kind, [0; 6])).is_ok()
+}
+
+/// What became of a `semop` offered to the values.
+#[derive(Debug, PartialEq, Eq)]
+enum Offer {
+    /// Applied, and the caller has its OK.
+    Done,
+    /// It cannot proceed yet; nothing changed.
+    Blocks,
+    /// Applied, but the caller no longer waits: put back.
+    TakenBack,
+    /// Refused (bad set or operation); the caller has the error.
+    Failed,
 }
 
 /// Applies `ops` to `values` if all of them can be applied now.
@@ -117,12 +149,43 @@ impl Service {
         Ok(id)
     }
 
+    /// Applies `ops` to set `id` if they can proceed and tells `client`;
+    /// puts the values back if the reply finds it no longer waiting.
+    fn offer(&mut self, client: Pid, id: u64, ops: &[SemOp]) -> Offer {
+        let set = match self.set(id) {
+            Ok(set) => set,
+            Err(error) => {
+                answer(client, Err(error));
+                return Offer::Failed;
+            }
+        };
+        let before = set.values.clone();
+        match try_apply(&mut set.values, ops) {
+            Ok(true) if answer(client, Ok(0)) => Offer::Done,
+            Ok(true) => {
+                set.values = before;
+                self.taken_back += 1;
+                println!(
+                    "ipc: pid {client} no longer waits for its semop: taken back ({} so far)",
+                    self.taken_back
+                );
+                Offer::TakenBack
+            }
+            Ok(false) => Offer::Blocks,
+            Err(error) => {
+                answer(client, Err(error));
+                Offer::Failed
+            }
+        }
+    }
+
     /// A semop: applied now (answered), refused, or queued (unanswered).
     fn semop(&mut self, client: Pid, payload: [u64; 6]) {
         let [id, count, ..] = payload;
         let count = count as usize;
         if count == 0 || count > MAX_OPS {
-            return answer(client, Err(Errno::E2BIG));
+            answer(client, Err(Errno::E2BIG));
+            return;
         }
         let mut ops = [SemOp {
             num: 0,
@@ -132,43 +195,42 @@ impl Service {
         for (op, word) in ops.iter_mut().zip(&payload[2..2 + count]) {
             *op = SemOp::decode(*word);
         }
-        let applied = self
-            .set(id)
-            .and_then(|set| try_apply(&mut set.values, &ops[..count]));
-        match applied {
-            Ok(true) => {
-                answer(client, Ok(0));
-                self.serve_waiters();
+        match self.offer(client, id, &ops[..count]) {
+            Offer::Done => self.serve_waiters(),
+            Offer::TakenBack | Offer::Failed => {}
+            Offer::Blocks if ops[..count].iter().any(|op| op.flags & IPC_NOWAIT != 0) => {
+                answer(client, Err(Errno::EAGAIN));
             }
-            Ok(false) if ops[..count].iter().any(|op| op.flags & IPC_NOWAIT != 0) => {
-                answer(client, Err(Errno::EAGAIN))
+            Offer::Blocks if self.waiters.len() >= MAX_WAITERS => {
+                answer(client, Err(Errno::EAGAIN));
             }
-            Ok(false) => self.waiters.push_back(Waiter {
+            Offer::Blocks => self.waiters.push_back(Waiter {
                 pid: client,
                 set: id,
                 ops,
                 count,
             }),
-            Err(error) => answer(client, Err(error)),
         }
     }
 
     /// Serves, in FIFO order, every waiter whose operations can now apply.
+    /// One whose reply fails is dropped (it no longer waits, and never will
+    /// again: pids are not reused) and the values it took are put back for
+    /// the next.
     fn serve_waiters(&mut self) {
-        loop {
-            let mut served = None;
-            for (index, waiter) in self.waiters.iter().enumerate() {
-                let set = self.sets.iter_mut().find(|set| set.id == waiter.set);
-                if let Some(set) = set
-                    && try_apply(&mut set.values, &waiter.ops[..waiter.count]) == Ok(true)
-                {
-                    served = Some(index);
-                    break;
+        let mut index = 0;
+        while let Some(waiter) = self.waiters.get(index) {
+            let (pid, set, ops, count) = (waiter.pid, waiter.set, waiter.ops, waiter.count);
+            match self.offer(pid, set, &ops[..count]) {
+                Offer::Blocks => index += 1,
+                Offer::TakenBack | Offer::Failed => {
+                    self.waiters.remove(index);
                 }
-            }
-            match served.and_then(|index| self.waiters.remove(index)) {
-                Some(waiter) => answer(waiter.pid, Ok(0)),
-                None => return,
+                Offer::Done => {
+                    self.waiters.remove(index);
+                    // The values changed: earlier waiters may proceed now.
+                    index = 0;
+                }
             }
         }
     }
@@ -214,11 +276,15 @@ impl Service {
                     .position(|set| set.id == id)
                     .ok_or(Errno::EINVAL)?;
                 self.sets.remove(index);
-                let (removed, kept): (Vec<Waiter>, Vec<Waiter>) =
-                    self.waiters.drain(..).partition(|waiter| waiter.set == id);
-                self.waiters = kept.into();
-                for waiter in removed {
-                    answer(waiter.pid, Err(Errno::EIDRM));
+                let removed: Vec<Pid> = self
+                    .waiters
+                    .iter()
+                    .filter(|waiter| waiter.set == id)
+                    .map(|waiter| waiter.pid)
+                    .collect();
+                self.waiters.retain(|waiter| waiter.set != id);
+                for pid in removed {
+                    answer(pid, Err(Errno::EIDRM));
                 }
                 Ok(0)
             }
@@ -280,18 +346,23 @@ fn run(_args: userlib::Args) -> i32 {
         println!("ipc: cannot subscribe to process events: {error:?}");
         return 1;
     }
-    println!("ipc: serving semaphores, subscribed to EXIT and SIGNAL");
+    println!(
+        "ipc: serving semaphores to sendrec callers (at most {MAX_WAITERS} waiting), subscribed to EXIT and SIGNAL"
+    );
     let mut service = Service {
         sets: Vec::new(),
-        waiters: VecDeque::new(),
+        waiters: VecDeque::with_capacity(MAX_WAITERS),
         next_id: 1,
         events: 0,
         interrupted: 0,
         dropped: 0,
+        refused: 0,
+        taken_back: 0,
+        heap_at_start: memory::heap_end(),
     };
     loop {
-        let message = match ipc::receive(ANY) {
-            Ok(message) => message,
+        let (message, call) = match ipc::receive_call(ANY) {
+            Ok(received) => received,
             Err(error) => {
                 println!("ipc: receive failed: {error:?}");
                 continue;
@@ -302,6 +373,20 @@ fn run(_args: userlib::Args) -> i32 {
             continue;
         }
         let client = message.source as Pid;
+        if call != Call::SendRec {
+            // Nobody waits for an answer: serving it would hand a unit to
+            // no one, and queueing it would let anyone grow the queue.
+            service.refused += 1;
+            if service.refused.is_power_of_two() {
+                println!(
+                    "ipc: refused request {:#x} from pid {client}, sent with {call:?}, not sendrec ({} refused so far; heap +{} bytes since start)",
+                    message.kind,
+                    service.refused,
+                    memory::heap_end().saturating_sub(service.heap_at_start)
+                );
+            }
+            continue;
+        }
         match message.kind {
             SEMGET => {
                 let [key, nsems, flags, ..] = message.payload;
@@ -313,7 +398,9 @@ fn run(_args: userlib::Args) -> i32 {
                 let result = service.semctl(message.payload);
                 answer(client, result);
             }
-            _ => answer(client, Err(Errno::ENOSYS)),
+            _ => {
+                answer(client, Err(Errno::ENOSYS));
+            }
         }
     }
 }
