@@ -1,10 +1,11 @@
-//! A heap that grows and shrinks in phases, forever: it grows by one MiB a
-//! second with `brk`, touching every new page (each a minor fault), to
-//! `MIB` MiB (default 12); holds it; gives it back with `brk` in three
-//! steps (the pages are freed); rests; and starts again. Its minor faults
-//! climb in steps of 256 and its heap region and resident pages rise and
-//! fall. One log line per phase. It never uses the allocator, so moving the
-//! break by hand is safe.
+//! A heap that grows and shrinks in phases, forever: it grows with `brk` in
+//! eight steps a second apart, touching every new page (each a minor
+//! fault), to as many MiB as its argument says (default 12: steps of
+//! 1.5 MiB); holds it for 4 s; gives it back with `brk` in three steps (the
+//! pages are freed); rests 3 s; and starts again, an 18 s cycle. Its minor
+//! faults climb in steps (384 pages a step by default) and its heap region
+//! and resident pages rise and fall. One log line per phase. It never uses the
+//! allocator, so moving the break by hand is safe.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use userlib::{memory, println, process, time};
@@ -13,10 +14,12 @@ userlib::entry!(run);
 
 const PAGE: u64 = 4096;
 const MIB: u64 = 1024 * 1024;
-/// Seconds between growth steps.
+/// Steps of the growth.
+const GROW_STEPS: u64 = 8;
+/// Time between steps.
 const STEP_MS: u64 = 1_000;
 /// How long the full heap is held.
-const HOLD_MS: u64 = 6_000;
+const HOLD_MS: u64 = 4_000;
 /// How long the empty heap rests before growing again.
 const REST_MS: u64 = 3_000;
 /// Steps of the shrink.
@@ -30,18 +33,21 @@ fn run(args: userlib::Args) -> i32 {
     loop {
         cycle += 1;
         let before = memory::vmstats();
-        println!("heapwave {pid}: cycle {cycle}: growing to {mib} MiB, one MiB a second");
-        // Grow: one MiB a step, every page of it written.
-        for step in 0..mib {
-            let start = match memory::sbrk(MIB) {
+        println!(
+            "heapwave {pid}: cycle {cycle}: growing to {mib} MiB in {GROW_STEPS} steps, one a second"
+        );
+        // Grow: a step at a time, every page of it written.
+        let step_bytes = (mib * MIB / GROW_STEPS).div_ceil(PAGE) * PAGE;
+        for step in 0..GROW_STEPS {
+            let start = match memory::sbrk(step_bytes) {
                 Ok(start) => start,
                 Err(error) => {
-                    println!("heapwave {pid}: cannot grow past {step} MiB: {error:?}");
+                    println!("heapwave {pid}: cannot grow past step {step}: {error:?}");
                     break;
                 }
             };
             let mut page = start;
-            while page < start + MIB {
+            while page < start + step_bytes {
                 memory::touch(page, pattern(cycle, page));
                 page += PAGE;
             }
