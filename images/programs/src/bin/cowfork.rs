@@ -32,8 +32,13 @@ fn run(args: userlib::Args) -> i32 {
             return 1;
         }
     };
+    // Written a quarter-second batch at a time (about 512 pages a second),
+    // a ramp to watch rather than a burst.
     for index in 0..pages {
         memory::touch(base + index * PAGE, parent_value(0, index));
+        if index % 128 == 127 {
+            let _ = time::sleep_ms(250);
+        }
     }
     let stats = memory::vmstats();
     println!(

@@ -86,9 +86,16 @@ fn run(_args: userlib::Args) -> i32 {
         while let Ok(Some((pid, status))) = process::try_wait_any() {
             match long
                 .iter_mut()
-                .find(|slot| matches!(slot, Long::Running(running) if *running == pid))
+                .zip(LONG_RUNNING)
+                .find(|(slot, _)| matches!(slot, Long::Running(running) if *running == pid))
             {
-                Some(slot) => *slot = Long::EndedAt(time::clock_ns()),
+                Some((slot, (name, _))) => {
+                    *slot = Long::EndedAt(time::clock_ns());
+                    println!(
+                        "init: {name} (pid {pid}) ended; starting it again in {} s",
+                        RESTART_AFTER_NS / 1_000_000_000
+                    );
+                }
                 None => alive = alive.saturating_sub(1),
             }
             match status {
