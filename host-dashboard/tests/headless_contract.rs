@@ -5,6 +5,8 @@
 //! These tests need QEMU (`qemu-system-x86`); without it they fail, never
 //! skip.
 
+mod headless;
+
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -172,4 +174,170 @@ fn an_unknown_image_is_refused_with_a_clear_message() {
         "the message names the image: {stderr}"
     );
     assert!(output.stdout.is_empty(), "nothing on stdout");
+}
+
+/// One snapshot of a process: guest time (µs), faults (minor + major),
+/// major faults, pages attached.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    time_us: u64,
+    faults: u64,
+    major: u64,
+    pages: u64,
+}
+
+/// The demo's long-running programs outlive the run with one pid each and
+/// faults that keep growing: `heapwave` grows its heap, holds it and gives
+/// it back; `reader` takes major faults (pages from the disk) and
+/// page-cache hits; `cowfork`'s children take copy-on-write faults in
+/// every round, and so does the parent.
+#[test]
+fn the_demos_long_running_programs_keep_their_pid_and_their_faults_grow() {
+    // Forty seconds of the host's time, of which the guest's checks need
+    // the first eighteen of its own (a loaded host runs it slower).
+    let run = headless::run(&["--seconds", "40"]);
+    let message = |frame: &Value, kind: &str| frame.pointer(&format!("/message/{kind}")).cloned();
+    let init = run
+        .frames
+        .iter()
+        .filter_map(|frame| message(frame, "Spawn"))
+        .find(|spawn| spawn["name"] == "init")
+        .map(|spawn| number(&spawn, "/pid"))
+        .expect("init was spawned");
+    let logs = run.logs();
+    let mut pids = Vec::new();
+    for name in ["heapwave", "reader", "cowfork"] {
+        // Started once by init, early, and never again (no restart).
+        let starts: Vec<(u64, u64)> = run
+            .frames
+            .iter()
+            .filter_map(|frame| Some((number(frame, "/time_us"), message(frame, "Spawn")?)))
+            .filter(|(_, spawn)| spawn["name"] == name && number(spawn, "/parent") == init)
+            .map(|(time_us, spawn)| (time_us, number(&spawn, "/pid")))
+            .collect();
+        assert_eq!(starts.len(), 1, "{name} started once by init: {starts:?}");
+        let (started_us, pid) = starts[0];
+        assert!(
+            started_us < 5_000_000,
+            "{name} started late: {started_us} us"
+        );
+        pids.push(pid);
+        // It never exits, and is alive at the end.
+        let exits: Vec<Value> = run
+            .frames
+            .iter()
+            .filter_map(|frame| message(frame, "Exit"))
+            .filter(|exit| number(exit, "/pid") == pid)
+            .collect();
+        assert!(exits.is_empty(), "{name} (pid {pid}) exited: {exits:?}");
+        let live = array(&run.json, "/processes")
+            .iter()
+            .find(|process| number(process, "/pid") == pid)
+            .unwrap_or_else(|| panic!("{name} (pid {pid}) is not alive at the end"));
+        assert_eq!(live["name"], name);
+
+        // Its snapshots cover the run, and its faults grew in the first
+        // eight seconds and again after them.
+        let samples: Vec<Sample> = run
+            .frames
+            .iter()
+            .filter_map(|frame| Some((number(frame, "/time_us"), message(frame, "Process")?)))
+            .filter(|(_, process)| number(process, "/pid") == pid)
+            .map(|(time_us, process)| Sample {
+                time_us,
+                faults: number(&process, "/vm/minor_faults") + number(&process, "/vm/major_faults"),
+                major: number(&process, "/vm/major_faults"),
+                pages: number(&process, "/vm/vm_total_pages"),
+            })
+            .collect();
+        let (first, last) = (samples[0], *samples.last().unwrap());
+        assert!(
+            last.time_us - first.time_us > 17_000_000,
+            "{name}'s snapshots span under 17 s of guest time (the host too slow?): {first:?} .. {last:?}"
+        );
+        let at_eight = *samples
+            .iter()
+            .find(|sample| sample.time_us >= first.time_us + 8_000_000)
+            .unwrap();
+        assert!(
+            first.faults < at_eight.faults && at_eight.faults < last.faults,
+            "{name}'s faults did not keep growing: {first:?}, {at_eight:?}, {last:?}"
+        );
+        assert!(
+            samples
+                .windows(2)
+                .all(|pair| pair[0].faults <= pair[1].faults),
+            "{name}'s fault count went down: {samples:?}"
+        );
+        // One log line per phase.
+        let prefix = format!("{name} {pid}: ");
+        let lines: Vec<&&str> = logs
+            .iter()
+            .filter(|line| line.starts_with(&prefix))
+            .collect();
+        assert!(lines.len() >= 3, "{name} logged {lines:?}");
+
+        match name {
+            "heapwave" => {
+                // Grew to 12 MiB (3072 pages, each a minor fault), then gave
+                // it back.
+                let peak = samples.iter().map(|sample| sample.pages).max().unwrap();
+                assert!(peak >= 3072, "heapwave's peak: {peak} pages");
+                let after_peak = samples
+                    .iter()
+                    .skip_while(|sample| sample.pages < 3072)
+                    .map(|sample| sample.pages)
+                    .min()
+                    .unwrap();
+                assert!(after_peak < 100, "heapwave never shrank: {samples:?}");
+                assert!(
+                    lines.iter().any(|line| line.contains("shrank to 0 MiB")),
+                    "{lines:?}"
+                );
+            }
+            "reader" => {
+                // Windows it read from the disk, and windows a child read
+                // first, so that its own reads were page-cache hits.
+                assert!(last.major >= 64, "reader's major faults: {last:?}");
+                assert!(at_eight.major < last.major, "{at_eight:?} {last:?}");
+                assert!(
+                    lines
+                        .iter()
+                        .any(|line| line.contains("32 read from the disk (major faults)")),
+                    "{lines:?}"
+                );
+                assert!(
+                    lines.iter().any(|line| line.contains(
+                        "I had 32 page-cache hits (minor faults), 0 major faults; 0 pages wrong"
+                    )),
+                    "{lines:?}"
+                );
+            }
+            "cowfork" => {
+                // Rounds: a child (forked by cowfork, so with its name)
+                // took a copy-on-write fault for each of its 256 writes.
+                let children = run
+                    .frames
+                    .iter()
+                    .filter_map(|frame| message(frame, "Spawn"))
+                    .filter(|spawn| number(spawn, "/parent") == pid)
+                    .count();
+                assert!(children >= 3, "cowfork forked {children} children");
+                let rounds = lines
+                    .iter()
+                    .filter(|line| {
+                        line.contains(
+                            "took 256 copy-on-write faults; I wrote 128 shared pages (128 faults",
+                        ) && line.contains("0 of the child's writes reached me")
+                    })
+                    .count();
+                assert!(rounds >= 3, "{lines:?}");
+            }
+            _ => unreachable!(),
+        }
+    }
+    let mut distinct = pids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "three processes: {pids:?}");
 }

@@ -208,6 +208,35 @@ fn the_signal_menu_then_the_kill_and_its_answer() {
 }
 
 #[test]
+fn the_signal_menu_says_when_its_process_has_exited() {
+    let mut session = running();
+    press(&mut session, KeyCode::Char('/'));
+    type_text(&mut session, "worker");
+    press(&mut session, KeyCode::Enter);
+    press(&mut session, KeyCode::F(9));
+    // The worker (pid 3) ends by itself while the menu is open.
+    session.send(
+        10_100_000,
+        Message::Exit(Exit {
+            pid: 3,
+            status: 2,
+            signal: 0,
+        }),
+    );
+    session.tick(10_200);
+    insta::assert_snapshot!("signal_menu_after_the_process_exited", session.screen());
+    // Enter sends nothing; Esc closes the menu.
+    press(&mut session, KeyCode::Enter);
+    assert!(session.app.take_requests().is_empty());
+    assert!(matches!(
+        session.app.overlay(),
+        Overlay::Signal { pid: 3, .. }
+    ));
+    press(&mut session, KeyCode::Esc);
+    assert_eq!(session.app.overlay(), &Overlay::None);
+}
+
+#[test]
 fn a_failed_command_shows_its_errno() {
     let mut session = running();
     session.send(

@@ -1,12 +1,15 @@
 //! What is drawn over the view and takes the keys while it is open: the
-//! help, the filter line, the signal menu. [`App::perform_key`] sends keys
+//! help, the filter line, the signal menu (which says so, and sends
+//! nothing, once its process has exited). [`App::perform_key`] sends keys
 //! there first, and to the key table ([`super::action_for_key`]) otherwise;
 //! [`App::perform_mouse`] turns clicks and the wheel into selection and
 //! scrolling.
 
 use super::{Action, App, Filter, Pane, Request};
+use crate::state::State;
 use kernel_abi::Signal;
 use protocol::command::Command;
+use protocol::message::ProcessState;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -194,10 +197,23 @@ impl App {
         self.overlay = Overlay::Filter(text);
     }
 
+    /// While the signal menu is open and its process has exited since it
+    /// opened: the line that says so (see [`target_ended`]). Read from the
+    /// live model, so a paused view cannot hide it.
+    pub fn signal_target_ended(&self) -> Option<String> {
+        match &self.overlay {
+            Overlay::Signal { pid, name, .. } => target_ended(&self.state, *pid, name),
+            _ => None,
+        }
+    }
+
     fn signal_key(&mut self, pid: u32, name: String, row: usize, code: KeyCode) {
         let last = SIGNAL_MENU.len() - 1;
         let row = match code {
             KeyCode::Esc | KeyCode::Char('q') => return,
+            // The process is gone: nothing to send (the guest would answer
+            // ESRCH); the menu keeps saying why until it is closed.
+            KeyCode::Enter if target_ended(&self.state, pid, &name).is_some() => row,
             KeyCode::Enter => {
                 let signal = SIGNAL_MENU[row].number();
                 self.request(Request::Guest(Command::Signal { pid, signal }));
@@ -243,6 +259,39 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// Whether process `pid`, called `name` when a menu for it opened, has
+/// exited: `None` while it lives, else a line saying so, with how it ended
+/// when the model saw its exit ("pid 12 (worker) has exited: killed by
+/// SIGTERM"). A process that is exiting or a zombie has exited (it can no
+/// longer take a signal); pids are never reused within a boot, and a
+/// process under the pid with another name (a new boot) is not the one.
+pub fn target_ended(state: &State, pid: u32, name: &str) -> Option<String> {
+    let system = state.system();
+    let alive = system.process(pid).is_some_and(|process| {
+        process.name == name
+            && !matches!(process.state, ProcessState::Exiting | ProcessState::Zombie)
+    });
+    if alive {
+        return None;
+    }
+    let how = system
+        .exited()
+        .rev()
+        .find(|exited| exited.pid == pid)
+        .and_then(|exited| match (exited.signal, exited.status) {
+            (Some(signal), _) => Some(match Signal::from_number(u64::from(signal)) {
+                Some(signal) => format!("killed by {}", signal.name()),
+                None => format!("killed by signal {signal}"),
+            }),
+            (None, Some(status)) => Some(format!("exit status {status}")),
+            (None, None) => None,
+        });
+    Some(match how {
+        Some(how) => format!("pid {pid} ({name}) has exited: {how}"),
+        None => format!("pid {pid} ({name}) has exited"),
+    })
 }
 
 /// A command to the guest in words, for the status line and the list of

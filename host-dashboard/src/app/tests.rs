@@ -460,3 +460,69 @@ fn config_keys_come_before_the_built_in_ones() {
     press(&mut app, KeyCode::Char('k'));
     assert!(matches!(app.overlay(), Overlay::Signal { pid: 7, .. }));
 }
+
+#[test]
+fn the_signal_menu_says_when_its_process_has_exited_and_sends_nothing() {
+    use super::modal::target_ended;
+    use protocol::message::Exit;
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with_processes(&[1, 7, 8]);
+    app.perform(Action::Down(1));
+    press(&mut app, KeyCode::F(9));
+    assert!(matches!(app.overlay(), Overlay::Signal { pid: 7, .. }));
+    assert_eq!(app.signal_target_ended(), None, "pid 7 lives");
+    // Another process's exit changes nothing.
+    let exit = |pid, status, signal| {
+        Message::Exit(Exit {
+            pid,
+            status,
+            signal,
+        })
+    };
+    send(&mut app, 10, exit(8, 0, 0));
+    assert_eq!(app.signal_target_ended(), None);
+
+    // Pid 7 is killed while the menu is open: the menu says so...
+    send(&mut app, 11, exit(7, 0, 15));
+    assert_eq!(
+        app.signal_target_ended().as_deref(),
+        Some("pid 7 (p7) has exited: killed by SIGTERM")
+    );
+    // ...and Enter sends nothing and leaves it open, saying why.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.take_requests().is_empty());
+    assert!(app.sent_commands().is_empty());
+    assert!(matches!(
+        app.overlay(),
+        Overlay::Signal { pid: 7, row: 1, .. }
+    ));
+    // Reaped, it is still gone, with the reason it ended.
+    send(&mut app, 12, Message::Reaped(Reaped { pid: 7 }));
+    assert!(app.state().system().process(7).is_none());
+    assert_eq!(
+        app.signal_target_ended().as_deref(),
+        Some("pid 7 (p7) has exited: killed by SIGTERM")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay(), &Overlay::None);
+    assert_eq!(app.signal_target_ended(), None, "no menu, nothing to say");
+
+    // A process that exits by itself: its status; a process the model
+    // lost without seeing its exit: just that it has gone.
+    let mut app = app_with_processes(&[1, 9]);
+    app.perform(Action::Down(1));
+    press(&mut app, KeyCode::Char('K'));
+    send(&mut app, 5, exit(9, 3, 0));
+    assert_eq!(
+        app.signal_target_ended().as_deref(),
+        Some("pid 9 (p9) has exited: exit status 3")
+    );
+    assert_eq!(
+        target_ended(app.state(), 1234, "ghost").as_deref(),
+        Some("pid 1234 (ghost) has exited")
+    );
+    // The same pid under another name (a new boot) is not the process.
+    assert!(target_ended(app.state(), 1, "p1").is_none());
+    assert!(target_ended(app.state(), 1, "other").is_some());
+}

@@ -121,9 +121,9 @@ impl Widget for &App {
         }
         match self.overlay() {
             Overlay::Help => HelpOverlay::new(self.custom_keys()).render(body, buf),
-            Overlay::Signal { pid, name, row } => {
-                SignalMenu::new(*pid, name, *row).render(body, buf)
-            }
+            Overlay::Signal { pid, name, row } => SignalMenu::new(*pid, name, *row)
+                .ended(self.signal_target_ended().as_deref())
+                .render(body, buf),
             Overlay::Filter(_) | Overlay::Prompt { .. } | Overlay::None => {}
         }
         let options = self.display();

@@ -98,35 +98,55 @@ pub struct SignalMenu<'a> {
     pid: u32,
     name: &'a str,
     row: usize,
+    ended: Option<&'a str>,
 }
 
 impl<'a> SignalMenu<'a> {
     /// The menu for process `pid` (`name`), row `row` selected.
     pub fn new(pid: u32, name: &'a str, row: usize) -> Self {
-        Self { pid, name, row }
+        Self {
+            pid,
+            name,
+            row,
+            ended: None,
+        }
+    }
+
+    /// The process has exited (`line` says so): the menu shows it above
+    /// greyed-out signals, and that nothing will be sent.
+    pub fn ended(mut self, line: Option<&'a str>) -> Self {
+        self.ended = line;
+        self
     }
 }
 
 impl Widget for SignalMenu<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let lines: Vec<Line> = SIGNAL_MENU
-            .iter()
-            .enumerate()
-            .map(|(row, signal)| {
-                let text = format!(" {:>2} {:<8}", signal.number(), signal.name());
-                let style = if row == self.row {
-                    THEME.selected
-                } else {
-                    THEME.value
-                };
-                Line::styled(text, style)
-            })
-            .collect();
+        let mut lines: Vec<Line> = Vec::new();
+        if let Some(ended) = self.ended {
+            lines.push(Line::styled(format!(" {ended} "), THEME.bad));
+            lines.push(Line::styled(" nothing to send · Esc closes ", THEME.muted));
+        }
+        lines.extend(SIGNAL_MENU.iter().enumerate().map(|(row, signal)| {
+            let text = format!(" {:>2} {:<8}", signal.number(), signal.name());
+            let style = if self.ended.is_some() {
+                THEME.muted
+            } else if row == self.row {
+                THEME.selected
+            } else {
+                THEME.value
+            };
+            Line::styled(text, style)
+        }));
         let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
         let title = format!("Send signal to {} {}", self.pid, self.name);
-        let width = u16::try_from(title.chars().count() + 4)
-            .unwrap_or(u16::MAX)
-            .max(20);
+        let widest = lines
+            .iter()
+            .map(Line::width)
+            .chain([title.chars().count() + 2])
+            .max()
+            .unwrap_or(0);
+        let width = u16::try_from(widest + 2).unwrap_or(u16::MAX).max(20);
         let box_area = centred(area, width, height);
         Clear.render(box_area, buf);
         Paragraph::new(lines)

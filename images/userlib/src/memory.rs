@@ -62,3 +62,18 @@ pub fn meminfo() -> kernel_abi::MemInfo {
     };
     info
 }
+
+/// This process's VM counters: pages attached now (and at most), minor and
+/// major faults so far.
+pub fn vmstats() -> kernel_abi::VmStats {
+    let mut stats = kernel_abi::VmStats::default();
+    // SAFETY: the pointer is to a live, writable VmStats of the size the
+    // call writes.
+    unsafe {
+        crate::raw::syscall(
+            Syscall::VmStats,
+            [&mut stats as *mut kernel_abi::VmStats as u64, 0, 0, 0, 0, 0],
+        )
+    };
+    stats
+}
