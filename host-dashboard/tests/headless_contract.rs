@@ -193,9 +193,10 @@ struct Sample {
 /// every round, and so does the parent.
 #[test]
 fn the_demos_long_running_programs_keep_their_pid_and_their_faults_grow() {
-    // Forty seconds of the host's time, of which the guest's checks need
-    // the first eighteen of its own (a loaded host runs it slower).
-    let run = headless::run(&["--seconds", "40"]);
+    // Sixty seconds of the host's time, of which the guest's checks need
+    // the first eighteen of its own (a loaded host, or the other tests of
+    // this file booting at the same time, run it slower).
+    let run = headless::run(&["--seconds", "60"]);
     let message = |frame: &Value, kind: &str| frame.pointer(&format!("/message/{kind}")).cloned();
     let init = run
         .frames

@@ -163,8 +163,8 @@ fn start_a_program_kill_it_from_the_signal_menu_see_it_exit_then_quit_leaves_no_
     let qemu = number_after(&screen, "QEMU running (pid ").expect("the title names QEMU's pid");
     assert!(process_alive(qemu), "QEMU {qemu} runs");
 
-    // Start a program that lives until it is killed (the demo's own
-    // programs come and go within a second or two); its pid is the answer.
+    // Start a program that lives until it is killed; its pid is the
+    // answer.
     terminal.keys(&["n"]);
     terminal.keys(&["spinner", "Enter"]);
     let screen = terminal.wait_for("the spawn's answer", Duration::from_secs(20), |screen| {

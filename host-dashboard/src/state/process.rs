@@ -287,6 +287,14 @@ impl Process {
         self.rates.rate(MAJOR)
     }
 
+    /// Faults (minor and major) per second sustained over the whole rate
+    /// window: a process younger than the window has its faults spread over
+    /// all of it (they are its faults of the last window), so a burst at
+    /// birth, seen a few milliseconds after the spawn, is no fault storm.
+    pub fn sustained_faults_per_second(&self) -> f64 {
+        self.rates.rate_over_width(MINOR) + self.rates.rate_over_width(MAJOR)
+    }
+
     /// Pages of its regions in memory.
     pub fn resident_pages(&self) -> u64 {
         self.regions

@@ -102,8 +102,7 @@ impl Warnings {
         let fault_storms = system
             .live()
             .filter_map(|process| {
-                let per_second =
-                    process.minor_faults_per_second() + process.major_faults_per_second();
+                let per_second = process.sustained_faults_per_second();
                 (per_second > thresholds.fault_storm_per_second).then(|| FaultStorm {
                     pid: process.pid,
                     name: process.name.clone(),
@@ -286,7 +285,22 @@ mod tests {
         });
         guest.snapshot(0, 1, 0);
         guest.snapshot(1_000, 2, 900);
+        assert!(
+            guest.state.warnings().fault_storms.is_empty(),
+            "900 faults are 450/s over the 2 s window"
+        );
+        guest.snapshot(2_000, 3, 1_200);
         assert_eq!(guest.state.warnings().fault_storms.len(), 1);
+    }
+
+    #[test]
+    fn a_burst_just_after_a_spawn_is_no_storm() {
+        let mut guest = Guest::new();
+        // 50 faults in the 5 ms between the first two snapshots: 10,000/s
+        // by the samples, 25/s over the window.
+        guest.snapshot(1_000, 1, 0);
+        guest.snapshot(1_005, 2, 50);
+        assert!(guest.state.warnings().fault_storms.is_empty());
     }
 
     #[test]

@@ -70,6 +70,26 @@ impl<const N: usize> CounterWindow<N> {
         }
         last.counters[index].saturating_sub(first.counters[index]) as f64 / span
     }
+
+    /// How fast counter `index` grew per second over the whole window
+    /// width, even when the samples span less: for counters that were 0
+    /// before the first sample (a process's faults since its birth), so a
+    /// process seen twice a few milliseconds apart after its start is not
+    /// taken for one that keeps that pace for a second.
+    pub fn rate_over_width(&self, index: usize) -> f64 {
+        let (Some(first), Some(last)) = (self.samples.front(), self.samples.back()) else {
+            return 0.0;
+        };
+        let span = last
+            .at
+            .saturating_sub(first.at)
+            .max(self.width)
+            .as_secs_f64();
+        if span <= 0.0 {
+            return 0.0;
+        }
+        last.counters[index].saturating_sub(first.counters[index]) as f64 / span
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +109,19 @@ mod tests {
         assert_eq!(window.rate(0), 0.0);
         window.sample(ms(510), [4]);
         assert_eq!(window.rate(0), 4.0);
+    }
+
+    #[test]
+    fn a_young_counter_is_spread_over_the_whole_width() {
+        let mut window = CounterWindow::<1>::new(ms(2_000));
+        window.sample(ms(1_000), [0]);
+        window.sample(ms(1_005), [50]);
+        // 50 in 5 ms is 10,000/s by the samples, 25/s over the window.
+        assert_eq!(window.rate(0), 10_000.0);
+        assert_eq!(window.rate_over_width(0), 25.0);
+        // Once the samples span the width, both agree.
+        window.sample(ms(3_005), [250]);
+        assert_eq!(window.rate_over_width(0), window.rate(0));
     }
 
     #[test]
