@@ -97,8 +97,10 @@ pub struct RunArgs {
     pub seconds: u64,
 
     /// Save everything the guest sent (the raw serial bytes with their
-    /// arrival times, and QEMU's start and exit) to FILE, for --replay.
-    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    /// arrival times, and QEMU's start and exit) to FILE, for --replay. A
+    /// recording is binary, so `-` (standard output, which carries the
+    /// screen or the summary) is refused.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay", value_parser = parse_record_path)]
     pub record: Option<std::path::PathBuf>,
 
     /// Play a recording made with --record instead of booting. In the TUI
@@ -267,6 +269,14 @@ impl From<AccelArg> for Accel {
 }
 
 /// Accepts a replay speed within the player's bounds.
+fn parse_record_path(text: &str) -> Result<std::path::PathBuf, String> {
+    if text == "-" {
+        Err("a recording is binary and standard output carries the screen or the summary; give a file name".to_string())
+    } else {
+        Ok(text.into())
+    }
+}
+
 fn parse_speed(text: &str) -> Result<f64, String> {
     let speed: f64 = text
         .parse()
@@ -374,6 +384,17 @@ mod tests {
             parse(&["--stuck-ms", "0"]).unwrap_err().kind(),
             ErrorKind::ValueValidation
         );
+    }
+
+    #[test]
+    fn a_recording_to_standard_output_is_refused_by_name() {
+        let error = parse(&["--record", "-"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ValueValidation);
+        assert!(
+            error.to_string().contains("a recording is binary"),
+            "{error}"
+        );
+        assert!(parse(&["--record", "x.rec"]).is_ok());
     }
 
     #[test]
