@@ -171,40 +171,48 @@ fn kernel_memory(tally: &mut Tally) {
 }
 
 fn privileged_instructions(tally: &mut Tally) {
-    // SAFETY (every block): none: ring 3 may not execute these; each must
-    // raise #GP, which kills the child.
+    // Each block runs an instruction ring 3 may not execute: it must raise
+    // #GP (or #PF/#GP for the gates), which kills the child.
     let attacks: [(&str, fn() -> !); 12] = [
         ("cli", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("cli") };
             process::exit(1)
         }),
         ("hlt", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("hlt") };
             process::exit(1)
         }),
         ("out-qemu-exit-port", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("out dx, al", in("dx") 0xf4u16, in("al") 0u8) };
             process::exit(1)
         }),
         ("in-serial-port", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("in al, dx", in("dx") 0x3f8u16, out("al") _) };
             process::exit(1)
         }),
         ("read-cr3", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("mov {0}, cr3", out(reg) _) };
             process::exit(1)
         }),
         ("write-cr3", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("mov cr3, {0}", in(reg) 0u64) };
             process::exit(1)
         }),
         ("rdmsr-efer", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe {
                 core::arch::asm!("rdmsr", in("ecx") 0xC000_0080u32, out("eax") _, out("edx") _)
             };
             process::exit(1)
         }),
         ("wrmsr-lstar", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe {
                 core::arch::asm!("wrmsr", in("ecx") 0xC000_0082u32, in("eax") 0u32, in("edx") 0u32)
             };
@@ -212,18 +220,22 @@ fn privileged_instructions(tally: &mut Tally) {
         }),
         ("lgdt", || {
             let table = [0u64; 2];
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("lgdt [{0}]", in(reg) &table) };
             process::exit(1)
         }),
         ("int-timer-vector", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("int 0x20") };
             process::exit(1)
         }),
         ("int-page-fault-vector", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("int 14") };
             process::exit(1)
         }),
         ("int-0x80", || {
+            // SAFETY: the CPU refuses it in ring 3 and the child dies.
             unsafe { core::arch::asm!("int 0x80") };
             process::exit(1)
         }),

@@ -213,13 +213,14 @@ fn shared() -> i32 {
         Some(region) => region,
         None => return 2,
     };
-    // SAFETY (all accesses below): `region` is a writable shared region of
+    // SAFETY: (all accesses below) `region` is a writable shared region of
     // `len` bytes this process owns; parent and child only use these bytes.
     unsafe { core::ptr::write_volatile(region as *mut u64, 11) };
     match process::fork() {
         Ok(0) => {
             // SAFETY: see above.
             let seen = unsafe { core::ptr::read_volatile(region as *const u64) };
+            // SAFETY: see above.
             unsafe { core::ptr::write_volatile((region + 2 * PAGE) as *mut u64, seen + 1) };
             process::exit(if seen == 11 { 0 } else { 1 });
         }

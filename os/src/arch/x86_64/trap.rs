@@ -173,7 +173,7 @@ pub fn init() {
         let mut idt = InterruptDescriptorTable::new();
         let base = VirtAddr::from_ptr(&raw const trap_stubs);
         let address = |vector: u64| base + vector * 16;
-        // SAFETY (all handler addresses below): each address is the start of
+        // SAFETY: (all handler addresses below) each address is the start of
         // the stub for that vector, which builds a `TrapFrame` and returns
         // with `iretq`, matching what the CPU pushed for the vector.
         unsafe {
