@@ -5,7 +5,8 @@
 //! kernel fault, a clean power-off with init's status 0), every round's
 //! quiet point must find memory exactly where it was (no frame or swap
 //! slot leaked) and the IPC service answering, both services must still be
-//! there and every process event they were sent must be acked.
+//! there and every process event they were sent must be acked or in flight
+//! for a moment (none stuck).
 //!
 //! A seed that ever broke the kernel becomes a case in
 //! [`REGRESSION_SEEDS`], booted again by its own test. The campaign test
@@ -130,9 +131,13 @@ fn check_survived(run: &BootRun, rounds: usize) -> u64 {
             })
             .last()
             .unwrap_or_else(|| panic!("{service} never subscribed:\n{what}"));
+        // Every event acked, or in flight for a moment at the last
+        // snapshot (a process can end while init powers off): none stuck.
         assert!(
-            last.events > 100 && last.outstanding == 0 && last.acks == last.events,
-            "{service} acked every event: {last:?}"
+            last.events > 100
+                && last.acks + u64::from(last.outstanding) == last.events
+                && (last.outstanding == 0 || last.oldest_age_ns < 1_000_000_000),
+            "{service} acked every event, none stuck: {last:?}"
         );
     }
     calls
