@@ -121,7 +121,7 @@ fn leave_x87_exception_pending() {
 /// mode, and distinct patterns in all sixteen XMM registers.
 fn distinct_state(seed: u8) -> FpuState {
     let mut state = FpuState::INITIAL;
-    let control: u16 = if seed % 2 == 0 { 0x027F } else { 0x0F7F };
+    let control: u16 = if seed.is_multiple_of(2) { 0x027F } else { 0x0F7F };
     state.bytes[0..2].copy_from_slice(&control.to_le_bytes());
     state.bytes[4] = 0xFF;
     for register in 0..8u64 {
@@ -326,7 +326,7 @@ fn hold_while_busy(state: &FpuState, ms: u64) -> ! {
     let mut rounds = 0u64;
     while time::clock_ns() - start < ms * 1_000_000 {
         rounds += 1;
-        if rounds % 512 == 0 {
+        if rounds.is_multiple_of(512) {
             process::yield_now();
         }
     }
@@ -381,7 +381,11 @@ fn exceptions(tally: &mut Tally) {
         println!("fputest: divss by zero returned (MXCSR now {mxcsr:#x})");
         // A CPU that flags the error (ZE, bit 2) and goes on without #XM
         // is not one this check can judge the kernel on.
-        process::exit(if mxcsr & 0x4 != 0 { SSE_UNTRAPPED as i32 } else { 1 })
+        process::exit(if mxcsr & 0x4 != 0 {
+            SSE_UNTRAPPED as i32
+        } else {
+            1
+        })
     });
     match sse {
         Ok(ExitStatus::Exited(SSE_UNTRAPPED)) => tally.check_showing(
