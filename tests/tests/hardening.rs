@@ -26,6 +26,7 @@ const SIGTRAP: u8 = 5;
 const SIGFPE: u8 = 8;
 const SIGKILL: u8 = 9;
 const SIGSEGV: u8 = 11;
+const DEBUG: u8 = 1;
 const BREAKPOINT: u8 = 3;
 const OVERFLOW: u8 = 4;
 const INVALID_OPCODE: u8 = 6;
@@ -587,14 +588,16 @@ fn int3_is_sigtrap_and_int_4_sigsegv_as_on_unix() {
         "int-4-overflow-vector-is-sigsegv",
         "into-is-sigill-in-64-bit-mode",
         "sigtrap-handler-resumes-after-each-int3",
+        "single-step-is-sigtrap",
     ] {
         ok(traps, "traps", name);
     }
     let children = forked_by(traps, "traps");
-    let faults: Vec<Vec<(u8, u8)>> = children[..5].iter().map(|pid| user_faults(*pid)).collect();
+    let faults: Vec<Vec<(u8, u8)>> = children[..6].iter().map(|pid| user_faults(*pid)).collect();
     assert_eq!(
         faults,
         vec![
+            vec![(DEBUG, SIGTRAP)],
             vec![(BREAKPOINT, SIGTRAP)],
             vec![(BREAKPOINT, SIGTRAP)],
             // The overflow gate itself, not a #GP for a gate ring 3 may
@@ -611,11 +614,11 @@ fn int3_is_sigtrap_and_int_4_sigsegv_as_on_unix() {
         .messages()
         .filter(|message| {
             matches!(message, Message::SignalHandled(handled)
-            if handled.pid == children[4] && handled.signal == SIGTRAP)
+            if handled.pid == children[5] && handled.signal == SIGTRAP)
         })
         .count();
     assert_eq!(handled, 2, "the SIGTRAP handler ran twice");
-    assert_eq!(run().exit_of(children[4]), Some((0, 0)));
+    assert_eq!(run().exit_of(children[5]), Some((0, 0)));
 }
 
 #[test]

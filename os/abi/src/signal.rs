@@ -303,3 +303,51 @@ impl Default for FpuState {
 
 /// Marks a genuine [`SignalFrame`].
 pub const SIGNAL_FRAME_MAGIC: u64 = 0x5349_4746_5241_4d45;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_initial_state_is_what_fninit_and_the_default_mxcsr_give() {
+        let state = FpuState::INITIAL;
+        assert_eq!(state.fcw(), 0x037F);
+        assert_eq!(state.fsw(), 0);
+        assert_eq!(state.abridged_tags(), 0, "every x87 register empty");
+        assert_eq!(state.mxcsr(), 0x1F80);
+        for register in 0..8 {
+            assert_eq!(state.st(register), [0; 10]);
+        }
+        for register in 0..16 {
+            assert_eq!(state.xmm(register), [0; 16]);
+        }
+        assert_eq!(FpuState::default(), state);
+    }
+
+    #[test]
+    fn accessors_read_the_fxsave_layout() {
+        let mut state = FpuState::INITIAL;
+        state.bytes[2..4].copy_from_slice(&0xB884u16.to_le_bytes());
+        state.bytes[4] = 0x81;
+        state.set_mxcsr(0x7F80);
+        state.bytes[32 + 16 * 3] = 0xAA;
+        state.bytes[32 + 16 * 3 + 9] = 0xBB;
+        state.bytes[160 + 16 * 15 + 15] = 0xCC;
+        assert_eq!(state.fsw(), 0xB884);
+        assert_eq!(state.abridged_tags(), 0x81);
+        assert_eq!(state.mxcsr(), 0x7F80);
+        assert_eq!(&state.bytes[24..28], &0x7F80u32.to_le_bytes());
+        assert_eq!(state.st(3)[0], 0xAA);
+        assert_eq!(state.st(3)[9], 0xBB);
+        assert_eq!(state.xmm(15)[15], 0xCC);
+    }
+
+    #[test]
+    fn a_signal_frame_is_the_header_words_then_the_fpu_area() {
+        assert_eq!(core::mem::size_of::<FpuState>(), 512);
+        assert_eq!(core::mem::align_of::<FxsaveArea>(), 16);
+        assert_eq!(SIGNAL_FRAME_FPU_OFFSET, 22 * 8);
+        assert_eq!(core::mem::size_of::<SignalFrame>(), 22 * 8 + 512);
+        assert_eq!(core::mem::align_of::<SignalFrame>(), 8);
+    }
+}

@@ -121,7 +121,11 @@ fn leave_x87_exception_pending() {
 /// mode, and distinct patterns in all sixteen XMM registers.
 fn distinct_state(seed: u8) -> FpuState {
     let mut state = FpuState::INITIAL;
-    let control: u16 = if seed.is_multiple_of(2) { 0x027F } else { 0x0F7F };
+    let control: u16 = if seed.is_multiple_of(2) {
+        0x027F
+    } else {
+        0x0F7F
+    };
     state.bytes[0..2].copy_from_slice(&control.to_le_bytes());
     state.bytes[4] = 0xFF;
     for register in 0..8u64 {
@@ -319,22 +323,35 @@ fn fork_copies(tally: &mut Tally) {
     );
 }
 
-/// Loads `state`, stays busy for `ms` (preempted and yielding), checks it.
+/// Loads `state`, computes for `ms` (never yielding: only the timer takes
+/// the CPU away, between any two instructions), checks it. Exits 5 if it
+/// was not preempted at least three times (a jump of 5 ms or more in the
+/// clock: others ran a time slice meanwhile).
 fn hold_while_busy(state: &FpuState, ms: u64) -> ! {
     load(state);
     let start = time::clock_ns();
-    let mut rounds = 0u64;
-    while time::clock_ns() - start < ms * 1_000_000 {
-        rounds += 1;
-        if rounds.is_multiple_of(512) {
-            process::yield_now();
+    let mut last = start;
+    let mut preempted = 0u32;
+    let mut work = 0u64;
+    while last - start < ms * 1_000_000 {
+        for round in 0..20_000u64 {
+            work = core::hint::black_box(work.wrapping_mul(31).wrapping_add(round));
         }
+        let now = time::clock_ns();
+        if now - last >= 5_000_000 {
+            preempted += 1;
+        }
+        last = now;
+    }
+    if preempted < 3 {
+        println!("fputest: busy process preempted only {preempted} times");
+        process::exit(5);
     }
     exit_if_holding("busy process", state)
 }
 
 /// Three processes hold distinct states while they share the CPU for
-/// 300 ms (time slices of 10 ms, and yields).
+/// 300 ms (time slices of 10 ms).
 fn preemption(tally: &mut Tally) {
     let mut children = [0; 3];
     for (seed, child) in children.iter_mut().enumerate() {

@@ -3,8 +3,9 @@
 //! spawned by its init; `traps umip` alone is the init of the `umip`
 //! image):
 //!
-//! - `int3` (and its long form `int 3`) is SIGTRAP, as on every Unix; a
-//!   SIGTRAP handler returns past the breakpoint; `int 4` (the overflow
+//! - `int3` (and its long form `int 3`) and a single step (the trap flag)
+//!   are SIGTRAP, as on every Unix; a SIGTRAP handler returns past the
+//!   breakpoint; `int 4` (the overflow
 //!   vector) is SIGSEGV, as on Linux; `into` does not exist in 64-bit mode
 //!   (#UD: SIGILL);
 //! - where CPUID says the CPU has UMIP (leaf 7, ECX bit 2), `sgdt`, `sidt`,
@@ -110,9 +111,21 @@ fn breakpoints(tally: &mut Tally) {
             SIGILL,
         ),
     ];
+    let single_step = in_child(|| {
+        // SAFETY: sets the trap flag; the single-step trap after the next
+        // instruction ends the process.
+        unsafe { core::arch::asm!("pushfq", "or qword ptr [rsp], 0x100", "popfq", "nop",) };
+        process::exit(1)
+    });
     for (name, attack, signal) in cases {
         ended(tally, name, in_child(attack), ExitStatus::Killed(signal));
     }
+    ended(
+        tally,
+        "single-step-is-sigtrap",
+        single_step,
+        ExitStatus::Killed(SIGTRAP),
+    );
     let resumed = in_child(|| {
         if signal::catch(Signal::SIGTRAP, count_trap).is_err() {
             process::exit(2);
