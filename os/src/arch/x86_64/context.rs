@@ -30,11 +30,15 @@ pub struct ContextSlot {
 unsafe impl Sync for ContextSlot {}
 
 impl ContextSlot {
-    /// An empty slot.
+    /// An empty slot. Its FPU area is all zero (so the table of slots
+    /// lives in `.bss`, not in the kernel image): `prepare_stack` writes a
+    /// real state before a process first runs from the slot, and the idle
+    /// loop's slot 0 only ever holds what the idle loop leaves there (the
+    /// kernel does no x87/SSE work).
     pub const fn new() -> Self {
         Self {
             stack_pointer: UnsafeCell::new(0),
-            fpu: UnsafeCell::new(FxsaveArea(FpuState::INITIAL)),
+            fpu: UnsafeCell::new(FxsaveArea(FpuState { bytes: [0; 512] })),
         }
     }
 }
