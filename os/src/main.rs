@@ -98,6 +98,8 @@ fn start(start_info: u64) -> ! {
     telemetry::start_of_stream();
     arch::gdt::init();
     arch::trap::init();
+    arch::fpu::init();
+    let umip = arch::cpu::enable_umip();
     arch::pic::disable();
     time::set_tsc_hz(arch::pit::measure_tsc_hz(5));
 
@@ -120,6 +122,11 @@ fn start(start_info: u64) -> ! {
     telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
+    }
+    if umip {
+        klog!(Info, "UMIP on: sgdt/sidt/sldt/smsw/str fault in ring 3");
+    } else {
+        klog!(Info, "UMIP off: this CPU does not have it");
     }
 
     let memory = memory::init(&boot);

@@ -14,7 +14,8 @@
 //! the last ack, and its handler is set up only then. A new process
 //! publishes SPAWN before it first runs.
 
-use crate::arch::context;
+use crate::arch::context::{self, FpuStart};
+use crate::arch::fpu;
 use crate::arch::paging::{self, USER_END};
 use crate::arch::syscall_entry::SYSCALL_VECTOR;
 use crate::arch::trap::TrapFrame;
@@ -26,10 +27,14 @@ use crate::loader;
 use crate::process::{self, Block, CONTEXTS, ExitInfo, Process, State, Wake};
 use crate::report;
 use crate::sched;
+use crate::user_abi::SignalFrameHead;
 use crate::vm;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use kernel_abi::signal::{SIG_SETMASK, SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction, SignalFrame};
+use kernel_abi::signal::{
+    FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters,
+    SigAction, SignalFrame,
+};
 use kernel_abi::{Errno, Pid, Signal, USER_STACK_TOP};
 use kernel_core::events::EventKind;
 use kernel_core::signals::{Disposition, Posted};
@@ -136,7 +141,7 @@ pub fn spawn(
         discard(process);
         return Err(error);
     }
-    context::prepare_stack(&CONTEXTS[slot], stack_top, &frame);
+    context::prepare_stack(&CONTEXTS[slot], stack_top, &frame, FpuStart::Initial);
     let shown = process.name.clone();
     process::with_table(|table| table.insert(process));
     report::spawned(pid, parent, &shown);
@@ -211,7 +216,14 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let name = child.name.clone();
     let mut child_frame = *frame;
     child_frame.rax = 0;
-    context::prepare_stack(&CONTEXTS[slot], stack_top, &child_frame);
+    // The child's x87/SSE state is the parent's: the registers hold it
+    // (the kernel never touches them), as they were at the `fork` call.
+    context::prepare_stack(
+        &CONTEXTS[slot],
+        stack_top,
+        &child_frame,
+        FpuStart::CopyOfCurrent,
+    );
     process::with_table(|table| table.insert(child));
     report::spawned(pid, parent_pid, &name);
     events::publish(pid, EventKind::Spawn);
@@ -341,16 +353,30 @@ pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
 /// target stays stopped until the last ack. Otherwise it stays pending and
 /// is taken up when the target next heads for user mode.
 ///
+/// Init is protected: SIGKILL to it is refused (MINIX's `check_sig`), and
+/// a signal it does not catch whose default would end or stop it is
+/// discarded (as Linux does for init), so no program can take the system
+/// down by signalling init. Only init's own CPU faults
+/// ([`force_signal`]) can still kill it.
+///
 /// # Return values
-/// `ESRCH` if the target does not exist or has already exited.
+/// `ESRCH` if the target does not exist or has already exited; `EINVAL`
+/// for SIGKILL to init.
 pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno> {
     let (posted, disposition, state, catch_now) = process::with_table(|table| {
+        let is_init = table.init != 0 && target == table.init;
+        if is_init && signal == Signal::SIGKILL {
+            return Err(Errno::EINVAL);
+        }
         let process = table
             .get_mut(target)
             .filter(|process| process.is_alive())
             .ok_or(Errno::ESRCH)?;
-        let posted = process.signals.post(signal);
         let disposition = process.signals.disposition(signal);
+        if is_init && matches!(disposition, Disposition::Terminate | Disposition::Stop) {
+            return Ok((Posted::Discarded, disposition, process.state, false));
+        }
+        let posted = process.signals.post(signal);
         let catch_now = posted == Posted::Deliverable
             && matches!(disposition, Disposition::Catch(_))
             && !process.frozen
@@ -472,23 +498,35 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
 }
 
 /// Redirects `frame` into the handler for `signal`, saving the interrupted
-/// state in a signal frame on the user stack.
+/// state in a signal frame on the user stack: the registers, the blocked
+/// mask and the x87/SSE state. The handler starts with a clean x87/SSE
+/// state (as a new program), so whatever it does to those registers, and
+/// whatever the interrupted code left there (an unmasked exception
+/// pending, say), stays apart until `sigreturn`.
 fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> Result<(), Errno> {
     let frame_size = (core::mem::size_of::<SignalFrame>() as u64 + 15) & !15;
     // Skip a red zone's worth below the interrupted stack pointer; the
     // handler starts as if called (rsp + 8 aligned to 16).
     let base = (frame.rsp.wrapping_sub(128 + frame_size) & !15).wrapping_sub(8);
+    let mut interrupted_fpu = FxsaveArea::default();
+    fpu::save(&mut interrupted_fpu);
     process::with_current(|process| {
         let saved_mask = process.signals.enter_handler(signal, action);
-        let signal_frame = SignalFrame {
+        let head = SignalFrameHead {
             return_address: action.restorer,
             signal: u64::from(signal.number()),
             saved_mask,
             magic: SIGNAL_FRAME_MAGIC,
             registers: saved_registers(frame),
         };
-        vm::write_user(process, base, &signal_frame)
+        vm::write_user(process, base, &head)?;
+        vm::copy_to_user(
+            process,
+            base.wrapping_add(SIGNAL_FRAME_FPU_OFFSET as u64),
+            &interrupted_fpu.0.bytes,
+        )
     })?;
+    fpu::load_initial();
     frame.rip = action.handler;
     frame.rsp = base;
     frame.rdi = u64::from(signal.number());
@@ -524,18 +562,23 @@ fn saved_registers(frame: &TrapFrame) -> SavedRegisters {
 pub fn sigreturn(frame: &mut TrapFrame) -> u64 {
     debug_assert_eq!(frame.vector, SYSCALL_VECTOR);
     let base = frame.rsp.wrapping_sub(8);
+    let mut fpu_state = FxsaveArea::default();
     let restored = process::with_current(|process| {
-        let signal_frame: SignalFrame = vm::read_user(process, base).ok()?;
-        let registers = signal_frame.registers;
-        let valid = signal_frame.magic == SIGNAL_FRAME_MAGIC
+        let head: SignalFrameHead = vm::read_user(process, base).ok()?;
+        let registers = head.registers;
+        let valid = head.magic == SIGNAL_FRAME_MAGIC
             && registers.rip < USER_END
             && registers.rsp < USER_END;
         if !valid {
             return None;
         }
-        let _ = process
-            .signals
-            .change_blocked(SIG_SETMASK, signal_frame.saved_mask);
+        vm::copy_from_user(
+            process,
+            base.wrapping_add(SIGNAL_FRAME_FPU_OFFSET as u64),
+            &mut fpu_state.0.bytes,
+        )
+        .ok()?;
+        let _ = process.signals.change_blocked(SIG_SETMASK, head.saved_mask);
         Some(registers)
     });
     let Some(registers) = restored else {
@@ -544,6 +587,9 @@ pub fn sigreturn(frame: &mut TrapFrame) -> u64 {
             signal: Some(Signal::SIGSEGV),
         });
     };
+    // Whatever the frame holds now is the program's own state; `load`
+    // clears the MXCSR bits that would make the restore fault.
+    fpu::load(&mut fpu_state);
     frame.rax = registers.rax;
     frame.rbx = registers.rbx;
     frame.rcx = registers.rcx;

@@ -59,9 +59,15 @@ fn user_exception(frame: &TrapFrame) {
                 Err(vm::FaultError::Io) => Signal::SIGBUS,
             }
         }
-        vector::DIVIDE_ERROR => Signal::SIGFPE,
+        // As on Unix: arithmetic errors (integer divide, x87, SSE) are
+        // SIGFPE; breakpoints and single steps SIGTRAP; `int 4` (overflow),
+        // #GP, #SS, #NP and the rest SIGSEGV.
+        vector::DIVIDE_ERROR | vector::X87_FLOATING_POINT | vector::SIMD_FLOATING_POINT => {
+            Signal::SIGFPE
+        }
         vector::INVALID_OPCODE => Signal::SIGILL,
-        vector::BREAKPOINT => Signal::SIGTRAP,
+        vector::BREAKPOINT | vector::DEBUG => Signal::SIGTRAP,
+        vector::OVERFLOW => Signal::SIGSEGV,
         _ => Signal::SIGSEGV,
     };
     report::cpu_fault(sched::current(), frame.vector as u8, frame.rip, signal);

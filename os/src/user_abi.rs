@@ -3,7 +3,7 @@
 //! `repr(C)` layout of the `kernel_abi` structs the programs use.
 
 use kernel_abi::ipc::Message;
-use kernel_abi::signal::{SavedRegisters, SigAction, SignalFrame};
+use kernel_abi::signal::{SIGNAL_FRAME_FPU_OFFSET, SavedRegisters, SigAction};
 use kernel_abi::{MemInfo, VmStats, WaitResult};
 
 /// Largest value, in bytes.
@@ -117,7 +117,27 @@ impl UserValue for SigAction {
     }
 }
 
-impl UserValue for SignalFrame {
+/// A `kernel_abi::signal::SignalFrame` up to its FPU area: the words the
+/// kernel reads and writes as one value. The 512-byte FPU area follows at
+/// `SIGNAL_FRAME_FPU_OFFSET` and is copied as bytes (too large for a
+/// [`UserValue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignalFrameHead {
+    /// Where the handler returns: the restorer.
+    pub return_address: u64,
+    /// The signal being handled.
+    pub signal: u64,
+    /// The blocked mask to restore.
+    pub saved_mask: u64,
+    /// `SIGNAL_FRAME_MAGIC`, checked by `sigreturn`.
+    pub magic: u64,
+    /// The interrupted registers.
+    pub registers: SavedRegisters,
+}
+
+const _: () = assert!(<SignalFrameHead as UserValue>::WORDS * 8 == SIGNAL_FRAME_FPU_OFFSET);
+
+impl UserValue for SignalFrameHead {
     const WORDS: usize = 4 + 18;
     fn to_words(&self, out: &mut [u64]) {
         let r = &self.registers;

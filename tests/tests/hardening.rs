@@ -4,8 +4,10 @@
 //!
 //! One boot of the `hardening` image serves every test: its init
 //! (`isolation`) runs `badcalls` (every system call with invalid
-//! arguments), the `stackbomb` variants and the isolation attacks, each
-//! printing one `ok`/`FAIL` line per check. Each test here checks one
+//! arguments), the `stackbomb` variants, the isolation attacks, `fputest`
+//! (x87/SSE state per process) and `traps` (int3, UMIP, signals to init),
+//! each printing one `ok`/`FAIL` line per check. A second, small image
+//! (`umip`) runs `traps umip` on a CPU model with UMIP. Each test here checks one
 //! property by the programs' verdicts and by the kernel's own telemetry
 //! (exit events with their signals, user faults, bad-pointer events, no
 //! panic or kernel fault, a clean power-off). Related checks elsewhere:
@@ -13,14 +15,25 @@
 //! pointers to `write` and `wait`), `events.rs` (subscribing and acking as
 //! an ordinary program: EPERM, ENOSYS).
 
-use boot_tests::{BootRun, boot};
-use protocol::message::Message;
+use boot_tests::{BootRun, boot, boot_with};
+use image_builder::QemuOptions;
+use protocol::message::{Message, SignalOutcome};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+const SIGILL: u8 = 4;
+const SIGTRAP: u8 = 5;
+const SIGFPE: u8 = 8;
+const SIGKILL: u8 = 9;
 const SIGSEGV: u8 = 11;
+const DEBUG: u8 = 1;
+const BREAKPOINT: u8 = 3;
+const OVERFLOW: u8 = 4;
+const INVALID_OPCODE: u8 = 6;
 const GENERAL_PROTECTION: u8 = 13;
 const PAGE_FAULT: u8 = 14;
+const X87_FLOATING_POINT: u8 = 16;
+const SIMD_FLOATING_POINT: u8 = 19;
 
 fn run() -> &'static BootRun {
     static RUN: OnceLock<BootRun> = OnceLock::new();
@@ -111,8 +124,8 @@ fn every_check_passes_and_the_machine_powers_off_cleanly() {
         .collect();
     assert_eq!(
         summaries.len(),
-        2,
-        "badcalls and isolation each summarise with no failures: {summaries:?}\n{}",
+        4,
+        "badcalls, fputest, traps and isolation each summarise with no failures: {summaries:?}\n{}",
         run.describe()
     );
     assert_eq!(
@@ -482,4 +495,272 @@ fn ordinary_programs_may_message_only_services() {
     ] {
         ok(badcalls, "badcalls", name);
     }
+}
+
+/// The processes `parent` forked (named like it), in spawn order.
+fn forked_by(parent: u32, name: &str) -> Vec<u32> {
+    run()
+        .spawns()
+        .into_iter()
+        .filter(|(_, spawner, spawned)| *spawner == parent && *spawned == name)
+        .map(|(pid, ..)| pid)
+        .collect()
+}
+
+#[test]
+fn each_process_has_its_own_x87_and_sse_state() {
+    let fputest = only_pid_of("fputest");
+    for name in [
+        "new-program-starts-clean-after-a-dirty-one",
+        "fork-copies-the-state-and-the-parent-keeps-it",
+        "state-survives-preemption-0",
+        "state-survives-preemption-1",
+        "state-survives-preemption-2",
+        "signal-handler-starts-clean-and-cannot-corrupt-the-interrupted-state",
+        "sigreturn-clears-reserved-mxcsr-bits",
+    ] {
+        ok(fputest, "fputest", name);
+    }
+    ok(init(), "isolation", "fputest-all-passed");
+    let run = run();
+    // The new program was spawned by the dirty process (fputest's first
+    // child) and found its state clean.
+    let dirty = forked_by(fputest, "fputest")[0];
+    let fresh = forked_by(dirty, "fputest");
+    assert_eq!(fresh.len(), 1, "one `fputest fresh`: {fresh:?}");
+    assert_eq!(run.exit_of(fresh[0]), Some((0, 0)), "{}", run.describe());
+    assert_eq!(run.exit_of(fputest), Some((0, 0)));
+}
+
+#[test]
+fn unmasked_fpu_errors_are_sigfpe_for_the_faulting_process_only() {
+    let fputest = only_pid_of("fputest");
+    for name in [
+        "x87-divide-by-zero-is-sigfpe",
+        "a-pending-x87-error-stays-with-its-process",
+        "the-process-with-the-pending-error-exits-normally",
+    ] {
+        ok(fputest, "fputest", name);
+    }
+    let run = run();
+    // QEMU's TCG flags an unmasked SSE error in MXCSR without raising #XM
+    // (KVM raises it): the SSE check either saw SIGFPE or says the CPU did
+    // not trap.
+    let sse_trapped = lines_of(fputest).contains(&"fputest: ok sse-divide-by-zero-is-sigfpe");
+    let sse_untrapped = lines_of(fputest).iter().any(|line| {
+        line.starts_with("fputest: ok sse-divide-by-zero-not-trapped-by-this-cpu -> MXCSR.ZE set")
+    });
+    assert!(sse_trapped != sse_untrapped, "{}", run.describe());
+    let sigfpe: Vec<u32> = forked_by(fputest, "fputest")
+        .into_iter()
+        .filter(|pid| run.exit_of(*pid) == Some((0, SIGFPE)))
+        .collect();
+    let mut expected = Vec::new();
+    if sse_trapped {
+        expected.push(vec![(SIMD_FLOATING_POINT, SIGFPE)]);
+    }
+    expected.push(vec![(X87_FLOATING_POINT, SIGFPE)]);
+    let faults: Vec<Vec<(u8, u8)>> = sigfpe.iter().map(|pid| user_faults(*pid)).collect();
+    assert_eq!(
+        faults,
+        expected,
+        "one #XM (where the CPU raises it) and one #MF, each SIGFPE\n{}",
+        run.describe()
+    );
+    // Nobody else in the whole run got an FPU fault.
+    let others: Vec<&Message<String>> = run
+        .messages()
+        .filter(|message| {
+            matches!(message, Message::UserFault(fault)
+                if matches!(fault.vector, X87_FLOATING_POINT | SIMD_FLOATING_POINT)
+                    && !sigfpe.contains(&fault.pid))
+        })
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+}
+
+#[test]
+fn int3_is_sigtrap_and_int_4_sigsegv_as_on_unix() {
+    let traps = only_pid_of("traps");
+    for name in [
+        "int3-is-sigtrap",
+        "int-3-long-form-is-sigtrap",
+        "int-4-overflow-vector-is-sigsegv",
+        "into-is-sigill-in-64-bit-mode",
+        "sigtrap-handler-resumes-after-each-int3",
+        "single-step-is-sigtrap",
+    ] {
+        ok(traps, "traps", name);
+    }
+    let children = forked_by(traps, "traps");
+    let faults: Vec<Vec<(u8, u8)>> = children[..6].iter().map(|pid| user_faults(*pid)).collect();
+    assert_eq!(
+        faults,
+        vec![
+            vec![(DEBUG, SIGTRAP)],
+            vec![(BREAKPOINT, SIGTRAP)],
+            vec![(BREAKPOINT, SIGTRAP)],
+            // The overflow gate itself, not a #GP for a gate ring 3 may
+            // not use.
+            vec![(OVERFLOW, SIGSEGV)],
+            vec![(INVALID_OPCODE, SIGILL)],
+            // Two breakpoints caught, each handler returning past its int3.
+            vec![(BREAKPOINT, SIGTRAP), (BREAKPOINT, SIGTRAP)],
+        ],
+        "{}",
+        run().describe()
+    );
+    let handled = run()
+        .messages()
+        .filter(|message| {
+            matches!(message, Message::SignalHandled(handled)
+            if handled.pid == children[5] && handled.signal == SIGTRAP)
+        })
+        .count();
+    assert_eq!(handled, 2, "the SIGTRAP handler ran twice");
+    assert_eq!(run().exit_of(children[5]), Some((0, 0)));
+}
+
+#[test]
+fn umip_state_is_reported_truthfully_on_the_default_cpu() {
+    // TCG's default CPU model (qemu64) has no UMIP: the kernel says it is
+    // off and `traps` says the CPU lacks it (and shows what `sidt` reads).
+    // Were it present, the faulting checks would run instead.
+    let run = run();
+    let kernel_says_on = run
+        .log_lines()
+        .iter()
+        .any(|(pid, line)| *pid == 0 && line.starts_with("UMIP on"));
+    let kernel_says_off = run
+        .log_lines()
+        .iter()
+        .any(|(pid, line)| *pid == 0 && line.starts_with("UMIP off"));
+    assert!(kernel_says_on != kernel_says_off, "{}", run.describe());
+    let traps = only_pid_of("traps");
+    if kernel_says_off {
+        let reported = lines_of(traps).iter().any(|line| {
+            line.starts_with("traps: ok umip-not-on-this-cpu -> CPUID.7.0:ECX[2] clear; sidt")
+        });
+        assert!(reported, "{}", run.describe());
+    } else {
+        ok(traps, "traps", "sidt-faults-under-umip");
+    }
+}
+
+#[test]
+fn umip_on_a_cpu_that_has_it_makes_descriptor_table_reads_fault() {
+    let options = QemuOptions {
+        extra_args: vec!["-cpu".into(), "qemu64,+umip".into()],
+        ..QemuOptions::default()
+    };
+    let run = boot_with("umip", Duration::from_secs(60), &options);
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(pid, line)| *pid == 0 && line.starts_with("UMIP on")),
+        "the kernel turned UMIP on\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.failed_checks(),
+        Vec::<&str>::new(),
+        "{}",
+        run.describe()
+    );
+    let lines: Vec<&str> = run.log_lines().into_iter().map(|(_, line)| line).collect();
+    for name in [
+        "sidt-faults-under-umip",
+        "sgdt-faults-under-umip",
+        "sldt-faults-under-umip",
+        "smsw-faults-under-umip",
+        "str-faults-under-umip",
+    ] {
+        assert!(
+            lines.contains(&format!("traps: ok {name}").as_str()),
+            "{name}\n{}",
+            run.describe()
+        );
+    }
+    assert!(
+        lines.contains(&"traps: 5 checks, 0 failed"),
+        "{}",
+        run.describe()
+    );
+    let init = run.pids_of("traps")[0];
+    let attackers: Vec<u32> = run
+        .spawns()
+        .into_iter()
+        .filter(|(_, parent, _)| *parent == init)
+        .map(|(pid, ..)| pid)
+        .collect();
+    assert_eq!(attackers.len(), 5);
+    for pid in attackers {
+        assert_eq!(run.exit_of(pid), Some((0, SIGSEGV)), "attacker {pid}");
+        let faults: Vec<(u8, u8)> = run
+            .messages()
+            .filter_map(|message| match message {
+                Message::UserFault(fault) if fault.pid == pid => Some((fault.vector, fault.signal)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            faults,
+            vec![(GENERAL_PROTECTION, SIGSEGV)],
+            "one #GP for {pid}"
+        );
+    }
+    assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
+}
+
+#[test]
+fn init_refuses_sigkill_and_survives_every_signal_it_does_not_catch() {
+    let traps = only_pid_of("traps");
+    ok(traps, "traps", "sigkill-to-init-is-einval");
+    let uncaught = [
+        (1, "SIGHUP"),
+        (2, "SIGINT"),
+        (3, "SIGQUIT"),
+        (4, "SIGILL"),
+        (5, "SIGTRAP"),
+        (6, "SIGABRT"),
+        (7, "SIGBUS"),
+        (8, "SIGFPE"),
+        (10, "SIGUSR1"),
+        (11, "SIGSEGV"),
+        (12, "SIGUSR2"),
+        (13, "SIGPIPE"),
+        (14, "SIGALRM"),
+        (15, "SIGTERM"),
+        (19, "SIGSTOP"),
+    ];
+    for (_, name) in uncaught {
+        ok(
+            traps,
+            "traps",
+            &format!("uncaught-{name}-to-init-is-discarded"),
+        );
+    }
+    let run = run();
+    let init = init();
+    let sent: Vec<(u8, SignalOutcome)> = run
+        .messages()
+        .filter_map(|message| match message {
+            Message::Signal(signal) if signal.pid == init && signal.sender == traps => {
+                Some((signal.signal, signal.outcome))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(u8, SignalOutcome)> = uncaught
+        .iter()
+        .map(|(number, _)| (*number, SignalOutcome::Ignored))
+        .collect();
+    assert_eq!(
+        sent, expected,
+        "each one recorded as discarded; the refused SIGKILL ({SIGKILL}) not at all"
+    );
+    // Init went on: it saw `traps` pass and ran its last check.
+    ok(init, "isolation", "traps-all-passed");
+    ok(init, "isolation", "system-survives");
+    assert_eq!(run.exit_of(init), Some((0, 0)));
 }

@@ -12,9 +12,13 @@ fn signal_number(number: u64) -> Result<Signal, Errno> {
 
 /// `kill(pid, signal)`.
 ///
+/// A signal to init that init does not catch and that would end or stop
+/// it is discarded (the call succeeds); see [`pm::send_signal`].
+///
 /// # Return values
-/// `EINVAL` for an unknown signal, `ESRCH` for no such (live) process,
-/// `EPERM` when an ordinary program signals a system service.
+/// `EINVAL` for an unknown signal and for SIGKILL to init (as MINIX's
+/// `check_sig`), `ESRCH` for no such (live) process, `EPERM` when an
+/// ordinary program signals a system service.
 pub fn kill(args: Args) -> Result<u64, Errno> {
     let [pid, number, ..] = args;
     let signal = signal_number(number)?;

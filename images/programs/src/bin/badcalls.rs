@@ -19,7 +19,9 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use kernel_abi::ipc::{Message, PM, PROC_EVENT_REPLY};
-use kernel_abi::signal::{SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction as Action, SignalFrame};
+use kernel_abi::signal::{
+    FpuState, SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction as Action, SignalFrame,
+};
 use kernel_abi::{Errno, PAGE_SIZE, Syscall, USER_STACK_TOP, WAIT_NO_HANG};
 use userlib::process::{self, ExitStatus};
 use userlib::raw::syscall_number;
@@ -959,6 +961,7 @@ fn forged_sigreturn(rip: u64, rsp: u64, rflags: u64) -> ! {
             rflags,
             ..SavedRegisters::default()
         },
+        fpu: FpuState::INITIAL,
     }));
     sigreturn_at(frame as *const SignalFrame as u64 + 8)
 }

@@ -19,6 +19,9 @@
 //!   nobody has)
 //!   reaches the service as our own pid.
 //!
+//! - `fputest` (x87/SSE state per process) and `traps` (breakpoints,
+//!   UMIP, and signals to init, which is us) must pass all their checks.
+//!
 //! Subscribing to or acking process events as an ordinary program is
 //! `pubtest`'s `subscribe-permissions` check (pubsub image); `badcalls`
 //! adds unsubscribe and the acks through `send` and `sendrec`. Fork
@@ -93,6 +96,16 @@ fn run(args: userlib::Args) -> i32 {
     privileged_instructions(&mut tally);
     address_spaces(&mut tally);
     message_rights(&mut tally);
+    // x87/SSE state per process, and traps, UMIP and signals to init (us).
+    for program in ["fputest", "traps"] {
+        let status = spawn_and_wait(program, &[]);
+        ended(
+            &mut tally,
+            &format!("{program}-all-passed"),
+            status,
+            ExitStatus::Exited(0),
+        );
+    }
     let after = spawn_and_wait("hello", &["after", "the", "attacks"]);
     ended(&mut tally, "system-survives", after, ExitStatus::Exited(0));
     tally.finish()

@@ -6,22 +6,50 @@
 //! pointer and loads another. A new process's stack is prepared so that its
 //! first switch "returns" into `trap_return` with a [`TrapFrame`] that
 //! enters user mode.
+//!
+//! A slot also holds the process's x87/SSE state while it is switched out
+//! (see `fpu`): the switch saves the outgoing one and loads the incoming
+//! one, so the registers always hold the running process's state.
 
+use super::fpu;
 use super::trap::TrapFrame;
 use core::cell::UnsafeCell;
+use kernel_abi::signal::{FpuState, FxsaveArea};
 
-/// Where a process's kernel stack pointer is kept while it is switched out.
-pub struct ContextSlot(UnsafeCell<u64>);
+/// Where a process's kernel stack pointer and x87/SSE state are kept while
+/// it is switched out.
+pub struct ContextSlot {
+    stack_pointer: UnsafeCell<u64>,
+    fpu: UnsafeCell<FxsaveArea>,
+}
 
 // SAFETY: one CPU; slots are only touched by `switch_context` and
-// `prepare_stack`, both called with interrupts disabled.
+// `prepare_stack`, both called with interrupts disabled, and never for a
+// slot whose context is running (the running one saves into its own slot
+// only as it leaves it).
 unsafe impl Sync for ContextSlot {}
 
 impl ContextSlot {
-    /// An empty slot.
+    /// An empty slot. Its FPU area is all zero (so the table of slots
+    /// lives in `.bss`, not in the kernel image): `prepare_stack` writes a
+    /// real state before a process first runs from the slot, and the idle
+    /// loop's slot 0 only ever holds what the idle loop leaves there (the
+    /// kernel does no x87/SSE work).
     pub const fn new() -> Self {
-        Self(UnsafeCell::new(0))
+        Self {
+            stack_pointer: UnsafeCell::new(0),
+            fpu: UnsafeCell::new(FxsaveArea(FpuState { bytes: [0; 512] })),
+        }
     }
+}
+
+/// The x87/SSE state a new context starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpuStart {
+    /// The clean state of a new program (`FpuState::INITIAL`).
+    Initial,
+    /// A copy of the running process's registers (fork).
+    CopyOfCurrent,
 }
 
 impl Default for ContextSlot {
@@ -58,20 +86,35 @@ unsafe extern "C" fn switch_stacks(save: *mut u64, load: *const u64) {
     )
 }
 
-/// Switches from the context in `from` to the one in `to`. Returns when
-/// something switches back to `from`.
+/// Switches from the context in `from` to the one in `to`, x87/SSE state
+/// included. Returns when something switches back to `from`.
 pub fn switch_context(from: &ContextSlot, to: &ContextSlot) {
     debug_assert!(!super::cpu::interrupts_enabled());
+    // SAFETY: interrupts are off and `from` is the running context, `to`
+    // a switched-out one, so nothing else reads or writes either area now
+    // (see `ContextSlot`'s `Sync`); they are distinct slots.
+    unsafe {
+        fpu::save(&mut *from.fpu.get());
+        fpu::load(&mut *to.fpu.get());
+    }
     // SAFETY: both slots are valid for reads and writes; `to` holds a stack
     // pointer saved by an earlier switch or built by `prepare_stack`, on a
     // kernel stack that is still mapped (a process's stack lives until it is
     // reaped, and a reaped process is never switched to).
-    unsafe { switch_stacks(from.0.get(), to.0.get()) }
+    unsafe { switch_stacks(from.stack_pointer.get(), to.stack_pointer.get()) }
 }
 
 /// Builds the initial kernel stack of a process whose stack ends at
-/// `stack_top`, so that switching to `slot` enters user mode with `frame`.
-pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame) {
+/// `stack_top`, so that switching to `slot` enters user mode with `frame`
+/// and the x87/SSE state `fpu` says.
+pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_start: FpuStart) {
+    // SAFETY: the slot belongs to a process that has not run yet (its slot
+    // was just reserved), so no switch reads or writes its area meanwhile.
+    let area = unsafe { &mut *slot.fpu.get() };
+    match fpu_start {
+        FpuStart::Initial => area.0 = FpuState::INITIAL,
+        FpuStart::CopyOfCurrent => fpu::save(area),
+    }
     let frame_size = core::mem::size_of::<TrapFrame>() as u64;
     let frame_address = stack_top - frame_size;
     // Below the frame: the return address into `trap_return`, then the six
@@ -86,6 +129,6 @@ pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame) {
         for register in 0..6 {
             core::ptr::write((saved_rsp + register * 8) as *mut u64, 0);
         }
-        *slot.0.get() = saved_rsp;
+        *slot.stack_pointer.get() = saved_rsp;
     }
 }

@@ -3,6 +3,7 @@
 
 use x86_64::instructions::interrupts;
 use x86_64::instructions::port::Port;
+use x86_64::registers::control::{Cr4, Cr4Flags};
 
 /// Reads the time-stamp counter.
 pub fn read_tsc() -> u64 {
@@ -83,6 +84,27 @@ pub fn read_unmapped_kernel_address() -> u8 {
     // SAFETY: none. This read faults on purpose; the fault handler reports a
     // kernel fault and powers off, so no value is ever produced.
     unsafe { core::ptr::read_volatile(UNMAPPED as *const u8) }
+}
+
+/// Whether the CPU has user-mode instruction prevention (UMIP:
+/// CPUID.(EAX=7,ECX=0):ECX bit 2).
+pub fn has_umip() -> bool {
+    let max_leaf = core::arch::x86_64::__cpuid(0).eax;
+    max_leaf >= 7 && core::arch::x86_64::__cpuid_count(7, 0).ecx & (1 << 2) != 0
+}
+
+/// Turns on UMIP where the CPU has it, so that `sgdt`, `sidt`, `sldt`,
+/// `smsw` and `str` fault (#GP) in ring 3 instead of telling a program
+/// where the kernel keeps its descriptor tables. Returns whether it is on.
+pub fn enable_umip() -> bool {
+    if !has_umip() {
+        return false;
+    }
+    // SAFETY: the CPU reports UMIP, so the bit is defined; it only makes
+    // the five descriptor-table reads privileged, which the kernel (ring 0)
+    // is unaffected by.
+    unsafe { Cr4::update(|flags| flags.insert(Cr4Flags::USER_MODE_INSTRUCTION_PREVENTION)) };
+    true
 }
 
 /// The faulting address of the last page fault (CR2).

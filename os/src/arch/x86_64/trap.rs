@@ -10,8 +10,8 @@
 
 use super::gdt::DOUBLE_FAULT_IST_INDEX;
 use spin::Once;
-use x86_64::VirtAddr;
 use x86_64::structures::idt::InterruptDescriptorTable;
+use x86_64::{PrivilegeLevel, VirtAddr};
 
 /// Everything saved on the kernel stack when a trap enters the kernel.
 #[repr(C)]
@@ -74,12 +74,20 @@ impl TrapFrame {
 pub mod vector {
     /// Divide error (#DE).
     pub const DIVIDE_ERROR: u64 = 0;
-    /// Breakpoint (#BP).
+    /// Debug (#DB): single-step and hardware breakpoints.
+    pub const DEBUG: u64 = 1;
+    /// Breakpoint (#BP): `int3`.
     pub const BREAKPOINT: u64 = 3;
+    /// Overflow (#OF): `int 4` (`into` does not exist in 64-bit mode).
+    pub const OVERFLOW: u64 = 4;
     /// Invalid opcode (#UD).
     pub const INVALID_OPCODE: u64 = 6;
     /// Page fault (#PF).
     pub const PAGE_FAULT: u64 = 14;
+    /// x87 floating-point error (#MF).
+    pub const X87_FLOATING_POINT: u64 = 16;
+    /// SIMD floating-point exception (#XM).
+    pub const SIMD_FLOATING_POINT: u64 = 19;
     /// First vector available to devices.
     pub const FIRST_IRQ: u64 = 32;
     /// The local APIC timer.
@@ -180,8 +188,16 @@ pub fn init() {
             idt.divide_error.set_handler_addr(address(0));
             idt.debug.set_handler_addr(address(1));
             idt.non_maskable_interrupt.set_handler_addr(address(2));
-            idt.breakpoint.set_handler_addr(address(3));
-            idt.overflow.set_handler_addr(address(4));
+            // `int3` and `int 4` are meant for ring 3 (debuggers'
+            // breakpoints, overflow checks), as on every Unix: their gates
+            // have DPL 3. Every other vector stays DPL 0, so `int n` on it
+            // from ring 3 is a #GP.
+            idt.breakpoint
+                .set_handler_addr(address(3))
+                .set_privilege_level(PrivilegeLevel::Ring3);
+            idt.overflow
+                .set_handler_addr(address(4))
+                .set_privilege_level(PrivilegeLevel::Ring3);
             idt.bound_range_exceeded.set_handler_addr(address(5));
             idt.invalid_opcode.set_handler_addr(address(6));
             idt.device_not_available.set_handler_addr(address(7));

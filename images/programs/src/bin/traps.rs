@@ -1,0 +1,255 @@
+//! Traps a program may raise on purpose, what the CPU keeps from ring 3,
+//! and what no program can do to init (part of the `hardening` boot test,
+//! spawned by its init; `traps umip` alone is the init of the `umip`
+//! image):
+//!
+//! - `int3` (and its long form `int 3`) and a single step (the trap flag)
+//!   are SIGTRAP, as on every Unix; a SIGTRAP handler returns past the
+//!   breakpoint; `int 4` (the overflow
+//!   vector) is SIGSEGV, as on Linux; `into` does not exist in 64-bit mode
+//!   (#UD: SIGILL);
+//! - where CPUID says the CPU has UMIP (leaf 7, ECX bit 2), `sgdt`, `sidt`,
+//!   `sldt`, `smsw` and `str` are general-protection faults (SIGSEGV)
+//!   instead of showing where the kernel keeps its tables; where it does
+//!   not, the program says so (and what `sidt` shows), and checks nothing
+//!   it cannot;
+//! - init (our parent) cannot be killed: SIGKILL to it is EINVAL (as
+//!   MINIX's `check_sig`), and every other signal it does not catch is
+//!   accepted and discarded, so init runs on (the boot test checks the
+//!   kernel's record of each and that init finished).
+//!
+//! Prints `traps: ok <name>` or `traps: FAIL <name>: <why>` per check and
+//! `traps: N checks, M failed`, and exits with the number of failures.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+extern crate alloc;
+
+use alloc::format;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel_abi::Errno;
+use userlib::process::{self, ExitStatus};
+use userlib::verdict::Tally;
+use userlib::{Signal, println, signal};
+
+userlib::entry!(run);
+
+const SIGILL: u64 = 4;
+const SIGTRAP: u64 = 5;
+const SIGSEGV: u64 = 11;
+
+fn run(args: userlib::Args) -> i32 {
+    let mut tally = Tally::new("traps");
+    if args.get(1) == Some("umip") {
+        umip(&mut tally);
+        return tally.finish();
+    }
+    breakpoints(&mut tally);
+    umip(&mut tally);
+    init_signals(&mut tally);
+    tally.finish()
+}
+
+fn ended(tally: &mut Tally, name: &str, status: Result<ExitStatus, Errno>, expect: ExitStatus) {
+    tally.check(
+        name,
+        status == Ok(expect),
+        format_args!("{status:?}, expected {expect:?}"),
+    );
+}
+
+/// Runs `attack` in a forked child; how did it end?
+fn in_child(attack: fn() -> !) -> Result<ExitStatus, Errno> {
+    match process::fork()? {
+        0 => attack(),
+        child => process::wait_for(child),
+    }
+}
+
+static TRAPS_SEEN: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn count_trap(_signal: u64) {
+    TRAPS_SEEN.fetch_add(1, Ordering::Relaxed);
+}
+
+fn breakpoints(tally: &mut Tally) {
+    let cases: [(&str, fn() -> !, u64); 4] = [
+        (
+            "int3-is-sigtrap",
+            || {
+                // SAFETY: none needed: the breakpoint ends the process.
+                unsafe { core::arch::asm!("int3") };
+                process::exit(1)
+            },
+            SIGTRAP,
+        ),
+        (
+            "int-3-long-form-is-sigtrap",
+            || {
+                // SAFETY: as above (`int 3` spelled out: CD 03).
+                unsafe { core::arch::asm!(".byte 0xcd, 0x03") };
+                process::exit(1)
+            },
+            SIGTRAP,
+        ),
+        (
+            "int-4-overflow-vector-is-sigsegv",
+            || {
+                // SAFETY: none needed: the trap ends the process.
+                unsafe { core::arch::asm!(".byte 0xcd, 0x04") };
+                process::exit(1)
+            },
+            SIGSEGV,
+        ),
+        (
+            "into-is-sigill-in-64-bit-mode",
+            || {
+                // SAFETY: none needed: `into` (CE) is invalid in 64-bit
+                // mode; the #UD ends the process.
+                unsafe { core::arch::asm!(".byte 0xce") };
+                process::exit(1)
+            },
+            SIGILL,
+        ),
+    ];
+    let single_step = in_child(|| {
+        // SAFETY: sets the trap flag; the single-step trap after the next
+        // instruction ends the process.
+        unsafe { core::arch::asm!("pushfq", "or qword ptr [rsp], 0x100", "popfq", "nop",) };
+        process::exit(1)
+    });
+    for (name, attack, signal) in cases {
+        ended(tally, name, in_child(attack), ExitStatus::Killed(signal));
+    }
+    ended(
+        tally,
+        "single-step-is-sigtrap",
+        single_step,
+        ExitStatus::Killed(SIGTRAP),
+    );
+    let resumed = in_child(|| {
+        if signal::catch(Signal::SIGTRAP, count_trap).is_err() {
+            process::exit(2);
+        }
+        // SAFETY: the breakpoint runs the handler, which returns here.
+        unsafe { core::arch::asm!("int3", "int3") };
+        process::exit(if TRAPS_SEEN.load(Ordering::Relaxed) == 2 {
+            0
+        } else {
+            3
+        })
+    });
+    ended(
+        tally,
+        "sigtrap-handler-resumes-after-each-int3",
+        resumed,
+        ExitStatus::Exited(0),
+    );
+}
+
+/// Whether CPUID reports UMIP.
+fn cpu_has_umip() -> bool {
+    let max_leaf = core::arch::x86_64::__cpuid(0).eax;
+    max_leaf >= 7 && core::arch::x86_64::__cpuid_count(7, 0).ecx & (1 << 2) != 0
+}
+
+/// `sidt` from ring 3: the IDT's (limit, base).
+fn sidt() -> (u16, u64) {
+    let mut table = [0u8; 10];
+    // SAFETY: `sidt` writes 10 bytes into `table`, live and ours.
+    unsafe { core::arch::asm!("sidt [{0}]", in(reg) &raw mut table, options(nostack)) };
+    let limit = u16::from_le_bytes([table[0], table[1]]);
+    let mut base = [0u8; 8];
+    base.copy_from_slice(&table[2..10]);
+    (limit, u64::from_le_bytes(base))
+}
+
+fn umip(tally: &mut Tally) {
+    if !cpu_has_umip() {
+        let (limit, base) = sidt();
+        tally.check_showing(
+            "umip-not-on-this-cpu",
+            true,
+            format_args!(
+                "CPUID.7.0:ECX[2] clear; sidt from ring 3 reads IDT base {base:#x} limit {limit:#x}"
+            ),
+        );
+        return;
+    }
+    println!("traps: CPUID reports UMIP: descriptor-table reads must fault");
+    let cases: [(&str, fn() -> !); 5] = [
+        ("sidt-faults-under-umip", || {
+            let (limit, base) = sidt();
+            println!("traps: sidt read base {base:#x} limit {limit:#x}");
+            process::exit(1)
+        }),
+        ("sgdt-faults-under-umip", || {
+            let mut table = [0u8; 10];
+            // SAFETY: `sgdt` writes 10 bytes into `table` (if it runs).
+            unsafe { core::arch::asm!("sgdt [{0}]", in(reg) &raw mut table, options(nostack)) };
+            println!("traps: sgdt read {table:x?}");
+            process::exit(1)
+        }),
+        ("sldt-faults-under-umip", || {
+            let selector: u64;
+            // SAFETY: `sldt` only writes a register (if it runs).
+            unsafe { core::arch::asm!("sldt {0:x}", out(reg) selector, options(nostack)) };
+            println!("traps: sldt read {selector:#x}");
+            process::exit(1)
+        }),
+        ("smsw-faults-under-umip", || {
+            let word: u64;
+            // SAFETY: `smsw` only writes a register (if it runs).
+            unsafe { core::arch::asm!("smsw {0}", out(reg) word, options(nostack)) };
+            println!("traps: smsw read {word:#x}");
+            process::exit(1)
+        }),
+        ("str-faults-under-umip", || {
+            let selector: u64;
+            // SAFETY: `str` only writes a register (if it runs).
+            unsafe { core::arch::asm!("str {0:x}", out(reg) selector, options(nostack)) };
+            println!("traps: str read {selector:#x}");
+            process::exit(1)
+        }),
+    ];
+    for (name, attack) in cases {
+        ended(tally, name, in_child(attack), ExitStatus::Killed(SIGSEGV));
+    }
+}
+
+/// Every signal whose default would end or stop init (init catches none of
+/// them).
+const TO_INIT: [Signal; 15] = [
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGILL,
+    Signal::SIGTRAP,
+    Signal::SIGABRT,
+    Signal::SIGBUS,
+    Signal::SIGFPE,
+    Signal::SIGUSR1,
+    Signal::SIGSEGV,
+    Signal::SIGUSR2,
+    Signal::SIGPIPE,
+    Signal::SIGALRM,
+    Signal::SIGTERM,
+    Signal::SIGSTOP,
+];
+
+fn init_signals(tally: &mut Tally) {
+    let init = process::getppid();
+    let killed = signal::kill(init, Signal::SIGKILL);
+    tally.check_showing(
+        "sigkill-to-init-is-einval",
+        killed == Err(Errno::EINVAL),
+        format_args!("{killed:?}"),
+    );
+    for signal in TO_INIT {
+        let sent = signal::kill(init, signal);
+        tally.check(
+            &format!("uncaught-{}-to-init-is-discarded", signal.name()),
+            sent == Ok(()),
+            format_args!("{sent:?}"),
+        );
+    }
+}
