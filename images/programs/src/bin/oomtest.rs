@@ -97,7 +97,11 @@ fn hog_is_killed(verdicts: &mut Verdicts, name: &str, hog: fn() -> i32) {
         Ok(0) => process::exit(hog()),
         Ok(child) => child,
         Err(error) => {
-            verdicts.check(&alloc::format!("{name}-fork"), false, format_args!("{error:?}"));
+            verdicts.check(
+                &alloc::format!("{name}-fork"),
+                false,
+                format_args!("{error:?}"),
+            );
             return;
         }
     };
@@ -142,8 +146,11 @@ fn bounce_hog() -> i32 {
     0
 }
 
+/// Free frames the livelock hog leaves when it fills memory.
+const FILL_DOWN_TO: u64 = 400;
+
 /// Fills memory with shared pages (which cannot be paged out) down to a
-/// few free frames, then loops over private heap pages, more than fit,
+/// few hundred free frames, then loops over private heap pages, more than fit,
 /// each step copying a word from one page to the next (an instruction
 /// pair that needs both pages resident).
 fn livelock_hog() -> i32 {
@@ -151,7 +158,7 @@ fn livelock_hog() -> i32 {
         println!("livelock hog: map_shared failed");
         return 2;
     };
-    const HEAP_PAGES: u64 = 512;
+    const HEAP_PAGES: u64 = 1024;
     let Ok(heap) = memory::sbrk(HEAP_PAGES * PAGE) else {
         println!("livelock hog: sbrk failed");
         return 2;
@@ -160,7 +167,7 @@ fn livelock_hog() -> i32 {
     'fill: for base in [first, second] {
         let mut page = base;
         while page < base + REGION {
-            if touched.is_multiple_of(64) && memory::meminfo().free_frames < 40 {
+            if touched.is_multiple_of(16) && memory::meminfo().free_frames < FILL_DOWN_TO {
                 break 'fill;
             }
             write_byte(page, 1);
@@ -239,10 +246,7 @@ fn region_hog() -> i32 {
             Err(error) => break error,
         }
     };
-    println!(
-        "region hog: {} forks, then {refused:?}",
-        children.len()
-    );
+    println!("region hog: {} forks, then {refused:?}", children.len());
     for &child in &children {
         let _ = signal::kill(child, Signal::SIGKILL);
     }
@@ -276,8 +280,22 @@ fn services_still_serve(verdicts: &mut Verdicts, after: &str) {
     let status = process::reap(marker);
     println!("oomtest: marker {marker} after {after} ended {status:?}");
     let semaphore = sem::semget(IPC_PRIVATE, 1, IPC_CREAT).and_then(|id| {
-        sem::semop(id, &[SemOp { num: 0, op: 1, flags: 0 }])?;
-        sem::semop(id, &[SemOp { num: 0, op: -1, flags: 0 }])?;
+        sem::semop(
+            id,
+            &[SemOp {
+                num: 0,
+                op: 1,
+                flags: 0,
+            }],
+        )?;
+        sem::semop(
+            id,
+            &[SemOp {
+                num: 0,
+                op: -1,
+                flags: 0,
+            }],
+        )?;
         sem::semctl(id, 0, sem::IPC_RMID, 0)
     });
     verdicts.check(
