@@ -125,8 +125,9 @@ pub const MAX_REGIONS: usize = 1024;
 pub const HEAP_BYTES_PER_REGION: usize = 512;
 
 /// Kernel heap bytes one page record costs at most (its share of a page
-/// map's nodes).
-pub const HEAP_BYTES_PER_PAGE: usize = 48;
+/// map's nodes, and of the frame allocator's map of shared frames, which
+/// a fork or a mapped shared page adds to).
+pub const HEAP_BYTES_PER_PAGE: usize = 64;
 
 /// A process's regions, their pages, and its counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
