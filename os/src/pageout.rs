@@ -3,10 +3,12 @@
 //! freed. The owner gets them back, intact, on its next touch (a major
 //! fault).
 //!
-//! Replacement is a global second-chance clock over every process's
-//! private pages, by (pid, address): a page the CPU used since the hand
-//! last passed (its page-table accessed bit) has the bit cleared and is
-//! passed over; the first page found unused is evicted. Never evicted:
+//! Replacement is local first, then global, each a second-chance clock
+//! over private pages by (pid, address): the process that needs memory
+//! (the running one) gives up its own pages before anyone else's; a page
+//! the CPU used since the hand last passed (its page-table accessed bit)
+//! has the bit cleared and is passed over; the first page found unused is
+//! evicted. Never evicted:
 //!
 //! - pages of system services (their memory is what handling an exit
 //!   event needs; see `memory::SERVICE_RESERVE_FRAMES` for new frames);
@@ -35,8 +37,11 @@ const HIGH_WATERMARK: usize = LOW_WATERMARK + 64;
 /// Victims chosen per scan.
 const BATCH: usize = 32;
 
-/// The clock hand: (pid, address) of the last page examined.
+/// The clock hand over everyone's pages: (pid, address) of the last page
+/// examined.
 static HAND: IrqLock<(Pid, u64)> = IrqLock::new("pageout hand", (0, 0));
+/// The hand of the local scan (over the running process's pages).
+static LOCAL_HAND: IrqLock<(Pid, u64)> = IrqLock::new("pageout local hand", (0, 0));
 
 /// Makes sure a few frames are free, paging out if needed. Call with no
 /// kernel lock held (it takes the process table). Returns the free frames
@@ -61,61 +66,15 @@ struct Victim {
     frame: u64,
 }
 
-/// Pages out up to [`BATCH`] pages; returns how many.
+/// Pages out up to [`BATCH`] pages; returns how many. The running
+/// process's own pages are scanned first (its own clock), then everyone's.
 fn page_out_batch() -> usize {
-    let hand = HAND.with(|hand| *hand);
+    let running = crate::sched::current();
     process::with_table(|table| {
-        let mut victims: Vec<Victim> = Vec::with_capacity(BATCH);
-        let mut last = hand;
-        // Two turns of the clock at most: the first may only clear the
-        // accessed bits of pages in use.
-        'turns: for _ in 0..2 {
-            // From the hand to the end, then from the start to the hand.
-            for after_hand in [true, false] {
-                for process in table.iter() {
-                    if process.privileged || process.root == 0 {
-                        continue;
-                    }
-                    for region in process.vm.regions() {
-                        if matches!(region.backing, Backing::Shared { .. }) {
-                            continue;
-                        }
-                        for (address, page) in region.pages() {
-                            let position = (process.pid, address);
-                            if (position > hand) != after_hand {
-                                continue;
-                            }
-                            let Page::Resident(frame) = page else {
-                                continue;
-                            };
-                            if process.vm.pressure.is_pinned(address)
-                                || memory::with_frames(|frames| frames.users(frame)) != 1
-                            {
-                                continue;
-                            }
-                            last = position;
-                            if paging::take_accessed(process.root, address) == Some(true) {
-                                // Used since the hand last came by: a
-                                // second chance.
-                                continue;
-                            }
-                            victims.push(Victim {
-                                pid: process.pid,
-                                address,
-                                frame,
-                            });
-                            if victims.len() == BATCH {
-                                break 'turns;
-                            }
-                        }
-                    }
-                }
-            }
-            if !victims.is_empty() {
-                break;
-            }
+        let mut victims = scan(table, Some(running), &LOCAL_HAND);
+        if victims.is_empty() {
+            victims = scan(table, None, &HAND);
         }
-        HAND.with(|cursor| *cursor = last);
         let mut written = 0;
         for victim in victims {
             let Some(slot) = swap::write(victim.frame) else {
@@ -132,4 +91,65 @@ fn page_out_batch() -> usize {
         }
         written
     })
+}
+
+/// Runs the clock over the private pages of process `only` (or of every
+/// ordinary process), from `hand` on, wrapping once, and twice at most
+/// (the first turn may only clear the accessed bits of pages in use);
+/// returns up to [`BATCH`] pages to evict and moves the hand.
+fn scan(table: &process::Table, only: Option<Pid>, hand: &IrqLock<(Pid, u64)>) -> Vec<Victim> {
+    let start = hand.with(|hand| *hand);
+    let mut last = start;
+    let mut victims: Vec<Victim> = Vec::with_capacity(BATCH);
+    'turns: for _ in 0..2 {
+        // From the hand to the end, then from the start to the hand.
+        for after_hand in [true, false] {
+            let processes = table
+                .iter()
+                .filter(|process| only.is_none_or(|pid| pid == process.pid));
+            for process in processes {
+                if process.privileged || process.root == 0 {
+                    continue;
+                }
+                for region in process.vm.regions() {
+                    if matches!(region.backing, Backing::Shared { .. }) {
+                        continue;
+                    }
+                    for (address, page) in region.pages() {
+                        let position = (process.pid, address);
+                        if (position > start) != after_hand {
+                            continue;
+                        }
+                        let Page::Resident(frame) = page else {
+                            continue;
+                        };
+                        if process.vm.pressure.is_pinned(address)
+                            || memory::with_frames(|frames| frames.users(frame)) != 1
+                        {
+                            continue;
+                        }
+                        last = position;
+                        if paging::take_accessed(process.root, address) == Some(true) {
+                            // Used since the hand last came by: a second
+                            // chance.
+                            continue;
+                        }
+                        victims.push(Victim {
+                            pid: process.pid,
+                            address,
+                            frame,
+                        });
+                        if victims.len() == BATCH {
+                            break 'turns;
+                        }
+                    }
+                }
+            }
+        }
+        if !victims.is_empty() {
+            break;
+        }
+    }
+    hand.with(|cursor| *cursor = last);
+    victims
 }
