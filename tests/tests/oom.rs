@@ -133,6 +133,13 @@ fn thousands_of_regions_and_a_fork_loop_get_an_errno_not_a_panic() {
 fn every_check_passes_and_memory_comes_back() {
     let run = run();
     no_kernel_panic(run);
+    // What happened, for `--nocapture`.
+    for (pid, line) in run.log_lines() {
+        let story = ["inject", "oom", "thrashing", "region hog", "livelock hog"];
+        if story.iter().any(|prefix| line.starts_with(prefix)) {
+            println!("[{pid}] {line}");
+        }
+    }
     let failures = run.failed_checks();
     assert!(
         failures.is_empty(),
