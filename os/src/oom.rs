@@ -6,7 +6,8 @@
 //!    reclaimed at once, nobody new dies.
 //! 2. Otherwise the victim is the ordinary process with the largest
 //!    resident set (`vm_total`), whichever process faulted. System services
-//!    (privileged) and init are never chosen.
+//!    (privileged) and init are never chosen. (The choice is
+//!    `kernel_core::vm::oom::choose`, host-tested.)
 //! 3. The victim's memory (frames, swap slots, its hold on cached program
 //!    pages and shared objects) is reclaimed at kill time, not after its
 //!    EXIT event completes: the subscribers that handle that event may
@@ -25,6 +26,7 @@ use crate::vm::{self, FaultError};
 use crate::{pageout, pm, process, report, sched};
 use kernel_abi::{Pid, Signal};
 use kernel_core::vm::Access;
+use kernel_core::vm::oom::{Candidate, Choice, choose};
 use kernel_core::vm::pressure::THRASH_REFAULTS;
 
 /// Victims one fault may claim before the faulting process itself dies.
@@ -97,27 +99,26 @@ pub fn user_fault(address: u64, access: Access) -> Result<(), Signal> {
 /// took (`None`: nobody it may take holds memory).
 fn apply(reason: Reason, me: Pid) -> Option<Taken> {
     let taken = process::with_table(|table| {
-        // 1. Memory still held by a process on its way out.
-        if let Some(dying) = table
-            .iter_mut()
-            .filter(|p| p.exit.is_some() && p.vm.page_records() > 0)
-            .max_by_key(|p| p.vm.page_records())
-        {
-            let pages = vm::reclaim(dying);
-            return Some((Taken::Exiting(dying.pid), pages, dying.name.clone()));
-        }
-        // 2. The ordinary process with the largest resident set.
         let init = table.init;
-        let victim = table
-            .iter()
-            .filter(|p| !p.privileged && p.pid != init && p.is_alive() && p.vm.stats.vm_total > 0)
-            .max_by_key(|p| p.vm.stats.vm_total)
-            .map(|p| p.pid)?;
-        let process = table.get_mut(victim)?;
-        // It never runs a handler again: SIGKILL is all that is left.
-        process.handler_due = None;
+        let candidates = table.iter().map(|p| Candidate {
+            pid: p.pid,
+            privileged: p.privileged,
+            init: p.pid == init,
+            exiting: !p.is_alive(),
+            resident: p.vm.stats.vm_total,
+            records: p.vm.page_records() as u64,
+        });
+        let (taken, pid) = match choose(candidates)? {
+            Choice::Exiting(pid) => (Taken::Exiting(pid), pid),
+            Choice::Kill(pid) => (Taken::Killed(pid), pid),
+        };
+        let process = table.get_mut(pid)?;
+        if let Taken::Killed(_) = taken {
+            // It never runs a handler again: SIGKILL is all that is left.
+            process.handler_due = None;
+        }
         let pages = vm::reclaim(process);
-        Some((Taken::Killed(victim), pages, process.name.clone()))
+        Some((taken, pages, process.name.clone()))
     });
     let Some((taken, pages, name)) = taken else {
         crate::klog!(

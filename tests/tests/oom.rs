@@ -1,8 +1,8 @@
 //! Out of memory on the demo's 128 MiB with the demo's services (`ipc`,
 //! `acct`) subscribed: one boot of the `oom` image, whose init (`oomtest`)
-//! lets three hogs loose (two 64 MiB shared regions touched page by page; a
-//! working set that does not fit beside them; 4,000 one-page regions and a
-//! fork loop). The kernel must not panic, must kill each memory hog (not a
+//! lets four hogs loose (two 64 MiB shared regions touched page by page; a
+//! working set that does not fit beside them; an idle 100 MiB process while
+//! another runs out; 4,000 one-page regions and a fork loop). The kernel must not panic, must kill each memory hog (not a
 //! service) in bounded time, must answer the fork loop with an errno, and
 //! both services must go on acking events afterwards.
 
@@ -124,6 +124,12 @@ fn a_working_set_that_does_not_fit_ends_in_an_oom_kill_not_a_livelock() {
 }
 
 #[test]
+fn the_largest_process_is_the_victim_not_the_one_that_faulted() {
+    passed("bystander-largest-is-the-victim");
+    services_ack_after("bystander");
+}
+
+#[test]
 fn thousands_of_regions_and_a_fork_loop_get_an_errno_not_a_panic() {
     passed("regions-fork-gets-an-errno");
     services_ack_after("regions");
@@ -135,7 +141,14 @@ fn every_check_passes_and_memory_comes_back() {
     no_kernel_panic(run);
     // What happened, for `--nocapture`.
     for (pid, line) in run.log_lines() {
-        let story = ["inject", "oom", "thrashing", "region hog", "livelock hog"];
+        let story = [
+            "inject",
+            "oom",
+            "thrashing",
+            "region hog",
+            "livelock hog",
+            "bystander",
+        ];
         if story.iter().any(|prefix| line.starts_with(prefix)) {
             println!("[{pid}] {line}");
         }

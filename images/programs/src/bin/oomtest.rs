@@ -10,6 +10,9 @@
 //! - `livelock`: shared pages fill memory down to a few free frames, then
 //!   the hog works on more private pages than fit, with instructions that
 //!   need two pages at once (once: endless major faults, never killed);
+//! - `bystander`: an idle process holds 100 MiB of shared pages, then
+//!   another runs out of memory: the idle one, the largest, must die, and
+//!   the one that faulted finish (once: the faulting one was killed);
 //! - `regions`: 4,000 one-page shared regions, then fork in a loop (once:
 //!   a kernel panic when the kernel heap ran out);
 //!
@@ -17,7 +20,7 @@
 //! checks that both services acked its EXIT event, and here a semaphore
 //! round trip checks that `ipc` still serves. Prints `PASS name` /
 //! `FAIL name: detail`; the exit status is the number of failures.
-//! Arguments name the attacks to run (all three by default).
+//! Arguments name the attacks to run (all four by default).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -55,6 +58,10 @@ fn run(args: userlib::Args) -> i32 {
     if wants("livelock") {
         hog_is_killed(&mut verdicts, "livelock", livelock_hog);
         services_still_serve(&mut verdicts, "livelock");
+    }
+    if wants("bystander") {
+        largest_is_the_victim(&mut verdicts);
+        services_still_serve(&mut verdicts, "bystander");
     }
     if wants("regions") {
         regions_then_forks(&mut verdicts);
@@ -192,6 +199,82 @@ fn livelock_hog() -> i32 {
         }
         round += 1;
     }
+}
+
+/// Pages the idle bystander holds (100 MiB, shared, so never paged out).
+const BYSTANDER_PAGES: u64 = 25_600;
+/// Pages the small process then writes (32 MiB: more than what is left
+/// and the swap together).
+const SMALL_PAGES: u64 = 8_192;
+
+/// An idle process holds [`BYSTANDER_PAGES`]; then a smaller one writes
+/// [`SMALL_PAGES`] of heap. The out-of-memory rule must take the idle one
+/// (the largest), and the one that faulted must finish.
+fn largest_is_the_victim(verdicts: &mut Verdicts) {
+    println!("inject bystander: an idle process holds 100 MiB, another runs out of memory");
+    let before = memory::meminfo().free_frames;
+    let big = match process::fork() {
+        Ok(0) => {
+            let (Ok(first), Ok(second)) = (map_shared(REGION), map_shared(REGION)) else {
+                process::exit(2);
+            };
+            for index in 0..BYSTANDER_PAGES {
+                let base = if index < REGION / PAGE { first } else { second };
+                write_byte(base + (index % (REGION / PAGE)) * PAGE, 1);
+            }
+            println!("bystander: holding {BYSTANDER_PAGES} pages, now idle");
+            loop {
+                let _ = time::sleep_ms(1_000);
+            }
+        }
+        Ok(child) => child,
+        Err(error) => {
+            verdicts.check("bystander-fork", false, format_args!("{error:?}"));
+            return;
+        }
+    };
+    let started = time::clock_ns();
+    while memory::meminfo().free_frames + BYSTANDER_PAGES > before + 512
+        && time::clock_ns() - started < 30_000_000_000
+    {
+        let _ = time::sleep_ms(50);
+    }
+    let small = match process::fork() {
+        Ok(0) => {
+            let Ok(heap) = memory::sbrk(SMALL_PAGES * PAGE) else {
+                process::exit(2);
+            };
+            for index in 0..SMALL_PAGES {
+                write_byte(heap + index * PAGE, 1);
+            }
+            println!("bystander: the small process wrote all {SMALL_PAGES} pages");
+            process::exit(0);
+        }
+        Ok(child) => child,
+        Err(error) => {
+            let _ = signal::kill(big, Signal::SIGKILL);
+            let _ = process::reap(big);
+            verdicts.check("bystander-fork-small", false, format_args!("{error:?}"));
+            return;
+        }
+    };
+    let small_status = process::reap(small);
+    let big_status = match process::try_wait_for(big) {
+        Ok(Some(status)) => Some(status),
+        _ => {
+            let _ = signal::kill(big, Signal::SIGKILL);
+            let _ = process::reap(big);
+            None
+        }
+    };
+    println!(
+        "inject bystander: result idle {big} ended {big_status:?}, faulting {small} ended {small_status:?}"
+    );
+    verdicts.check(
+        "bystander-largest-is-the-victim",
+        big_status == Some(ExitStatus::Killed(9)) && small_status == Some(ExitStatus::Exited(0)),
+        format_args!("idle {big_status:?} (alive: None), faulting {small_status:?}"),
+    );
 }
 
 /// 4,000 one-page shared regions (or as many as the kernel allows), then

@@ -15,6 +15,7 @@
 //! - `vm_total` moves by one page per attach or detach and `vm_total_max`
 //!   is its high-water mark; a forked child starts with counters of its own.
 
+pub mod oom;
 pub mod pressure;
 mod region;
 mod space;
