@@ -79,7 +79,9 @@ const PAGE_SIZE: usize = 4096;
 // buffers are copied through bounce frames that nothing else references.
 unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
-        let physical = F::allocate(pages).expect("out of memory for virtio DMA");
+        // Only the device's setup at boot allocates DMA memory (its
+        // queues), before any program runs; no program can reach this.
+        let physical = F::allocate(pages).expect("out of memory for virtio DMA at boot");
         let virtual_address = phys_to_virt(physical).as_mut_ptr::<u8>();
         // SAFETY: the direct map covers every RAM frame, and the frames are
         // ours alone; zero them as the contract requires.
