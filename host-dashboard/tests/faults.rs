@@ -119,7 +119,7 @@ fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
 }
 
 /// The `oom` image's kills (a shared-region hog, a thrashing hog, an idle
-/// bystander) reach the dashboard: counted as OOM kills in the headless
+/// bystander, a service hog) reach the dashboard: counted as OOM kills in the headless
 /// JSON's `reliability` and `warnings`, one per hog the guest saw killed.
 #[test]
 fn out_of_memory_kills_are_counted_and_warned_of() {
@@ -131,7 +131,7 @@ fn out_of_memory_kills_are_counted_and_warned_of() {
         .iter()
         .filter(|line| line.starts_with("oom: ") && line.contains(": killed pid "))
         .count() as u64;
-    assert_eq!(kernel_kills, 3, "{:#?}", run.logs());
+    assert_eq!(kernel_kills, 4, "{:#?}", run.logs());
     assert_eq!(number(json, "/reliability/oom_kills"), kernel_kills);
     assert_eq!(number(json, "/warnings/oom_kills"), kernel_kills);
 }

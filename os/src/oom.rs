@@ -15,8 +15,10 @@
 //!    slot, page tables and counters stay until it exits; it gets SIGKILL
 //!    and dies the usual way (EXIT event, acks, zombie, reaped), never
 //!    running in user mode again.
-//! 4. The faulting process retries; if it was the victim (or no victim is
-//!    left), it is killed with SIGKILL itself.
+//! 4. The faulting process retries; if it was the victim, or nobody else
+//!    may be taken (a service faulting when no ordinary process holds
+//!    memory, or 8 victims did not help), it is killed with SIGKILL
+//!    itself, its memory reclaimed at once all the same.
 //!
 //! Each kill is reported as a page-fault `UserFault` with SIGKILL at the
 //! victim (the host's `oom_kills`) and a warning log line naming the
@@ -88,10 +90,20 @@ pub fn user_fault(address: u64, access: Access) -> Result<(), Signal> {
             Err(FaultError::OutOfMemory) => match apply(Reason::NoMemory, me) {
                 Some(Taken::Killed(victim)) if victim == me => return Err(Signal::SIGKILL),
                 Some(_) => continue,
-                None => return Err(Signal::SIGKILL),
+                None => break,
             },
         }
     }
+    // Nobody else may be taken (or taking them did not help): the faulting
+    // process dies, and its memory too goes now, not after its EXIT event.
+    let (pages, name) = process::with_current(|process| {
+        process.handler_due = None;
+        (vm::reclaim(process), process.name.clone())
+    });
+    crate::klog!(
+        Warn,
+        "oom: no memory left for a page fault (pid {me}): killed pid {me} ({name}) itself, {pages} resident pages reclaimed"
+    );
     Err(Signal::SIGKILL)
 }
 
@@ -123,7 +135,7 @@ fn apply(reason: Reason, me: Pid) -> Option<Taken> {
     let Some((taken, pages, name)) = taken else {
         crate::klog!(
             Warn,
-            "oom: {} (pid {me}), and no ordinary process holds memory",
+            "oom: {} (pid {me}), and no other process may be taken",
             reason.text()
         );
         return None;

@@ -136,6 +136,29 @@ fn thousands_of_regions_and_a_fork_loop_get_an_errno_not_a_panic() {
 }
 
 #[test]
+fn a_service_that_takes_every_frame_dies_alone_and_disk_io_needs_no_frame() {
+    passed("service-hog-dies");
+    let run = run();
+    let hog = service("memhog: waiting");
+    assert_eq!(
+        run.exit_of(hog).map(|(_, signal)| signal),
+        Some(9),
+        "{}",
+        run.describe()
+    );
+    // It did reach the point where no frame was free and read from the
+    // disk there (or died on the way, which the OOM line shows).
+    assert!(
+        run.log_lines().iter().any(|(pid, line)| *pid == hog
+            && line.starts_with("memhog: ")
+            && line.contains("frames free")),
+        "{}",
+        run.describe()
+    );
+    services_ack_after("service");
+}
+
+#[test]
 fn every_check_passes_and_memory_comes_back() {
     let run = run();
     no_kernel_panic(run);
@@ -148,6 +171,7 @@ fn every_check_passes_and_memory_comes_back() {
             "region hog",
             "livelock hog",
             "bystander",
+            "memhog",
         ];
         if story.iter().any(|prefix| line.starts_with(prefix)) {
             println!("[{pid}] {line}");
