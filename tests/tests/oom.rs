@@ -2,9 +2,11 @@
 //! `acct`) subscribed: one boot of the `oom` image, whose init (`oomtest`)
 //! lets four hogs loose (two 64 MiB shared regions touched page by page; a
 //! working set that does not fit beside them; an idle 100 MiB process while
-//! another runs out; 4,000 one-page regions and a fork loop). The kernel must not panic, must kill each memory hog (not a
-//! service) in bounded time, must answer the fork loop with an errno, and
-//! both services must go on acking events afterwards.
+//! another runs out; 4,000 one-page regions and a fork loop), then pokes
+//! `memhog`, a service that takes every frame and then reads from the
+//! disk. The kernel must not panic, must kill each memory hog (never
+//! another service) in bounded time, must answer the fork loop with an
+//! errno, and `ipc` and `acct` must go on acking events afterwards.
 
 use boot_tests::{BootRun, boot};
 use protocol::message::{EventKind, Message};
