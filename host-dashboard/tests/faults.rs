@@ -86,6 +86,8 @@ fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
         .filter(|line| line.starts_with("oom: result") && line.ends_with("Killed(9))"))
         .count() as u64;
     assert_eq!(number(json, "/reliability/oom_kills"), killed_for_memory);
+    // And the warnings line (and its headless count) shows them.
+    assert_eq!(number(json, "/warnings/oom_kills"), killed_for_memory);
 
     // The ring overflowed; every drop was reported by the frame after it,
     // and the sequence itself has no hole (dropped frames take no number).
@@ -114,4 +116,22 @@ fn injected_faults_are_survived_reported_and_leave_nothing_behind() {
         .collect();
     assert!(live.iter().all(|&pid| pid == 1), "ghosts: {live:?}");
     assert!(number(json, "/snapshots/complete") > 0);
+}
+
+/// The `oom` image's kills (a shared-region hog, a thrashing hog, an idle
+/// bystander, a service hog) reach the dashboard: counted as OOM kills in the headless
+/// JSON's `reliability` and `warnings`, one per hog the guest saw killed.
+#[test]
+fn out_of_memory_kills_are_counted_and_warned_of() {
+    let run = headless::run(&["--image", "oom", "--seconds", "120"]);
+    let json = &run.json;
+    assert_eq!(json["guest"]["exit_code"], 0, "{:#?}", run.logs());
+    let kernel_kills = run
+        .logs()
+        .iter()
+        .filter(|line| line.starts_with("oom: ") && line.contains(": killed pid "))
+        .count() as u64;
+    assert_eq!(kernel_kills, 4, "{:#?}", run.logs());
+    assert_eq!(number(json, "/reliability/oom_kills"), kernel_kills);
+    assert_eq!(number(json, "/warnings/oom_kills"), kernel_kills);
 }

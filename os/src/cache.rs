@@ -2,7 +2,7 @@
 //! miss (the only source of major faults besides swap).
 
 use crate::files::{self, FileId};
-use crate::memory;
+use crate::memory::{self, Claim};
 use crate::sync::IrqLock;
 use kernel_core::page_cache::PageCache;
 
@@ -19,13 +19,14 @@ pub enum CacheError {
 
 /// The frame holding the file page at `offset` (page-aligned), and whether
 /// it had to be read from the disk. The cache keeps its own reference; a
-/// caller that maps the frame adds one with `share`.
-pub fn file_page(file: FileId, offset: u64) -> Result<(u64, bool), CacheError> {
+/// caller that maps the frame adds one with `share`. A new page's frame is
+/// allocated for `claim` (the faulting process).
+pub fn file_page(file: FileId, offset: u64, claim: Claim) -> Result<(u64, bool), CacheError> {
     let page = offset / 4096;
     if let Some(frame) = CACHE.with(|cache| cache.lookup(file, page)) {
         return Ok((frame, false));
     }
-    let frame = memory::with_frames(|frames| frames.allocate()).ok_or(CacheError::OutOfMemory)?;
+    let frame = memory::allocate(claim).ok_or(CacheError::OutOfMemory)?;
     if files::read_page(file, offset, frame).is_err() {
         memory::with_frames(|frames| frames.release(frame));
         return Err(CacheError::Io);

@@ -63,6 +63,11 @@ pub fn init() -> Result<u64, DiskError> {
         .ok_or(DiskError::NotFound)?;
     let transport =
         PciTransport::new::<KernelHal<Frames>, _>(&mut root, found).map_err(|_| DiskError::Init)?;
+    // Bounce frames for every request from now on, so swap I/O never needs
+    // a fresh frame (it runs exactly when there are none).
+    if KernelHal::<Frames>::reserve_bounce_frames() < 3 {
+        return Err(DiskError::Init);
+    }
     let device = Device::new(transport).map_err(|_| DiskError::Init)?;
     let capacity = device.capacity();
     DISK.with(|disk| *disk = Some(device));

@@ -1,7 +1,17 @@
 //! The kernel heap, managed by talc: a small region in the kernel image for
 //! early boot, grown once the frame allocator is up by a run of physical
 //! frames sized to the machine.
+//!
+//! The heap is fixed after boot, and Rust's collections abort (a kernel
+//! panic) when an allocation fails, so the kernel never lets a program
+//! drive the heap to its end: the heap counts the bytes it holds and the
+//! bytes handed out, and every path a program can make allocate (a new
+//! region, a fork's copy of the region map, a page fault's page record)
+//! first checks [`available`] against what it needs plus a reserve, and
+//! fails with an errno (or the out-of-memory rule) instead.
 
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use talc::TalcLock;
 use talc::source::Claim;
 
@@ -11,11 +21,50 @@ const BOOT_HEAP_BYTES: usize = 1024 * 1024;
 
 static mut BOOT_HEAP: [u8; BOOT_HEAP_BYTES] = [0; BOOT_HEAP_BYTES];
 
-#[global_allocator]
 // SAFETY: `BOOT_HEAP` is used by nothing but this allocator, which takes it
 // over the first time it needs memory.
-static ALLOCATOR: TalcLock<spin::Mutex<()>, Claim> =
+static TALC: TalcLock<spin::Mutex<()>, Claim> =
     TalcLock::new(unsafe { Claim::array(&raw mut BOOT_HEAP) });
+
+/// Bytes the heap holds in all (the boot region and what [`grow`] added).
+static CAPACITY: AtomicUsize = AtomicUsize::new(BOOT_HEAP_BYTES);
+/// Bytes handed out now (by layout size).
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+/// talc, counting what it hands out.
+struct Counted;
+
+// SAFETY: every call is passed through to talc unchanged; the counters are
+// only statistics.
+unsafe impl GlobalAlloc for Counted {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller keeps `GlobalAlloc::alloc`'s contract.
+        let pointer = unsafe { TALC.alloc(layout) };
+        if !pointer.is_null() {
+            IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller keeps `GlobalAlloc::dealloc`'s contract.
+        unsafe { TALC.dealloc(pointer, layout) }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller keeps `GlobalAlloc::realloc`'s contract.
+        let moved = unsafe { TALC.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+            IN_USE.fetch_add(new_size, Ordering::Relaxed);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counted = Counted;
 
 /// Adds `len` bytes at `base` to the heap.
 ///
@@ -25,5 +74,18 @@ static ALLOCATOR: TalcLock<spin::Mutex<()>, Claim> =
 pub fn grow(base: *mut u8, len: usize) -> bool {
     // SAFETY: per the contract above, [base, base + len) is valid, mapped,
     // writable memory that nothing else will ever use.
-    unsafe { ALLOCATOR.lock().claim(base, len) }.is_some()
+    let claimed = unsafe { TALC.lock().claim(base, len) }.is_some();
+    if claimed {
+        CAPACITY.fetch_add(len, Ordering::Relaxed);
+    }
+    claimed
+}
+
+/// Bytes of heap not handed out (an upper bound of what one allocation can
+/// get: talc's own bookkeeping and fragmentation take some of it, which
+/// the callers' reserves cover).
+pub fn available() -> usize {
+    CAPACITY
+        .load(Ordering::Relaxed)
+        .saturating_sub(IN_USE.load(Ordering::Relaxed))
 }

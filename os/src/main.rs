@@ -53,6 +53,8 @@ mod log;
 #[cfg(target_os = "none")]
 mod memory;
 #[cfg(target_os = "none")]
+mod oom;
+#[cfg(target_os = "none")]
 mod pageout;
 #[cfg(target_os = "none")]
 mod pm;

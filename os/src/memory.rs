@@ -65,3 +65,62 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
 pub fn with_frames<R>(f: impl FnOnce(&mut FrameAllocator) -> R) -> R {
     FRAMES.with(|slot| f(slot.as_mut().expect("memory::init runs first")))
 }
+
+/// Frames only system services and the kernel itself may take: what a
+/// service needs to go on working (its stack, a message buffer, a page
+/// table) while ordinary programs have used up everything else, so that
+/// the services handling an exit event never find memory gone.
+pub const SERVICE_RESERVE_FRAMES: usize = 64;
+
+/// Kernel heap bytes kept from page faults and new regions of ordinary
+/// programs, for the kernel's own needs (process slots, messages, events,
+/// the services' faults).
+pub const HEAP_RESERVE_BYTES: usize = 1024 * 1024;
+
+/// Who a frame is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// An ordinary program: never the last [`SERVICE_RESERVE_FRAMES`].
+    Program,
+    /// A system service or the kernel: any free frame.
+    Service,
+}
+
+impl Claim {
+    /// The claim of a process.
+    pub fn of(privileged: bool) -> Self {
+        if privileged {
+            Claim::Service
+        } else {
+            Claim::Program
+        }
+    }
+
+    /// Free frames this claim must leave.
+    fn frames_kept(self) -> usize {
+        match self {
+            Claim::Program => SERVICE_RESERVE_FRAMES,
+            Claim::Service => 0,
+        }
+    }
+
+    /// Heap bytes this claim must leave.
+    fn heap_kept(self) -> usize {
+        match self {
+            Claim::Program => HEAP_RESERVE_BYTES,
+            Claim::Service => HEAP_RESERVE_BYTES / 4,
+        }
+    }
+}
+
+/// One frame for `claim`, or `None` if only the reserve it may not use is
+/// left.
+pub fn allocate(claim: Claim) -> Option<u64> {
+    with_frames(|frames| frames.allocate_keeping(claim.frames_kept()))
+}
+
+/// Whether the kernel heap has `bytes` to spare for `claim`, beyond the
+/// reserve it must leave.
+pub fn heap_allows(claim: Claim, bytes: usize) -> bool {
+    crate::heap::available() >= bytes.saturating_add(claim.heap_kept())
+}

@@ -8,6 +8,7 @@
 use crate::arch::context::ContextSlot;
 use crate::kstack::KernelStack;
 use crate::sync::IrqLock;
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use kernel_abi::ipc::{Call, Message};
@@ -164,7 +165,10 @@ impl Process {
 
 /// All processes.
 pub struct Table {
-    processes: BTreeMap<Pid, Process>,
+    /// Boxed: a `Process` is large, and B-tree rebalancing moves whole
+    /// nodes of values through the stack (over 13 KiB of a 16 KiB kernel
+    /// stack with them inline).
+    processes: BTreeMap<Pid, Box<Process>>,
     slot_used: [bool; MAX_PROCESSES + 1],
     next_pid: Pid,
     /// The process orphans are given to, and whose exit powers off.
@@ -183,22 +187,22 @@ impl Table {
 
     /// A process by pid.
     pub fn get(&self, pid: Pid) -> Option<&Process> {
-        self.processes.get(&pid)
+        self.processes.get(&pid).map(|process| &**process)
     }
 
     /// A process by pid, mutably.
     pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
-        self.processes.get_mut(&pid)
+        self.processes.get_mut(&pid).map(|process| &mut **process)
     }
 
     /// Every process, by pid.
     pub fn iter(&self) -> impl Iterator<Item = &Process> {
-        self.processes.values()
+        self.processes.values().map(|process| &**process)
     }
 
     /// Every process, by pid, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Process> {
-        self.processes.values_mut()
+        self.processes.values_mut().map(|process| &mut **process)
     }
 
     /// Reserves a slot and a pid for a new process.
@@ -217,12 +221,12 @@ impl Table {
 
     /// Adds a process (its slot reserved with [`Self::reserve`]).
     pub fn insert(&mut self, process: Process) {
-        self.processes.insert(process.pid, process);
+        self.processes.insert(process.pid, Box::new(process));
     }
 
     /// Removes a process and frees its slot.
     pub fn remove(&mut self, pid: Pid) -> Option<Process> {
-        let process = self.processes.remove(&pid)?;
+        let process = *self.processes.remove(&pid)?;
         self.slot_used[process.slot] = false;
         Some(process)
     }

@@ -2,7 +2,7 @@
 //! alike, never copied on write. A region created by `map_shared` is one;
 //! fork gives the child the same object.
 
-use crate::memory;
+use crate::memory::{self, Claim};
 use crate::sync::IrqLock;
 use alloc::collections::BTreeMap;
 
@@ -70,15 +70,15 @@ pub fn remove_user(object: u32) {
     }
 }
 
-/// The frame of page `index`, made (zero-filled) if nobody touched it yet.
-/// Returns `None` without memory.
-pub fn page(object: u32, index: u64) -> Option<u64> {
+/// The frame of page `index`, made (zero-filled, a frame for `claim`) if
+/// nobody touched it yet. Returns `None` without memory.
+pub fn page(object: u32, index: u64, claim: Claim) -> Option<u64> {
     if let Some(frame) =
         OBJECTS.with(|objects| objects.objects.get(&object)?.pages.get(&index).copied())
     {
         return Some(frame);
     }
-    let frame = memory::with_frames(|frames| frames.allocate())?;
+    let frame = memory::allocate(claim)?;
     crate::arch::physmem::zero_frame(frame);
     OBJECTS.with(|objects| {
         if let Some(entry) = objects.objects.get_mut(&object) {

@@ -3,11 +3,18 @@
 
 use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
 use crate::sync::IrqLock;
+use alloc::vec;
+use alloc::vec::Vec;
 use kernel_core::slots::SlotAllocator;
 
 struct SwapArea {
     slots: SlotAllocator,
     first_page: u64,
+    /// Pages written so far (the eviction clock).
+    writes: u64,
+    /// The eviction clock when each slot was written: a swap-in's refault
+    /// distance is how many evictions happened since.
+    written_at: Vec<u64>,
 }
 
 static SWAP: IrqLock<Option<SwapArea>> = IrqLock::new("swap", None);
@@ -18,6 +25,8 @@ pub fn init(first_page: u64, pages: u64) {
         *swap = Some(SwapArea {
             slots: SlotAllocator::new(pages as usize),
             first_page,
+            writes: 0,
+            written_at: vec![0; pages as usize],
         })
     });
 }
@@ -38,7 +47,28 @@ pub fn write(frame: u64) -> Option<u32> {
         free(slot);
         return None;
     }
+    SWAP.with(|swap| {
+        if let Some(area) = swap.as_mut() {
+            area.writes += 1;
+            if let Some(stamp) = area.written_at.get_mut(slot as usize) {
+                *stamp = area.writes;
+            }
+        }
+    });
     Some(slot)
+}
+
+/// How many pages went to swap since slot `slot` was written (its page's
+/// refault distance, if it is read back now).
+pub fn distance(slot: u32) -> u64 {
+    SWAP.with(|swap| {
+        swap.as_ref()
+            .and_then(|area| {
+                let stamp = area.written_at.get(slot as usize)?;
+                Some(area.writes - stamp)
+            })
+            .unwrap_or(u64::MAX)
+    })
 }
 
 /// Reads slot `slot` into `frame`.

@@ -8,7 +8,7 @@
 use crate::arch::apic;
 use crate::arch::cpu;
 use crate::arch::trap::{TrapFrame, vector};
-use crate::{fatal, pm, process, report, sched, timer, vm};
+use crate::{fatal, pm, report, sched, timer};
 use kernel_abi::Signal;
 use kernel_core::vm::Access;
 
@@ -49,14 +49,10 @@ fn user_exception(frame: &TrapFrame) {
             } else {
                 Access::Read
             };
-            crate::pageout::ensure_free_frames();
-            let result =
-                process::with_current(|process| vm::resolve(process, address, access, true));
-            match result {
+            // Paging out, the fault, and the out-of-memory rule.
+            match crate::oom::user_fault(address, access) {
                 Ok(()) => return,
-                Err(vm::FaultError::Segv(_)) => Signal::SIGSEGV,
-                Err(vm::FaultError::OutOfMemory) => Signal::SIGKILL,
-                Err(vm::FaultError::Io) => Signal::SIGBUS,
+                Err(signal) => signal,
             }
         }
         // As on Unix: arithmetic errors (integer divide, x87, SSE) are

@@ -5,15 +5,17 @@
 use crate::arch::paging::{self, USER_END};
 use crate::arch::physmem;
 use crate::cache;
-use crate::memory;
+use crate::memory::{self, Claim};
 use crate::process::Process;
 use crate::shared;
 use crate::swap;
 use crate::user_abi::{MAX_USER_VALUE, UserValue};
 use alloc::collections::BTreeSet;
 use kernel_abi::{Errno, USER_STACK_GUARD, USER_STACK_SIZE, USER_STACK_TOP};
+use kernel_core::vm::pressure::{self, FaultKind};
 use kernel_core::vm::{
-    Access, Backing, FaultPlan, PAGE_SIZE, Page, SegvReason, VmSpace, page_floor,
+    Access, Backing, FaultPlan, HEAP_BYTES_PER_PAGE, PAGE_SIZE, Page, SegvReason, VmSpace,
+    page_floor,
 };
 
 /// Why a fault could not be resolved.
@@ -27,8 +29,10 @@ pub enum FaultError {
     Io,
 }
 
-fn allocate_frame() -> Option<u64> {
-    memory::with_frames(|frames| frames.allocate())
+/// A frame for `process`: ordinary programs never get the services'
+/// reserve.
+fn allocate_frame(process: &Process) -> Option<u64> {
+    memory::allocate(Claim::of(process.privileged))
 }
 
 fn release_frame(frame: u64) {
@@ -47,33 +51,66 @@ fn map(process: &Process, page: u64, frame: u64, writable: bool) -> Result<(), F
         .region(page)
         .ok_or(FaultError::Segv(SegvReason::NoRegion))?;
     let flags = paging::user_flags(writable && region.perms.write, region.perms.execute);
-    memory::with_frames(|frames| {
-        paging::set_user_page(process.root, page, frame, flags, &mut || frames.allocate())
+    let claim = Claim::of(process.privileged);
+    paging::set_user_page(process.root, page, frame, flags, &mut || {
+        memory::allocate(claim)
     })
     .map_err(|_| FaultError::OutOfMemory)
 }
 
+/// What a resolved fault was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// Minor or major (and whether a refault).
+    pub kind: FaultKind,
+    /// Counted faults only: the process's refault run just reached the
+    /// thrashing mark (`kernel_core::vm::pressure`).
+    pub thrashing: bool,
+}
+
+/// Page records a fault may add to the kernel heap, at most (with the
+/// nodes it may split).
+const FAULT_HEAP_BYTES: usize = 4 * HEAP_BYTES_PER_PAGE;
+
+/// Evictions within which a page read back from swap is a refault: an
+/// eighth of the frames.
+fn refault_window() -> u64 {
+    memory::with_frames(|frames| frames.usable_frames() as u64) / 8
+}
+
 /// Resolves a fault at `address` by `access` in `process`. `count`: whether
-/// this is a fault the process took (counted) or the kernel making a page
+/// this is a fault the process took (counted, and noted for pageout's
+/// pinned pages and the thrashing rule) or the kernel making a page
 /// present for a system call (not counted, as in MINIX).
+///
+/// Every frame and heap byte it needs is allocated fallibly:
+/// `OutOfMemory` when none is left for this process (see `memory::Claim`).
 pub fn resolve(
     process: &mut Process,
     address: u64,
     access: Access,
     count: bool,
-) -> Result<(), FaultError> {
+) -> Result<Resolved, FaultError> {
     if address >= USER_END {
         return Err(FaultError::Segv(SegvReason::NoRegion));
     }
     let page = page_floor(address);
     let plan = process.vm.plan_fault(address, access, exclusive);
+    let claim = Claim::of(process.privileged);
+    let new_record = matches!(
+        plan,
+        FaultPlan::ZeroFill | FaultPlan::FilePage { .. } | FaultPlan::SharedPage { .. }
+    );
+    if new_record && !memory::heap_allows(claim, FAULT_HEAP_BYTES) {
+        return Err(FaultError::OutOfMemory);
+    }
     // A fault is major when resolving it read from the disk (a file page
     // not in the page cache, or a page from swap); every other is minor.
-    let mut major = false;
+    let mut kind = FaultKind::Minor;
     match plan {
         FaultPlan::Segv(reason) => return Err(FaultError::Segv(reason)),
         FaultPlan::ZeroFill => {
-            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
             physmem::zero_frame(frame);
             install(process, page, frame, true)?;
         }
@@ -84,14 +121,16 @@ pub fn resolve(
             private,
         } => {
             let (cached, read_from_disk) =
-                cache::file_page(file, offset).map_err(|error| match error {
+                cache::file_page(file, offset, claim).map_err(|error| match error {
                     cache::CacheError::OutOfMemory => FaultError::OutOfMemory,
                     cache::CacheError::Io => FaultError::Io,
                 })?;
-            major = read_from_disk;
+            if read_from_disk {
+                kind = FaultKind::Major { refault: false };
+            }
             if private {
                 // A page of its own: the file's bytes, zero past them.
-                let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+                let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
                 physmem::copy_frame(cached, frame);
                 physmem::with_frame_bytes(frame, |bytes| bytes[len as usize..].fill(0));
                 install(process, page, frame, true)?;
@@ -107,7 +146,7 @@ pub fn resolve(
             }
         }
         FaultPlan::SharedPage { object, index } => {
-            let frame = shared::page(object, index).ok_or(FaultError::OutOfMemory)?;
+            let frame = shared::page(object, index, claim).ok_or(FaultError::OutOfMemory)?;
             memory::with_frames(|frames| frames.share(frame));
             if let Err(error) = map(process, page, frame, true) {
                 release_frame(frame);
@@ -116,7 +155,7 @@ pub fn resolve(
             process.vm.attach(page, frame);
         }
         FaultPlan::CopyOnWrite { frame: shared } => {
-            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
             physmem::copy_frame(shared, frame);
             if let Err(error) = map(process, page, frame, true) {
                 release_frame(frame);
@@ -128,20 +167,24 @@ pub fn resolve(
         }
         FaultPlan::Map { frame, writable } => map(process, page, frame, writable)?,
         FaultPlan::SwapIn { slot } => {
-            let frame = allocate_frame().ok_or(FaultError::OutOfMemory)?;
+            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
             if swap::read(slot, frame).is_err() {
                 release_frame(frame);
                 return Err(FaultError::Io);
             }
-            major = true;
+            kind = FaultKind::Major {
+                refault: pressure::is_refault(swap::distance(slot), refault_window()),
+            };
             install(process, page, frame, true)?;
             swap::free(slot);
         }
     }
+    let mut thrashing = false;
     if count {
-        process.vm.count_fault(major);
+        process.vm.count_fault(kind != FaultKind::Minor);
+        thrashing = process.vm.pressure.note_fault(page, kind);
     }
-    Ok(())
+    Ok(Resolved { kind, thrashing })
 }
 
 /// Maps a frame the process owns alone and records it; frees the frame if
@@ -245,9 +288,18 @@ pub fn write_user<T: UserValue>(
     copy_to_user(process, address, &bytes[..T::WORDS * 8])
 }
 
-/// A new, empty address space root.
+/// Kernel heap a new process takes besides its address space (its table
+/// entry, names, queues), at most.
+const PROCESS_HEAP_BYTES: usize = 2 * core::mem::size_of::<Process>() + 4096;
+
+/// A new, empty address space root (never from the services' reserve:
+/// only programs fork and spawn), or `None` if frames or the kernel heap
+/// for a new process ran out.
 pub fn new_root() -> Option<u64> {
-    memory::with_frames(|frames| paging::new_user_root(&mut || frames.allocate()))
+    if !memory::heap_allows(Claim::Program, PROCESS_HEAP_BYTES) {
+        return None;
+    }
+    paging::new_user_root(&mut || memory::allocate(Claim::Program))
 }
 
 /// The files whose pages the address space maps (its program).
@@ -271,7 +323,15 @@ fn shared_objects_of(vm: &VmSpace) -> impl Iterator<Item = u32> + '_ {
 /// Gives the child of a fork the parent's memory: private pages are shared
 /// copy-on-write (write-protected in both), shared-region pages stay shared
 /// and writable, swapped pages get a copy in a slot of the child's own.
+///
+/// # Return values
+/// `ENOMEM` if the kernel heap cannot hold the copy of the region map
+/// (beyond its reserve), or frames or swap slots ran out.
 pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno> {
+    let claim = Claim::of(parent.privileged);
+    if !memory::heap_allows(claim, parent.vm.heap_cost() + PROCESS_HEAP_BYTES) {
+        return Err(Errno::ENOMEM);
+    }
     let mut child_vm = parent.vm.fork_copy();
     // From here on, `child_vm` owns what has been given to it: on failure
     // releasing it returns exactly that.
@@ -289,11 +349,9 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
                 Page::Resident(frame) => {
                     let writable = is_shared && region.perms.write;
                     let flags = paging::user_flags(writable, region.perms.execute);
-                    let result = memory::with_frames(|frames| {
-                        frames.share(frame);
-                        paging::set_user_page(child_root, page, frame, flags, &mut || {
-                            frames.allocate()
-                        })
+                    memory::with_frames(|frames| frames.share(frame));
+                    let result = paging::set_user_page(child_root, page, frame, flags, &mut || {
+                        memory::allocate(claim)
                     });
                     if result.is_err() {
                         release_frame(frame);
@@ -306,7 +364,7 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
                             .expect("the parent's page is mapped, so its tables exist");
                     }
                 }
-                Page::Swapped(slot) => match copy_swap_slot(slot) {
+                Page::Swapped(slot) => match copy_swap_slot(slot, claim) {
                     Some(copy) => {
                         child_vm.replace_swap_slot(page, copy);
                     }
@@ -326,8 +384,8 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
 }
 
 /// Copies swap slot `slot` into a new slot.
-fn copy_swap_slot(slot: u32) -> Option<u32> {
-    let frame = allocate_frame()?;
+fn copy_swap_slot(slot: u32, claim: Claim) -> Option<u32> {
+    let frame = memory::allocate(claim)?;
     let copy = swap::read(slot, frame)
         .ok()
         .and_then(|()| swap::write(frame));
@@ -378,6 +436,22 @@ fn release_memory(vm: &mut VmSpace) {
     *vm = VmSpace::default();
     vm.stats = stats;
     vm.flags = flags;
+}
+
+/// Takes every page of a process that is to die (the out-of-memory
+/// rule), now, without waiting for its exit: unmaps and releases its
+/// frames, swap slots, cached program pages and shared objects. Its slot,
+/// page tables and counters stay until it exits; any later access to its
+/// memory finds no region (EFAULT). Returns the pages it had resident.
+pub fn reclaim(process: &mut Process) -> u64 {
+    let resident = process.vm.stats.vm_total;
+    for region in process.vm.regions() {
+        for (page, _) in region.pages() {
+            paging::clear_user_page(process.root, page);
+        }
+    }
+    release_memory(&mut process.vm);
+    resident
 }
 
 /// Frees every page and page table of the process (see

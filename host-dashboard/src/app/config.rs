@@ -257,6 +257,7 @@ impl Config {
             heartbeat_stale: table
                 .heartbeat_stale_ms
                 .map_or(defaults.heartbeat_stale, Duration::from_millis),
+            ..defaults
         }
     }
 }

@@ -111,6 +111,10 @@ pub struct WarningCounts {
     pub slow_acks: u64,
     /// Processes faulting faster than the fault-storm threshold.
     pub fault_storms: u64,
+    /// Processes the kernel killed for want of memory.
+    pub oom_kills: u64,
+    /// Processes thrashing at the end of the run.
+    pub thrashing: u64,
     /// Frames that failed their CRC.
     pub crc_errors: u64,
     /// Gaps in the frame sequence.
@@ -126,12 +130,15 @@ impl From<&crate::state::Warnings> for WarningCounts {
         let stuck_events = warnings.stuck_events as u64;
         let slow_acks = warnings.slow_acks.len() as u64;
         let fault_storms = warnings.fault_storms.len() as u64;
+        let thrashing = warnings.thrashing.len() as u64;
         let stale_link = u64::from(warnings.stale_for.is_some());
         let link_down = u64::from(warnings.link_down_for.is_some());
         Self {
             total: stuck_events
                 + slow_acks
                 + fault_storms
+                + warnings.oom_kills
+                + thrashing
                 + warnings.crc_errors
                 + warnings.seq_gaps
                 + stale_link
@@ -139,6 +146,8 @@ impl From<&crate::state::Warnings> for WarningCounts {
             stuck_events,
             slow_acks,
             fault_storms,
+            oom_kills: warnings.oom_kills,
+            thrashing,
             crc_errors: warnings.crc_errors,
             seq_gaps: warnings.seq_gaps,
             stale_link,

@@ -292,7 +292,13 @@ impl Process {
     /// all of it (they are its faults of the last window), so a burst at
     /// birth, seen a few milliseconds after the spawn, is no fault storm.
     pub fn sustained_faults_per_second(&self) -> f64 {
-        self.rates.rate_over_width(MINOR) + self.rates.rate_over_width(MAJOR)
+        self.rates.rate_over_width(MINOR) + self.sustained_major_faults_per_second()
+    }
+
+    /// Major faults per second sustained over the whole rate window (see
+    /// [`Process::sustained_faults_per_second`]).
+    pub fn sustained_major_faults_per_second(&self) -> f64 {
+        self.rates.rate_over_width(MAJOR)
     }
 
     /// Pages of its regions in memory.

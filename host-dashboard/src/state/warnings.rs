@@ -1,5 +1,6 @@
 //! What needs attention now, by kind: stuck events, slow acks, fault
-//! storms and link trouble, measured against [`Thresholds`].
+//! storms, out-of-memory kills, thrashing and link trouble, measured
+//! against [`Thresholds`].
 //!
 //! Pure: [`Warnings::of`] derives everything from the state model, so the
 //! warnings line of every view and the headless `warnings` counts agree.
@@ -18,6 +19,10 @@ pub struct Thresholds {
     /// No heartbeat for longer than this (host time, while QEMU runs) is a
     /// stale link.
     pub heartbeat_stale: Duration,
+    /// A process taking major faults faster than this per second while
+    /// the guest has pages in swap is thrashing: its working set is being
+    /// paged out and in.
+    pub thrashing_major_per_second: f64,
 }
 
 impl Default for Thresholds {
@@ -26,6 +31,7 @@ impl Default for Thresholds {
             slow_ack: Duration::from_millis(100),
             fault_storm_per_second: 1000.0,
             heartbeat_stale: Duration::from_secs(2),
+            thrashing_major_per_second: 200.0,
         }
     }
 }
@@ -54,6 +60,17 @@ pub struct FaultStorm {
     pub per_second: f64,
 }
 
+/// A process paging its working set in and out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thrashing {
+    /// Its pid.
+    pub pid: u32,
+    /// Its name.
+    pub name: String,
+    /// Major faults per second.
+    pub major_per_second: f64,
+}
+
 /// Everything that needs attention now.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Warnings {
@@ -63,6 +80,11 @@ pub struct Warnings {
     pub slow_acks: Vec<SlowAcks>,
     /// Processes in a fault storm.
     pub fault_storms: Vec<FaultStorm>,
+    /// Processes the kernel killed for want of memory so far (its
+    /// out-of-memory rule, after a fault found none or a process thrashed).
+    pub oom_kills: u64,
+    /// Processes thrashing now.
+    pub thrashing: Vec<Thrashing>,
     /// Frames that failed their CRC so far.
     pub crc_errors: u64,
     /// Gaps in the frame sequence so far.
@@ -110,11 +132,28 @@ impl Warnings {
                 })
             })
             .collect();
+        let swapping = system
+            .memory()
+            .is_some_and(|memory| memory.latest.swap_used > 0);
+        let thrashing = system
+            .live()
+            .filter(|_| swapping)
+            .filter_map(|process| {
+                let major_per_second = process.sustained_major_faults_per_second();
+                (major_per_second > thresholds.thrashing_major_per_second).then(|| Thrashing {
+                    pid: process.pid,
+                    name: process.name.clone(),
+                    major_per_second,
+                })
+            })
+            .collect();
         let stats = state.link().stats;
         Self {
             stuck_events: system.stuck().current().len(),
             slow_acks,
             fault_storms,
+            oom_kills: state.guest().oom_kills,
+            thrashing,
             crc_errors: stats.crc_errors,
             seq_gaps: stats.seq_gaps,
             stale_for: state
@@ -152,6 +191,15 @@ impl Warnings {
                 storm.pid, storm.name, storm.per_second
             ));
         }
+        if self.oom_kills > 0 {
+            kinds.push(format!("{} OOM kill(s)", self.oom_kills));
+        }
+        for thrashing in &self.thrashing {
+            kinds.push(format!(
+                "thrashing: {} {} ({:.0} major/s)",
+                thrashing.pid, thrashing.name, thrashing.major_per_second
+            ));
+        }
         if self.crc_errors > 0 {
             kinds.push(format!("{} CRC error(s)", self.crc_errors));
         }
@@ -176,8 +224,8 @@ mod tests {
     use super::*;
     use crate::state::Input;
     use protocol::message::{
-        Ack, GuestFrame, Header, Heartbeat, MASK_EXIT, Message, ProcessSnapshot, ProcessState,
-        Subscribed, VmCounters,
+        Ack, GuestFrame, Header, Heartbeat, MASK_EXIT, MemorySnapshot, Message, ProcessSnapshot,
+        ProcessState, Subscribed, UserFault, VmCounters,
     };
     use protocol::stream::LinkStats;
 
@@ -214,6 +262,16 @@ mod tests {
         }
 
         fn snapshot(&mut self, host_ms: u64, round: u32, minor_faults: u64) {
+            self.snapshot_with(host_ms, round, minor_faults, 0);
+        }
+
+        fn snapshot_with(
+            &mut self,
+            host_ms: u64,
+            round: u32,
+            minor_faults: u64,
+            major_faults: u64,
+        ) {
             let snapshot = ProcessSnapshot {
                 round,
                 pid: 7,
@@ -226,11 +284,23 @@ mod tests {
                     vm_total_pages: 0,
                     vm_total_max_pages: 0,
                     minor_faults,
-                    major_faults: 0,
+                    major_faults,
                 },
                 regions: 0,
             };
             self.send(host_ms, Message::Process(snapshot));
+        }
+
+        fn memory(&mut self, host_ms: u64, round: u32, swap_used: u64) {
+            let memory = MemorySnapshot {
+                round,
+                free_frames: 100,
+                total_frames: 32_000,
+                swap_used,
+                swap_total: 4096,
+                ..MemorySnapshot::default()
+            };
+            self.send(host_ms, Message::Memory(memory));
         }
     }
 
@@ -301,6 +371,53 @@ mod tests {
         guest.snapshot(1_000, 1, 0);
         guest.snapshot(1_005, 2, 50);
         assert!(guest.state.warnings().fault_storms.is_empty());
+    }
+
+    #[test]
+    fn oom_kills_and_thrashing_are_warnings() {
+        let mut guest = Guest::new();
+        // A kill for want of memory: a page fault that became SIGKILL. A
+        // SIGSEGV page fault is no OOM kill.
+        for signal in [11, 9] {
+            let fault = UserFault {
+                pid: 7,
+                vector: 14,
+                rip: 0,
+                signal,
+            };
+            guest.send(1, Message::UserFault(fault));
+        }
+        let warnings = guest.state.warnings();
+        assert_eq!(warnings.oom_kills, 1);
+        assert_eq!(warnings.kinds(), vec!["1 OOM kill(s)".to_string()]);
+
+        // 3000 major faults in a second (1500/s over the 2 s window) with
+        // nothing in swap: file reads, not thrashing.
+        let mut guest = Guest::new();
+        guest.memory(0, 1, 0);
+        guest.snapshot_with(0, 1, 0, 0);
+        guest.snapshot_with(1_000, 2, 0, 3_000);
+        assert!(guest.state.warnings().thrashing.is_empty());
+        // With pages in swap it is thrashing; below the threshold it is not.
+        guest.memory(1_000, 2, 800);
+        let thrashing = guest.state.warnings().thrashing;
+        assert_eq!(thrashing.len(), 1);
+        assert_eq!(
+            (thrashing[0].pid, thrashing[0].major_per_second),
+            (7, 1_500.0)
+        );
+        assert_eq!(
+            guest.state.warnings().kinds(),
+            vec![
+                "fault storm: 7 hog (1500/s)".to_string(),
+                "thrashing: 7 hog (1500 major/s)".to_string()
+            ]
+        );
+        let mut guest = Guest::new();
+        guest.memory(0, 1, 800);
+        guest.snapshot_with(0, 1, 0, 0);
+        guest.snapshot_with(1_000, 2, 0, 150);
+        assert!(guest.state.warnings().thrashing.is_empty());
     }
 
     #[test]

@@ -88,6 +88,15 @@ impl FrameAllocator {
         self.allocate_contiguous(1)
     }
 
+    /// Allocates one frame only if more than `reserve` are free, so the
+    /// last `reserve` frames stay for those allowed to dip into them.
+    pub fn allocate_keeping(&mut self, reserve: usize) -> Option<u64> {
+        if self.free <= reserve {
+            return None;
+        }
+        self.allocate()
+    }
+
     /// Allocates `count` physically contiguous frames; returns the address of
     /// the first. Used for DMA buffers and kernel stacks.
     pub fn allocate_contiguous(&mut self, count: usize) -> Option<u64> {
@@ -290,6 +299,22 @@ mod tests {
         // Unmanaged frames are never shared or freed.
         assert!(!frames.share(0x10_0000));
         assert!(!frames.release(0x10_0000));
+    }
+
+    #[test]
+    fn a_reserve_is_kept_from_those_who_may_not_use_it() {
+        let mut frames = allocator();
+        let total = frames.free_frames();
+        let mut taken = 0;
+        while frames.allocate_keeping(10).is_some() {
+            taken += 1;
+        }
+        assert_eq!((taken, frames.free_frames()), (total - 10, 10));
+        // Whoever may use the reserve still gets the last ten.
+        for _ in 0..10 {
+            assert!(frames.allocate().is_some());
+        }
+        assert!(frames.allocate().is_none());
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Memory calls: `brk`, `vmstats`, `meminfo`, `map_shared`.
 
 use super::Args;
+use crate::memory::Claim;
 use crate::{cache, memory, process, shared, swap, vm};
 use kernel_abi::{Errno, MemInfo, SHARED_REGION_BASE, VmStats};
-use kernel_core::vm::{Backing, Perms, Region, RegionKind, page_ceil};
+use kernel_core::vm::{Backing, HEAP_BYTES_PER_REGION, Perms, Region, RegionKind, page_ceil};
 
 /// `brk(new_end)`: moves the end of the heap (0 asks for the current end);
 /// returns the end, unchanged if the move was refused (as Linux does).
@@ -63,7 +64,9 @@ const MAX_SHARED_BYTES: u64 = 64 * 1024 * 1024;
 /// shared with every child forked afterwards; returns its address.
 ///
 /// # Return values
-/// `EINVAL` for a zero or too large length, `ENOMEM` without address space.
+/// `EINVAL` for a zero or too large length, `ENOMEM` without address
+/// space, past `MAX_REGIONS` regions in the caller, or when the kernel heap
+/// has no room for the region beyond its reserve.
 pub fn map_shared(args: Args) -> Result<u64, Errno> {
     let [len, ..] = args;
     if len == 0 || len > MAX_SHARED_BYTES {
@@ -71,6 +74,10 @@ pub fn map_shared(args: Args) -> Result<u64, Errno> {
     }
     let len = page_ceil(len);
     process::with_current(|process| {
+        // The region, its shared object, and their map entries.
+        if !memory::heap_allows(Claim::of(process.privileged), 2 * HEAP_BYTES_PER_REGION) {
+            return Err(Errno::ENOMEM);
+        }
         let limit = vm::STACK_GUARD_START;
         let start = process
             .vm

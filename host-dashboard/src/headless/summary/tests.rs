@@ -128,6 +128,7 @@ fn a_running_guest_meets_the_contract() {
             "snapshots": {"complete": 0, "incomplete": 0, "last_complete": null, "pruned": 0,
                           "stray_regions": 0, "exited_evicted": 0},
             "warnings": {"total": 0, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
+                         "oom_kills": 0, "thrashing": 0,
                          "crc_errors": 0, "seq_gaps": 0, "stale_link": 0, "link_down": 0},
             "reliability": {"injected": [], "kernel_survived": true, "oom_kills": 0,
                             "user_faults": 0, "bad_pointers": 0, "frames_dropped_reported": 1,
@@ -718,6 +719,7 @@ fn warnings_are_counted_by_kind() {
     assert_eq!(
         json["warnings"],
         json!({"total": 6, "stuck_events": 0, "slow_acks": 0, "fault_storms": 0,
+               "oom_kills": 0, "thrashing": 0,
                "crc_errors": 3, "seq_gaps": 2, "stale_link": 1, "link_down": 0})
     );
 }

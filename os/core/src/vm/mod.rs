@@ -15,11 +15,16 @@
 //! - `vm_total` moves by one page per attach or detach and `vm_total_max`
 //!   is its high-water mark; a forked child starts with counters of its own.
 
+pub mod oom;
+pub mod pressure;
 mod region;
 mod space;
 
 pub use region::{Backing, Page, Perms, Region, RegionKind};
-pub use space::{Access, FaultPlan, SegvReason, VmError, VmFlags, VmSpace, VmStats};
+pub use space::{
+    Access, FaultPlan, HEAP_BYTES_PER_PAGE, HEAP_BYTES_PER_REGION, MAX_REGIONS, SegvReason,
+    VmError, VmFlags, VmSpace, VmStats,
+};
 
 /// Size of a page.
 pub const PAGE_SIZE: u64 = 4096;

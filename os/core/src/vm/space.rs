@@ -1,5 +1,6 @@
 //! A process's address space as the VM sees it: regions, pages, counters.
 
+use super::pressure::Pressure;
 use super::region::{Backing, Page, Region, RegionKind};
 use super::{PAGE_SIZE, page_ceil, page_floor};
 use crate::vm::Perms;
@@ -110,7 +111,23 @@ pub enum VmError {
     BadRange,
     /// The heap would run into the next region.
     HeapCollision,
+    /// The address space already has [`MAX_REGIONS`] regions.
+    TooManyRegions,
 }
+
+/// Most regions in one address space (program, heap, stack and shared
+/// regions together). It bounds what one address space costs the kernel
+/// heap, and so what `fork` must copy.
+pub const MAX_REGIONS: usize = 1024;
+
+/// Kernel heap bytes one region costs at most in a region map (its entry
+/// in the map's nodes, and the first node of its page map).
+pub const HEAP_BYTES_PER_REGION: usize = 512;
+
+/// Kernel heap bytes one page record costs at most (its share of a page
+/// map's nodes, and of the frame allocator's map of shared frames, which
+/// a fork or a mapped shared page adds to).
+pub const HEAP_BYTES_PER_PAGE: usize = 64;
 
 /// A process's regions, their pages, and its counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -124,6 +141,8 @@ pub struct VmSpace {
     pub stats: VmStats,
     /// Flags.
     pub flags: VmFlags,
+    /// Pinned pages and the refault run (pageout and the OOM rule).
+    pub pressure: Pressure,
 }
 
 impl VmSpace {
@@ -139,7 +158,14 @@ impl VmSpace {
     }
 
     /// Adds a region.
+    ///
+    /// # Return values
+    /// `BadRange` for an empty or unaligned range, `Overlap` if it overlaps
+    /// a region, `TooManyRegions` past [`MAX_REGIONS`].
     pub fn add_region(&mut self, region: Region) -> Result<(), VmError> {
+        if self.regions.len() >= MAX_REGIONS {
+            return Err(VmError::TooManyRegions);
+        }
         if !region.start.is_multiple_of(PAGE_SIZE)
             || !region.end.is_multiple_of(PAGE_SIZE)
             || region.start >= region.end
@@ -364,8 +390,10 @@ impl VmSpace {
             if collides {
                 return Err(VmError::HeapCollision);
             }
+            let full = self.regions.len() >= MAX_REGIONS;
             match self.regions.get_mut(&self.heap_start) {
                 Some(heap) => heap.end = new_end,
+                None if full => return Err(VmError::TooManyRegions),
                 None => {
                     let heap = Region::new(
                         self.heap_start,
@@ -396,6 +424,22 @@ impl VmSpace {
         Ok(removed)
     }
 
+    /// Number of regions.
+    pub fn region_count(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// Page records (resident or swapped) in all regions.
+    pub fn page_records(&self) -> usize {
+        self.regions.values().map(|region| region.pages.len()).sum()
+    }
+
+    /// An upper bound of the kernel heap a copy of this address space takes
+    /// (what [`Self::fork_copy`] allocates).
+    pub fn heap_cost(&self) -> usize {
+        self.region_count() * HEAP_BYTES_PER_REGION + self.page_records() * HEAP_BYTES_PER_PAGE
+    }
+
     /// The child's view after fork: the same regions and pages (the caller
     /// shares the frames copy-on-write), its own counters (faults zero,
     /// `vm_total` the pages attached by the copy).
@@ -412,6 +456,7 @@ impl VmSpace {
             in_use: true,
             exiting: false,
         };
+        child.pressure = Pressure::default();
         child
     }
 
@@ -700,6 +745,44 @@ mod tests {
             Some(Page::Swapped(9))
         );
         assert!(!space.replace_swap_slot(DATA, 1), "not swapped");
+    }
+
+    #[test]
+    fn an_address_space_holds_at_most_max_regions_and_knows_its_heap_cost() {
+        let mut space = program();
+        let base = 0x1000_0000_0000;
+        let mut added = 0;
+        let refusal = loop {
+            let start = base + added * 0x1000;
+            let region = Region::new(
+                start,
+                start + 0x1000,
+                Perms::RW,
+                RegionKind::Shared,
+                Backing::Shared {
+                    object: added as u32,
+                },
+            );
+            match space.add_region(region) {
+                Ok(()) => added += 1,
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(refusal, VmError::TooManyRegions);
+        assert_eq!(space.region_count(), MAX_REGIONS);
+        assert_eq!(added as usize, MAX_REGIONS - 2, "text and data came first");
+        space.attach(base, 0x5000);
+        space.attach(base + 0x1000, 0x6000);
+        assert_eq!(space.page_records(), 2);
+        assert_eq!(
+            space.heap_cost(),
+            MAX_REGIONS * HEAP_BYTES_PER_REGION + 2 * HEAP_BYTES_PER_PAGE
+        );
+        // The heap is a region too: it cannot come into being as one more.
+        assert_eq!(
+            space.set_brk(DATA + 0x3000, 1 << 47),
+            Err(VmError::TooManyRegions)
+        );
     }
 
     #[test]

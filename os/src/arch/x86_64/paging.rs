@@ -347,6 +347,26 @@ pub fn clear_user_page(root: u64, virt: u64) -> Option<u64> {
     Some(frame)
 }
 
+/// Whether the CPU used user page `virt` since the last call (its
+/// accessed bit), clearing the bit; `None` if the page is not mapped. Used
+/// by pageout's second-chance clock.
+pub fn take_accessed(root: u64, virt: u64) -> Option<bool> {
+    let entry = leaf_entry(root, virt)?;
+    if entry.is_unused() {
+        return None;
+    }
+    let flags = entry.flags();
+    if !flags.contains(Flags::ACCESSED) {
+        return Some(false);
+    }
+    let frame = entry.addr();
+    entry.set_addr(frame, flags - Flags::ACCESSED);
+    // The TLB may cache the entry with the bit set; without a flush the
+    // CPU would not set it again on the next use.
+    flush_if_active(root, virt);
+    Some(true)
+}
+
 /// The frame and flags mapped at user page `virt`.
 pub fn user_page(root: u64, virt: u64) -> Option<(u64, Flags)> {
     let entry = leaf_entry(root, virt)?;

@@ -5,10 +5,41 @@
 //! map. Buffers the driver shares with the device go through bounce frames,
 //! so a buffer on a kernel stack (not physically contiguous) is as safe as
 //! any other.
+//!
+//! Bounce frames come from a pool reserved when the device is set up
+//! ([`KernelHal::reserve_bounce_frames`]), never from the frame allocator
+//! while a request is made: a swap-in or swap-out happens exactly when
+//! frames have run out, and must not need a fresh one.
 
 use super::paging::{self, phys_to_virt};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
+
+/// Bounce frames kept for requests. A block request shares three buffers
+/// (header, data, status), each at most a page, and the disk serves one
+/// request at a time; twice that leaves room for the device's own setup.
+pub const BOUNCE_FRAMES: usize = 6;
+
+/// The pool: a frame's physical address, or 0 for an empty entry.
+static BOUNCE_POOL: [AtomicU64; BOUNCE_FRAMES] = [const { AtomicU64::new(0) }; BOUNCE_FRAMES];
+
+/// Takes a frame from the pool.
+fn take_bounce_frame() -> Option<u64> {
+    BOUNCE_POOL.iter().find_map(|entry| {
+        let frame = entry.swap(0, Ordering::AcqRel);
+        (frame != 0).then_some(frame)
+    })
+}
+
+/// Puts a frame back into the pool; false if the pool is full.
+fn return_bounce_frame(frame: u64) -> bool {
+    BOUNCE_POOL.iter().any(|entry| {
+        entry
+            .compare_exchange(0, frame, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    })
+}
 
 /// Frame allocation for DMA, provided by the kernel's memory module.
 pub trait DmaFrames {
@@ -21,6 +52,26 @@ pub trait DmaFrames {
 /// The `Hal` of our virtio devices.
 pub struct KernelHal<F>(core::marker::PhantomData<F>);
 
+impl<F: DmaFrames> KernelHal<F> {
+    /// Fills the bounce pool (at boot, before the first request); returns
+    /// how many frames it holds.
+    pub fn reserve_bounce_frames() -> usize {
+        let mut held = BOUNCE_POOL
+            .iter()
+            .filter(|entry| entry.load(Ordering::Acquire) != 0)
+            .count();
+        while held < BOUNCE_FRAMES {
+            let Some(frame) = F::allocate(1) else { break };
+            if !return_bounce_frame(frame) {
+                F::free(frame, 1);
+                break;
+            }
+            held += 1;
+        }
+        held
+    }
+}
+
 const PAGE_SIZE: usize = 4096;
 
 // SAFETY: DMA memory is fresh, zeroed, contiguous frames owned by the device
@@ -28,7 +79,9 @@ const PAGE_SIZE: usize = 4096;
 // buffers are copied through bounce frames that nothing else references.
 unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
-        let physical = F::allocate(pages).expect("out of memory for virtio DMA");
+        // Only the device's setup at boot allocates DMA memory (its
+        // queues), before any program runs; no program can reach this.
+        let physical = F::allocate(pages).expect("out of memory for virtio DMA at boot");
         let virtual_address = phys_to_virt(physical).as_mut_ptr::<u8>();
         // SAFETY: the direct map covers every RAM frame, and the frames are
         // ours alone; zero them as the contract requires.
@@ -52,7 +105,17 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
         let len = buffer.len();
         let pages = len.div_ceil(PAGE_SIZE).max(1);
-        let bounce = F::allocate(pages).expect("out of memory for a virtio bounce buffer");
+        // Invariant: every buffer our disk shares is at most a page, at
+        // most three at a time (one request), and the pool holds
+        // BOUNCE_FRAMES >= 3 frames reserved at boot, so the pool never
+        // runs dry; the allocator is only a fallback for bigger buffers,
+        // which only the device's setup at boot could share.
+        let bounce = if pages == 1 {
+            take_bounce_frame().or_else(|| F::allocate(1))
+        } else {
+            F::allocate(pages)
+        }
+        .expect("the bounce pool covers every request (see BOUNCE_FRAMES)");
         if direction != BufferDirection::DeviceToDriver {
             // SAFETY: the caller guarantees `buffer` is valid for `len` bytes;
             // the bounce frames are fresh and `pages` long.
@@ -80,6 +143,9 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
                 );
             }
         }
-        F::free(paddr, len.div_ceil(PAGE_SIZE).max(1));
+        let pages = len.div_ceil(PAGE_SIZE).max(1);
+        if pages != 1 || !return_bounce_frame(paddr) {
+            F::free(paddr, pages);
+        }
     }
 }
