@@ -70,3 +70,28 @@ pub fn check(result: i64) -> Result<u64, Errno> {
         Err(Errno::from_return(result).unwrap_or(Errno::EINVAL))
     }
 }
+
+/// Calls `sigreturn` with the stack pointer at `stack` (the kernel reads
+/// the signal frame at `stack - 8`), for tests that hand the kernel a frame
+/// of their making. Never returns: the kernel replaces every register from
+/// the frame, or kills the process if the frame is bad.
+pub fn sigreturn_at(stack: u64) -> ! {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: none needed for memory: the call replaces every register from
+    // the frame at `stack - 8` or kills the process; it never returns here.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {stack}",
+            "syscall",
+            "ud2",
+            stack = in(reg) stack,
+            in("rax") Syscall::SigReturn as u64,
+            options(noreturn),
+        )
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = stack;
+        loop {}
+    }
+}

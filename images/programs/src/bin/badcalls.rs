@@ -921,31 +921,14 @@ fn sleep_forever() -> ! {
     })
 }
 
-/// Calls `sigreturn` with `rsp` at `stack` (the kernel reads the frame at
-/// `stack - 8`).
-fn sigreturn_at(stack: u64) -> ! {
-    // SAFETY: none needed for memory: the call replaces every register from
-    // the frame at `stack - 8` or kills the process; it never returns here.
-    unsafe {
-        core::arch::asm!(
-            "mov rsp, {stack}",
-            "syscall",
-            "ud2",
-            stack = in(reg) stack,
-            in("rax") Syscall::SigReturn as u64,
-            options(noreturn),
-        )
-    }
-}
-
 fn sigreturn_without_frame() -> ! {
     let junk = [0u64; 64];
     let address = core::hint::black_box(&junk) as *const [u64; 64] as u64;
-    sigreturn_at(address + 256)
+    userlib::raw::sigreturn_at(address + 256)
 }
 
 fn sigreturn_kernel_stack() -> ! {
-    sigreturn_at(KERNEL_DIRECT + 0x1000)
+    userlib::raw::sigreturn_at(KERNEL_DIRECT + 0x1000)
 }
 
 /// A genuine-looking frame (right magic) restoring `rip`, `rsp`, `rflags`.
@@ -963,7 +946,7 @@ fn forged_sigreturn(rip: u64, rsp: u64, rflags: u64) -> ! {
         },
         fpu: FpuState::INITIAL,
     }));
-    sigreturn_at(frame as *const SignalFrame as u64 + 8)
+    userlib::raw::sigreturn_at(frame as *const SignalFrame as u64 + 8)
 }
 
 fn landing_stack() -> u64 {

@@ -31,11 +31,11 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::{AtomicU32, Ordering};
+use kernel_abi::Errno;
 use kernel_abi::signal::{
     FCW_DEFAULT, FpuState, FxsaveArea, MXCSR_DEFAULT, SIGNAL_FRAME_MAGIC, SavedRegisters,
     SignalFrame,
 };
-use kernel_abi::{Errno, Syscall};
 use userlib::process::{self, ExitStatus};
 use userlib::verdict::Tally;
 use userlib::{Signal, println, signal, time};
@@ -557,7 +557,7 @@ fn forged_mxcsr(tally: &mut Tally) {
             },
             fpu,
         }));
-        sigreturn_at(frame as *const SignalFrame as u64 + 8)
+        userlib::raw::sigreturn_at(frame as *const SignalFrame as u64 + 8)
     });
     ended(
         tally,
@@ -565,23 +565,6 @@ fn forged_mxcsr(tally: &mut Tally) {
         status,
         ExitStatus::Exited(0),
     );
-}
-
-/// Calls `sigreturn` with `rsp` at `stack` (the kernel reads the frame at
-/// `stack - 8`).
-fn sigreturn_at(stack: u64) -> ! {
-    // SAFETY: none needed for memory: the call replaces every register from
-    // the frame at `stack - 8` or kills the process; it never returns here.
-    unsafe {
-        core::arch::asm!(
-            "mov rsp, {stack}",
-            "syscall",
-            "ud2",
-            stack = in(reg) stack,
-            in("rax") Syscall::SigReturn as u64,
-            options(noreturn),
-        )
-    }
 }
 
 /// Where the forged frame resumes: exits 0 if MXCSR has no reserved bit

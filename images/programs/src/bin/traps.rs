@@ -27,6 +27,7 @@ extern crate alloc;
 use alloc::format;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_abi::Errno;
+use kernel_abi::signal::DefaultAction;
 use userlib::process::{self, ExitStatus};
 use userlib::verdict::Tally;
 use userlib::{Signal, println, signal};
@@ -216,25 +217,17 @@ fn umip(tally: &mut Tally) {
     }
 }
 
-/// Every signal whose default would end or stop init (init catches none of
-/// them).
-const TO_INIT: [Signal; 15] = [
-    Signal::SIGHUP,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
-    Signal::SIGILL,
-    Signal::SIGTRAP,
-    Signal::SIGABRT,
-    Signal::SIGBUS,
-    Signal::SIGFPE,
-    Signal::SIGUSR1,
-    Signal::SIGSEGV,
-    Signal::SIGUSR2,
-    Signal::SIGPIPE,
-    Signal::SIGALRM,
-    Signal::SIGTERM,
-    Signal::SIGSTOP,
-];
+/// Every signal whose default would end or stop init, but SIGKILL (init
+/// catches none of them).
+fn to_init() -> impl Iterator<Item = Signal> {
+    Signal::ALL.into_iter().filter(|signal| {
+        *signal != Signal::SIGKILL
+            && matches!(
+                signal.default_action(),
+                DefaultAction::Terminate | DefaultAction::Stop
+            )
+    })
+}
 
 fn init_signals(tally: &mut Tally) {
     let init = process::getppid();
@@ -244,7 +237,7 @@ fn init_signals(tally: &mut Tally) {
         killed == Err(Errno::EINVAL),
         format_args!("{killed:?}"),
     );
-    for signal in TO_INIT {
+    for signal in to_init() {
         let sent = signal::kill(init, signal);
         tally.check(
             &format!("uncaught-{}-to-init-is-discarded", signal.name()),
