@@ -103,7 +103,7 @@ fn start(start_info: u64) -> ! {
     arch::fpu::init();
     let umip = arch::cpu::enable_umip();
     arch::pic::disable();
-    time::set_tsc_hz(arch::pit::measure_tsc_hz(5));
+    time::set_tsc_hz(arch::pit::calibrate_tsc_hz(2));
 
     let boot = match arch::pvh::read(start_info) {
         Ok(boot) => boot,
