@@ -45,23 +45,24 @@ const USER_SETTABLE_RFLAGS: u64 = 0xCD5;
 /// Longest argument block of a new program.
 pub const MAX_ARGS_BYTES: usize = 1024;
 
-/// Starts the boot programs of the archive, in order. The first that is
-/// not a system service becomes init.
+/// Starts the boot programs of the archive. The first that is not a
+/// system service becomes init and, as MINIX's `INIT_PID`, pid 1: it is
+/// started first; the others follow in image order with pids from 2.
+/// Nothing runs before all are started.
 pub fn start_boot_programs() {
-    for entry in files::boot_entries() {
+    let entries = files::boot_entries();
+    let init = entries.iter().position(|entry| !entry.privileged);
+    let order = init
+        .into_iter()
+        .chain((0..entries.len()).filter(|&index| Some(index) != init));
+    for index in order {
+        let entry = &entries[index];
         let args: Vec<&str> = entry.args.iter().map(String::as_str).collect();
         let label = entry.label.as_deref();
         match spawn(0, &entry.program, &args, entry.privileged, label) {
             Ok(pid) => {
-                let became_init = process::with_table(|table| {
-                    if table.init == 0 && !entry.privileged {
-                        table.init = pid;
-                        true
-                    } else {
-                        false
-                    }
-                });
-                if became_init {
+                if Some(index) == init {
+                    process::with_table(|table| table.init = pid);
                     crate::klog!(Info, "init is pid {pid} ({})", entry.program);
                 } else if entry.privileged {
                     crate::klog!(
