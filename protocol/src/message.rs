@@ -115,6 +115,27 @@ pub enum Message<S> {
     CommandResult(CommandResult),
     /// A host command frame that did not decode: nothing changed.
     CommandRejected(CommandRejected),
+    /// A process's VM flags (MINIX's `vm_flags`), part of a snapshot round:
+    /// follows the process's `Process` frame and its regions.
+    VmFlags(ProcessVmFlags),
+}
+
+/// `ProcessVmFlags::flags`: the slot holds a live address space (MINIX's
+/// `VMF_INUSE`); cleared when its memory is freed.
+pub const VMF_INUSE: u8 = 0x01;
+/// `ProcessVmFlags::flags`: the process is exiting; its memory goes once
+/// its EXIT event completes (MINIX's `VMF_EXITING`).
+pub const VMF_EXITING: u8 = 0x02;
+
+/// A process's VM flags, as of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessVmFlags {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The process.
+    pub pid: u32,
+    /// [`VMF_INUSE`], [`VMF_EXITING`]; other bits are reserved.
+    pub flags: u8,
 }
 
 /// The answer to a host command.

@@ -7,7 +7,7 @@
 use boot_tests::{BootRun, boot, boot_with_input};
 use protocol::command::{Command, HostFrame};
 use protocol::frame::{self, MAX_FRAME_LEN};
-use protocol::message::{EventKind, IgnoredReason, Message, ProcessState};
+use protocol::message::{EventKind, IgnoredReason, Message, ProcessState, VMF_EXITING, VMF_INUSE};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -440,6 +440,27 @@ fn never_acking_subscriber_leaves_the_process_visibly_stuck_while_the_rest_runs(
         |m| matches!(m, Message::Process(p) if p.pid == stuck && p.state == ProcessState::Exiting),
     );
     assert!(shown_exiting, "the stuck process shows as exiting");
+    // Its VM flags (MINIX's VMF_INUSE | VMF_EXITING) while the EXIT event
+    // waits: memory not yet freed, exit in progress. A live process has
+    // VMF_INUSE only.
+    let flags_of = |pid: u32| -> Vec<u8> {
+        run.messages()
+            .filter_map(|m| match m {
+                Message::VmFlags(f) if f.pid == pid => Some(f.flags),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(
+        flags_of(stuck).contains(&(VMF_INUSE | VMF_EXITING)),
+        "the stuck process reported in use and exiting: {:?}",
+        flags_of(stuck)
+    );
+    let init = flags_of(1);
+    assert!(
+        !init.is_empty() && init.iter().all(|&flags| flags == VMF_INUSE),
+        "init reported in use only: {init:?}"
+    );
     let helper = run
         .pids_of("hello")
         .last()
