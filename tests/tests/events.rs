@@ -555,3 +555,13 @@ fn a_waiter_killed_just_before_a_post_does_not_take_the_unit() {
         "sigtermed-waiter-then-post-at-once-next-waiter-gets-the-unit",
     );
 }
+
+#[test]
+fn kill_of_an_exiting_process_is_ok_and_kill_0_checks_existence() {
+    passed(pubsub(), "kill-of-an-exiting-process-is-ok");
+}
+
+#[test]
+fn a_services_forked_child_loses_its_privileges() {
+    passed(pubsub(), "a-services-forked-child-is-not-a-service");
+}

@@ -19,6 +19,7 @@ const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
 const QUIT: u64 = 0x205;
+const FORK_PROBE: u64 = 0x206;
 const ACK_AT_ONCE: u64 = 0;
 const ACK_AFTER_DELAY: u64 = 1;
 const HOLD: u64 = 2;
@@ -407,6 +408,15 @@ fn run(_args: userlib::Args) -> i32 {
         work > 50 && collected == Ok(ExitStatus::Exited(9)) && still_stuck && helper.is_ok(),
         format_args!("rounds {work}, collected {collected:?}, slot held {still_stuck}"),
     );
+    // kill of an exiting process is OK and changes nothing (MINIX's
+    // check_sig skips EXITING processes but counts them).
+    let term = signal::kill(stuck, Signal::SIGTERM);
+    let exists = signal::kill_raw(u64::from(stuck), 0);
+    verdicts.check(
+        "kill-of-an-exiting-process-is-ok",
+        term.is_ok() && exists.is_ok() && present(stuck),
+        format_args!("kill(SIGTERM) {term:?}, kill(0) {exists:?}"),
+    );
     // An ordinary program may not signal a system service.
     let refused = signal::kill(d as Pid, Signal::SIGKILL);
     verdicts.check(
@@ -425,6 +435,18 @@ fn run(_args: userlib::Args) -> i32 {
     if let Ok(helper) = helper {
         let _ = process::wait_for(helper);
     }
+
+    // A service's forked child is an ordinary program (MINIX's fork does
+    // not pass PRIV_PROC on): it may not subscribe.
+    let probe = request(subs[6], FORK_PROBE, 0, 0).kind;
+    verdicts.check(
+        "a-services-forked-child-is-not-a-service",
+        probe == 0,
+        format_args!(
+            "the child's proceventmask: {}",
+            if probe == 0 { "EPERM" } else { "not EPERM" }
+        ),
+    );
 
     // 10. A subscriber that never acks while the process gets SIGKILL:
     // the kill only becomes pending (no timeout, as in MINIX); the process

@@ -9,6 +9,7 @@
 //! | `BOGUS_ACK` | pid, kind | send an ack that matches nothing | result |
 //! | `STATS` | | | `[events, acks, held, signal messages, handler runs]` in the payload |
 //! | `QUIT` | | exit at once, without acking what it holds (a service that dies; ordinary programs may not signal services) | 0, before it exits |
+//! | `FORK_PROBE` | | fork; the child tries `proceventmask(EXIT)` and exits 0 if it got EPERM (it is no service), 1 otherwise | the child's exit status |
 //!
 //! It catches SIGUSR1 (counting handler runs), so that a signal sent to it
 //! shows whether the PM treated it as a service (a `SIGS_SIGNAL_RECEIVED`
@@ -21,7 +22,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_abi::ipc::{PM, SIGS_SIGNAL_RECEIVED};
 use userlib::ipc::{self, ANY, Message, ProcessEvent};
-use userlib::{Errno, Signal, println, signal, time};
+use userlib::{Errno, Signal, println, process, signal, time};
 
 userlib::entry!(run);
 
@@ -32,6 +33,7 @@ const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
 const QUIT: u64 = 0x205;
+const FORK_PROBE: u64 = 0x206;
 
 /// Modes.
 const ACK_AT_ONCE: u64 = 0;
@@ -113,6 +115,20 @@ fn run(_args: userlib::Args) -> i32 {
                     0,
                 ],
             ),
+            FORK_PROBE => match process::fork() {
+                Ok(0) => {
+                    let refused = ipc::subscribe(kernel_abi::ipc::EVENT_EXIT) == Err(Errno::EPERM);
+                    process::exit(if refused { 0 } else { 1 });
+                }
+                Ok(child) => {
+                    let status = match process::reap(child) {
+                        Some(process::ExitStatus::Exited(code)) => code as u64,
+                        _ => 2,
+                    };
+                    Message::new(status, [0; 6])
+                }
+                Err(error) => Message::new(error.as_return() as u64, [0; 6]),
+            },
             QUIT => {
                 let _ = ipc::reply(client, &Message::new(0, [0; 6]));
                 println!("testsub: quitting with {} event(s) held", held.len());
