@@ -1,18 +1,23 @@
 //! The process manager: starting, forking, ending, reaping and signalling
 //! processes, with process events published to subscribed services (see
-//! `events.rs`) at each step the brief names.
+//! `events.rs`) at each step the brief names. The rules are MINIX 3's
+//! (`servers/pm/{forkexit,signal,event}.c`); DEVIATIONS.md lists where
+//! they still differ.
 //!
 //! Every death goes the same way, on the dying process's own kernel stack:
 //! a fatal signal only marks the process and wakes it; when it next heads
 //! back to user mode it finds the signal and calls [`exit_current`], which
-//! records the exit, publishes EXIT and waits (stopped) for every
-//! subscriber's ack, tears the process down, turns it into a zombie for its
-//! parent to reap, and switches away for good.
+//! records the exit, makes it a zombie its parent may collect at once
+//! (MINIX's `exit_proc`), publishes EXIT and waits (stopped) for every
+//! subscriber's ack, then frees its memory (MINIX's `exit_restart`) and
+//! switches away for good. Its slot goes once the parent has also collected
+//! the status.
 //!
-//! A caught signal publishes SIGNAL when it is sent (if the target can take
-//! it now) or when it becomes deliverable; the target stays stopped until
-//! the last ack, and its handler is set up only then. A new process
-//! publishes SPAWN before it first runs.
+//! A caught signal publishes SIGNAL when it must interrupt a process that
+//! is not paused in `wait` and not already unpaused (MINIX's `unpause`);
+//! the target stays stopped until the last ack and then takes every
+//! pending signal on its way back to user mode. A new process publishes
+//! SPAWN before it first runs.
 
 use crate::arch::context;
 use crate::arch::paging::{self, USER_END};
@@ -472,7 +477,15 @@ pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno
                 }
                 process.signals.blocked &= !signal.mask();
             } else {
-                return Ok(Some((Posted::Deliverable, None, process.state, false)));
+                // Like MINIX's pending kernel signals of a system process,
+                // a signal already waiting in its mailbox is not queued
+                // again.
+                let queued = process.mailbox.iter().any(|message| {
+                    message.source == kernel_abi::ipc::PM
+                        && message.kind == SIGS_SIGNAL_RECEIVED
+                        && message.payload[0] == u64::from(signal.number())
+                });
+                return Ok(Some((Posted::Deliverable, None, process.state, queued)));
             }
         }
         let posted = process.signals.post(signal);
@@ -490,7 +503,8 @@ pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno
         return Ok(());
     };
     let Some(disposition) = disposition else {
-        // A non-termination signal to a system service: a message.
+        // A non-termination signal to a system service: a message (`publish`
+        // says here whether one is already queued).
         report::signal(
             sender,
             target,
@@ -498,13 +512,15 @@ pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno
             Posted::Deliverable,
             Disposition::Catch(SigAction::default()),
         );
-        ipc::deliver_from_pm(
-            target,
-            Message::new(
-                SIGS_SIGNAL_RECEIVED,
-                [u64::from(signal.number()), 0, 0, 0, 0, 0],
-            ),
-        );
+        if !publish {
+            ipc::deliver_from_pm(
+                target,
+                Message::new(
+                    SIGS_SIGNAL_RECEIVED,
+                    [u64::from(signal.number()), 0, 0, 0, 0, 0],
+                ),
+            );
+        }
         return Ok(());
     };
     report::signal(sender, target, signal, posted, disposition);
