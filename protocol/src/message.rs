@@ -19,7 +19,7 @@
 //! | [`Message::SignalHandled`] | a process entered a signal handler | event |
 //! | [`Message::UserFault`] | a CPU exception in a process | event |
 //! | [`Message::BadPointer`] | a system call failed with EFAULT | event |
-//! | [`Message::Reaped`] | a zombie was reaped: the process is gone | event |
+//! | [`Message::Reaped`] | the slot of an ended process was released (its status collected and its EXIT event done): the process is gone | event |
 //! | [`Message::Process`] | one process's state (every 500 ms by default) | snapshot |
 //! | [`Message::Region`] | one region of a process (after its `Process`) | snapshot |
 //! | [`Message::Memory`] | system memory: frames, page cache, swap, disk I/O | snapshot |
@@ -32,6 +32,7 @@
 //! | [`Message::Subscriber`] | one entry of the subscriber table | snapshot |
 //! | [`Message::CommandResult`] | the answer to a host command | event |
 //! | [`Message::CommandRejected`] | a host command frame did not decode | event |
+//! | [`Message::VmFlags`] | one process's VM flags (after its regions) | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
