@@ -12,7 +12,8 @@ use protocol::PROTOCOL_VERSION;
 use protocol::command::{Command, CommandOutcome};
 use protocol::message::{
     CommandResult, Exit, Heartbeat, LogLevel, Message, PERM_READ, PERM_WRITE, ProcessSnapshot,
-    ProcessState, RegionKind, RegionSnapshot, SnapshotDone, Spawn, VmCounters,
+    ProcessState, ProcessVmFlags, RegionKind, RegionSnapshot, SnapshotDone, Spawn, VMF_INUSE,
+    VmCounters,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use watchtower::app::{Overlay, Request};
@@ -156,6 +157,15 @@ fn the_tree_by_parent() {
 #[test]
 fn the_detail_view_with_fault_sparklines() {
     let mut session = running();
+    // The VM's flags of the worker, as a snapshot round reports them.
+    session.send(
+        10_000_000,
+        Message::VmFlags(ProcessVmFlags {
+            round: 20,
+            pid: 3,
+            flags: VMF_INUSE,
+        }),
+    );
     type_text(&mut session, "jj");
     press(&mut session, KeyCode::Enter);
     assert_eq!(session.app.detail_pid(), Some(3));

@@ -96,10 +96,8 @@ pub fn user_fault(address: u64, access: Access) -> Result<(), Signal> {
     }
     // Nobody else may be taken (or taking them did not help): the faulting
     // process dies, and its memory too goes now, not after its EXIT event.
-    let (pages, name) = process::with_current(|process| {
-        process.handler_due = None;
-        (vm::reclaim(process), process.name.clone())
-    });
+    let (pages, name) =
+        process::with_current(|process| (vm::reclaim(process), process.name.clone()));
     crate::klog!(
         Warn,
         "oom: no memory left for a page fault (pid {me}): killed pid {me} ({name}) itself, {pages} resident pages reclaimed"
@@ -124,11 +122,9 @@ fn apply(reason: Reason, me: Pid) -> Option<Taken> {
             Choice::Exiting(pid) => (Taken::Exiting(pid), pid),
             Choice::Kill(pid) => (Taken::Killed(pid), pid),
         };
+        // A killed victim never runs a handler again: the SIGKILL sent below
+        // is taken before any other pending signal (`pm::on_return_to_user`).
         let process = table.get_mut(pid)?;
-        if let Taken::Killed(_) = taken {
-            // It never runs a handler again: SIGKILL is all that is left.
-            process.handler_due = None;
-        }
         let pages = vm::reclaim(process);
         Some((taken, pages, process.name.clone()))
     });

@@ -1,18 +1,23 @@
 //! The process manager: starting, forking, ending, reaping and signalling
 //! processes, with process events published to subscribed services (see
-//! `events.rs`) at each step the brief names.
+//! `events.rs`) at each step the brief names. The rules are MINIX 3's
+//! (`servers/pm/{forkexit,signal,event}.c`); DEVIATIONS.md lists where
+//! they still differ.
 //!
 //! Every death goes the same way, on the dying process's own kernel stack:
 //! a fatal signal only marks the process and wakes it; when it next heads
 //! back to user mode it finds the signal and calls [`exit_current`], which
-//! records the exit, publishes EXIT and waits (stopped) for every
-//! subscriber's ack, tears the process down, turns it into a zombie for its
-//! parent to reap, and switches away for good.
+//! records the exit, makes it a zombie its parent may collect at once
+//! (MINIX's `exit_proc`), publishes EXIT and waits (stopped) for every
+//! subscriber's ack, then frees its memory (MINIX's `exit_restart`) and
+//! switches away for good. Its slot goes once the parent has also collected
+//! the status.
 //!
-//! A caught signal publishes SIGNAL when it is sent (if the target can take
-//! it now) or when it becomes deliverable; the target stays stopped until
-//! the last ack, and its handler is set up only then. A new process
-//! publishes SPAWN before it first runs.
+//! A caught signal publishes SIGNAL when it must interrupt a process that
+//! is not paused in `wait` and not already unpaused (MINIX's `unpause`);
+//! the target stays stopped until the last ack and then takes every
+//! pending signal on its way back to user mode. A new process publishes
+//! SPAWN before it first runs.
 
 use crate::arch::context::{self, FpuStart};
 use crate::arch::fpu;
@@ -31,6 +36,7 @@ use crate::user_abi::SignalFrameHead;
 use crate::vm;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use kernel_abi::ipc::{Message, SIGS_SIGNAL_RECEIVED};
 use kernel_abi::signal::{
     FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters,
     SigAction, SignalFrame,
@@ -49,23 +55,24 @@ const USER_SETTABLE_RFLAGS: u64 = 0xCD5;
 /// Longest argument block of a new program.
 pub const MAX_ARGS_BYTES: usize = 1024;
 
-/// Starts the boot programs of the archive, in order. The first that is
-/// not a system service becomes init.
+/// Starts the boot programs of the archive. The first that is not a
+/// system service becomes init and, as MINIX's `INIT_PID`, pid 1: it is
+/// started first; the others follow in image order with pids from 2.
+/// Nothing runs before all are started.
 pub fn start_boot_programs() {
-    for entry in files::boot_entries() {
+    let entries = files::boot_entries();
+    let init = entries.iter().position(|entry| !entry.privileged);
+    let order = init
+        .into_iter()
+        .chain((0..entries.len()).filter(|&index| Some(index) != init));
+    for index in order {
+        let entry = &entries[index];
         let args: Vec<&str> = entry.args.iter().map(String::as_str).collect();
         let label = entry.label.as_deref();
         match spawn(0, &entry.program, &args, entry.privileged, label) {
             Ok(pid) => {
-                let became_init = process::with_table(|table| {
-                    if table.init == 0 && !entry.privileged {
-                        table.init = pid;
-                        true
-                    } else {
-                        false
-                    }
-                });
-                if became_init {
+                if Some(index) == init {
+                    process::with_table(|table| table.init = pid);
                     crate::klog!(Info, "init is pid {pid} ({})", entry.program);
                 } else if entry.privileged {
                     crate::klog!(
@@ -201,7 +208,8 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
             Err(error) => return Err((error, stack)),
         };
         let mut child = Process::new(pid, parent_pid, parent.name.clone(), slot, root, vm);
-        child.privileged = parent.privileged;
+        // MINIX's fork: PRIV_PROC is not inherited.
+        child.privileged = false;
         child.stack = Some(stack);
         child.signals = parent.signals.fork_copy();
         Ok(child)
@@ -232,50 +240,123 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
 }
 
 /// Ends the running process. Never returns.
+///
+/// As MINIX's `exit_proc` and `exit_restart`: a normal exit makes the
+/// process a zombie at once (its parent's `wait` may return now) and gives
+/// its children to init; then EXIT is published and the process waits,
+/// stopped, for every subscriber's ack; only then are its memory and slot
+/// released (the slot when its parent has also collected the status). A
+/// death by a core-dumping signal tells the parent only after the event,
+/// as MINIX does for core dumps.
 pub fn exit_current(info: ExitInfo) -> ! {
     let pid = sched::current();
-    process::with_current(|process| {
+    let dump_core = process::with_current(|process| {
         process.exit = Some(info);
         process.vm.flags.exiting = true;
-        process.handler_due = None;
+        process.unpaused = false;
+        info.signal.is_some_and(dumps_core) && !process.privileged
     });
     report::exited(pid, info);
     // A dying subscriber leaves the table first: the processes waiting on
     // it move on (brief item 6).
     events::subscriber_gone(pid);
+    if !dump_core {
+        zombify(pid);
+    }
+    disinherit(pid);
     events::publish(pid, EventKind::Exit);
     sched::wait_while_frozen();
     ipc::forget(pid);
-    finish_exit(pid);
+    exit_restart(pid);
     sched::schedule();
     unreachable!("a zombie was scheduled");
 }
 
-/// Tears the exiting process down (it is the running one) and makes it a
-/// zombie: frees its memory, gives its children to init, tells its parent.
-fn finish_exit(pid: Pid) {
+/// MINIX's `core_sigs`: the signals whose default action dumps core.
+fn dumps_core(signal: Signal) -> bool {
+    matches!(
+        signal,
+        Signal::SIGQUIT
+            | Signal::SIGILL
+            | Signal::SIGTRAP
+            | Signal::SIGABRT
+            | Signal::SIGFPE
+            | Signal::SIGBUS
+            | Signal::SIGSEGV
+    )
+}
+
+/// Lets the parent collect `pid`'s exit status (MINIX's `zombify` and
+/// `check_parent`): a parent waiting for it is woken, any other gets
+/// SIGCHLD.
+fn zombify(pid: Pid) {
+    process::with_table(|table| {
+        if let Some(process) = table.get_mut(pid) {
+            process.zombified = true;
+        }
+    });
+    tell_parent(pid);
+}
+
+/// Tells `child`'s parent that the child has ended (MINIX's
+/// `check_parent`).
+fn tell_parent(child: Pid) {
+    let (parent, waiting, alive) = process::with_table(|table| {
+        let parent = table.get(child).map_or(0, |process| process.parent);
+        match table.get(parent) {
+            Some(process) => {
+                let waiting = process.state == State::Blocked(Block::Child)
+                    && process
+                        .waiting_for
+                        .is_some_and(|wanted| wanted == -1 || wanted == i64::from(child));
+                (parent, waiting, process.is_alive())
+            }
+            None => (parent, false, false),
+        }
+    });
+    if waiting {
+        sched::wake(parent, Wake::Done);
+    } else if alive {
+        let _ = send_signal(child, parent, Signal::SIGCHLD);
+    }
+}
+
+/// Gives the children of the exiting `pid` to init; init learns at once of
+/// those that have already ended.
+fn disinherit(pid: Pid) {
+    let ended: Vec<Pid> = process::with_table(|table| {
+        let init = table.init;
+        table
+            .iter_mut()
+            .filter(|child| child.parent == pid)
+            .filter_map(|child| {
+                child.parent = init;
+                (child.zombified && !child.told_parent).then_some(child.pid)
+            })
+            .collect()
+    });
+    for child in ended {
+        tell_parent(child);
+    }
+}
+
+/// The second half of an exit, after the EXIT event (MINIX's
+/// `exit_restart`), on the exiting process's own stack: frees its memory,
+/// tells the parent if that was put off (a core-dumping signal), and hands
+/// the slot back if the parent has already collected the status.
+fn exit_restart(pid: Pid) {
     paging::activate(paging::kernel_root());
-    let (parent, orphaned_zombie, init, info) = process::with_table(|table| {
+    let (zombified, init, info) = process::with_table(|table| {
         let init = table.init;
         let process = table.get_mut(pid).expect("the exiting process exists");
         vm::teardown(process);
         process.vm.flags.in_use = false;
         process.state = State::Zombie;
-        let parent = process.parent;
         let info = process.exit.expect("exit recorded");
-        let mut orphaned_zombie = false;
-        for child in table.iter_mut().filter(|child| child.parent == pid) {
-            child.parent = init;
-            orphaned_zombie |= child.state == State::Zombie;
-        }
-        (parent, orphaned_zombie, init, info)
+        (process.zombified, init, info)
     });
-    wake_waiting_parent(parent);
-    if orphaned_zombie {
-        wake_waiting_parent(init);
-    }
-    if parent != 0 {
-        let _ = send_signal(pid, parent, Signal::SIGCHLD);
+    if !zombified {
+        zombify(pid);
     }
     if pid == init {
         let code = if info.signal.is_none() && info.status == 0 {
@@ -291,21 +372,45 @@ fn finish_exit(pid: Pid) {
         );
         crate::fatal::power_off(code);
     }
+    let collected = process::with_table(|table| table.get(pid).is_some_and(|p| p.told_parent));
+    if collected {
+        // Its kernel stack is the one running: the slot goes once the
+        // scheduler has switched away (`release_dead`).
+        DEAD.with(|dead| dead.push(pid));
+    }
 }
 
-fn wake_waiting_parent(parent: Pid) {
-    let waiting = process::with_table(|table| {
-        table
-            .get(parent)
-            .is_some_and(|p| p.state == State::Blocked(Block::Child))
-    });
-    if waiting {
-        sched::wake(parent, Wake::Done);
+/// Processes that ended and were collected, whose slots go at the next
+/// switch (their own kernel stacks were running when they ended).
+static DEAD: crate::sync::IrqLock<Vec<Pid>> = crate::sync::IrqLock::new("dead", Vec::new());
+
+/// Frees the slots of processes that ended while running (called by the
+/// scheduler after a switch, on another stack).
+pub fn release_dead() {
+    while let Some(pid) = DEAD.with(|dead| dead.pop()) {
+        release(pid);
     }
+}
+
+/// Frees the slot of an ended process whose status was collected (MINIX's
+/// `cleanup`).
+fn release(pid: Pid) {
+    let Some(mut process) = process::with_table(|table| table.remove(pid)) else {
+        return;
+    };
+    sched::forget(pid);
+    if let Some(stack) = process.stack.take() {
+        stack.release();
+    }
+    report::reaped(pid);
 }
 
 /// Waits for a child of the running process: `pid` -1 for any. Returns the
 /// child and how it ended, or `None` if `no_hang` and none has ended.
+///
+/// As MINIX's `wait4`: a child is collected as soon as it is a zombie,
+/// even while its EXIT event is still in flight; its slot goes once both
+/// are done.
 ///
 /// # Return values
 /// `ECHILD` if there is no such child, `EINTR` if a signal interrupted the
@@ -315,43 +420,58 @@ pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
     loop {
         let found = process::with_table(|table| {
             let matches = |process: &&Process| {
-                process.parent == me && (pid == -1 || i64::from(process.pid) == pid)
+                process.parent == me
+                    && !process.told_parent
+                    && (pid == -1 || i64::from(process.pid) == pid)
             };
             let zombie = table
                 .iter()
                 .filter(matches)
-                .find(|process| process.state == State::Zombie)
+                .find(|process| process.zombified)
                 .map(|p| p.pid);
             match zombie {
-                Some(zombie) => Ok(table.remove(zombie)),
+                Some(zombie) => {
+                    let child = table.get_mut(zombie).expect("just found");
+                    child.told_parent = true;
+                    let info = child.exit.expect("a zombie has an exit");
+                    Ok(Some((zombie, info, child.state == State::Zombie)))
+                }
                 None if table.iter().any(|process| matches(&process)) => Ok(None),
                 None => Err(Errno::ECHILD),
             }
         })?;
-        if let Some(mut child) = found {
-            sched::forget(child.pid);
-            if let Some(stack) = child.stack.take() {
-                stack.release();
+        if let Some((child, info, torn_down)) = found {
+            if torn_down {
+                release(child);
             }
-            let info = child.exit.expect("a zombie has an exit");
-            report::reaped(child.pid);
-            return Ok(Some((child.pid, info)));
+            return Ok(Some((child, info)));
         }
         if no_hang {
             return Ok(None);
         }
-        if sched::block_current(Block::Child) == Wake::Interrupted {
+        process::with_current(|process| process.waiting_for = Some(pid));
+        let woke = sched::block_current(Block::Child);
+        process::with_current(|process| process.waiting_for = None);
+        if woke == Wake::Interrupted {
             return Err(Errno::EINTR);
         }
     }
 }
 
-/// Sends `signal` from `sender` to `target`.
+/// Sends `signal` from `sender` to `target` (MINIX's `check_sig` and
+/// `sig_proc`).
 ///
-/// A caught signal starts its delivery at once if the target can take it
-/// (no event in flight, no handler pending): SIGNAL is published and the
-/// target stays stopped until the last ack. Otherwise it stays pending and
-/// is taken up when the target next heads for user mode.
+/// - A process that is exiting (or a zombie) is left alone: OK.
+/// - A system service never gets a SIGNAL event: a termination signal
+///   (MINIX's `SIGS_IS_TERMINATION`) ends it, any other reaches it as a
+///   [`SIGS_SIGNAL_RECEIVED`] message.
+/// - A caught signal for a process paused in `wait` interrupts it and is
+///   delivered without an event. For any other process not yet unpaused it
+///   stays pending and SIGNAL is published: the process stays stopped until
+///   the last ack, then takes every pending signal on its way back to user
+///   mode (a SIGKILL among them kills it first). A signal arriving while an
+///   event is in flight or the process is already unpaused only becomes
+///   pending.
 ///
 /// Init is protected: SIGKILL to it is refused (MINIX's `check_sig`), and
 /// a signal it does not catch whose default would end or stop it is
@@ -360,38 +480,85 @@ pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
 /// ([`force_signal`]) can still kill it.
 ///
 /// # Return values
-/// `ESRCH` if the target does not exist or has already exited; `EINVAL`
-/// for SIGKILL to init.
+/// `ESRCH` if the target does not exist; `EINVAL` for SIGKILL to init.
 pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno> {
-    let (posted, disposition, state, catch_now) = process::with_table(|table| {
+    let outcome = process::with_table(|table| {
         let is_init = table.init != 0 && target == table.init;
         if is_init && signal == Signal::SIGKILL {
             return Err(Errno::EINVAL);
         }
-        let process = table
-            .get_mut(target)
-            .filter(|process| process.is_alive())
-            .ok_or(Errno::ESRCH)?;
+        let process = table.get_mut(target).ok_or(Errno::ESRCH)?;
+        if !process.is_alive() {
+            return Ok(None);
+        }
+        if process.privileged {
+            if terminates_services(signal) {
+                // As MINIX's `sig_proc_exit`: whatever its action.
+                if signal.can_be_handled() {
+                    let _ = process.signals.set_action(signal, SigAction::default());
+                }
+                process.signals.blocked &= !signal.mask();
+            } else {
+                // Like MINIX's pending kernel signals of a system process,
+                // a signal already waiting in its mailbox is not queued
+                // again.
+                let queued = process.mailbox.iter().any(|message| {
+                    message.source == kernel_abi::ipc::PM
+                        && message.kind == SIGS_SIGNAL_RECEIVED
+                        && message.payload[0] == u64::from(signal.number())
+                });
+                return Ok(Some((Posted::Deliverable, None, process.state, queued)));
+            }
+        }
         let disposition = process.signals.disposition(signal);
         if is_init && matches!(disposition, Disposition::Terminate | Disposition::Stop) {
-            return Ok((Posted::Discarded, disposition, process.state, false));
+            // Init does not catch it and it would end or stop init: gone.
+            return Ok(Some((
+                Posted::Discarded,
+                Some(disposition),
+                process.state,
+                false,
+            )));
         }
         let posted = process.signals.post(signal);
-        let catch_now = posted == Posted::Deliverable
-            && matches!(disposition, Disposition::Catch(_))
-            && !process.frozen
-            && process.handler_due.is_none();
-        if catch_now {
-            process.signals.pending &= !signal.mask();
-            process.handler_due = Some(signal);
+        let caught = posted == Posted::Deliverable && matches!(disposition, Disposition::Catch(_));
+        let mut publish = false;
+        if caught && !process.frozen && !process.unpaused {
+            // MINIX's `unpause`: paused in PM (`wait`): no event.
+            process.unpaused = true;
+            publish = process.state != State::Blocked(Block::Child);
         }
-        Ok((posted, disposition, process.state, catch_now))
+        Ok(Some((posted, Some(disposition), process.state, publish)))
     })?;
+    let Some((posted, disposition, state, publish)) = outcome else {
+        return Ok(());
+    };
+    let Some(disposition) = disposition else {
+        // A non-termination signal to a system service: a message (`publish`
+        // says here whether one is already queued).
+        report::signal(
+            sender,
+            target,
+            signal,
+            Posted::Deliverable,
+            Disposition::Catch(SigAction::default()),
+        );
+        if !publish {
+            ipc::deliver_from_pm(
+                target,
+                Message::new(
+                    SIGS_SIGNAL_RECEIVED,
+                    [u64::from(signal.number()), 0, 0, 0, 0, 0],
+                ),
+            );
+        }
+        return Ok(());
+    };
     report::signal(sender, target, signal, posted, disposition);
     if posted != Posted::Deliverable {
         return Ok(());
     }
-    if catch_now {
+    if publish {
         events::publish(target, EventKind::Signal);
     }
     match (state, disposition) {
@@ -407,6 +574,21 @@ pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno
         _ => {}
     }
     Ok(())
+}
+
+/// MINIX's `SIGS_IS_TERMINATION`: the signals that end a system service
+/// (every other one reaches it as a message).
+fn terminates_services(signal: Signal) -> bool {
+    matches!(
+        signal,
+        Signal::SIGILL
+            | Signal::SIGBUS
+            | Signal::SIGFPE
+            | Signal::SIGSEGV
+            | Signal::SIGABRT
+            | Signal::SIGKILL
+            | Signal::SIGPIPE
+    )
 }
 
 /// Whether a caught signal interrupts `block`. A process waiting for a
@@ -445,41 +627,28 @@ pub fn force_signal(signal: Signal) {
 
 /// Work due before the running process returns to user mode with `frame`:
 /// staying stopped while an event about it is in flight, a pending switch,
-/// a handler whose event completed, then pending signals (which may end
-/// it, stop it, or start another SIGNAL event).
+/// then pending signals, SIGKILL first, then by number (which may end it,
+/// stop it, or set up handlers).
+///
+/// A caught signal needs the process unpaused first (MINIX's `unpause`):
+/// if it is not, SIGNAL is published and the signal waits for the event.
+/// Once unpaused, every pending signal it can take is delivered without
+/// another event (MINIX's `check_pending` after `restart_sigs`); handlers
+/// set up one after another nest, so the last one set up runs first. The
+/// process is unpaused until it resumes user mode.
 pub fn on_return_to_user(frame: &mut TrapFrame) {
     loop {
         sched::wait_while_frozen();
         if sched::switch_due() {
             sched::yield_current();
         }
-        let due = process::with_current(|process| {
-            let signal = process.handler_due.take()?;
-            Some((signal, process.signals.disposition(signal)))
-        });
-        if let Some((signal, disposition)) = due {
-            match disposition {
-                Disposition::Catch(action) => {
-                    if enter_handler(frame, signal, &action).is_err() {
-                        exit_current(ExitInfo {
-                            status: 0,
-                            signal: Some(Signal::SIGSEGV),
-                        });
-                    }
-                    report::handler_started(sched::current(), signal);
-                    return;
-                }
-                // The program changed its mind while the event was in
-                // flight: the signal now does what its action says.
-                Disposition::Terminate => exit_current(ExitInfo {
-                    status: 0,
-                    signal: Some(signal),
-                }),
-                _ => continue,
+        let (next, unpaused) =
+            process::with_current(|process| (process.signals.take_deliverable(), process.unpaused));
+        match next {
+            None => {
+                process::with_current(|process| process.unpaused = false);
+                return;
             }
-        }
-        match process::with_current(|process| process.signals.take_deliverable()) {
-            None => return,
             Some((signal, Disposition::Terminate)) => exit_current(ExitInfo {
                 status: 0,
                 signal: Some(signal),
@@ -489,8 +658,20 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
                 sched::schedule();
             }
             Some((_, Disposition::Continue | Disposition::Ignore)) => {}
+            Some((signal, Disposition::Catch(action))) if unpaused => {
+                if enter_handler(frame, signal, &action).is_err() {
+                    exit_current(ExitInfo {
+                        status: 0,
+                        signal: Some(Signal::SIGSEGV),
+                    });
+                }
+                report::handler_started(sched::current(), signal);
+            }
             Some((signal, Disposition::Catch(_))) => {
-                process::with_current(|process| process.handler_due = Some(signal));
+                process::with_current(|process| {
+                    process.signals.pending |= signal.mask();
+                    process.unpaused = true;
+                });
                 events::publish(sched::current(), EventKind::Signal);
             }
         }

@@ -116,8 +116,20 @@ pub struct Process {
     /// Stopped while an event about it is in flight: never scheduled
     /// until the last ack.
     pub frozen: bool,
-    /// A caught signal whose handler runs on the next return to user mode.
-    pub handler_due: Option<Signal>,
+    /// Unpaused (MINIX's `UNPAUSED`): a caught signal interrupted it, and
+    /// every pending signal it can take is delivered on its way back to
+    /// user mode without another SIGNAL event. Set when the SIGNAL event
+    /// is published (or at once when it is paused in `wait`); cleared when
+    /// it resumes user mode.
+    pub unpaused: bool,
+    /// The parent may collect its exit status (MINIX's `ZOMBIE`): set as
+    /// soon as a normal exit starts, before the EXIT event completes.
+    pub zombified: bool,
+    /// The parent has collected its exit status (MINIX's `TOLD_PARENT`);
+    /// the slot goes once the EXIT event is also done.
+    pub told_parent: bool,
+    /// The pid argument of the `wait` it is blocked in (-1: any).
+    pub waiting_for: Option<i64>,
     /// Messages queued for it (`asend`, and the PM's events).
     pub mailbox: VecDeque<Message>,
     /// Processes blocked sending to it, in arrival order.
@@ -149,7 +161,10 @@ impl Process {
             cpu_ns: 0,
             slice_ticks: 0,
             frozen: false,
-            handler_due: None,
+            unpaused: false,
+            zombified: false,
+            told_parent: false,
+            waiting_for: None,
             mailbox: VecDeque::new(),
             senders: VecDeque::new(),
             outgoing: None,

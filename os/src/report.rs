@@ -12,8 +12,9 @@ use kernel_core::vm::{Region, RegionKind as VmRegionKind};
 use protocol::message::{
     Ack, AckIgnored, BadPointer, EventDone, EventKind, Exit, IgnoredReason, LatencySummary, Log,
     LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessSnapshot,
-    ProcessState, Publish, Reaped, RegionKind, RegionSnapshot, SignalHandled, SignalOutcome,
-    SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault, VmCounters,
+    ProcessState, ProcessVmFlags, Publish, Reaped, RegionKind, RegionSnapshot, SignalHandled,
+    SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault,
+    VmCounters,
 };
 
 /// Default time between process snapshots.
@@ -207,6 +208,18 @@ fn state_of(process: &process::Process) -> ProcessState {
     }
 }
 
+/// MINIX's `VMF_INUSE` / `VMF_EXITING` as the wire's bits.
+fn vm_flags(flags: kernel_core::vm::VmFlags) -> u8 {
+    let mut bits = 0;
+    if flags.in_use {
+        bits |= protocol::message::VMF_INUSE;
+    }
+    if flags.exiting {
+        bits |= protocol::message::VMF_EXITING;
+    }
+    bits
+}
+
 fn send_snapshot(round: u32) {
     let processes = process::with_table(|table| {
         for process in table.iter() {
@@ -230,6 +243,11 @@ fn send_snapshot(round: u32) {
             for region in process.vm.regions() {
                 telemetry::send(Message::Region(region_snapshot(round, process.pid, region)));
             }
+            telemetry::send(Message::VmFlags(ProcessVmFlags {
+                round,
+                pid: process.pid,
+                flags: vm_flags(process.vm.flags),
+            }));
         }
         table.len() as u32
     });

@@ -245,6 +245,9 @@ fn switch_to(previous: Pid, next: Pid) {
     }
     paging::activate(next_root);
     context::switch_context(&CONTEXTS[previous_slot], &CONTEXTS[next_slot]);
+    // Back on this context's stack: slots of processes that ended on their
+    // own stacks can go now.
+    crate::pm::release_dead();
 }
 
 /// Whether any process is waiting for the CPU.

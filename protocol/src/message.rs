@@ -19,7 +19,7 @@
 //! | [`Message::SignalHandled`] | a process entered a signal handler | event |
 //! | [`Message::UserFault`] | a CPU exception in a process | event |
 //! | [`Message::BadPointer`] | a system call failed with EFAULT | event |
-//! | [`Message::Reaped`] | a zombie was reaped: the process is gone | event |
+//! | [`Message::Reaped`] | the slot of an ended process was released (its status collected and its EXIT event done): the process is gone | event |
 //! | [`Message::Process`] | one process's state (every 500 ms by default) | snapshot |
 //! | [`Message::Region`] | one region of a process (after its `Process`) | snapshot |
 //! | [`Message::Memory`] | system memory: frames, page cache, swap, disk I/O | snapshot |
@@ -32,6 +32,7 @@
 //! | [`Message::Subscriber`] | one entry of the subscriber table | snapshot |
 //! | [`Message::CommandResult`] | the answer to a host command | event |
 //! | [`Message::CommandRejected`] | a host command frame did not decode | event |
+//! | [`Message::VmFlags`] | one process's VM flags (after its regions) | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -115,6 +116,27 @@ pub enum Message<S> {
     CommandResult(CommandResult),
     /// A host command frame that did not decode: nothing changed.
     CommandRejected(CommandRejected),
+    /// A process's VM flags (MINIX's `vm_flags`), part of a snapshot round:
+    /// follows the process's `Process` frame and its regions.
+    VmFlags(ProcessVmFlags),
+}
+
+/// `ProcessVmFlags::flags`: the slot holds a live address space (MINIX's
+/// `VMF_INUSE`); cleared when its memory is freed.
+pub const VMF_INUSE: u8 = 0x01;
+/// `ProcessVmFlags::flags`: the process is exiting; its memory goes once
+/// its EXIT event completes (MINIX's `VMF_EXITING`).
+pub const VMF_EXITING: u8 = 0x02;
+
+/// A process's VM flags, as of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessVmFlags {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The process.
+    pub pid: u32,
+    /// [`VMF_INUSE`], [`VMF_EXITING`]; other bits are reserved.
+    pub flags: u8,
 }
 
 /// The answer to a host command.

@@ -390,6 +390,19 @@ fn command_rejected() {
     );
 }
 
+#[test]
+fn vm_flags() {
+    check(
+        Message::VmFlags(ProcessVmFlags {
+            round: 3,
+            pid: 7,
+            flags: VMF_INUSE | VMF_EXITING,
+        }),
+        25,
+        "05 19 87 ad 4b 07 19 03 07 03 b8 65 00",
+    );
+}
+
 /// Host commands have golden vectors too: the guest parses these bytes.
 #[test]
 fn host_commands() {
@@ -467,6 +480,7 @@ fn every_message_kind_has_a_golden_vector() {
             Message::Subscriber(_) => "subscriber",
             Message::CommandResult(_) => "command_result",
             Message::CommandRejected(_) => "command_rejected",
+            Message::VmFlags(_) => "vm_flags",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

@@ -240,6 +240,8 @@ fn message() -> impl Strategy<Value = Message<String>> {
                 rejected_total,
             })
         }),
+        (any::<u32>(), any::<u32>(), any::<u8>())
+            .prop_map(|(round, pid, flags)| Message::VmFlags(ProcessVmFlags { round, pid, flags })),
         (
             any::<[u32; 4]>(),
             text(),

@@ -9,7 +9,8 @@
 use super::names::{Backing, perms_string};
 use super::window::CounterWindow;
 use protocol::message::{
-    ProcessSnapshot, ProcessState, RegionKind, RegionSnapshot, Spawn, UserFault, VmCounters,
+    ProcessSnapshot, ProcessState, RegionKind, RegionSnapshot, Spawn, UserFault, VMF_EXITING,
+    VMF_INUSE, VmCounters,
 };
 use std::time::Duration;
 
@@ -54,6 +55,9 @@ pub struct Process {
     pub cpu_ns: u64,
     /// VM counters.
     pub vm: VmCounters,
+    /// The VM's flags for it (`VMF_INUSE`, `VMF_EXITING`), from its latest
+    /// `VmFlags` frame; `None` until one arrives.
+    pub vm_flags: Option<u8>,
     /// Regions by start address, as of [`Process::regions_round`].
     pub regions: Vec<Region>,
     /// How many regions its latest snapshot said follow it (its `Region`
@@ -167,6 +171,7 @@ impl Process {
             privileged: false,
             cpu_ns: 0,
             vm: VmCounters::default(),
+            vm_flags: None,
             regions: Vec::new(),
             regions_expected: None,
             signals_received: 0,
@@ -270,6 +275,24 @@ impl Process {
     pub fn regions_complete(&self) -> Option<bool> {
         let expected = self.regions_expected?;
         Some(self.regions_round == self.round && self.regions.len() == expected as usize)
+    }
+
+    /// Its VM flags by name (`in_use`, `exiting`, and `0x..` for a bit
+    /// this model does not know), or `None` before a `VmFlags` frame.
+    pub fn vm_flag_names(&self) -> Option<Vec<String>> {
+        let flags = self.vm_flags?;
+        let mut names = Vec::new();
+        for bit in (0..8)
+            .map(|shift| 1u8 << shift)
+            .filter(|bit| flags & bit != 0)
+        {
+            names.push(match bit {
+                VMF_INUSE => "in_use".to_string(),
+                VMF_EXITING => "exiting".to_string(),
+                other => format!("{other:#04x}"),
+            });
+        }
+        Some(names)
     }
 
     /// Share of the guest's CPU it used over the rate window, in percent.

@@ -24,8 +24,8 @@ use super::rounds::{RoundFrame, SnapshotRounds};
 use super::stuck::StuckWatch;
 use super::subscribers::SubscriberTable;
 use protocol::message::{
-    BadPointer, Exit, MemorySnapshot, ProcessSnapshot, ProcessState, Reaped, RegionSnapshot,
-    SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
+    BadPointer, Exit, MemorySnapshot, ProcessSnapshot, ProcessState, ProcessVmFlags, Reaped,
+    RegionSnapshot, SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -180,6 +180,13 @@ impl System {
         let process = self.live.get_mut(&pid)?;
         process.updated_us = time_us;
         Some(process)
+    }
+
+    /// One process's VM flags, part of a snapshot round.
+    pub(crate) fn vm_flags(&mut self, flags: ProcessVmFlags) {
+        if let Some(process) = self.live.get_mut(&flags.pid) {
+            process.vm_flags = Some(flags.flags);
+        }
     }
 
     /// One process's snapshot.

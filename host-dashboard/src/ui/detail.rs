@@ -60,6 +60,17 @@ fn summary_lines(process: &Process) -> Vec<Line<'static>> {
         ),
         Line::styled(
             format!(
+                " VM flags: {}",
+                match process.vm_flag_names() {
+                    Some(names) if names.is_empty() => "none".to_string(),
+                    Some(names) => names.join(", "),
+                    None => "not reported".to_string(),
+                }
+            ),
+            THEME.value,
+        ),
+        Line::styled(
+            format!(
                 " faults: minor {} ({}/s)  major {} ({}/s)",
                 vm.minor_faults,
                 format::short_rate(process.minor_faults_per_second()),

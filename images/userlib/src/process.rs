@@ -120,6 +120,21 @@ pub fn reap(pid: Pid) -> Option<ExitStatus> {
     }
 }
 
+/// Waits up to `timeout_ms` until `pid`'s slot is released (`kill(pid, 0)`
+/// fails): as in MINIX, a child's exit status can be collected while its
+/// EXIT event is still in flight, and its memory and slot go only after the
+/// last subscriber's ack. Returns whether it was released in time.
+pub fn wait_released(pid: Pid, timeout_ms: u64) -> bool {
+    let start = crate::time::clock_ns();
+    while crate::signal::kill_raw(u64::from(pid), 0).is_ok() {
+        if crate::time::clock_ns() - start > timeout_ms * 1_000_000 {
+            return false;
+        }
+        let _ = crate::time::sleep_ms(5);
+    }
+    true
+}
+
 /// Waits for any child to end.
 pub fn wait_any() -> SysResult<(Pid, ExitStatus)> {
     wait_raw(-1, 0).map(|ended| ended.expect("a blocking wait returns a child"))

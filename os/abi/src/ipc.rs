@@ -94,3 +94,7 @@ pub const PROC_EVENT: u64 = 0xE03;
 /// Subscriber to PM: the ack. Payload: `[pid, kind, event_id]` (the id is
 /// informational; sender, pid and kind must match).
 pub const PROC_EVENT_REPLY: u64 = 0xE80;
+/// PM to a system service: a signal that does not end services (MINIX's
+/// `SIGS_SIGNAL_RECEIVED`; services get no SIGNAL event). Payload:
+/// `[signal]`.
+pub const SIGS_SIGNAL_RECEIVED: u64 = 0xE00;

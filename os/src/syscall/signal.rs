@@ -17,12 +17,18 @@ fn signal_number(number: u64) -> Result<Signal, Errno> {
 ///
 /// # Return values
 /// `EINVAL` for an unknown signal and for SIGKILL to init (as MINIX's
-/// `check_sig`), `ESRCH` for no such (live) process, `EPERM` when an
-/// ordinary program signals a system service.
+/// `check_sig`), `ESRCH` for no such process (one that is exiting or a
+/// zombie is still there: OK, as MINIX), `EPERM` when an ordinary program
+/// signals a system service. Signal 0 checks existence.
 pub fn kill(args: Args) -> Result<u64, Errno> {
     let [pid, number, ..] = args;
-    let signal = signal_number(number)?;
     let target = u32::try_from(pid).map_err(|_| Errno::ESRCH)?;
+    if number == 0 {
+        // POSIX and MINIX: signal 0 only checks that the process exists
+        // (an exiting one or a zombie does).
+        return exists(target);
+    }
+    let signal = signal_number(number)?;
     if target == 0 {
         return Err(Errno::ESRCH);
     }
@@ -37,6 +43,12 @@ pub fn kill(args: Args) -> Result<u64, Errno> {
         return Err(Errno::EPERM);
     }
     pm::send_signal(sender, target, signal).map(|()| 0)
+}
+
+/// `kill(pid, 0)`: 0 if `pid` is in the process table.
+fn exists(target: u32) -> Result<u64, Errno> {
+    let found = target != 0 && process::with_table(|table| table.get(target).is_some());
+    if found { Ok(0) } else { Err(Errno::ESRCH) }
 }
 
 /// `sigaction(signal, new, old)`: either pointer may be null.

@@ -69,6 +69,11 @@ pub struct ProcessSummary<'a> {
     /// Whether `regions` holds all of them (false: `Region` frames were
     /// lost), or null before a snapshot listed it.
     pub regions_complete: Option<bool>,
+    /// The VM's flags for it (MINIX's `VMF_INUSE`, `VMF_EXITING`):
+    /// `["in_use"]` for a live process, `["in_use", "exiting"]` while its
+    /// EXIT event is in flight, `["exiting"]` once its memory is freed;
+    /// null before the guest reported them.
+    pub vm_flags: Option<Vec<String>>,
 }
 
 /// One entry of a process's `regions`.
@@ -196,6 +201,7 @@ impl<'a> From<&'a Process> for ProcessSummary<'a> {
             regions: process.regions.iter().map(RegionSummary::from).collect(),
             regions_expected: process.regions_expected,
             regions_complete: process.regions_complete(),
+            vm_flags: process.vm_flag_names(),
         }
     }
 }

@@ -7,9 +7,9 @@ use protocol::message::{
     Ack, AckIgnored, CommandRejected, CommandResult, EXIT_KERNEL_PANIC, EventDone, EventKind, Exit,
     GuestFrame, Header, Heartbeat, Hello, IgnoredReason, KernelFault, LatencySummary, Log,
     LogLevel, MASK_EXIT, MASK_SIGNAL, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE,
-    Panic, PowerOff, ProcessSnapshot, ProcessState, Publish, Reaped, RegionKind, RegionSnapshot,
-    SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault,
-    VmCounters,
+    Panic, PowerOff, ProcessSnapshot, ProcessState, ProcessVmFlags, Publish, Reaped, RegionKind,
+    RegionSnapshot, SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot,
+    UserFault, VMF_EXITING, VMF_INUSE, VmCounters,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -390,12 +390,28 @@ fn state_with_processes() -> State {
     );
     send(
         &mut state,
+        Message::VmFlags(ProcessVmFlags {
+            round: 1,
+            pid: 2,
+            flags: VMF_INUSE,
+        }),
+    );
+    send(
+        &mut state,
         Message::Process(listed(
             4,
             "spinner",
             ProcessState::Zombie,
             VmCounters::default(),
         )),
+    );
+    send(
+        &mut state,
+        Message::VmFlags(ProcessVmFlags {
+            round: 1,
+            pid: 4,
+            flags: VMF_EXITING,
+        }),
     );
     let memory = MemorySnapshot {
         round: 1,
@@ -433,6 +449,12 @@ fn processes_regions_and_exits_meet_the_contract() {
     assert_eq!(json["processes"][0]["state"], "waiting");
     assert_eq!(json["processes"][0]["privileged"], true);
     assert_eq!(json["processes"][2]["state"], "zombie");
+    assert_eq!(json["processes"][2]["vm_flags"], json!(["exiting"]));
+    assert_eq!(
+        json["processes"][0]["vm_flags"],
+        json!(null),
+        "not reported"
+    );
     assert_eq!(
         json["processes"][1],
         json!({
@@ -443,6 +465,7 @@ fn processes_regions_and_exits_meet_the_contract() {
             "resident_pages": 3, "swapped_pages": 1,
             "signals_received": 0, "handlers_run": 0, "user_faults": 0, "bad_pointers": 0,
             "updated_us": 11_000, "round": 1, "regions_expected": 2, "regions_complete": true,
+            "vm_flags": ["in_use"],
             "regions": [
                 {"start": 0x40_0000, "len": 8192, "kind": "file", "name": "text", "perms": "r-x",
                  "resident_pages": 2, "swapped_pages": 0},
@@ -465,7 +488,7 @@ fn processes_regions_and_exits_meet_the_contract() {
         json["memory"],
         json!({"free_frames": 100, "total_frames": 400, "cached_pages": 9, "swap_used": 2,
                "swap_total": 64, "disk_reads": 11, "disk_writes": 12,
-               "disk_reads_per_second": 0.0, "disk_writes_per_second": 0.0, "updated_us": 15_000})
+               "disk_reads_per_second": 0.0, "disk_writes_per_second": 0.0, "updated_us": 17_000})
     );
     let events = &json["events"];
     assert_eq!(

@@ -19,6 +19,7 @@ const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
 const QUIT: u64 = 0x205;
+const FORK_PROBE: u64 = 0x206;
 const ACK_AT_ONCE: u64 = 0;
 const ACK_AFTER_DELAY: u64 = 1;
 const HOLD: u64 = 2;
@@ -52,6 +53,29 @@ fn set_mode(service: u64, mode: u64, ms: u64) {
 fn stats(service: u64) -> (u64, u64, u64) {
     let reply = request(service, STATS, 0, 0);
     (reply.payload[0], reply.payload[1], reply.payload[2])
+}
+
+/// (signals received as messages, SIGUSR1 handler runs) of a subscriber.
+fn signal_stats(service: u64) -> (u64, u64) {
+    let reply = request(service, STATS, 0, 0);
+    (reply.payload[3], reply.payload[4])
+}
+
+/// `kill(pid, 0)`: whether `pid` still holds a slot (ESRCH once released).
+fn present(pid: Pid) -> bool {
+    signal::kill_raw(u64::from(pid), 0).is_ok()
+}
+
+/// Waits up to `ms` for `pid`'s slot to be released.
+fn released_within(pid: Pid, ms: u64) -> bool {
+    let start = time::clock_ns();
+    while present(pid) {
+        if time::clock_ns() - start > ms * 1_000_000 {
+            return false;
+        }
+        let _ = time::sleep_ms(10);
+    }
+    true
 }
 
 /// A page shared with children forked afterwards.
@@ -99,7 +123,7 @@ extern "C" fn on_usr2(_signal: u64) {
 /// of the shared page says it may go.
 fn signal_child() -> Pid {
     let page = shared();
-    for slot in [0, 1, 2, 10, 11, 12] {
+    for slot in [0, 1, 2, 3, 10, 11, 12] {
         write(page, slot, 0);
     }
     match process::fork() {
@@ -152,12 +176,15 @@ fn run(_args: userlib::Args) -> i32 {
         subscribe(*sub, 0);
     }
 
-    // 3. Subscription order, masks skipped.
-    subscribe(a, EXIT);
+    // 3. Subscription order, masks skipped. Unknown mask bits are
+    // accepted (MINIX does not check them) and match nothing.
+    let odd_mask = subscribe(a, EXIT | 0x100);
     subscribe(b, SIGNAL);
     subscribe(c, EXIT);
     let before = [stats(a).0, stats(b).0, stats(c).0];
     let child = process::spawn("exit-with", &["5"]).and_then(process::wait_for);
+    // Let the EXIT event finish before counting.
+    let _ = time::sleep_ms(50);
     let after = [stats(a).0, stats(b).0, stats(c).0];
     let seen = [
         after[0] - before[0],
@@ -169,17 +196,35 @@ fn run(_args: userlib::Args) -> i32 {
         child == Ok(ExitStatus::Exited(5)) && seen == [1, 0, 1],
         format_args!("child {child:?}, events seen by a, b, c: {seen:?}"),
     );
+    // A mask wider than MINIX's 32-bit one is refused, not truncated.
+    let wide_mask = subscribe(a, (1 << 32) | SIGNAL);
+    verdicts.check(
+        "unknown-mask-bits-accepted",
+        odd_mask == 0 && wide_mask == Errno::EINVAL.as_return(),
+        format_args!("proceventmask(EXIT | 0x100) = {odd_mask}, proceventmask(1 << 32 | SIGNAL) = {wide_mask}"),
+    );
+    subscribe(a, EXIT);
 
-    // 4. The exiting process is torn down only after the last ack.
-    set_mode(c, ACK_AFTER_DELAY, 300);
+    // 4. MINIX's exit order: the parent collects the exit status at once,
+    // while the EXIT event is still in flight; the slot (and the pid) is
+    // released only after the last ack.
+    set_mode(c, ACK_AFTER_DELAY, 600);
     let start = time::clock_ns();
-    let child = process::spawn("exit-with", &["6"]).and_then(process::wait_for);
+    let spawned = process::spawn("exit-with", &["6"]);
+    let child = spawned.and_then(process::wait_for);
     let waited_ms = (time::clock_ns() - start) / 1_000_000;
+    let held_slot = spawned.is_ok_and(present);
+    if let Ok(pid) = spawned {
+        println!("pubtest: collected exit-with 6 (pid {pid})");
+    }
+    let freed = spawned.is_ok_and(|pid| released_within(pid, 3_000));
     set_mode(c, ACK_AT_ONCE, 0);
     verdicts.check(
-        "exit-teardown-waits-for-last-ack",
-        child == Ok(ExitStatus::Exited(6)) && waited_ms >= 300,
-        format_args!("child {child:?} after {waited_ms} ms (the last ack came after 300)"),
+        "exit-status-collected-before-last-ack-slot-after",
+        child == Ok(ExitStatus::Exited(6)) && waited_ms < 600 && held_slot && freed,
+        format_args!(
+            "child {child:?} after {waited_ms} ms (the last ack comes after 600), slot held then {held_slot}, released after the ack {freed}"
+        ),
     );
 
     // ... and a caught signal's handler runs only after the last ack.
@@ -197,51 +242,134 @@ fn run(_args: userlib::Args) -> i32 {
         format_args!("handler ran {early} times before the ack, {late} after"),
     );
 
-    // 5. A signal arriving during an event stays pending until it is done.
+    // 5. A signal arriving during an event stays pending; once the event
+    // is done, the unpaused process takes it without another event (MINIX's
+    // check_pending). The two handlers nest: the last set up (SIGUSR2, by
+    // number) runs first.
     set_mode(b, ACK_AFTER_DELAY, 300);
     write(page, 0, 0);
+    let events_before = stats(b).0;
     let _ = signal::kill(child, Signal::SIGUSR1);
     let _ = signal::kill(child, Signal::SIGUSR2);
     let _ = time::sleep_ms(1_000);
     let (usr1, usr2) = (read(page, 0), read(page, 1));
     let (order1, order2) = (read(page, 11), read(page, 12));
     set_mode(b, ACK_AT_ONCE, 0);
+    let events = stats(b).0 - events_before;
     write(page, 2, 1);
     let ended = process::wait_for(child);
     verdicts.check(
         "pending-signal-during-event",
-        usr1 == 1 && usr2 == 1 && order1 < order2 && ended == Ok(ExitStatus::Exited(0)),
+        usr1 == 1
+            && usr2 == 1
+            && order2 < order1
+            && events == 1
+            && ended == Ok(ExitStatus::Exited(0)),
         format_args!(
-            "SIGUSR1 ran {usr1}x (#{order1}), SIGUSR2 {usr2}x (#{order2}), child {ended:?}"
+            "SIGUSR1 ran {usr1}x (#{order1}), SIGUSR2 {usr2}x (#{order2}), SIGNAL events {events}, child {ended:?}"
         ),
     );
 
-    // 6. An ack for nothing is ignored (the PM never replies: the call
-    // succeeds); the telemetry counts it.
-    let bogus = request(c, BOGUS_ACK, u64::from(process::getpid()), EXIT).kind;
+    // 5b. A process paused in wait() is interrupted without an event
+    // (MINIX's unpause: paused in PM).
+    for slot in [0, 3, 4, 5] {
+        write(page, slot, 0);
+    }
+    let events_before = stats(b).0;
+    let waiter = match process::fork() {
+        Ok(0) => {
+            let _ = signal::catch(Signal::SIGUSR1, on_usr1);
+            let grandchild = match process::fork() {
+                Ok(0) => {
+                    while read(page, 5) == 0 {
+                        let _ = time::sleep_ms(10);
+                    }
+                    process::exit(0);
+                }
+                Ok(pid) => pid,
+                Err(_) => process::exit(1),
+            };
+            write(page, 3, 1);
+            let interrupted = process::wait_for(grandchild) == Err(Errno::EINTR);
+            write(page, 4, if interrupted { 1 } else { 2 });
+            write(page, 5, 1);
+            let _ = process::wait_for(grandchild);
+            process::exit(0);
+        }
+        Ok(pid) => pid,
+        Err(error) => panic!("fork: {error:?}"),
+    };
+    while read(page, 3) == 0 {
+        let _ = time::sleep_ms(5);
+    }
+    let _ = time::sleep_ms(100);
+    let _ = signal::kill(waiter, Signal::SIGUSR1);
+    let ended = process::wait_for(waiter);
+    let events = stats(b).0 - events_before;
+    let (ran, interrupted) = (read(page, 0), read(page, 4));
     verdicts.check(
-        "mismatched-ack-ignored",
-        bogus == 0,
-        format_args!("result {}", bogus as i64),
+        "signal-to-a-waiting-process-publishes-no-event",
+        events == 0 && ran == 1 && interrupted == 1 && ended == Ok(ExitStatus::Exited(0)),
+        format_args!(
+            "SIGNAL events {events}, handler ran {ran}x, wait interrupted {interrupted}, child {ended:?}"
+        ),
     );
 
+    // 5c. SIGKILL pending during an event wins: once the event is done the
+    // process dies without entering the handler.
+    let child = signal_child();
+    set_mode(b, ACK_AFTER_DELAY, 300);
+    let _ = signal::kill(child, Signal::SIGUSR1);
+    let _ = time::sleep_ms(50);
+    let killed = signal::kill(child, Signal::SIGKILL);
+    let ended = process::wait_for(child);
+    set_mode(b, ACK_AT_ONCE, 0);
+    let ran = read(page, 0);
+    verdicts.check(
+        "sigkill-during-an-event-kills-without-the-handler",
+        killed.is_ok()
+            && ended == Ok(ExitStatus::Killed(u64::from(Signal::SIGKILL.number())))
+            && ran == 0,
+        format_args!("kill {killed:?}, child {ended:?}, handler ran {ran}x"),
+    );
+
+    // 6. An ack for nothing is ignored (the PM never replies: the call
+    // succeeds); the telemetry counts it (checked by the boot test).
+    let _ = request(c, BOGUS_ACK, u64::from(process::getpid()), EXIT);
+
     // 7. Unsubscribing with an ack outstanding keeps the entry until the
-    // late ack, which is accepted.
+    // late ack, which is accepted. The exit status is collected at once.
     set_mode(a, HOLD, 0);
+    let c_before = stats(c).0;
     let held_child = process::spawn("exit-with", &["7"]).unwrap_or(0);
+    let collected = process::wait_for(held_child);
     let _ = time::sleep_ms(100);
     let held = stats(a).2;
+    // Not sub-c's turn: ignored, and the event does not move on to sub-c.
     let wrong_turn = request(c, BOGUS_ACK, u64::from(held_child), EXIT).kind;
+    let c_during = stats(c).0 - c_before;
     let unsubscribed = subscribe(a, 0);
-    let still_waiting = process::try_wait_any();
+    // Let a snapshot round show the kept entry (mask 0, one outstanding).
+    let _ = time::sleep_ms(700);
+    let still_there = present(held_child);
     let released = request(a, RELEASE, 0, 0).kind;
-    let ended = process::wait_for(held_child);
+    let freed = released_within(held_child, 3_000);
+    let c_after = stats(c).0 - c_before;
     set_mode(a, ACK_AT_ONCE, 0);
     verdicts.check(
         "late-ack-after-unsubscribe-accepted",
-        held == 1 && wrong_turn == 0 && unsubscribed == 0 && still_waiting == Ok(None) && released == 1
-            && ended == Ok(ExitStatus::Exited(7)),
-        format_args!("held {held}, unsubscribe {unsubscribed}, before release {still_waiting:?}, released {released}, child {ended:?}"),
+        held == 1
+            && wrong_turn == 0
+            && c_during == 0
+            && unsubscribed == 0
+            && collected == Ok(ExitStatus::Exited(7))
+            && still_there
+            && released == 1
+            && freed
+            && c_after == 1,
+        format_args!(
+            "held {held}, sub-c saw {c_during} before the release and {c_after} after, unsubscribe {unsubscribed}, collected {collected:?}, slot held {still_there}, released {released}, slot freed {freed}"
+        ),
     );
 
     // Let a snapshot round show sub-c's count of ignored acks.
@@ -260,9 +388,11 @@ fn run(_args: userlib::Args) -> i32 {
     );
 
     // 9. A live subscriber that never acks blocks that process, and only
-    // that process.
+    // that process. Its parent collects the exit status at once; the slot
+    // stays taken.
     set_mode(d, HOLD, 0);
     let stuck = process::spawn("exit-with", &["9"]).unwrap_or(0);
+    let collected = process::wait_for(stuck);
     let mut work = 0u64;
     let start = time::clock_ns();
     while time::clock_ns() - start < 1_500_000_000 {
@@ -271,12 +401,21 @@ fn run(_args: userlib::Args) -> i32 {
     }
     let helper = process::spawn("hello", &["while", "one", "is", "stuck"]);
     let _ = time::sleep_ms(100);
-    let still_stuck = process::try_wait_any();
+    let still_stuck = present(stuck);
     println!("pubtest: ran {work} rounds while pid {stuck} was stuck; hello {helper:?}");
     verdicts.check(
         "never-acking-subscriber-blocks-only-that-process",
-        work > 50 && still_stuck == Ok(None) && helper.is_ok(),
-        format_args!("rounds {work}, wait {still_stuck:?}"),
+        work > 50 && collected == Ok(ExitStatus::Exited(9)) && still_stuck && helper.is_ok(),
+        format_args!("rounds {work}, collected {collected:?}, slot held {still_stuck}"),
+    );
+    // kill of an exiting process is OK and changes nothing (MINIX's
+    // check_sig skips EXITING processes but counts them).
+    let term = signal::kill(stuck, Signal::SIGTERM);
+    let exists = signal::kill_raw(u64::from(stuck), 0);
+    verdicts.check(
+        "kill-of-an-exiting-process-is-ok",
+        term.is_ok() && exists.is_ok() && present(stuck),
+        format_args!("kill(SIGTERM) {term:?}, kill(0) {exists:?}"),
     );
     // An ordinary program may not signal a system service.
     let refused = signal::kill(d as Pid, Signal::SIGKILL);
@@ -287,15 +426,76 @@ fn run(_args: userlib::Args) -> i32 {
     );
     // The way out: the subscriber dies, and the process moves on.
     request(d, QUIT, 0, 0);
-    let ended = process::wait_for(stuck);
+    let freed = released_within(stuck, 3_000);
     verdicts.check(
         "stuck-process-freed-when-subscriber-dies",
-        ended == Ok(ExitStatus::Exited(9)),
-        format_args!("{ended:?}"),
+        freed,
+        format_args!("slot of pid {stuck} released: {freed}"),
     );
     if let Ok(helper) = helper {
         let _ = process::wait_for(helper);
     }
+
+    // A service's forked child is an ordinary program (MINIX's fork does
+    // not pass PRIV_PROC on): it may not subscribe.
+    let probe = request(subs[6], FORK_PROBE, 0, 0).kind;
+    verdicts.check(
+        "a-services-forked-child-is-not-a-service",
+        probe == 0,
+        format_args!(
+            "the child's proceventmask: {}",
+            if probe == 0 { "EPERM" } else { "not EPERM" }
+        ),
+    );
+
+    // 10. A subscriber that never acks while the process gets SIGKILL:
+    // the kill only becomes pending (no timeout, as in MINIX); the process
+    // dies, without its handler, when the subscriber goes.
+    let f = subs[5];
+    subscribe(f, SIGNAL);
+    set_mode(f, HOLD, 0);
+    let child = signal_child();
+    let _ = signal::kill(child, Signal::SIGUSR1);
+    let _ = time::sleep_ms(50);
+    let killed = signal::kill(child, Signal::SIGKILL);
+    let _ = time::sleep_ms(500);
+    let alive_while_held = process::try_wait_for(child) == Ok(None) && present(child);
+    request(f, QUIT, 0, 0);
+    let ended = process::wait_for(child);
+    let ran = read(page, 0);
+    verdicts.check(
+        "sigkill-while-a-subscriber-never-acks-waits-for-it",
+        killed.is_ok()
+            && alive_while_held
+            && ended == Ok(ExitStatus::Killed(u64::from(Signal::SIGKILL.number())))
+            && ran == 0,
+        format_args!(
+            "kill {killed:?}, still there while held {alive_while_held}, child {ended:?}, handler ran {ran}x"
+        ),
+    );
+
+    // 11. A signal to a system service never publishes a SIGNAL event
+    // about it: it arrives as a message (the host signals sub-e, which
+    // catches SIGUSR1 and subscribes to SIGNAL itself, every 2 s).
+    let e = subs[4];
+    subscribe(e, SIGNAL);
+    let (messages_before, _) = signal_stats(e);
+    let start = time::clock_ns();
+    let mut messages = messages_before;
+    while messages == messages_before && time::clock_ns() - start < 30_000_000_000 {
+        let _ = time::sleep_ms(100);
+        messages = signal_stats(e).0;
+    }
+    let (_, handler_runs) = signal_stats(e);
+    let events = stats(e).0;
+    subscribe(e, 0);
+    verdicts.check(
+        "signal-to-a-service-is-a-message-not-an-event",
+        messages > messages_before && handler_runs == 0 && events == 0,
+        format_args!(
+            "signal messages {messages_before} -> {messages}, handler runs {handler_runs}, events seen {events}"
+        ),
+    );
 
     println!("pubtest: {} failures", verdicts.failures());
     let _ = (HOLD, CRASH);

@@ -55,6 +55,14 @@ fn one_round() -> usize {
     for pid in started.iter().flatten() {
         let _ = process::reap(*pid);
     }
+    // The services ack the exits; memory and slots come back once they
+    // have (the status is collected before, as in MINIX).
+    for pid in started.iter().flatten() {
+        if !process::wait_released(*pid, 10_000) {
+            println!("soak: pid {pid} not released 10 s after it was reaped");
+            failed += 1;
+        }
+    }
     failed
 }
 

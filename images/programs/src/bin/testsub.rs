@@ -7,15 +7,22 @@
 //! | `MODE` | mode, milliseconds | how to treat the next events: ack at once (0), after a delay (1), never: hold them (2), crash without acking (3) | 0 |
 //! | `RELEASE` | | ack every held event now | number acked |
 //! | `BOGUS_ACK` | pid, kind | send an ack that matches nothing | result |
-//! | `STATS` | | | `[events, acks, held]` in the payload |
+//! | `STATS` | | | `[events, acks, held, signal messages, handler runs]` in the payload |
 //! | `QUIT` | | exit at once, without acking what it holds (a service that dies; ordinary programs may not signal services) | 0, before it exits |
+//! | `FORK_PROBE` | | fork; the child tries `proceventmask(EXIT)` and exits 0 if it got EPERM (it is no service), 1 otherwise | the child's exit status |
+//!
+//! It catches SIGUSR1 (counting handler runs), so that a signal sent to it
+//! shows whether the PM treated it as a service (a `SIGS_SIGNAL_RECEIVED`
+//! message, no handler, no SIGNAL event) or as a program.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel_abi::ipc::{PM, SIGS_SIGNAL_RECEIVED};
 use userlib::ipc::{self, ANY, Message, ProcessEvent};
-use userlib::{Errno, println, time};
+use userlib::{Errno, Signal, println, process, signal, time};
 
 userlib::entry!(run);
 
@@ -26,6 +33,7 @@ const RELEASE: u64 = 0x202;
 const BOGUS_ACK: u64 = 0x203;
 const STATS: u64 = 0x204;
 const QUIT: u64 = 0x205;
+const FORK_PROBE: u64 = 0x206;
 
 /// Modes.
 const ACK_AT_ONCE: u64 = 0;
@@ -40,14 +48,26 @@ fn result_word(result: Result<(), Errno>) -> u64 {
     }
 }
 
+/// Times the SIGUSR1 handler ran.
+static HANDLER_RUNS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_usr1(_signal: u64) {
+    HANDLER_RUNS.fetch_add(1, Ordering::Relaxed);
+}
+
 fn run(_args: userlib::Args) -> i32 {
     let (mut mode, mut delay_ms) = (ACK_AT_ONCE, 0);
     let mut held: Vec<ProcessEvent> = Vec::new();
-    let (mut events, mut acks) = (0u64, 0u64);
+    let (mut events, mut acks, mut signal_messages) = (0u64, 0u64, 0u64);
+    let _ = signal::catch(Signal::SIGUSR1, on_usr1);
     loop {
         let Ok(message) = ipc::receive(ANY) else {
             continue;
         };
+        if message.source == PM && message.kind == SIGS_SIGNAL_RECEIVED {
+            signal_messages += 1;
+            continue;
+        }
         if let Some(event) = ProcessEvent::from_message(&message) {
             events += 1;
             match mode {
@@ -84,7 +104,31 @@ fn run(_args: userlib::Args) -> i32 {
                 Message::new(released, [0; 6])
             }
             BOGUS_ACK => Message::new(result_word(ipc::ack_raw(first as u32, second, 0)), [0; 6]),
-            STATS => Message::new(0, [events, acks, held.len() as u64, 0, 0, 0]),
+            STATS => Message::new(
+                0,
+                [
+                    events,
+                    acks,
+                    held.len() as u64,
+                    signal_messages,
+                    HANDLER_RUNS.load(Ordering::Relaxed),
+                    0,
+                ],
+            ),
+            FORK_PROBE => match process::fork() {
+                Ok(0) => {
+                    let refused = ipc::subscribe(kernel_abi::ipc::EVENT_EXIT) == Err(Errno::EPERM);
+                    process::exit(if refused { 0 } else { 1 });
+                }
+                Ok(child) => {
+                    let status = match process::reap(child) {
+                        Some(process::ExitStatus::Exited(code)) => code as u64,
+                        _ => 2,
+                    };
+                    Message::new(status, [0; 6])
+                }
+                Err(error) => Message::new(error.as_return() as u64, [0; 6]),
+            },
             QUIT => {
                 let _ = ipc::reply(client, &Message::new(0, [0; 6]));
                 println!("testsub: quitting with {} event(s) held", held.len());

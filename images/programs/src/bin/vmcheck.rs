@@ -96,15 +96,34 @@ fn cow(pages: u64, written: u64) -> i32 {
     for page in 0..pages {
         memory::touch(start + page * PAGE, page as u8);
     }
+    warm_stack();
+    let parent = vmstats();
     match process::fork() {
         Ok(0) => {
+            // Its own counters (a deliberate deviation from MINIX, whose
+            // child inherits the parent's fault counts and starts with
+            // twice its vm_total): faults start from zero (only the few
+            // of its first steps here), vm_total is the pages it shares.
+            let at_start = vmstats();
             warm_stack();
             let _ = vmstats();
             let before = vmstats();
             touch_pages(start, written, 0xEE);
             let after = vmstats();
             let minor = after.minor_faults - before.minor_faults;
-            let fresh_counters = before.major_faults == 0;
+            let fresh_counters = at_start.minor_faults < pages
+                && at_start.minor_faults < parent.minor_faults
+                && at_start.major_faults == 0
+                && at_start.vm_total <= parent.vm_total + 4
+                && at_start.vm_total + pages > parent.vm_total;
+            println!(
+                "cow child start: counters minor {}, major {}, vm_total {} (parent: minor {}, vm_total {})",
+                at_start.minor_faults,
+                at_start.major_faults,
+                at_start.vm_total,
+                parent.minor_faults,
+                parent.vm_total
+            );
             println!(
                 "cow child: first writes to {written} shared pages: minor +{minor}; started with its own counters: {fresh_counters}"
             );
