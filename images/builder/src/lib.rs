@@ -15,9 +15,10 @@
 pub mod build;
 pub mod manifest;
 pub mod qemu;
+pub mod sdk;
 pub mod toolchain;
 
-pub use build::{BuildError, BuildOutput, BuiltImage, build, build_variant};
+pub use build::{BuildError, BuildOutput, BuiltImage, BuiltProgram, build, build_variant};
 pub use qemu::{Accel, QemuOptions};
 
 use std::path::PathBuf;
