@@ -15,6 +15,7 @@
 pub mod build;
 pub mod manifest;
 pub mod qemu;
+pub mod scaffold;
 pub mod sdk;
 pub mod toolchain;
 
