@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod build;
+pub mod gdb;
 pub mod manifest;
 pub mod qemu;
 pub mod scaffold;
