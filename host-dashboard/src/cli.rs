@@ -5,6 +5,10 @@
 //! (record/replay, attaching to a socket) and a config file slot in as new
 //! groups without touching the others.
 
+// The flags' doc comments are clap's help text, where `[source]` is a TOML
+// table and `[ and ]` are keys, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use image_builder::{Accel, QemuOptions};
 use std::time::Duration;

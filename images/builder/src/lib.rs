@@ -1,7 +1,7 @@
 //! Builds bootable images and the QEMU command line that boots them.
 //!
 //! An image lives in `images/<name>/image.toml` ([`manifest`]): which kernel
-//! options it boots with and how much memory it gets. [`build`] compiles the
+//! options it boots with and how much memory it gets. [`build()`] compiles the
 //! kernel for `x86_64-unknown-none` with a nested `cargo build` and collects
 //! everything under `target/images/<name>/`; [`qemu`] turns the result into a
 //! `qemu-system-x86_64` command with the serial port on stdio. Before the
