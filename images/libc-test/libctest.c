@@ -1,6 +1,7 @@
 /* Checks every header of the C library inside the OS: one PASS or FAIL line
  * per check; the exit status is the number of failures. Ends by running
  * csemtest (the semaphore checks) as a child and counting its failures. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -230,6 +231,50 @@ static void test_mman(void)
     CHECK("mman.mmap_file_einval", mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3, 0) == MAP_FAILED && errno == EINVAL);
 }
 
+static void exit_42(void) { _exit(42); }
+
+static void test_exit_paths(void)
+{
+    int status = -1;
+    pid_t child = fork();
+    if (child == 0) {
+        atexit(exit_42);
+        exit(0);
+    }
+    waitpid(child, &status, 0);
+    CHECK("stdlib.atexit_runs", WIFEXITED(status) && WEXITSTATUS(status) == 42);
+    child = fork();
+    if (child == 0)
+        abort();
+    waitpid(child, &status, 0);
+    CHECK("stdlib.abort_sigabrt", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    child = fork();
+    if (child == 0) {
+        assert(child == 0);
+        assert(child == 1); /* fails: prints where, then aborts */
+        _exit(0);
+    }
+    waitpid(child, &status, 0);
+    CHECK("assert.fails_with_sigabrt", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
+static void test_misc(void)
+{
+    fputs("libctest: fputs", stdout);
+    putchar('\n');
+    char *end;
+    CHECK("stdlib.strtoul", strtoul("ffFF", &end, 16) == 0xffff && *end == 0);
+    CHECK("unistd.sched_yield", sched_yield() == 0);
+    CHECK("unistd.sbrk_query", sbrk(0) != (void *)-1 && sbrk(0) != NULL);
+    struct wt_meminfo info;
+    CHECK("watchtower.meminfo", wt_meminfo(&info) == 0 && info.total_frames > info.free_frames && info.free_frames > 0);
+    CHECK("watchtower.lookup_service", wt_lookup_service("ipc") > 0);
+    errno = 0;
+    CHECK("watchtower.lookup_unknown_esrch", wt_lookup_service("no-such-service") == -1 && errno == ESRCH);
+    errno = 0;
+    CHECK("watchtower.spawn_unknown_enoent", wt_spawn("no-such-program", NULL) == -1 && errno == ENOENT);
+}
+
 static void test_errno_ctype(void)
 {
     CHECK("errno.values", EPERM == 1 && ESRCH == 3 && EINTR == 4 && ECHILD == 10 && EAGAIN == 11 &&
@@ -247,6 +292,8 @@ int main(int argc, char **argv)
     test_signal();
     test_mman();
     test_errno_ctype();
+    test_exit_paths();
+    test_misc();
     char *args[] = {"from-libctest", NULL};
     pid_t sem = wt_spawn("csemtest", args);
     int status = -1;

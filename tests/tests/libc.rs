@@ -14,7 +14,7 @@ fn run() -> &'static boot_tests::BootRun {
 }
 
 /// Checks each header has at least one of, by name prefix.
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 12] = [
     "PASS start.",
     "PASS string.",
     "PASS stdio.",
@@ -25,6 +25,8 @@ const HEADERS: [&str; 10] = [
     "PASS mman.",
     "PASS errno.",
     "PASS csem.",
+    "PASS assert.",
+    "PASS watchtower.",
 ];
 
 #[test]
@@ -75,6 +77,7 @@ fn stdio_writes_whole_lines_to_the_log() {
         "libctest: stderr line",
         "libctest: write line",
         "libctest: count",
+        "libctest: fputs",
     ] {
         assert!(
             mine.contains(&expected),
