@@ -9,7 +9,13 @@
 //! backtrace must name the kernel's source files (the release kernel keeps
 //! its line tables).
 //!
-//! `.ci/run` installs gdb when it is missing; without it this test fails.
+//! A second session debugs a C program: the `add-symbol-file` line the
+//! builder gives for `libctest` in `images/libc-test`, a hardware
+//! breakpoint on one of its functions, the backtrace into `main` with
+//! `libctest.c` lines, and `wt-current`/`wt-regions` naming the process
+//! (and pid) the telemetry names.
+//!
+//! `.ci/run` installs gdb when it is missing; without it these tests fail.
 
 use image_builder::QemuOptions;
 use protocol::message::Message;
@@ -32,14 +38,18 @@ fn number_after(output: &str, label: &str) -> Option<u64> {
     }
 }
 
-#[test]
-fn gdb_stops_in_the_kernel_fault_path_with_source_lines_and_the_reported_address() {
+/// Boots `built` paused for gdb, runs gdb in batch mode on it with the
+/// attach command's settings and then `commands`, lets the guest run on
+/// after gdb detaches; returns gdb's output and the boot's telemetry.
+fn debug_session(
+    built: &image_builder::BuiltImage,
+    commands: &[String],
+) -> (String, boot_tests::BootRun) {
     let gdb_version = Command::new("gdb").arg("--version").output();
     assert!(
         gdb_version.is_ok_and(|output| output.status.success()),
         "this test needs gdb (Debian package gdb; .ci/run installs it)"
     );
-    let built = boot_tests::built_image("kernel-fault");
     let port = free_port();
     let options = QemuOptions {
         wait_for_gdb: true,
@@ -76,18 +86,33 @@ fn gdb_stops_in_the_kernel_fault_path_with_source_lines_and_the_reported_address
         ))
         .arg("-ex")
         .arg(format!("target remote 127.0.0.1:{port}"))
-        .args(["-ex", "break kernel::fatal::kernel_fault"])
-        .args(["-ex", "continue"])
-        .args(["-ex", "bt"])
-        .args(["-ex", "info registers cr2"])
-        .args(["-ex", "printf \"vector=%d\\n\", frame.vector"])
-        .args(["-ex", "printf \"rip=0x%lx\\n\", frame.rip"])
-        .args(["-ex", "wt-current"])
+        .args(
+            commands
+                .iter()
+                .flat_map(|command| ["-ex", command.as_str()]),
+        )
         .output()
         .expect("running gdb");
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     let run = boot.join().expect("the boot thread");
+    (text, run)
+}
+
+#[test]
+fn gdb_stops_in_the_kernel_fault_path_with_source_lines_and_the_reported_address() {
+    let built = boot_tests::built_image("kernel-fault");
+    let commands = [
+        "break kernel::fatal::kernel_fault",
+        "continue",
+        "bt",
+        "info registers cr2",
+        "printf \"vector=%d\\n\", frame.vector",
+        "printf \"rip=0x%lx\\n\", frame.rip",
+        "wt-current",
+    ]
+    .map(String::from);
+    let (text, run) = debug_session(&built, &commands);
     let context = format!("gdb said:\n{text}\n{}", run.describe());
 
     assert!(
@@ -119,4 +144,47 @@ fn gdb_stops_in_the_kernel_fault_path_with_source_lines_and_the_reported_address
         (fault.fault_address, fault.rip),
         "gdb's CR2 and trap-frame rip against the telemetry's fault\n{context}"
     );
+}
+
+#[test]
+fn a_c_program_is_debugged_with_the_add_symbol_file_line_gdb_is_given() {
+    let built = boot_tests::built_image("libc-test");
+    let (_, add_symbols) = image_builder::gdb::program_symbol_commands(&built)
+        .into_iter()
+        .find(|(name, _)| name == "libctest")
+        .expect("an add-symbol-file line for libctest");
+    assert!(add_symbols.ends_with(" 0x400000"), "{add_symbols}");
+    // Every program shares the address, so a hardware breakpoint (on the
+    // virtual address, in whichever process runs it) on a C function.
+    let commands = [
+        add_symbols,
+        "hbreak test_stdlib".into(),
+        "continue".into(),
+        "bt".into(),
+        "wt-current".into(),
+        "wt-regions".into(),
+    ];
+    let (text, run) = debug_session(&built, &commands);
+    let context = format!("gdb said:\n{text}\n{}", run.describe());
+    assert!(
+        text.contains("Breakpoint 1, test_stdlib () at ")
+            && text.contains("images/libc-test/libctest.c:"),
+        "{context}"
+    );
+    assert!(text.contains(" in main ("), "{context}");
+    // The helpers name the process the telemetry then names, and its heap.
+    let pid = run.pids_of("libctest")[0];
+    assert!(
+        text.contains(&format!(
+            "pid {pid}, name libctest, parent 0, state Running"
+        )),
+        "{context}"
+    );
+    assert!(
+        text.contains(&format!("pid {pid} (libctest):")) && text.contains(" Heap   Anonymous"),
+        "{context}"
+    );
+    // Detached, the guest ran on: the checks passed and init exited 0.
+    assert!(run.failed_checks().is_empty(), "{context}");
+    assert_eq!(run.guest_exit_code(), Some(0), "{context}");
 }

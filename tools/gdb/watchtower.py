@@ -88,7 +88,7 @@ def _text(value):
     if printer is None:
         return str(value)
     text = printer.to_string()
-    if isinstance(text, gdb.LazyString):
+    if hasattr(text, "value") and hasattr(text, "length"):  # a gdb lazy string
         text = text.value().string(length=text.length)
     return str(text).strip('"')
 
@@ -101,12 +101,29 @@ def _variant(value):
     return head.split("::")[-1]
 
 
+class _Rust:
+    """Evaluates and prints in Rust, also when stopped in a C frame (a C
+    program); the language is restored after."""
+
+    def __enter__(self):
+        self.previous = gdb.parameter("language") or "auto"
+        gdb.execute("set language rust", to_string=True)
+
+    def __exit__(self, *exception):
+        gdb.execute("set language %s" % self.previous, to_string=True)
+        return False
+
+
+def _eval(expression):
+    return gdb.parse_and_eval(expression)
+
+
 def current_pid():
-    return int(_unwrap(gdb.parse_and_eval("kernel::sched::CURRENT")))
+    return int(_unwrap(_eval("kernel::sched::CURRENT")))
 
 
 def processes():
-    table = _field(gdb.parse_and_eval("kernel::process::TABLE"), "processes")
+    table = _field(_eval("kernel::process::TABLE"), "processes")
     return [(int(_unwrap(pid)), process) for pid, process in _map_items(table)]
 
 
@@ -131,6 +148,10 @@ class Current(gdb.Command):
         super().__init__("wt-current", gdb.COMMAND_USER)
 
     def invoke(self, argument, from_tty):
+        with _Rust():
+            self.show()
+
+    def show(self):
         pid = current_pid()
         for each, process in processes():
             if each == pid:
@@ -146,6 +167,10 @@ class Processes(gdb.Command):
         super().__init__("wt-processes", gdb.COMMAND_USER)
 
     def invoke(self, argument, from_tty):
+        with _Rust():
+            self.show()
+
+    def show(self):
         current = current_pid()
         for pid, process in processes():
             print(("* " if pid == current else "  ") + _describe(pid, process))
@@ -160,6 +185,10 @@ class Regions(gdb.Command):
         super().__init__("wt-regions", gdb.COMMAND_USER)
 
     def invoke(self, argument, from_tty):
+        with _Rust():
+            self.show(argument)
+
+    def show(self, argument):
         pid = int(argument, 0) if argument.strip() else current_pid()
         for each, process in processes():
             if each != pid:

@@ -103,7 +103,7 @@ pub fn instructions(image: &BuiltImage, port: u16) -> String {
     let programs = program_symbol_commands(image);
     if !programs.is_empty() {
         text.push_str(
-            "Every program is linked at the same address; in gdb, add the symbols of the one you debug:\n",
+            "Every program is linked at the same address; in gdb, add the symbols of the one you debug\n(and use hbreak on its functions: a hardware breakpoint stops whichever process runs there):\n",
         );
         for (name, command) in programs {
             text.push_str(&format!("  {command}    # {name}\n"));
