@@ -160,3 +160,41 @@ fn a_new_c_image_outside_the_repository_boots_and_shows_its_program() {
         "{summary:#}"
     );
 }
+
+#[test]
+fn a_manifest_names_a_binary_of_a_workspace_package_under_a_name_of_its_own() {
+    let temp = TempDir::new("package");
+    let dir = temp.0.join("pkg");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("image.toml"),
+        "description = \"package and bin\"\nmemory_mib = 64\n\n[[program]]\nname = \"greeter\"\nboot = true\nargs = [\"one\", \"two\"]\npackage = \"programs\"\nbin = \"hello\"\n",
+    )
+    .unwrap();
+    let output = watchtower()
+        .args(["--headless", "--seconds", "30", "--image"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["image"], "pkg", "{summary:#}");
+    let lines = log_lines(&summary, Some(1));
+    assert!(
+        log_lines(&summary, None).contains(&"init is pid 1 (greeter)".to_string()),
+        "{summary:#}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("hello from pid 1") && line.ends_with("3 args")),
+        "{lines:?}"
+    );
+    assert_eq!(summary["exited"][0]["name"], "greeter", "{summary:#}");
+    assert_eq!(summary["exited"][0]["status"], 0, "{summary:#}");
+}

@@ -33,7 +33,7 @@
 //! | # | call | arguments → result | errors | userlib | C | MINIX |
 //! | --- | --- | --- | --- | --- | --- | --- |
 //! | 1 | write | text, length → bytes taken (one log line, at most the kernel's line length) | EFAULT | [`io::write`], [`println!`](crate::println) | `write`, stdio | `write` to the console (VFS) |
-//! | 8 | sleep | nanoseconds → 0 | EINTR a caught signal | [`time::sleep_ns`], [`time::sleep_ms`] | `sleep`, `usleep` | `nanosleep` (PM_… via alarm) |
+//! | 8 | sleep | nanoseconds → 0 | EINTR a caught signal | [`time::sleep_ns`], [`time::sleep_ms`] | `sleep`, `usleep` | `nanosleep`, `usleep` |
 //! | 14 | clock | → nanoseconds since boot | — | [`time::clock_ns`] | `wt_clock_ns` | `clock_gettime(CLOCK_MONOTONIC)` |
 //!
 //! ## Memory
