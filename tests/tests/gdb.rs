@@ -63,7 +63,7 @@ fn debug_session(
         })
     };
     // What --gdb tells a person to run, with the session's commands added.
-    let attach = image_builder::gdb::attach_command(&built, port);
+    let attach = image_builder::gdb::attach_command(built, port);
     assert!(
         attach.contains(&format!("target remote 127.0.0.1:{port}")),
         "{attach}"
