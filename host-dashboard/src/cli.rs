@@ -5,6 +5,10 @@
 //! (record/replay, attaching to a socket) and a config file slot in as new
 //! groups without touching the others.
 
+// The flags' doc comments are clap's help text, where `[source]` is a TOML
+// table and `[ and ]` are keys, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use image_builder::{Accel, QemuOptions};
 use std::time::Duration;
@@ -17,8 +21,17 @@ use std::time::Duration;
 /// one-line reason on stderr when the build, QEMU, the link or the guest
 /// failed, 130 when interrupted.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "watchtower", version, about, long_about)]
+#[command(
+    name = "watchtower",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Instead of a session: make a new image of your own.
+    #[command(subcommand)]
+    pub command: Option<Subcommand>,
     /// How the session runs.
     #[command(flatten)]
     pub run: RunArgs,
@@ -28,6 +41,24 @@ pub struct Cli {
     /// How the screen looks and what it warns about.
     #[command(flatten)]
     pub ui: UiArgs,
+}
+
+/// What `watchtower` does instead of a session.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Subcommand {
+    /// Make a new image in DIR (outside this repository, say): an
+    /// image.toml, one program (Rust, or C with --c) that allocates
+    /// memory, forks, signals and logs, and a README saying how to boot it
+    /// (`--image DIR`) and what to look for on the dashboard.
+    New {
+        /// The directory to create (it must not exist or be empty).
+        #[arg(value_name = "DIR")]
+        path: std::path::PathBuf,
+        /// Write the program in C (built against the OS's libc) instead of
+        /// Rust.
+        #[arg(long)]
+        c: bool,
+    },
 }
 
 /// How the screen looks and what it warns about.
@@ -143,7 +174,9 @@ impl Cli {
     pub fn command_with_images() -> clap::Command {
         let images = image_builder::list_images().join(", ");
         Self::command().mut_arg("image", |arg| {
-            arg.help(format!("The image to build and boot (available: {images})"))
+            arg.help(format!(
+                "The image to build and boot: a name (available: {images}) or a directory with an image.toml"
+            ))
         })
     }
 
@@ -169,9 +202,10 @@ impl RunArgs {
 /// What is booted and how.
 #[derive(Clone, Debug, Args)]
 pub struct BootArgs {
-    /// The image to build and boot (a directory under `images/`); default:
-    /// the config file's [source] image, else the default image.
-    #[arg(long, value_name = "NAME", value_parser = parse_image)]
+    /// The image to build and boot: a name under `images/`, or a path to a
+    /// directory with an `image.toml` (`watchtower new DIR` makes one);
+    /// default: the config file's [source] image, else the default image.
+    #[arg(long, value_name = "NAME|DIR", value_parser = parse_image)]
     pub image: Option<String>,
 
     /// QEMU accelerator: tcg (software, works everywhere; the default) or
@@ -179,10 +213,12 @@ pub struct BootArgs {
     #[arg(long, value_enum)]
     pub accel: Option<AccelArg>,
 
-    /// Start the guest paused with a gdb server on tcp::1234; attach with
-    /// `target remote :1234` and `continue`.
-    #[arg(long)]
-    pub gdb: bool,
+    /// Start the guest paused with a gdb server on 127.0.0.1:PORT (default
+    /// 1234) and print the gdb command that attaches to it, with the
+    /// kernel's symbols and the image's programs (docs/debugging.md).
+    #[arg(long, value_name = "PORT", num_args = 0..=1, require_equals = true,
+          default_missing_value = "1234")]
+    pub gdb: Option<u16>,
 
     /// Watch a guest that already runs instead of booting one: unix:PATH or
     /// tcp:HOST:PORT (QEMU `-serial unix:PATH,server=on,wait=off` or
@@ -241,7 +277,8 @@ impl BootArgs {
     pub fn qemu_options(&self) -> QemuOptions {
         QemuOptions {
             accel: self.accel.unwrap_or(AccelArg::Tcg).into(),
-            wait_for_gdb: self.gdb,
+            wait_for_gdb: self.gdb.is_some(),
+            gdb_port: self.gdb,
             extra_args: Vec::new(),
             serial: self.qemu_serial.clone(),
         }
@@ -298,12 +335,18 @@ fn parse_address(text: &str) -> Result<crate::source::Address, String> {
     text.parse()
 }
 
-/// Accepts the name of an image that exists under `images/`; the error
-/// lists the ones that do.
+/// Accepts the name of an image that exists under `images/` (the error
+/// lists the ones that do) or a directory with a valid `image.toml` (made
+/// absolute, so the build finds it from anywhere).
 fn parse_image(name: &str) -> Result<String, String> {
-    image_builder::manifest::Manifest::load(&image_builder::images_dir(), name)
-        .map(|_| name.to_string())
-        .map_err(|error| error.to_string())
+    let location = image_builder::manifest::locate(name).map_err(|error| error.to_string())?;
+    image_builder::manifest::Manifest::load_dir(&location.dir)
+        .map_err(|error| error.to_string())?;
+    Ok(if location.external {
+        location.dir.display().to_string()
+    } else {
+        name.to_string()
+    })
 }
 
 #[cfg(test)]
@@ -353,6 +396,37 @@ mod tests {
         assert_eq!(cli.boot.image(), "panic");
         let options = cli.boot.qemu_options();
         assert_eq!((options.accel, options.wait_for_gdb), (Accel::Kvm, true));
+        assert_eq!(options.gdb_port, Some(1234));
+    }
+
+    #[test]
+    fn gdb_takes_an_optional_port() {
+        let options = parse(&["--gdb=4321"]).unwrap().boot.qemu_options();
+        assert_eq!((options.wait_for_gdb, options.gdb_port), (true, Some(4321)));
+        assert!(parse(&["--gdb=x"]).is_err());
+    }
+
+    #[test]
+    fn an_image_is_a_name_or_a_directory_with_a_manifest() {
+        let dir = image_builder::images_dir().join("smoke");
+        let cli = parse(&["--image", dir.to_str().unwrap()]).unwrap();
+        assert_eq!(
+            std::path::PathBuf::from(cli.boot.image()),
+            dir.canonicalize().unwrap()
+        );
+        let not_an_image = image_builder::images_dir().join("userlib");
+        let error = parse(&["--image", not_an_image.to_str().unwrap()]).unwrap_err();
+        assert!(error.to_string().contains("has no image.toml"), "{error}");
+    }
+
+    #[test]
+    fn new_takes_a_directory_and_excludes_session_flags() {
+        let cli = parse(&["new", "/tmp/x", "--c"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Subcommand::New { ref path, c: true }) if path.as_path() == std::path::Path::new("/tmp/x")
+        ));
+        assert!(parse(&["--headless", "new", "/tmp/x"]).is_err());
     }
 
     #[test]

@@ -5,11 +5,14 @@
 
 use std::process::ExitCode;
 use watchtower::app::config::Config;
-use watchtower::cli::Cli;
+use watchtower::cli::{Cli, Subcommand};
 use watchtower::{headless, source, tui};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse_with_images();
+    if let Some(Subcommand::New { path, c }) = &cli.command {
+        return new_image(path, *c);
+    }
     let config = match Config::find(cli.ui.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -41,6 +44,36 @@ fn main() -> ExitCode {
     }
     match tui::run(&cli, &config) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("watchtower: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `watchtower new DIR [--c]`: makes the image and says how to boot it.
+fn new_image(path: &std::path::Path, c: bool) -> ExitCode {
+    use image_builder::scaffold::{Language, new_image};
+    let language = if c { Language::C } else { Language::Rust };
+    match new_image(path, language) {
+        Ok(made) => {
+            println!(
+                "made image {} in {} (program '{}', {}):",
+                image_builder::manifest::image_name_of(&made.dir),
+                made.dir.display(),
+                made.program,
+                if c { "C" } else { "Rust" }
+            );
+            for file in &made.files {
+                println!("  {}", file.display());
+            }
+            println!(
+                "boot it from {} with:\n  cargo run --release -- --image {}\n(README.md there says what to look for)",
+                image_builder::workspace_root().display(),
+                made.dir.display()
+            );
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("watchtower: {error}");
             ExitCode::FAILURE

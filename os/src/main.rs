@@ -1,6 +1,6 @@
 //! The kernel: a single-image x86_64 OS that streams its own telemetry.
 //!
-//! Boot order (see [`start`]): serial port, descriptor tables, interrupt
+//! Boot order (see `start`): serial port, descriptor tables, interrupt
 //! controllers, TSC calibration, boot information, Hello frame, memory and
 //! page tables, timer; then the idle loop.
 //!

@@ -131,7 +131,8 @@ impl BootRun {
     }
 }
 
-/// Builds `image` once per test process (parallel tests share the build).
+/// Builds `image` (a name under `images/`, or a path to a directory with an
+/// `image.toml`) once per test process (parallel tests share the build).
 pub fn built_image(image: &str) -> BuiltImage {
     static BUILT: OnceLock<Mutex<HashMap<String, BuiltImage>>> = OnceLock::new();
     let cache = BUILT.get_or_init(|| Mutex::new(HashMap::new()));

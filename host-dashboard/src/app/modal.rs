@@ -198,7 +198,7 @@ impl App {
     }
 
     /// While the signal menu is open and its process has exited since it
-    /// opened: the line that says so (see [`target_ended`]). Read from the
+    /// opened: the line that says so (see `target_ended`). Read from the
     /// live model, so a paused view cannot hide it.
     pub fn signal_target_ended(&self) -> Option<String> {
         match &self.overlay {

@@ -63,10 +63,31 @@ pub fn prepare(name: &str, output: BuildOutput) -> Result<BuiltImage, StartError
     image_builder::build(name, output).map_err(StartError::Build)
 }
 
+/// Prints how to attach gdb to `image` (booted with `--gdb`) on stderr and
+/// saves it in the image's build directory as `gdb.txt` (the dashboard's
+/// screen covers stderr at once).
+fn announce_gdb(image: &BuiltImage, port: u16) {
+    let text = image_builder::gdb::instructions(image, port);
+    let saved = image.dir.join("gdb.txt");
+    eprintln!("watchtower: {text}");
+    if std::fs::write(&saved, &text).is_ok() {
+        eprintln!("watchtower: (saved in {})", saved.display());
+    }
+}
+
 /// Builds image `name` and returns the QEMU command that boots it with
-/// `options`, as one shell-quoted line.
+/// `options`, as one shell-quoted line. With `--gdb`, how to attach gdb
+/// goes to stderr.
 pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, StartError> {
     let image = image_builder::build(name, BuildOutput::Inherit).map_err(StartError::Build)?;
+    if options.wait_for_gdb {
+        announce_gdb(
+            &image,
+            options
+                .gdb_port
+                .unwrap_or(image_builder::qemu::DEFAULT_GDB_PORT),
+        );
+    }
     let command = image_builder::qemu::command(&image, options);
     let words = std::iter::once(command.get_program())
         .chain(command.get_args())
@@ -100,6 +121,9 @@ pub fn open(
         Some(address) => Ok((None, Live::attach(address.clone(), events)?)),
         None => {
             let image = prepare(boot.image(), output)?;
+            if let Some(port) = boot.gdb {
+                announce_gdb(&image, port);
+            }
             let live = Live::start(&image, &boot.qemu_options(), events)?;
             Ok((Some(image.name), live))
         }

@@ -65,7 +65,7 @@ impl<'a> EventTimeline<'a> {
         }
     }
 
-    /// Rows it needs, borders included, within [`MAX_ROWS`].
+    /// Rows it needs, borders included, within `MAX_ROWS`.
     pub fn height(&self) -> u16 {
         let lines = self.record.map_or(1, |record| {
             steps(record, self.now_ns, self.stuck, &self.episodes).len()

@@ -1,6 +1,6 @@
 //! Building an image: compile the kernel, collect the artifacts.
 
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{Manifest, ManifestError, ProgramSource, ProgramSpec};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -10,8 +10,11 @@ pub const GUEST_TARGET: &str = "x86_64-unknown-none";
 /// Everything needed to boot one image.
 #[derive(Clone, Debug)]
 pub struct BuiltImage {
-    /// The image name (`images/<name>`).
+    /// The image name (`images/<name>`, or the directory's name for an
+    /// image given by path): what the kernel boots as (`image=`).
     pub name: String,
+    /// The directory holding the image's `image.toml`.
+    pub source_dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
     /// `target/images/<name>/`.
@@ -23,6 +26,20 @@ pub struct BuiltImage {
     /// The disk: the boot archive (programs and boot list) followed by the
     /// swap area. QEMU attaches it as a virtio-blk device.
     pub disk: PathBuf,
+    /// The image's programs, in manifest order, each with a copy of its ELF
+    /// (with its line tables, for gdb's `add-symbol-file`).
+    pub programs: Vec<BuiltProgram>,
+}
+
+/// One program of a built image.
+#[derive(Clone, Debug)]
+pub struct BuiltProgram {
+    /// Its name in the image.
+    pub name: String,
+    /// `target/images/<image>/programs/<name>`: the ELF the disk holds.
+    pub elf: PathBuf,
+    /// Where it came from.
+    pub source: ProgramSource,
 }
 
 /// Where the nested cargo's progress output goes.
@@ -58,6 +75,13 @@ pub enum BuildError {
         /// Why it could not be read.
         error: std::io::Error,
     },
+    /// The C compiler failed (or could not be run) for a C program.
+    CFailed {
+        /// The program.
+        name: String,
+        /// The compiler's output, or why it could not run.
+        log: String,
+    },
     /// Copying artifacts failed.
     Io(std::io::Error),
 }
@@ -73,8 +97,16 @@ impl std::fmt::Display for BuildError {
             }
             BuildError::MissingProgram { name, error } => write!(
                 f,
-                "the image names program '{name}', which is not a binary of images/programs ({error})"
+                "the image names program '{name}', which was not built (no such binary of its package: {error})"
             ),
+            BuildError::CFailed { name, log } => {
+                let first = log
+                    .lines()
+                    .find(|line| line.contains("error"))
+                    .or_else(|| log.lines().find(|line| !line.trim().is_empty()))
+                    .unwrap_or("no output");
+                write!(f, "compiling the C program '{name}' failed: {first}")
+            }
             BuildError::Io(error) => write!(f, "could not write the image: {error}"),
         }
     }
@@ -118,54 +150,99 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| crate::workspace_root().join("target"))
 }
 
-/// Builds image `name`: compiles what it needs and collects the artifacts
-/// under `target/images/<name>/`.
-pub fn build(name: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
-    let manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
-    build_manifest(name, name, manifest, output)
+/// Builds image `image`, a name under `images/` or a path to a directory
+/// with an `image.toml` (see [`crate::manifest::locate`]): compiles what it
+/// needs and collects the artifacts under `target/images/<name>/` (for a
+/// path, `target/images/ext-<name>-<hash of the path>/`).
+pub fn build(image: &str, output: BuildOutput) -> Result<BuiltImage, BuildError> {
+    let location = crate::manifest::locate(image).map_err(BuildError::Manifest)?;
+    let manifest = Manifest::load_dir(&location.dir).map_err(BuildError::Manifest)?;
+    let dir_name = output_dir_name(&location);
+    build_manifest(&location.name, &location.dir, &dir_name, manifest, output)
 }
 
-/// Builds a variant of image `name`: its manifest changed by `edit` (other
-/// program arguments, say), collected under `target/images/<name>-<variant>/`
-/// so it never replaces the image itself. The kernel still boots as image
-/// `name`.
+/// Builds a variant of image `image` (a name or a path, as for [`build`]):
+/// its manifest changed by `edit` (other program arguments, say), collected
+/// under `target/images/<name>-<variant>/` so it never replaces the image
+/// itself. The kernel still boots as image `name`.
 pub fn build_variant(
-    name: &str,
+    image: &str,
     variant: &str,
     edit: impl FnOnce(&mut Manifest),
     output: BuildOutput,
 ) -> Result<BuiltImage, BuildError> {
-    let mut manifest = Manifest::load(&crate::images_dir(), name).map_err(BuildError::Manifest)?;
+    let location = crate::manifest::locate(image).map_err(BuildError::Manifest)?;
+    let mut manifest = Manifest::load_dir(&location.dir).map_err(BuildError::Manifest)?;
     edit(&mut manifest);
-    build_manifest(name, &format!("{name}-{variant}"), manifest, output)
+    let dir_name = format!("{}-{variant}", output_dir_name(&location));
+    build_manifest(&location.name, &location.dir, &dir_name, manifest, output)
 }
 
-/// Builds image `name` from `manifest` into `target/images/<dir_name>/`.
+/// The directory under `target/images/` an image is collected in.
+fn output_dir_name(location: &crate::manifest::ImageLocation) -> String {
+    if location.external {
+        format!(
+            "ext-{}-{:08x}",
+            location.name,
+            path_hash(&location.dir) as u32
+        )
+    } else {
+        location.name.clone()
+    }
+}
+
+/// A stable hash of a path (FNV-1a), to keep the build directories of
+/// different image directories with the same name apart.
+fn path_hash(path: &Path) -> u64 {
+    path.to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// Builds image `name` (whose manifest lives in `source_dir`) from
+/// `manifest` into `target/images/<dir_name>/`.
 fn build_manifest(
     name: &str,
+    source_dir: &Path,
     dir_name: &str,
     manifest: Manifest,
     output: BuildOutput,
 ) -> Result<BuiltImage, BuildError> {
     crate::toolchain::ensure_guest_target().map_err(BuildError::MissingTarget)?;
     cargo_build_guest(&["-p", "os", "--bin", "kernel"], "the kernel", output)?;
-    if !manifest.programs.is_empty() {
+    let in_tree = |program: &ProgramSpec| program.source() == ProgramSource::InTree;
+    if manifest.programs.iter().any(in_tree) {
         cargo_build_guest(&["-p", "programs", "--bins"], "the programs", output)?;
     }
 
     let dir = target_dir().join("images").join(dir_name);
-    std::fs::create_dir_all(&dir).map_err(BuildError::Io)?;
+    let programs_dir = dir.join("programs");
+    std::fs::create_dir_all(&programs_dir).map_err(BuildError::Io)?;
     let guest_release = target_dir().join(GUEST_TARGET).join("release");
     let kernel = dir.join("kernel.elf");
     copy_atomically(&guest_release.join("kernel"), &kernel).map_err(BuildError::Io)?;
 
     let mut files = Vec::new();
+    let mut programs = Vec::new();
     for program in &manifest.programs {
-        let path = guest_release.join(&program.name);
-        let contents = std::fs::read(&path).map_err(|error| BuildError::MissingProgram {
+        let built = match program.source() {
+            ProgramSource::InTree => guest_release.join(program.bin_name()),
+            ProgramSource::Cargo => crate::sdk::build_cargo_program(source_dir, program, output)?,
+            ProgramSource::C => crate::sdk::build_c_program(source_dir, dir_name, program)?,
+        };
+        let contents = std::fs::read(&built).map_err(|error| BuildError::MissingProgram {
             name: program.name.clone(),
             error,
         })?;
+        let elf = programs_dir.join(&program.name);
+        write_atomically(&elf, &contents).map_err(BuildError::Io)?;
+        programs.push(BuiltProgram {
+            name: program.name.clone(),
+            elf,
+            source: program.source(),
+        });
         files.push((program.name.clone(), contents));
     }
     let boot = manifest
@@ -192,28 +269,45 @@ fn build_manifest(
         .to_string();
     Ok(BuiltImage {
         name: name.to_string(),
+        source_dir: source_dir.to_path_buf(),
         manifest,
         dir,
         kernel,
         kernel_command_line,
         disk,
+        programs,
     })
 }
 
 /// Runs `cargo build --release --target x86_64-unknown-none <args>` in the
 /// workspace.
 fn cargo_build_guest(args: &[&str], what: &str, output: BuildOutput) -> Result<(), BuildError> {
+    let mut command = guest_cargo();
+    command.current_dir(crate::workspace_root()).args(args);
+    run_cargo(command, what, output)
+}
+
+/// `cargo build --release --target x86_64-unknown-none`, without the
+/// host's RUSTFLAGS.
+pub(crate) fn guest_cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(crate::workspace_root())
         .args(["build", "--release", "--target", GUEST_TARGET])
-        .args(args)
         // Host-only flags (e.g. `-C target-cpu=native`) must not leak into
         // the kernel build.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdin(Stdio::null());
+    command
+}
+
+/// Runs a cargo `command` built by [`guest_cargo`].
+pub(crate) fn run_cargo(
+    mut command: Command,
+    what: &str,
+    output: BuildOutput,
+) -> Result<(), BuildError> {
     let result = match output {
         BuildOutput::Inherit => command
             .status()
@@ -239,7 +333,7 @@ fn cargo_build_guest(args: &[&str], what: &str, output: BuildOutput) -> Result<(
 
 /// Copies `from` to `to` through a temporary file and a rename, so that a
 /// QEMU reading `to` in a parallel test never sees a half-written file.
-fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
     write_atomically(to, &std::fs::read(from)?)
 }
 

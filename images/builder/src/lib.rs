@@ -1,23 +1,32 @@
 //! Builds bootable images and the QEMU command line that boots them.
 //!
-//! An image lives in `images/<name>/image.toml` ([`manifest`]): which kernel
-//! options it boots with and how much memory it gets. [`build`] compiles the
+//! An image lives in `images/<name>/image.toml`, or in any directory given
+//! by path ([`manifest::locate`]): which kernel options it boots with, how
+//! much memory it gets and which programs it starts ([`manifest`]);
+//! programs come from `images/programs`, another Cargo package or C
+//! sources ([`sdk`]). [`build()`] compiles the
 //! kernel for `x86_64-unknown-none` with a nested `cargo build` and collects
 //! everything under `target/images/<name>/`; [`qemu`] turns the result into a
 //! `qemu-system-x86_64` command with the serial port on stdio. Before the
 //! first guest build, [`toolchain`] makes sure the active Rust toolchain has
 //! the guest target, installing it through rustup when it can.
 //!
+//! [`gdb`] makes the command that attaches gdb to an image booted with
+//! `--gdb`, and [`scaffold`] a new image of one's own (`watchtower new`).
+//!
 //! The dashboard and the boot tests both use this crate, so what a test boots
 //! is exactly what a user boots.
 #![forbid(unsafe_code)]
 
 pub mod build;
+pub mod gdb;
 pub mod manifest;
 pub mod qemu;
+pub mod scaffold;
+pub mod sdk;
 pub mod toolchain;
 
-pub use build::{BuildError, BuildOutput, BuiltImage, build, build_variant};
+pub use build::{BuildError, BuildOutput, BuiltImage, BuiltProgram, build, build_variant};
 pub use qemu::{Accel, QemuOptions};
 
 use std::path::PathBuf;

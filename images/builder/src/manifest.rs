@@ -1,7 +1,9 @@
-//! The image manifest, `images/<name>/image.toml`.
+//! The image manifest, `image.toml`: in `images/<name>/` for the images of
+//! this repository, or in any directory for an image of your own (see
+//! [`locate`] and `docs/programs.md`).
 
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// File name of a manifest inside an image directory.
 pub const MANIFEST_FILE: &str = "image.toml";
@@ -21,7 +23,10 @@ pub struct Manifest {
     /// Size of the swap area on the disk, in MiB.
     #[serde(default = "default_swap_mib")]
     pub swap_mib: u32,
-    /// The programs in the image (binaries of `images/programs`).
+    /// The programs in the image: binaries of `images/programs` (the
+    /// default), of another Cargo package ([`ProgramSpec::path`],
+    /// [`ProgramSpec::package`]), or built from C sources
+    /// ([`ProgramSpec::c`]).
     #[serde(default, rename = "program")]
     pub programs: Vec<ProgramSpec>,
 }
@@ -30,7 +35,10 @@ pub struct Manifest {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
-    /// Binary name in `images/programs/src/bin`.
+    /// The program's name in the image (what `spawn` and the boot list
+    /// use); also the binary name in `images/programs/src/bin` unless
+    /// [`ProgramSpec::bin`], [`ProgramSpec::path`], [`ProgramSpec::package`]
+    /// or [`ProgramSpec::c`] say where it comes from.
     pub name: String,
     /// Started at boot (in manifest order); the first non-privileged one is
     /// init, whose exit powers the machine off.
@@ -46,6 +54,55 @@ pub struct ProgramSpec {
     /// when not the program's: e.g. `sub-a` for one of several `testsub`.
     #[serde(default)]
     pub label: Option<String>,
+    /// A Cargo package directory (relative to the image directory, or
+    /// absolute) whose binary this program is: a crate of your own that
+    /// depends on `userlib` by path or git. Built for the guest target with
+    /// the user-program linker script.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The Cargo package to build: in [`ProgramSpec::path`]'s workspace, or
+    /// without `path`, a package of this repository's workspace.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// The binary's name when it differs from [`ProgramSpec::name`].
+    #[serde(default)]
+    pub bin: Option<String>,
+    /// C sources (relative to the image directory): the program is compiled
+    /// with the system's `cc` against the libc in `images/libc` instead.
+    #[serde(default)]
+    pub c: Vec<String>,
+    /// Extra C compiler flags for [`ProgramSpec::c`] (e.g. `-DN=4`, `-O0`).
+    #[serde(default)]
+    pub cflags: Vec<String>,
+}
+
+/// Where a program of an image comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramSource {
+    /// A binary of `images/programs`.
+    InTree,
+    /// A binary of another Cargo package.
+    Cargo,
+    /// C sources.
+    C,
+}
+
+impl ProgramSpec {
+    /// Where this program comes from.
+    pub fn source(&self) -> ProgramSource {
+        if !self.c.is_empty() {
+            ProgramSource::C
+        } else if self.path.is_some() || self.package.is_some() {
+            ProgramSource::Cargo
+        } else {
+            ProgramSource::InTree
+        }
+    }
+
+    /// The binary's name: [`ProgramSpec::bin`], else [`ProgramSpec::name`].
+    pub fn bin_name(&self) -> &str {
+        self.bin.as_deref().unwrap_or(&self.name)
+    }
 }
 
 fn default_memory_mib() -> u32 {
@@ -66,6 +123,8 @@ pub enum ManifestError {
         /// Images that do exist.
         available: Vec<String>,
     },
+    /// A path was given, but it holds no `image.toml`.
+    NoManifestAt(PathBuf),
     /// The file exists but could not be read.
     Io(std::io::Error),
     /// The file is not a valid manifest.
@@ -82,6 +141,11 @@ impl std::fmt::Display for ManifestError {
                     available.join(", ")
                 )
             }
+            ManifestError::NoManifestAt(dir) => write!(
+                f,
+                "{} has no {MANIFEST_FILE} (an image directory holds one; `watchtower new DIR` makes one)",
+                dir.display()
+            ),
             ManifestError::Io(error) => write!(f, "cannot read the image manifest: {error}"),
             ManifestError::Invalid(message) => write!(f, "invalid image manifest: {message}"),
         }
@@ -90,18 +154,110 @@ impl std::fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+/// An image found by [`locate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageLocation {
+    /// The name it boots as (the kernel's `image=`): the directory's name
+    /// for an image given by path.
+    pub name: String,
+    /// The directory holding its `image.toml` (absolute for a path).
+    pub dir: PathBuf,
+    /// Whether it was given by path (not one of `images/<name>`).
+    pub external: bool,
+}
+
+/// Finds an image: a name under `images/`, or a path to a directory with
+/// an `image.toml` (or to the `image.toml` itself). A name of this
+/// repository wins over a directory of the same name in the current one;
+/// write `./name` for that.
+pub fn locate(spec: &str) -> Result<ImageLocation, ManifestError> {
+    let images_dir = crate::images_dir();
+    if is_image_name(spec) && images_dir.join(spec).join(MANIFEST_FILE).is_file() {
+        return Ok(ImageLocation {
+            name: spec.to_string(),
+            dir: images_dir.join(spec),
+            external: false,
+        });
+    }
+    let path = Path::new(spec);
+    let looks_like_path = spec.contains('/') || spec.starts_with('.') || path.is_dir();
+    if spec.is_empty() || !looks_like_path {
+        return Err(ManifestError::NotFound {
+            name: spec.to_string(),
+            available: crate::list_images(),
+        });
+    }
+    let dir = if path.file_name().is_some_and(|name| name == MANIFEST_FILE) && path.is_file() {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    if !dir.join(MANIFEST_FILE).is_file() {
+        return Err(ManifestError::NoManifestAt(dir));
+    }
+    let dir = dir.canonicalize().map_err(ManifestError::Io)?;
+    Ok(ImageLocation {
+        name: image_name_of(&dir),
+        dir,
+        external: true,
+    })
+}
+
+/// Whether `name` may name an image under `images/` (letters, digits, `-`
+/// and `_`).
+fn is_image_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The name an image directory boots as: its last component, with anything
+/// but letters, digits, `-` and `_` made `-`, at most 32 characters.
+pub fn image_name_of(dir: &Path) -> String {
+    let raw = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(32)
+        .collect();
+    if name.is_empty() {
+        "image".into()
+    } else {
+        name
+    }
+}
+
 impl Manifest {
     /// Parses manifest text.
     pub fn parse(text: &str) -> Result<Self, ManifestError> {
         toml::from_str(text).map_err(|error| ManifestError::Invalid(error.to_string()))
     }
 
+    /// Loads the manifest in directory `dir` (`dir/image.toml`).
+    pub fn load_dir(dir: &Path) -> Result<Self, ManifestError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(ManifestError::Io)?;
+        Self::parse(&text).map_err(|error| match error {
+            ManifestError::Invalid(message) => {
+                ManifestError::Invalid(format!("{}: {message}", path.display()))
+            }
+            other => other,
+        })
+    }
+
     /// Loads the manifest of image `name` from `images_dir`.
     pub fn load(images_dir: &Path, name: &str) -> Result<Self, ManifestError> {
-        let valid_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let valid_name = is_image_name(name);
         let path = images_dir.join(name).join(MANIFEST_FILE);
         if !valid_name || !path.is_file() {
             return Err(ManifestError::NotFound {
@@ -162,6 +318,55 @@ mod tests {
         assert!(
             text.contains("no-such-image") && text.contains("demo"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn images_are_found_by_name_or_by_path() {
+        let by_name = locate("demo").unwrap();
+        assert!(!by_name.external && by_name.name == "demo");
+        let dir = crate::images_dir().join("smoke");
+        let by_path = locate(dir.to_str().unwrap()).unwrap();
+        assert!(by_path.external);
+        assert_eq!(
+            (by_path.name.as_str(), by_path.dir.clone()),
+            ("smoke", dir.canonicalize().unwrap())
+        );
+        let file = dir.join(MANIFEST_FILE);
+        assert_eq!(
+            locate(file.to_str().unwrap()).unwrap().dir,
+            dir.canonicalize().unwrap()
+        );
+        let error = locate(crate::images_dir().join("programs").to_str().unwrap()).unwrap_err();
+        assert!(error.to_string().contains("has no image.toml"), "{error}");
+        assert!(matches!(
+            locate("no-such-image"),
+            Err(ManifestError::NotFound { .. })
+        ));
+        assert_eq!(image_name_of(Path::new("/tmp/my lab.1")), "my-lab-1");
+    }
+
+    #[test]
+    fn programs_name_their_source() {
+        let manifest = Manifest::parse(
+            "description = \"x\"\n[[program]]\nname = \"a\"\n[[program]]\nname = \"b\"\npath = \"b\"\nbin = \"bb\"\n[[program]]\nname = \"c\"\nc = [\"main.c\"]\n",
+        )
+        .unwrap();
+        let sources: Vec<_> = manifest.programs.iter().map(ProgramSpec::source).collect();
+        assert_eq!(
+            sources,
+            [
+                ProgramSource::InTree,
+                ProgramSource::Cargo,
+                ProgramSource::C
+            ]
+        );
+        assert_eq!(
+            (
+                manifest.programs[0].bin_name(),
+                manifest.programs[1].bin_name()
+            ),
+            ("a", "bb")
         );
     }
 

@@ -17,6 +17,9 @@ pub const QEMU_PACKAGE: &str = "qemu-system-x86";
 /// I/O port of the `isa-debug-exit` device.
 pub const DEBUG_EXIT_PORT: u16 = 0xf4;
 
+/// gdb's usual port for a remote target (QEMU's `-s`).
+pub const DEFAULT_GDB_PORT: u16 = 1234;
+
 /// Which accelerator QEMU uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Accel {
@@ -43,8 +46,11 @@ impl Accel {
 pub struct QemuOptions {
     /// The accelerator.
     pub accel: Accel,
-    /// Start paused with a gdb server on tcp::1234 (`-s -S`).
+    /// Start paused with a gdb server on 127.0.0.1 ([`QemuOptions::gdb_port`];
+    /// `-gdb tcp:127.0.0.1:PORT -S`).
     pub wait_for_gdb: bool,
+    /// The gdb server's port; `None` is [`DEFAULT_GDB_PORT`].
+    pub gdb_port: Option<u16>,
     /// Extra arguments appended verbatim.
     pub extra_args: Vec<String>,
     /// Where COM1 goes, as QEMU's `-serial` value; `None` is `stdio` (the
@@ -76,7 +82,9 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         .args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"])
         .args(["-append", &image.kernel_command_line]);
     if options.wait_for_gdb {
-        command.args(["-s", "-S"]);
+        // Loopback only (QEMU's `-s` listens on every interface).
+        let port = options.gdb_port.unwrap_or(DEFAULT_GDB_PORT);
+        command.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
     }
     command.args(&options.extra_args);
     command

@@ -1,4 +1,12 @@
 //! Writing to the system log (shown by the dashboard with the writer's pid).
+//!
+//! Each write is one log line (the kernel cuts it at its line length);
+//! [`crate::println!`] formats one.
+//!
+//! ```no_run
+//! userlib::println!("{} pages left", 42);
+//! userlib::io::write("a line as it is").unwrap();
+//! ```
 
 use crate::SysResult;
 use crate::raw::{check, syscall};

@@ -4,7 +4,7 @@
 //! `#![cfg_attr(target_os = "none", no_std, no_main)]` and names its main
 //! function with [`entry!`]:
 //!
-//! ```ignore
+//! ```no_run
 //! #![cfg_attr(target_os = "none", no_std, no_main)]
 //! userlib::entry!(run);
 //! fn run(args: userlib::Args) -> i32 {
@@ -13,14 +13,32 @@
 //! }
 //! ```
 //!
+//! A program of your own lives in any Cargo package that depends on this
+//! crate (by path or git) and is named by an image's `image.toml`
+//! (`[[program]]` with `path = "..."`); `watchtower new DIR` makes one.
+//! `docs/programs.md` in the repository is the guide; [`syscalls`] lists
+//! every system call with its errors and MINIX counterpart.
+//!
 //! It provides the entry point, the system calls as safe functions, `print!`,
 //! a heap (`alloc` works; the heap grows with `brk`), and signal handlers.
 //! A panic prints its message and exits with status 101.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`process`] | pids, `fork`, `spawn`, `wait`, `exit` |
+//! | [`memory`] | `brk`/`sbrk`, shared regions, VM counters |
+//! | [`signal`] | `kill`, catching, ignoring, blocking |
+//! | [`time`] | the clock and sleeping |
+//! | [`io`] | the log (`println!`) |
+//! | [`ipc`] | messages, services, process events |
+//! | [`sem`] | System V semaphores (the IPC service) |
+//! | [`raw`] | the `syscall` instruction itself |
 //!
 //! The crate builds on the host too (as a stub), so that the workspace builds
 //! and lints everywhere; the programs only run inside the OS.
 #![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -35,6 +53,7 @@ pub mod raw;
 pub mod runtime;
 pub mod sem;
 pub mod signal;
+pub mod syscalls;
 pub mod time;
 pub mod verdict;
 

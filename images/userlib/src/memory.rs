@@ -1,4 +1,20 @@
-//! The heap region: `brk` and `sbrk`.
+//! Memory: the heap region (`brk`, `sbrk`; the global allocator grows it,
+//! so `alloc::vec::Vec` and friends just work), shared regions, and the
+//! VM counters the dashboard shows.
+//!
+//! Every page of a new heap is mapped on first touch: each is one minor
+//! page fault (a major one when it comes back from swap).
+//!
+//! ```no_run
+//! extern crate alloc;
+//! let before = userlib::memory::vmstats();
+//! let mut buffer = alloc::vec![0u8; 1 << 20];
+//! for page in buffer.chunks_mut(4096) {
+//!     page[0] = 1; // a page fault per page
+//! }
+//! let after = userlib::memory::vmstats();
+//! userlib::println!("{} faults", after.minor_faults - before.minor_faults);
+//! ```
 
 use crate::SysResult;
 use crate::raw::{check, syscall_plain};
@@ -47,6 +63,28 @@ pub fn peek(address: u64) -> Option<u8> {
     }
     // SAFETY: as in `touch`.
     Some(unsafe { core::ptr::read_volatile(address as *const u8) })
+}
+
+/// A new region of `len` bytes (rounded up to whole pages) shared with
+/// every process forked from this one after the call (`map_shared`, 17);
+/// returns its address. Zero-filled on first touch.
+///
+/// # Errors
+/// EINVAL for a length of 0 or above the kernel's limit; ENOMEM when no
+/// address range or memory is left. MINIX: `mmap(MAP_SHARED|MAP_ANON)`.
+///
+/// ```no_run
+/// let address = userlib::memory::map_shared(4096).expect("a shared page");
+/// let counter = address as *mut u64;
+/// if userlib::process::fork() == Ok(0) {
+///     // SAFETY: the kernel just mapped this page read-write for us (and,
+///     // through fork, for the parent); nothing else aliases it here.
+///     unsafe { counter.write_volatile(42) }; // the parent sees 42
+///     userlib::process::exit(0);
+/// }
+/// ```
+pub fn map_shared(len: u64) -> SysResult<u64> {
+    check(syscall_plain(Syscall::MapShared, [len, 0, 0, 0, 0, 0]))
 }
 
 /// System memory now: free and total frames, swap slots, cached pages.

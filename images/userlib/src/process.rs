@@ -1,4 +1,21 @@
 //! Processes: identity, spawning, forking, waiting, exiting.
+//!
+//! As in MINIX, a process is created by the process manager (here in the
+//! kernel) with `fork` (a copy of the caller; pages are shared
+//! copy-on-write) or `spawn` (a program of the image, like `fork` +
+//! `execve`); its parent reaps it with `wait`. The first boot program of
+//! an image is init: it adopts orphans, and its exit powers off.
+//!
+//! ```no_run
+//! use userlib::process::{self, ExitStatus};
+//! match process::fork() {
+//!     Ok(0) => process::exit(7), // the child
+//!     Ok(child) => {
+//!         assert_eq!(process::reap(child), Some(ExitStatus::Exited(7)));
+//!     }
+//!     Err(error) => userlib::println!("fork failed: {error:?}"), // EAGAIN, ENOMEM
+//! }
+//! ```
 
 use crate::SysResult;
 use crate::raw::{check, syscall, syscall_plain};
@@ -36,6 +53,11 @@ pub fn exit(status: i32) -> ! {
 
 /// Starts program `name` from the image with `args` (not counting the
 /// name); returns the child's pid.
+///
+/// # Errors
+/// ENOENT: no program `name` in the image; ENOEXEC: not a valid program;
+/// E2BIG: arguments over 512 bytes; EAGAIN: process table full; ENOMEM.
+/// MINIX: `fork` followed by `execve` (PM_FORK, PM_EXEC).
 pub fn spawn(name: &str, args: &[&str]) -> SysResult<Pid> {
     let mut packed = [0u8; 512];
     let mut len = 0;
@@ -66,6 +88,9 @@ pub fn spawn(name: &str, args: &[&str]) -> SysResult<Pid> {
 }
 
 /// Forks: returns the child's pid in the parent and 0 in the child.
+///
+/// # Errors
+/// EAGAIN: process table full; ENOMEM. MINIX: `fork` (PM_FORK).
 pub fn fork() -> SysResult<Pid> {
     check(syscall_plain(Syscall::Fork, [0; 6])).map(|pid| pid as Pid)
 }
@@ -99,6 +124,10 @@ fn wait_raw(pid: i64, options: u64) -> SysResult<Option<(Pid, ExitStatus)>> {
 }
 
 /// Waits for child `pid` to end.
+///
+/// # Errors
+/// ECHILD: not a child of ours (or already reaped); EINTR: a caught
+/// signal interrupted the wait. MINIX: `waitpid` (PM_WAITPID).
 pub fn wait_for(pid: Pid) -> SysResult<ExitStatus> {
     wait_raw(i64::from(pid), 0).map(|ended| ended.expect("a blocking wait returns a child").1)
 }

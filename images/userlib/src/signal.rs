@@ -1,4 +1,21 @@
 //! Signals: sending, catching, ignoring, blocking.
+//!
+//! The kernel's process manager delivers signals as MINIX's PM does: a
+//! caught signal runs its handler on the next return to user mode (and
+//! interrupts a blocking call with EINTR); SIGKILL and SIGSTOP cannot be
+//! caught; a signal to a process is also an event for services that
+//! subscribed (see [`crate::ipc`]).
+//!
+//! ```no_run
+//! use userlib::{Signal, signal, time};
+//! extern "C" fn on_usr1(signal: u64) {
+//!     userlib::println!("caught signal {signal}");
+//! }
+//! signal::catch(Signal::SIGUSR1, on_usr1).unwrap();
+//! signal::kill(userlib::process::getpid(), Signal::SIGUSR1).unwrap();
+//! // A caught signal interrupts a sleep with EINTR.
+//! let _ = time::sleep_ms(1000);
+//! ```
 
 use crate::SysResult;
 use crate::raw::{check, syscall, syscall_plain};
@@ -9,6 +26,10 @@ use kernel_abi::{Pid, Signal, Syscall};
 pub type Handler = extern "C" fn(u64);
 
 /// Sends `signal` to process `pid`.
+///
+/// # Errors
+/// ESRCH: no such process; EPERM: a system service (which ordinary
+/// programs may not signal). MINIX: `kill` (PM_KILL).
 pub fn kill(pid: Pid, signal: Signal) -> SysResult<()> {
     check(syscall_plain(
         Syscall::Kill,
@@ -41,6 +62,10 @@ fn set_action(signal: Signal, action: SigAction) -> SysResult<()> {
 }
 
 /// Runs `handler` when `signal` arrives.
+///
+/// # Errors
+/// EINVAL: SIGKILL or SIGSTOP. MINIX: `sigaction` (PM_SIGACTION) with a
+/// handler; the restorer that calls `sigreturn` is this crate's.
 pub fn catch(signal: Signal, handler: Handler) -> SysResult<()> {
     set_action(
         signal,

@@ -1,4 +1,10 @@
 //! The clock and sleeping.
+//!
+//! ```no_run
+//! let start = userlib::time::clock_ns();
+//! userlib::time::sleep_ms(100).ok(); // EINTR if a caught signal arrives
+//! userlib::println!("slept {} ns", userlib::time::clock_ns() - start);
+//! ```
 
 use crate::SysResult;
 use crate::raw::{check, syscall_plain};

@@ -98,7 +98,7 @@ impl System {
         self.subscribers.frames_lost();
     }
 
-    /// Every process waiting on a subscriber's ack (see [`stuck::waiters`]).
+    /// Every process waiting on a subscriber's ack (see `stuck::waiters`).
     pub fn waiters(&self) -> Vec<Waiter> {
         stuck::waiters(&self.flow, &self.subscribers)
     }
