@@ -123,7 +123,6 @@ pub fn spawn(
         rsi: packed.len() as u64,
         ..TrapFrame::default()
     };
-    let stack_top = stack.top();
     let mut process = Process::new(
         pid,
         parent,
@@ -141,7 +140,13 @@ pub fn spawn(
         discard(process);
         return Err(error);
     }
-    context::prepare_stack(&CONTEXTS[slot], stack_top, &frame, FpuStart::Initial);
+    let prepared = process.stack.as_mut().is_some_and(|stack| {
+        context::prepare_stack(&CONTEXTS[slot], stack, &frame, FpuStart::Initial)
+    });
+    if !prepared {
+        discard(process);
+        return Err(Errno::ENOMEM);
+    }
     let shown = process.name.clone();
     process::with_table(|table| table.insert(process));
     report::spawned(pid, parent, &shown);
@@ -168,11 +173,7 @@ fn new_slot() -> Result<(Pid, usize, KernelStack, u64), Errno> {
 /// Gives back a slot, its stack and its (unused) page tables.
 fn release_parts(slot: usize, stack: KernelStack, root: u64) {
     stack.release();
-    crate::memory::with_frames(|frames| {
-        paging::free_user_tables(root, &mut |frame| {
-            let _ = frames.free(frame);
-        })
-    });
+    vm::free_root(root);
     process::with_table(|table| table.unreserve(slot));
 }
 
@@ -192,7 +193,6 @@ fn discard(mut process: Process) {
 /// `EAGAIN` if the table is full, `ENOMEM` if memory ran out.
 pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let (pid, slot, stack, root) = new_slot()?;
-    let stack_top = stack.top();
     let parent_pid = sched::current();
     let child = process::with_table(|table| {
         let parent = table.get_mut(parent_pid).expect("the caller exists");
@@ -206,7 +206,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
         child.signals = parent.signals.fork_copy();
         Ok(child)
     });
-    let child = match child {
+    let mut child = match child {
         Ok(child) => child,
         Err((error, stack)) => {
             release_parts(slot, stack, root);
@@ -218,12 +218,13 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     child_frame.rax = 0;
     // The child's x87/SSE state is the parent's: the registers hold it
     // (the kernel never touches them), as they were at the `fork` call.
-    context::prepare_stack(
-        &CONTEXTS[slot],
-        stack_top,
-        &child_frame,
-        FpuStart::CopyOfCurrent,
-    );
+    let prepared = child.stack.as_mut().is_some_and(|stack| {
+        context::prepare_stack(&CONTEXTS[slot], stack, &child_frame, FpuStart::CopyOfCurrent)
+    });
+    if !prepared {
+        discard(child);
+        return Err(Errno::ENOMEM);
+    }
     process::with_table(|table| table.insert(child));
     report::spawned(pid, parent_pid, &name);
     events::publish(pid, EventKind::Spawn);

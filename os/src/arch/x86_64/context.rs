@@ -13,6 +13,7 @@
 
 use super::fpu;
 use super::trap::TrapFrame;
+use crate::kstack::KernelStack;
 use core::cell::UnsafeCell;
 use kernel_abi::signal::{FpuState, FxsaveArea};
 
@@ -104,12 +105,24 @@ pub fn switch_context(from: &ContextSlot, to: &ContextSlot) {
     unsafe { switch_stacks(from.stack_pointer.get(), to.stack_pointer.get()) }
 }
 
-/// Builds the initial kernel stack of a process whose stack ends at
-/// `stack_top`, so that switching to `slot` enters user mode with `frame`
-/// and the x87/SSE state `fpu` says.
-pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_start: FpuStart) {
-    // SAFETY: the slot belongs to a process that has not run yet (its slot
-    // was just reserved), so no switch reads or writes its area meanwhile.
+/// Builds the initial kernel stack of a process on `stack`, so that
+/// switching to `slot` enters user mode with `frame` and the x87/SSE state
+/// `fpu_start` says. `false` (nothing written) if `stack` was prepared
+/// before: a stack is prepared once, while it is fresh, so this never
+/// writes over a stack a context is using.
+pub fn prepare_stack(
+    slot: &ContextSlot,
+    stack: &mut KernelStack,
+    frame: &TrapFrame,
+    fpu_start: FpuStart,
+) -> bool {
+    let Some(stack_top) = stack.take_fresh_top() else {
+        return false;
+    };
+    // SAFETY: one CPU with interrupts off: no switch runs while this does,
+    // and a slot's area is only read by a switch to it, which can only
+    // come after this (whatever the slot held, the stack pointer written
+    // below replaces it).
     let area = unsafe { &mut *slot.fpu.get() };
     match fpu_start {
         FpuStart::Initial => area.0 = FpuState::INITIAL,
@@ -121,8 +134,11 @@ pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_
     // callee-saved registers `switch_stacks` pops (zero).
     let return_address = frame_address - 8;
     let saved_rsp = return_address - 6 * 8;
-    // SAFETY: [saved_rsp, stack_top) lies in the process's freshly mapped
-    // kernel stack, which nothing else uses yet; the writes are aligned.
+    // SAFETY: `stack` is a mapped kernel stack (a `KernelStack` exists only
+    // while its pages are mapped) that has never been handed out before
+    // (`take_fresh_top`), so nothing runs on it; [saved_rsp, stack_top) lies
+    // in it and the writes are aligned. The slot's stack pointer is only
+    // read by a later switch (see above).
     unsafe {
         core::ptr::write(frame_address as *mut TrapFrame, *frame);
         core::ptr::write(return_address as *mut u64, trap_return as *const () as u64);
@@ -131,4 +147,5 @@ pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_
         }
         *slot.stack_pointer.get() = saved_rsp;
     }
+    true
 }

@@ -17,6 +17,7 @@
 //! during boot every page-table frame must come from the first GiB.
 
 use core::sync::atomic::{AtomicU64, Ordering};
+use super::physmem::Frame;
 use x86_64::PhysAddr;
 use x86_64::VirtAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags, Cr4, Cr4Flags};
@@ -88,6 +89,20 @@ pub enum MapError {
     OutOfFrames,
     /// Something is already mapped there.
     AlreadyMapped,
+    /// The root is not a live address space made by [`new_user_root`].
+    NoSuchRoot,
+}
+
+/// The roots of live user address spaces: [`new_user_root`] adds one,
+/// [`free_user_tables`] removes it. Every function here that takes a user
+/// root checks it against this set first, so a stale or made-up root can
+/// never make the walk treat an arbitrary frame as a page table.
+static USER_ROOTS: spin::Mutex<alloc::collections::BTreeSet<u64>> =
+    spin::Mutex::new(alloc::collections::BTreeSet::new());
+
+/// Whether `root` is a live user address space.
+fn is_user_root(root: u64) -> bool {
+    USER_ROOTS.lock().contains(&root)
 }
 
 /// Size of one mapping.
@@ -122,9 +137,14 @@ fn zeroed_table(frame: u64) {
 /// Maps `virt` to `phys` in the address space rooted at `root`, creating
 /// intermediate tables with `allocate_frame`.
 ///
-/// `root` must be the physical address of a top-level table owned by the
-/// caller's address space.
-pub fn map(
+/// # Safety
+/// `root` is the kernel root or a live user root, `virt` an address the
+/// caller may map there (a user page of that space, or a kernel page that
+/// nothing else maps), and `phys` a frame (or device memory) the mapping
+/// may refer to for as long as it exists: a frame whose reference the
+/// caller's records hold, never a page table or kernel-heap frame. Every
+/// `allocate_frame` result is a fresh frame no one else uses.
+unsafe fn map(
     root: u64,
     virt: u64,
     phys: u64,
@@ -207,14 +227,19 @@ pub fn init_kernel_space(
         if !is_ram(address) {
             flags |= Flags::NO_CACHE | Flags::WRITE_THROUGH;
         }
-        map(
-            root,
-            DIRECT_MAP_BASE + address,
-            address,
-            PageSize::Huge,
-            flags,
-            &mut boot_allocate,
-        )?;
+        // SAFETY: building the direct map: `root` is the kernel root under
+        // construction, and each physical address maps at its own place in
+        // the direct-map window.
+        unsafe {
+            map(
+                root,
+                DIRECT_MAP_BASE + address,
+                address,
+                PageSize::Huge,
+                flags,
+                &mut boot_allocate,
+            )?
+        };
         address += HUGE_PAGE_SIZE;
     }
 
@@ -239,7 +264,9 @@ pub fn init_kernel_space(
         let mut page = start.as_u64();
         while page < end.as_u64() {
             let phys = kernel_virt_to_phys(VirtAddr::new(page));
-            map(root, page, phys, PageSize::Small, flags, &mut boot_allocate)?;
+            // SAFETY: the kernel image's own pages at their link addresses,
+            // in the kernel root under construction.
+            unsafe { map(root, page, phys, PageSize::Small, flags, &mut boot_allocate)? };
             page += PAGE_SIZE;
         }
     }
@@ -291,15 +318,19 @@ pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<u64>) -> Option<
     for index in KERNEL_HALF_FIRST_ENTRY..512 {
         table[index] = kernel[index].clone();
     }
+    USER_ROOTS.lock().insert(root);
     Some(root)
 }
 
-/// Walks to the last-level entry of `virt` under `root`, if the tables
-/// exist.
+/// Walks to the last-level entry of `virt` under `root`, if `root` is the
+/// kernel root or a live user root and the tables exist.
 fn leaf_entry(
     root: u64,
     virt: u64,
 ) -> Option<&'static mut x86_64::structures::paging::page_table::PageTableEntry> {
+    if root != kernel_root() && !is_user_root(root) {
+        return None;
+    }
     let virt = VirtAddr::new(virt);
     let mut table_address = root;
     for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
@@ -317,22 +348,57 @@ fn leaf_entry(
     Some(&mut table[virt.p1_index()])
 }
 
-/// Maps (or re-maps) the user page `virt` to `frame` with `flags`.
-pub fn set_user_page(
+/// Maps (or re-maps) the user page `virt` to the frame recorded as
+/// `frame` with `flags`. `Err(NoSuchRoot)` if `root` is not a live user
+/// root.
+///
+/// # Safety
+/// `frame` is a frame one of the address space's page records holds a
+/// reference to (see `physmem::Frame::from_raw`) and keeps holding while
+/// the mapping exists: the VM layer clears the mapping before it releases
+/// the record. A page table, a kernel-heap frame or a freed frame mapped
+/// here would let the program overwrite kernel memory.
+pub unsafe fn set_user_page(
     root: u64,
     virt: u64,
     frame: u64,
     flags: Flags,
     allocate_frame: &mut dyn FnMut() -> Option<u64>,
 ) -> Result<(), MapError> {
-    debug_assert!(virt < USER_END);
+    if virt >= USER_END || !is_user_root(root) {
+        return Err(MapError::NoSuchRoot);
+    }
     if let Some(entry) = leaf_entry(root, virt) {
         entry.set_addr(PhysAddr::new(frame), flags);
     } else {
-        map(root, virt, frame, PageSize::Small, flags, allocate_frame)?;
+        // SAFETY: `root` is a live user root (checked), `virt` a user page;
+        // the caller vouches for `frame`; `allocate_frame` gives fresh
+        // frames for tables.
+        unsafe { map(root, virt, frame, PageSize::Small, flags, allocate_frame)? };
     }
     flush_if_active(root, virt);
     Ok(())
+}
+
+/// Maps the user page `virt` to `frame`, which the mapping keeps: on
+/// success the address space's records hold the reference (as
+/// `frame.address()`) and give it back when the page is unmapped
+/// ([`clear_user_page`] returns the address, which the VM layer releases).
+/// On failure the frame comes back.
+pub fn map_user_frame(
+    root: u64,
+    virt: u64,
+    frame: Frame,
+    flags: Flags,
+    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+) -> Result<u64, (Frame, MapError)> {
+    // SAFETY: `frame` is an owned reference to an allocated frame, which
+    // this mapping takes over (`into_raw` below) for the page record the
+    // caller makes of it.
+    match unsafe { set_user_page(root, virt, frame.address(), flags, allocate_frame) } {
+        Ok(()) => Ok(frame.into_raw()),
+        Err(error) => Err((frame, error)),
+    }
 }
 
 /// Unmaps the user page `virt`; returns the frame it mapped.
@@ -378,9 +444,13 @@ pub fn user_page(root: u64, virt: u64) -> Option<(u64, Flags)> {
 }
 
 /// Frees the user half's page tables (not the pages they map, which the VM
-/// releases from its own records) and the root itself.
-pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) {
-    assert_ne!(root, active_root(), "freeing the active address space");
+/// releases from its own records) and the root itself, handing each table
+/// frame to `free_frame`. Does nothing if `root` is not a live user root or
+/// is the active one (returns `false` then).
+pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) -> bool {
+    if root == active_root() || !USER_ROOTS.lock().remove(&root) {
+        return false;
+    }
     fn free_level(table_address: u64, level: usize, free_frame: &mut dyn FnMut(u64)) {
         if level > 1 {
             // SAFETY: a table of a dead address space; nothing else uses it.
@@ -401,6 +471,7 @@ pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) {
         free_level(entry.addr().as_u64(), 3, free_frame);
     }
     free_frame(root);
+    true
 }
 
 /// The root of the address space the CPU uses now.
@@ -408,9 +479,10 @@ pub fn active_root() -> u64 {
     Cr3::read().0.start_address().as_u64()
 }
 
-/// Switches to the address space rooted at `root`.
+/// Switches to the address space rooted at `root` (the kernel root or a
+/// live user root; anything else is ignored).
 pub fn activate(root: u64) {
-    if active_root() != root {
+    if active_root() != root && (root == kernel_root() || is_user_root(root)) {
         let frame = PhysFrame::containing_address(PhysAddr::new(root));
         // SAFETY: `root` is the kernel root or a user root made by
         // `new_user_root`, which shares the kernel half, so the kernel keeps
@@ -426,20 +498,29 @@ fn flush_if_active(root: u64, virt: u64) {
 }
 
 /// Maps a kernel page (kernel stacks) in the shared kernel half.
-pub fn map_kernel_page(
+///
+/// # Safety
+/// `virt` is a page of the kernel-stack area that nothing maps, and
+/// `frame` a fresh frame that nothing else uses while it stays mapped
+/// (until [`unmap_kernel_page`] gives it back).
+pub unsafe fn map_kernel_page(
     virt: u64,
     frame: u64,
     allocate_frame: &mut dyn FnMut() -> Option<u64>,
 ) -> Result<(), MapError> {
     let flags = Flags::WRITABLE | Flags::GLOBAL | Flags::NO_EXECUTE;
-    map(
-        kernel_root(),
-        virt,
-        frame,
-        PageSize::Small,
-        flags,
-        allocate_frame,
-    )
+    // SAFETY: the caller's contract covers `virt` and `frame`; the kernel
+    // root is always live.
+    unsafe {
+        map(
+            kernel_root(),
+            virt,
+            frame,
+            PageSize::Small,
+            flags,
+            allocate_frame,
+        )
+    }
 }
 
 /// Unmaps a kernel page; returns its frame.
@@ -472,15 +553,23 @@ pub fn map_device_memory(
                 | Flags::NO_EXECUTE
                 | Flags::NO_CACHE
                 | Flags::WRITE_THROUGH;
-            map(
-                kernel_root(),
-                virt,
-                page,
-                PageSize::Huge,
-                flags,
-                allocate_frame,
-            )
-            .expect("mapping device memory");
+            // SAFETY: device memory at its own place in the direct-map
+            // window, which nothing maps yet (checked above).
+            let mapped = unsafe {
+                map(
+                    kernel_root(),
+                    virt,
+                    page,
+                    PageSize::Huge,
+                    flags,
+                    allocate_frame,
+                )
+            };
+            #[allow(
+                clippy::expect_used,
+                reason = "boot-time device probing: the direct-map window is free here (checked)"
+            )]
+            mapped.expect("mapping device memory");
             x86_64::instructions::tlb::flush(VirtAddr::new(virt));
         }
         page += HUGE_PAGE_SIZE;

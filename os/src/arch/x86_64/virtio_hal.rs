@@ -43,10 +43,14 @@ fn return_bounce_frame(frame: u64) -> bool {
 
 /// Frame allocation for DMA, provided by the kernel's memory module.
 pub trait DmaFrames {
-    /// `pages` zeroed, physically contiguous frames; their physical address.
+    /// `pages` physically contiguous frames; their physical address.
     fn allocate(pages: usize) -> Option<u64>;
     /// Frees frames from [`DmaFrames::allocate`].
-    fn free(address: u64, pages: usize);
+    ///
+    /// # Safety
+    /// `address` and `pages` are those of one [`DmaFrames::allocate`]
+    /// result that neither the device nor anything else uses any more.
+    unsafe fn free(address: u64, pages: usize);
 }
 
 /// The `Hal` of our virtio devices.
@@ -63,7 +67,8 @@ impl<F: DmaFrames> KernelHal<F> {
         while held < BOUNCE_FRAMES {
             let Some(frame) = F::allocate(1) else { break };
             if !return_bounce_frame(frame) {
-                F::free(frame, 1);
+                // SAFETY: just allocated and not put anywhere.
+                unsafe { F::free(frame, 1) };
                 break;
             }
             held += 1;
@@ -93,7 +98,9 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     }
 
     unsafe fn dma_dealloc(paddr: PhysAddr, _vaddr: NonNull<u8>, pages: usize) -> i32 {
-        F::free(paddr, pages);
+        // SAFETY: `Hal::dma_dealloc`'s contract: the buffer came from
+        // `dma_alloc` and the device no longer uses it.
+        unsafe { F::free(paddr, pages) };
         0
     }
 
@@ -145,7 +152,9 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
         }
         let pages = len.div_ceil(PAGE_SIZE).max(1);
         if pages != 1 || !return_bounce_frame(paddr) {
-            F::free(paddr, pages);
+            // SAFETY: `paddr` is the bounce buffer `share` allocated for
+            // this buffer, which the device has finished with.
+            unsafe { F::free(paddr, pages) };
         }
     }
 }
