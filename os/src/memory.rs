@@ -26,7 +26,12 @@ pub struct MemorySummary {
 }
 
 /// Sets up the frame allocator from the memory map and switches to the
-/// kernel's own page tables.
+/// kernel's own page tables. Boot-time: without page tables or a heap the
+/// kernel cannot run, so failing here is a panic (reported to the host).
+#[allow(
+    clippy::expect_used,
+    reason = "boot-time init, before any program exists"
+)]
 pub fn init(boot: &BootInfo) -> MemorySummary {
     let limit = boot.ram.iter().map(|range| range.end).max().unwrap_or(0);
     let mut reserved: Vec<PhysRange> = boot.modules.clone();

@@ -118,9 +118,7 @@ fn scan(table: &process::Table, only: Option<Pid>, hand: &IrqLock<(Pid, u64)>) -
                         let Page::Resident(frame) = page else {
                             continue;
                         };
-                        if process.vm.pressure.is_pinned(address)
-                            || memory::users_of(frame) != 1
-                        {
+                        if process.vm.pressure.is_pinned(address) || memory::users_of(frame) != 1 {
                             continue;
                         }
                         last = position;

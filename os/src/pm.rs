@@ -141,7 +141,9 @@ pub fn spawn(
         return Err(error);
     }
     let prepared = process.stack.as_mut().is_some_and(|stack| {
-        context::prepare_stack(&CONTEXTS[slot], stack, &frame, FpuStart::Initial)
+        CONTEXTS.get(slot).is_some_and(|context| {
+            context::prepare_stack(context, stack, &frame, FpuStart::Initial)
+        })
     });
     if !prepared {
         discard(process);
@@ -195,7 +197,9 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let (pid, slot, stack, root) = new_slot()?;
     let parent_pid = sched::current();
     let child = process::with_table(|table| {
-        let parent = table.get_mut(parent_pid).expect("the caller exists");
+        let Some(parent) = table.get_mut(parent_pid) else {
+            return Err((Errno::ESRCH, stack));
+        };
         let vm = match vm::fork_into(parent, root) {
             Ok(vm) => vm,
             Err(error) => return Err((error, stack)),
@@ -219,7 +223,9 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     // The child's x87/SSE state is the parent's: the registers hold it
     // (the kernel never touches them), as they were at the `fork` call.
     let prepared = child.stack.as_mut().is_some_and(|stack| {
-        context::prepare_stack(&CONTEXTS[slot], stack, &child_frame, FpuStart::CopyOfCurrent)
+        CONTEXTS.get(slot).is_some_and(|context| {
+            context::prepare_stack(context, stack, &child_frame, FpuStart::CopyOfCurrent)
+        })
     });
     if !prepared {
         discard(child);
@@ -233,6 +239,10 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
 }
 
 /// Ends the running process. Never returns.
+#[allow(
+    clippy::unreachable,
+    reason = "invariant: a zombie is never made ready again, so the switch away never returns"
+)]
 pub fn exit_current(info: ExitInfo) -> ! {
     let pid = sched::current();
     process::with_current(|process| {
@@ -254,6 +264,10 @@ pub fn exit_current(info: ExitInfo) -> ! {
 
 /// Tears the exiting process down (it is the running one) and makes it a
 /// zombie: frees its memory, gives its children to init, tells its parent.
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: called for the exiting process, in the table with its exit recorded"
+)]
 fn finish_exit(pid: Pid) {
     paging::activate(paging::kernel_root());
     let (parent, orphaned_zombie, init, info) = process::with_table(|table| {
@@ -311,6 +325,10 @@ fn wake_waiting_parent(parent: Pid) {
 /// # Return values
 /// `ECHILD` if there is no such child, `EINTR` if a signal interrupted the
 /// wait.
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: a process becomes a zombie only with its exit recorded"
+)]
 pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
     let me = sched::current();
     loop {

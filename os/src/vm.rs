@@ -17,7 +17,7 @@ use crate::memory::{self, Claim, Frame};
 use crate::process::Process;
 use crate::shared;
 use crate::swap;
-use crate::user_abi::{MAX_USER_VALUE, UserValue};
+use crate::user_abi::{MAX_USER_VALUE, UserValue, Words};
 use alloc::collections::BTreeSet;
 use kernel_abi::{Errno, USER_STACK_GUARD, USER_STACK_SIZE, USER_STACK_TOP};
 use kernel_core::vm::pressure::{self, FaultKind};
@@ -304,7 +304,10 @@ pub fn copy_from_user(process: &mut Process, address: u64, buffer: &mut [u8]) ->
         let chunk = (PAGE_SIZE as usize - offset).min(buffer.len() - done);
         present_frame(process, cursor, false)?;
         let into = buffer.get_mut(done..done + chunk).ok_or(Errno::EFAULT)?;
-        if with_mapped(process, page_floor(cursor), |frame| frame.read(offset, into)) != Some(true) {
+        if with_mapped(process, page_floor(cursor), |frame| {
+            frame.read(offset, into)
+        }) != Some(true)
+        {
             return Err(Errno::EFAULT);
         }
         done += chunk;
@@ -327,7 +330,10 @@ pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result
         let chunk = (PAGE_SIZE as usize - offset).min(bytes.len() - done);
         present_frame(process, cursor, true)?;
         let from = bytes.get(done..done + chunk).ok_or(Errno::EFAULT)?;
-        if with_mapped(process, page_floor(cursor), |frame| frame.write(offset, from)) != Some(true) {
+        if with_mapped(process, page_floor(cursor), |frame| {
+            frame.write(offset, from)
+        }) != Some(true)
+        {
             return Err(Errno::EFAULT);
         }
         done += chunk;
@@ -338,13 +344,14 @@ pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result
 /// Reads a value of the system-call ABI from user memory.
 pub fn read_user<T: UserValue>(process: &mut Process, address: u64) -> Result<T, Errno> {
     let mut bytes = [0u8; MAX_USER_VALUE];
-    let size = T::WORDS * 8;
-    copy_from_user(process, address, &mut bytes[..size])?;
-    let mut words = [0u64; MAX_USER_VALUE / 8];
-    for (word, chunk) in words.iter_mut().zip(bytes[..size].chunks_exact(8)) {
-        *word = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+    let value = bytes.get_mut(..T::WORDS * 8).ok_or(Errno::EFAULT)?;
+    copy_from_user(process, address, value)?;
+    let mut words: Words = [0; MAX_USER_VALUE / 8];
+    let (chunks, _) = bytes.as_chunks::<8>();
+    for (word, chunk) in words.iter_mut().zip(chunks).take(T::WORDS) {
+        *word = u64::from_le_bytes(*chunk);
     }
-    Ok(T::from_words(&words[..T::WORDS]))
+    Ok(T::from_words(&words))
 }
 
 /// Writes a value of the system-call ABI to user memory.
@@ -353,13 +360,18 @@ pub fn write_user<T: UserValue>(
     address: u64,
     value: &T,
 ) -> Result<(), Errno> {
-    let mut words = [0u64; MAX_USER_VALUE / 8];
-    value.to_words(&mut words[..T::WORDS]);
+    let mut words: Words = [0; MAX_USER_VALUE / 8];
+    value.to_words(&mut words);
     let mut bytes = [0u8; MAX_USER_VALUE];
-    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&words[..T::WORDS]) {
-        chunk.copy_from_slice(&word.to_le_bytes());
+    let (chunks, _) = bytes.as_chunks_mut::<8>();
+    for (chunk, word) in chunks.iter_mut().zip(&words).take(T::WORDS) {
+        *chunk = word.to_le_bytes();
     }
-    copy_to_user(process, address, &bytes[..T::WORDS * 8])
+    copy_to_user(
+        process,
+        address,
+        bytes.get(..T::WORDS * 8).ok_or(Errno::EFAULT)?,
+    )
 }
 
 /// Kernel heap a new process takes besides its address space (its table
@@ -426,9 +438,10 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
                     // The child's record (from `fork_copy`) gets a
                     // reference of its own.
                     let reference = share_recorded(frame);
-                    let mapped = paging::map_user_frame(child_root, page, reference, flags, &mut || {
-                        memory::allocate_table(claim)
-                    });
+                    let mapped =
+                        paging::map_user_frame(child_root, page, reference, flags, &mut || {
+                            memory::allocate_table(claim)
+                        });
                     if let Err((reference, _)) = mapped {
                         memory::release(reference);
                         child_vm.detach(page);

@@ -43,10 +43,8 @@ pub fn vmstats(args: Args) -> Result<u64, Errno> {
 /// `EFAULT` for a bad pointer.
 pub fn meminfo(args: Args) -> Result<u64, Errno> {
     let [address, ..] = args;
-    let (free_frames, total_frames) = (
-        memory::free_frames() as u64,
-        memory::usable_frames() as u64,
-    );
+    let (free_frames, total_frames) =
+        (memory::free_frames() as u64, memory::usable_frames() as u64);
     let (swap_used, swap_total) = swap::usage();
     let info = MemInfo {
         free_frames,

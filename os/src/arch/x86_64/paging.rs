@@ -16,8 +16,8 @@
 //! boot tables map the first GiB of physical memory at `KERNEL_BASE`, so
 //! during boot every page-table frame must come from the first GiB.
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use super::physmem::Frame;
+use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::PhysAddr;
 use x86_64::VirtAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags, Cr4, Cr4Flags};
@@ -183,7 +183,11 @@ unsafe fn map(
     }
     // SAFETY: as above.
     let table = unsafe { table_at(table_address) };
-    let entry = &mut table[indexes[leaf_level]];
+    let leaf_index = match size {
+        PageSize::Small => virt.p1_index(),
+        PageSize::Huge => virt.p2_index(),
+    };
+    let entry = &mut table[leaf_index];
     if !entry.is_unused() {
         return Err(MapError::AlreadyMapped);
     }

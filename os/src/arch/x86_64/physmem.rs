@@ -117,7 +117,10 @@ impl Frame {
     /// Copies `bytes` into the frame at byte `offset`; `false` (nothing
     /// written) if the range runs past the end of the frame.
     pub fn write(&mut self, offset: usize, bytes: &[u8]) -> bool {
-        if offset.checked_add(bytes.len()).is_none_or(|end| end > PAGE_SIZE) {
+        if offset
+            .checked_add(bytes.len())
+            .is_none_or(|end| end > PAGE_SIZE)
+        {
             return false;
         }
         // SAFETY: the range lies inside one allocated frame (checked);
@@ -133,12 +136,19 @@ impl Frame {
     /// Copies bytes out of the frame from byte `offset`; `false` (nothing
     /// read) if the range runs past the end of the frame.
     pub fn read(&self, offset: usize, bytes: &mut [u8]) -> bool {
-        if offset.checked_add(bytes.len()).is_none_or(|end| end > PAGE_SIZE) {
+        if offset
+            .checked_add(bytes.len())
+            .is_none_or(|end| end > PAGE_SIZE)
+        {
             return false;
         }
         // SAFETY: as in `write`, the other way.
         unsafe {
-            core::ptr::copy_nonoverlapping(self.pointer().add(offset), bytes.as_mut_ptr(), bytes.len())
+            core::ptr::copy_nonoverlapping(
+                self.pointer().add(offset),
+                bytes.as_mut_ptr(),
+                bytes.len(),
+            )
         };
         true
     }

@@ -83,6 +83,11 @@ const PAGE_SIZE: usize = 4096;
 // until `dma_dealloc`; MMIO addresses are mapped uncached before use; shared
 // buffers are copied through bounce frames that nothing else references.
 unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
+    #[allow(
+        clippy::expect_used,
+        reason = "only the device's setup at boot allocates DMA memory; \
+                  the direct map never yields a null address"
+    )]
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         // Only the device's setup at boot allocates DMA memory (its
         // queues), before any program runs; no program can reach this.
@@ -104,11 +109,19 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
         0
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "boot-time device setup; the direct map never yields a null address"
+    )]
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, size: usize) -> NonNull<u8> {
         let virtual_address = paging::map_device_memory(paddr, size as u64, &mut || F::allocate(1));
         NonNull::new(virtual_address.as_mut_ptr::<u8>()).expect("direct-map address is not null")
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "invariant: the reserved bounce pool covers every request (see below)"
+    )]
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
         let len = buffer.len();
         let pages = len.div_ceil(PAGE_SIZE).max(1);
