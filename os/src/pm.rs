@@ -32,20 +32,12 @@ use crate::vm;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use kernel_abi::signal::{
-    FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters,
-    SigAction, SignalFrame,
+    FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SigAction, SignalFrame,
 };
 use kernel_abi::{Errno, Pid, Signal, USER_STACK_TOP};
 use kernel_core::events::EventKind;
 use kernel_core::signals::{Disposition, Posted};
 
-/// User code and data selectors (see `gdt`).
-const USER_CODE: u64 = 0x23;
-const USER_DATA: u64 = 0x1b;
-/// RFLAGS of a fresh user context: interrupts on.
-const USER_RFLAGS: u64 = 0x202;
-/// RFLAGS bits a program may set through `sigreturn`.
-const USER_SETTABLE_RFLAGS: u64 = 0xCD5;
 /// Longest argument block of a new program.
 pub const MAX_ARGS_BYTES: usize = 1024;
 
@@ -113,16 +105,12 @@ pub fn spawn(
     }
     let (pid, slot, stack, root) = new_slot()?;
     let args_address = (USER_STACK_TOP - packed.len() as u64) & !15;
-    let frame = TrapFrame {
-        rip: program.entry,
-        cs: USER_CODE,
-        rflags: USER_RFLAGS,
-        rsp: args_address - 8,
-        ss: USER_DATA,
-        rdi: args_address,
-        rsi: packed.len() as u64,
-        ..TrapFrame::default()
-    };
+    let frame = TrapFrame::new_user(
+        program.entry,
+        args_address - 8,
+        args_address,
+        packed.len() as u64,
+    );
     let mut process = Process::new(
         pid,
         parent,
@@ -536,7 +524,7 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
             signal: u64::from(signal.number()),
             saved_mask,
             magic: SIGNAL_FRAME_MAGIC,
-            registers: saved_registers(frame),
+            registers: frame.saved_registers(),
         };
         vm::write_user(process, base, &head)?;
         vm::copy_to_user(
@@ -546,34 +534,8 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
         )
     })?;
     fpu::load_initial();
-    frame.rip = action.handler;
-    frame.rsp = base;
-    frame.rdi = u64::from(signal.number());
-    frame.rflags &= !(0x400 | 0x100);
+    frame.enter_handler(action.handler, base, u64::from(signal.number()));
     Ok(())
-}
-
-fn saved_registers(frame: &TrapFrame) -> SavedRegisters {
-    SavedRegisters {
-        rax: frame.rax,
-        rbx: frame.rbx,
-        rcx: frame.rcx,
-        rdx: frame.rdx,
-        rsi: frame.rsi,
-        rdi: frame.rdi,
-        rbp: frame.rbp,
-        r8: frame.r8,
-        r9: frame.r9,
-        r10: frame.r10,
-        r11: frame.r11,
-        r12: frame.r12,
-        r13: frame.r13,
-        r14: frame.r14,
-        r15: frame.r15,
-        rip: frame.rip,
-        rsp: frame.rsp,
-        rflags: frame.rflags,
-    }
 }
 
 /// Returns from a signal handler: restores the state saved when it was
@@ -609,25 +571,6 @@ pub fn sigreturn(frame: &mut TrapFrame) -> u64 {
     // Whatever the frame holds now is the program's own state; `load`
     // clears the MXCSR bits that would make the restore fault.
     fpu::load(&mut fpu_state);
-    frame.rax = registers.rax;
-    frame.rbx = registers.rbx;
-    frame.rcx = registers.rcx;
-    frame.rdx = registers.rdx;
-    frame.rsi = registers.rsi;
-    frame.rdi = registers.rdi;
-    frame.rbp = registers.rbp;
-    frame.r8 = registers.r8;
-    frame.r9 = registers.r9;
-    frame.r10 = registers.r10;
-    frame.r11 = registers.r11;
-    frame.r12 = registers.r12;
-    frame.r13 = registers.r13;
-    frame.r14 = registers.r14;
-    frame.r15 = registers.r15;
-    frame.rip = registers.rip;
-    frame.rsp = registers.rsp;
-    frame.rflags = (registers.rflags & USER_SETTABLE_RFLAGS) | 0x202;
-    frame.cs = USER_CODE;
-    frame.ss = USER_DATA;
+    frame.restore_user_registers(&registers);
     registers.rax
 }
