@@ -87,6 +87,10 @@ impl KernelStack {
     /// Maps the stack of `slot`. `None` if memory ran out (nothing stays
     /// allocated then).
     pub fn allocate(slot: usize) -> Option<Self> {
+        // Slot 0 is the idle loop's, which runs on the boot stack.
+        if slot == 0 {
+            return None;
+        }
         let bottom = stack_bottom(slot);
         for page in 0..STACK_PAGES {
             let mapped = map_fresh_page(bottom + page * PAGE_SIZE);
@@ -106,6 +110,11 @@ impl KernelStack {
         for page in 0..pages {
             unmap_and_free(bottom + page * PAGE_SIZE);
         }
+    }
+
+    /// The process slot whose stack this is.
+    pub fn slot(&self) -> usize {
+        self.slot
     }
 
     /// The address just above the stack (where the CPU's entries from

@@ -128,11 +128,10 @@ pub fn spawn(
         discard(process);
         return Err(error);
     }
-    let prepared = process.stack.as_mut().is_some_and(|stack| {
-        CONTEXTS.get(slot).is_some_and(|context| {
-            context::prepare_stack(context, stack, &frame, FpuStart::Initial)
-        })
-    });
+    let prepared = process
+        .stack
+        .as_mut()
+        .is_some_and(|stack| context::prepare_stack(&CONTEXTS, stack, &frame, FpuStart::Initial));
     if !prepared {
         discard(process);
         return Err(Errno::ENOMEM);
@@ -211,9 +210,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     // The child's x87/SSE state is the parent's: the registers hold it
     // (the kernel never touches them), as they were at the `fork` call.
     let prepared = child.stack.as_mut().is_some_and(|stack| {
-        CONTEXTS.get(slot).is_some_and(|context| {
-            context::prepare_stack(context, stack, &child_frame, FpuStart::CopyOfCurrent)
-        })
+        context::prepare_stack(&CONTEXTS, stack, &child_frame, FpuStart::CopyOfCurrent)
     });
     if !prepared {
         discard(child);

@@ -253,7 +253,13 @@ fn switch_to(previous: Pid, next: Pid) {
         gdt::set_kernel_stack(x86_64::VirtAddr::new(next_stack_top));
         syscall_entry::set_kernel_stack(next_stack_top);
     }
-    paging::activate(next_root);
+    if !paging::activate(next_root) {
+        // Cannot happen: a process keeps its root until it is reaped.
+        crate::klog!(
+            Error,
+            "pid {next} has no live address space (root {next_root:#x})"
+        );
+    }
     context::switch_context(from, to);
 }
 

@@ -106,23 +106,31 @@ pub fn switch_context(from: &ContextSlot, to: &ContextSlot) {
 }
 
 /// Builds the initial kernel stack of a process on `stack`, so that
-/// switching to `slot` enters user mode with `frame` and the x87/SSE state
-/// `fpu_start` says. `false` (nothing written) if `stack` was prepared
-/// before: a stack is prepared once, while it is fresh, so this never
-/// writes over a stack a context is using.
+/// switching to its slot (`contexts[stack.slot()]`) enters user mode with
+/// `frame` and the x87/SSE state `fpu_start` says. `false` (nothing
+/// written) if `stack` was prepared before or its slot is not in
+/// `contexts`.
+///
+/// Sound without a contract: a stack is prepared once, while it is fresh,
+/// so this never writes over a stack a context is using; and its context
+/// slot is the stack's own, which no live context uses (a slot's stack can
+/// be mapped again only after the process that had it was reaped, and
+/// slot 0, the idle loop's, has no `KernelStack`).
 pub fn prepare_stack(
-    slot: &ContextSlot,
+    contexts: &[ContextSlot],
     stack: &mut KernelStack,
     frame: &TrapFrame,
     fpu_start: FpuStart,
 ) -> bool {
+    let Some(slot) = contexts.get(stack.slot()) else {
+        return false;
+    };
     let Some(stack_top) = stack.take_fresh_top() else {
         return false;
     };
-    // SAFETY: one CPU with interrupts off: no switch runs while this does,
-    // and a slot's area is only read by a switch to it, which can only
-    // come after this (whatever the slot held, the stack pointer written
-    // below replaces it).
+    // SAFETY: one CPU with interrupts off: no switch runs while this does;
+    // no live context uses this slot (above), so nothing reads its area
+    // until a switch to the context built here.
     let area = unsafe { &mut *slot.fpu.get() };
     match fpu_start {
         FpuStart::Initial => area.0 = FpuState::INITIAL,
@@ -138,7 +146,7 @@ pub fn prepare_stack(
     // while its pages are mapped) that has never been handed out before
     // (`take_fresh_top`), so nothing runs on it; [saved_rsp, stack_top) lies
     // in it and the writes are aligned. The slot's stack pointer is only
-    // read by a later switch (see above).
+    // read by a later switch to this context (see above).
     unsafe {
         core::ptr::write(frame_address as *mut TrapFrame, *frame);
         core::ptr::write(return_address as *mut u64, trap_return as *const () as u64);

@@ -484,15 +484,19 @@ pub fn active_root() -> u64 {
 }
 
 /// Switches to the address space rooted at `root` (the kernel root or a
-/// live user root; anything else is ignored).
-pub fn activate(root: u64) {
-    if active_root() != root && (root == kernel_root() || is_user_root(root)) {
+/// live user root). Returns `false`, switching nowhere, for anything else.
+pub fn activate(root: u64) -> bool {
+    if root != kernel_root() && !is_user_root(root) {
+        return false;
+    }
+    if active_root() != root {
         let frame = PhysFrame::containing_address(PhysAddr::new(root));
         // SAFETY: `root` is the kernel root or a user root made by
         // `new_user_root`, which shares the kernel half, so the kernel keeps
         // running unchanged.
         unsafe { Cr3::write(frame, Cr3Flags::empty()) };
     }
+    true
 }
 
 fn flush_if_active(root: u64, virt: u64) {
