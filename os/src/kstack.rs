@@ -65,7 +65,11 @@ fn map_fresh_page(address: u64) -> bool {
     // SAFETY: `address` is a page of the kernel-stack area and `frame` was
     // just allocated, so nothing else uses it; `map` refuses an address
     // that is already mapped.
-    let mapped = unsafe { paging::map_kernel_page(address, frame, &mut memory::allocate_raw) };
+    let mapped = unsafe {
+        paging::map_kernel_page(address, frame, &mut || {
+            memory::allocate_table(memory::Claim::Service)
+        })
+    };
     if mapped.is_err() {
         // SAFETY: `frame` was never mapped; nothing refers to it.
         unsafe { memory::free_raw(frame) };

@@ -2,13 +2,14 @@
 //!
 //! The allocator is private to this module: the rest of the kernel gets
 //! frames as owned [`Frame`] handles ([`allocate`], [`share`]) and gives
-//! them back with [`release`]. Raw addresses are handed out only for page
-//! tables and DMA ([`allocate_raw`]), and giving one back
-//! ([`free_raw`], [`release_raw`]) is `unsafe`: a wrong address would
-//! free a frame someone still uses.
+//! them back with [`release`]; page tables get [`TableFrame`]s
+//! ([`allocate_table`]). Raw addresses are handed out only for kernel
+//! stacks and DMA ([`allocate_raw`]), and giving one back ([`free_raw`],
+//! [`release_raw`]) is `unsafe`: a wrong address would free a frame
+//! someone still uses.
 
 use crate::arch::paging;
-pub use crate::arch::physmem::Frame;
+pub use crate::arch::physmem::{Frame, TableFrame};
 use crate::arch::pvh::BootInfo;
 use crate::sync::IrqLock;
 use alloc::vec::Vec;
@@ -51,7 +52,7 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
             .iter()
             .any(|range| range.start <= address && address < range.end)
     };
-    paging::init_kernel_space(limit, &is_ram, &mut || frames.allocate())
+    paging::init_kernel_space(limit, &is_ram, &mut || frames.allocate().map(fresh_table))
         .expect("building the kernel page tables");
 
     // The heap grows by a contiguous run of frames: an eighth of RAM,
@@ -118,7 +119,7 @@ pub unsafe fn release_raw(address: u64) {
     release(unsafe { Frame::from_raw(address) });
 }
 
-/// A frame for a page table or a DMA buffer, as a raw address (which by
+/// A frame for a kernel stack or a DMA buffer, as a raw address (which by
 /// itself gives no access to anything): `None` if frames ran out.
 pub fn allocate_raw() -> Option<u64> {
     with_frames(|frames| frames.allocate()).flatten()
@@ -199,10 +200,19 @@ pub fn allocate(claim: Claim) -> Option<Frame> {
     Some(unsafe { Frame::from_raw(address) })
 }
 
-/// A frame for a page table of `claim`, as a raw address (see
-/// [`allocate_raw`]).
-pub fn allocate_table(claim: Claim) -> Option<u64> {
-    with_frames(|frames| frames.allocate_keeping(claim.frames_kept())).flatten()
+/// A frame for a page table of `claim`.
+pub fn allocate_table(claim: Claim) -> Option<TableFrame> {
+    with_frames(|frames| frames.allocate_keeping(claim.frames_kept()))
+        .flatten()
+        .map(fresh_table)
+}
+
+/// Wraps a frame the allocator just handed out for a page table.
+#[allow(unsafe_code)]
+fn fresh_table(address: u64) -> TableFrame {
+    // SAFETY: only called with an address the allocator just handed out,
+    // which nothing else refers to.
+    unsafe { TableFrame::from_raw(address) }
 }
 
 /// Whether the kernel heap has `bytes` to spare for `claim`, beyond the

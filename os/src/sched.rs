@@ -254,7 +254,10 @@ fn switch_to(previous: Pid, next: Pid) {
         syscall_entry::set_kernel_stack(next_stack_top);
     }
     if !paging::activate(next_root) {
-        // Cannot happen: a process keeps its root until it is reaped.
+        // Cannot happen: a process keeps its root until it is reaped. Were
+        // it to, the process gets no user mappings at all (it faults)
+        // rather than the previous process's.
+        paging::activate(paging::kernel_root());
         crate::klog!(
             Error,
             "pid {next} has no live address space (root {next_root:#x})"

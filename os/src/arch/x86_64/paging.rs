@@ -16,7 +16,7 @@
 //! boot tables map the first GiB of physical memory at `KERNEL_BASE`, so
 //! during boot every page-table frame must come from the first GiB.
 
-use super::physmem::Frame;
+use super::physmem::{Frame, TableFrame};
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::PhysAddr;
 use x86_64::VirtAddr;
@@ -150,7 +150,7 @@ unsafe fn map(
     phys: u64,
     size: PageSize,
     flags: Flags,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     let virt = VirtAddr::new(virt);
     let indexes = [
@@ -171,7 +171,9 @@ unsafe fn map(
         let table = unsafe { table_at(table_address) };
         let entry = &mut table[*index];
         if entry.is_unused() {
-            let frame = allocate_frame().ok_or(MapError::OutOfFrames)?;
+            let frame = allocate_frame()
+                .map(TableFrame::into_raw)
+                .ok_or(MapError::OutOfFrames)?;
             zeroed_table(frame);
             entry.set_addr(PhysAddr::new(frame), parent_flags);
         } else if entry.flags().contains(Flags::HUGE_PAGE) {
@@ -206,7 +208,7 @@ unsafe fn map(
 pub fn init_kernel_space(
     physical_limit: u64,
     is_ram: &dyn Fn(u64) -> bool,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     // Global pages survive CR3 switches: the kernel half is the same in
     // every address space.
@@ -216,12 +218,14 @@ pub fn init_kernel_space(
     let mut boot_allocate = || {
         let frame = allocate_frame()?;
         assert!(
-            frame + PAGE_SIZE <= BOOT_MAPPED,
+            frame.address() + PAGE_SIZE <= BOOT_MAPPED,
             "boot page-table frame above 1 GiB"
         );
         Some(frame)
     };
-    let root = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    let root = boot_allocate()
+        .map(TableFrame::into_raw)
+        .ok_or(MapError::OutOfFrames)?;
     zeroed_table(root);
 
     let limit = physical_limit.max(4 << 30).div_ceil(HUGE_PAGE_SIZE) * HUGE_PAGE_SIZE;
@@ -280,7 +284,9 @@ pub fn init_kernel_space(
     let stacks_entry = VirtAddr::new(KERNEL_STACKS_BASE).p4_index();
     // SAFETY: `root` is the table just built; no other reference exists.
     let root_table = unsafe { table_at(root) };
-    let pdpt = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    let pdpt = boot_allocate()
+        .map(TableFrame::into_raw)
+        .ok_or(MapError::OutOfFrames)?;
     zeroed_table(pdpt);
     root_table[stacks_entry].set_addr(PhysAddr::new(pdpt), Flags::PRESENT | Flags::WRITABLE);
 
@@ -314,8 +320,8 @@ pub fn user_flags(writable: bool, executable: bool) -> Flags {
 
 /// A new address space: an empty user half and the shared kernel half.
 /// Returns its root, or `None` without a frame.
-pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<u64>) -> Option<u64> {
-    let root = allocate_frame()?;
+pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<TableFrame>) -> Option<u64> {
+    let root = allocate_frame()?.into_raw();
     zeroed_table(root);
     // SAFETY: `root` is fresh and the kernel root is only read here.
     let (table, kernel) = unsafe { (table_at(root), table_at(kernel_root())) };
@@ -367,7 +373,7 @@ pub unsafe fn set_user_page(
     virt: u64,
     frame: u64,
     flags: Flags,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     if virt >= USER_END || !is_user_root(root) {
         return Err(MapError::NoSuchRoot);
@@ -394,7 +400,7 @@ pub fn map_user_frame(
     virt: u64,
     frame: Frame,
     flags: Flags,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<u64, (Frame, MapError)> {
     // SAFETY: `frame` is an owned reference to an allocated frame, which
     // this mapping takes over (`into_raw` below) for the page record the
@@ -514,7 +520,7 @@ fn flush_if_active(root: u64, virt: u64) {
 pub unsafe fn map_kernel_page(
     virt: u64,
     frame: u64,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     let flags = Flags::WRITABLE | Flags::GLOBAL | Flags::NO_EXECUTE;
     // SAFETY: the caller's contract covers `virt` and `frame`; the kernel
@@ -549,7 +555,7 @@ pub fn unmap_kernel_page(virt: u64) -> Option<u64> {
 pub fn map_device_memory(
     address: u64,
     len: u64,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> VirtAddr {
     let mut page = address / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE;
     let end = address + len;

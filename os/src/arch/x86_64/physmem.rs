@@ -153,3 +153,36 @@ impl Frame {
         true
     }
 }
+
+/// A fresh frame for a page table: what the page-table functions take to
+/// build intermediate tables. Only the frame allocator makes one (or
+/// `unsafe` code with a fresh frame), so a safe caller cannot hand
+/// `paging` a frame that something else uses, which it would zero and
+/// then let the CPU read as a table.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a table frame that is dropped is leaked"]
+pub struct TableFrame {
+    address: u64,
+}
+
+impl TableFrame {
+    /// Wraps a frame for use as a page table.
+    ///
+    /// # Safety
+    /// `address` is a page-aligned frame of RAM just taken from the frame
+    /// allocator, which nothing else refers to.
+    pub unsafe fn from_raw(address: u64) -> Self {
+        debug_assert_eq!(address % PAGE_SIZE as u64, 0);
+        Self { address }
+    }
+
+    /// The frame's address.
+    pub fn address(&self) -> u64 {
+        self.address
+    }
+
+    /// The frame's address, for the table entry that now owns it.
+    pub fn into_raw(self) -> u64 {
+        self.address
+    }
+}

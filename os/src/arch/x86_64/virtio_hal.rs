@@ -12,6 +12,7 @@
 //! frames have run out, and must not need a fresh one.
 
 use super::paging::{self, phys_to_virt};
+use super::physmem::TableFrame;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
@@ -114,7 +115,10 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
         reason = "boot-time device setup; the direct map never yields a null address"
     )]
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, size: usize) -> NonNull<u8> {
-        let virtual_address = paging::map_device_memory(paddr, size as u64, &mut || F::allocate(1));
+        let virtual_address = paging::map_device_memory(paddr, size as u64, &mut || {
+            // SAFETY: `allocate` hands out fresh frames nothing refers to.
+            F::allocate(1).map(|frame| unsafe { TableFrame::from_raw(frame) })
+        });
         NonNull::new(virtual_address.as_mut_ptr::<u8>()).expect("direct-map address is not null")
     }
 
