@@ -26,7 +26,7 @@ static mut BOOT_HEAP: [u8; BOOT_HEAP_BYTES] = [0; BOOT_HEAP_BYTES];
 static TALC: TalcLock<spin::Mutex<()>, Claim> =
     TalcLock::new(unsafe { Claim::array(&raw mut BOOT_HEAP) });
 
-/// Bytes the heap holds in all (the boot region and what [`grow`] added).
+/// Bytes the heap holds in all (the boot region and what [`grow_from`] added).
 static CAPACITY: AtomicUsize = AtomicUsize::new(BOOT_HEAP_BYTES);
 /// Bytes handed out now (by layout size).
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
