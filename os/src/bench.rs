@@ -2,7 +2,8 @@
 //! the kernel's hands, as floors for the figures in BENCHMARKS.md.
 
 use crate::arch::cpu::read_tsc;
-use crate::arch::{paging, physmem, serial};
+use crate::arch::{paging, serial};
+use crate::memory::Claim;
 use crate::{disk, memory, process, telemetry, time};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -55,15 +56,17 @@ fn page_floor(iterations: u64) -> Result<u64, Errno> {
     let mut samples = Vec::with_capacity(iterations as usize);
     for _ in 0..iterations {
         let start = read_tsc();
-        let frame = memory::with_frames(|frames| frames.allocate()).ok_or(Errno::ENOMEM)?;
-        physmem::zero_frame(frame);
-        memory::with_frames(|frames| {
-            paging::set_user_page(root, SCRATCH_PAGE, frame, flags, &mut || frames.allocate())
+        let mut frame = memory::allocate(Claim::Service).ok_or(Errno::ENOMEM)?;
+        frame.zero();
+        let mapped = paging::map_user_frame(root, SCRATCH_PAGE, frame, flags, &mut || {
+            memory::allocate_table(Claim::Service)
         })
-        .map_err(|_| Errno::ENOMEM)?;
+        .map_err(|(frame, _)| {
+            memory::release(frame);
+            Errno::ENOMEM
+        })?;
         samples.push(read_tsc() - start);
-        paging::clear_user_page(root, SCRATCH_PAGE);
-        memory::with_frames(|frames| frames.free(frame)).map_err(|_| Errno::ENOMEM)?;
+        unmap_scratch(root, mapped);
     }
     Ok(median(samples))
 }
@@ -72,19 +75,30 @@ fn disk_read(iterations: u64, page: u64) -> Result<u64, Errno> {
     if iterations == 0 || iterations > MAX_ITERATIONS {
         return Err(Errno::EINVAL);
     }
-    let frame = memory::with_frames(|frames| frames.allocate()).ok_or(Errno::ENOMEM)?;
+    let mut frame = memory::allocate(Claim::Service).ok_or(Errno::ENOMEM)?;
     let mut samples = Vec::with_capacity(iterations as usize);
     let mut result = Ok(());
     for _ in 0..iterations {
         let start = read_tsc();
-        result = disk::read_page(page * disk::SECTORS_PER_PAGE, frame);
+        result = disk::read_page(page * disk::SECTORS_PER_PAGE, &mut frame);
         samples.push(read_tsc() - start);
         if result.is_err() {
             break;
         }
     }
-    let _ = memory::with_frames(|frames| frames.free(frame));
+    memory::release(frame);
     result.map(|()| median(samples)).map_err(|_| Errno::EINVAL)
+}
+
+/// Unmaps the scratch page and frees the frame `map_user_frame` recorded
+/// as `mapped` (the scratch page has no page record: its mapping holds the
+/// reference).
+#[allow(unsafe_code)]
+fn unmap_scratch(root: u64, mapped: u64) {
+    if paging::clear_user_page(root, SCRATCH_PAGE) == Some(mapped) {
+        // SAFETY: the reference was the scratch mapping's, which is gone.
+        unsafe { memory::release_raw(mapped) };
+    }
 }
 
 fn uart_raw(ms: u64) -> u64 {

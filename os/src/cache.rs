@@ -2,11 +2,11 @@
 //! miss (the only source of major faults besides swap).
 
 use crate::files::{self, FileId};
-use crate::memory::{self, Claim};
+use crate::memory::{self, Claim, Frame};
 use crate::sync::IrqLock;
 use kernel_core::page_cache::PageCache;
 
-static CACHE: IrqLock<PageCache> = IrqLock::new("page cache", PageCache::new());
+static CACHE: IrqLock<PageCache<Frame>> = IrqLock::new("page cache", PageCache::new());
 
 /// Why a file page could not be had.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,25 +17,24 @@ pub enum CacheError {
     Io,
 }
 
-/// The frame holding the file page at `offset` (page-aligned), and whether
-/// it had to be read from the disk. The cache keeps its own reference; a
-/// caller that maps the frame adds one with `share`. A new page's frame is
-/// allocated for `claim` (the faulting process).
-pub fn file_page(file: FileId, offset: u64, claim: Claim) -> Result<(u64, bool), CacheError> {
+/// A reference of the caller's own to the page-cache frame holding the
+/// page of `file` at `offset` (page-aligned), reading it from the disk into
+/// a frame for `claim` on a miss; and whether it was read from the disk.
+pub fn file_page(file: FileId, offset: u64, claim: Claim) -> Result<(Frame, bool), CacheError> {
     let page = offset / 4096;
-    if let Some(frame) = CACHE.with(|cache| cache.lookup(file, page)) {
+    if let Some(frame) = CACHE.with(|cache| cache.lookup(file, page).map(memory::share)) {
         return Ok((frame, false));
     }
-    let frame = memory::allocate(claim).ok_or(CacheError::OutOfMemory)?;
-    if files::read_page(file, offset, frame).is_err() {
-        memory::with_frames(|frames| frames.release(frame));
+    let mut frame = memory::allocate(claim).ok_or(CacheError::OutOfMemory)?;
+    if files::read_page(file, offset, &mut frame).is_err() {
+        memory::release(frame);
         return Err(CacheError::Io);
     }
+    let mine = memory::share(&frame);
     CACHE.with(|cache| cache.insert(file, page, frame));
-    Ok((frame, true))
+    Ok((mine, true))
 }
 
-/// A process started using `file` (its program, at spawn or fork).
 pub fn add_user(file: FileId) {
     CACHE.with(|cache| cache.add_user(file));
 }
@@ -43,11 +42,9 @@ pub fn add_user(file: FileId) {
 /// A process stopped using `file`; the last one takes its pages with it.
 pub fn remove_user(file: FileId) {
     let frames = CACHE.with(|cache| cache.remove_user(file));
-    memory::with_frames(|allocator| {
-        for frame in frames {
-            allocator.release(frame);
-        }
-    });
+    for frame in frames {
+        memory::release(frame);
+    }
 }
 
 /// Pages cached now.

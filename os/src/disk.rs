@@ -6,9 +6,8 @@
 //! with interrupts off, which is simple and, under QEMU, fast.
 
 use crate::arch::pci_config::PortConfigAccess;
-use crate::arch::physmem;
-use crate::arch::virtio_hal::{DmaFrames, KernelHal};
-use crate::memory;
+use crate::arch::virtio_hal::KernelHal;
+use crate::memory::Frame;
 use crate::sync::IrqLock;
 use core::sync::atomic::{AtomicU64, Ordering};
 use virtio_drivers::device::blk::{SECTOR_SIZE, VirtIOBlk};
@@ -19,24 +18,9 @@ use virtio_drivers::transport::pci::{PciTransport, virtio_device_type};
 /// Sectors per page.
 pub const SECTORS_PER_PAGE: u64 = 4096 / SECTOR_SIZE as u64;
 
-/// DMA frames from the kernel's frame allocator.
-pub struct Frames;
-
-impl DmaFrames for Frames {
-    fn allocate(pages: usize) -> Option<u64> {
-        memory::with_frames(|frames| frames.allocate_contiguous(pages))
-    }
-
-    fn free(address: u64, pages: usize) {
-        memory::with_frames(|frames| {
-            for page in 0..pages as u64 {
-                let _ = frames.free(address + page * 4096);
-            }
-        });
-    }
-}
-
 type Device = VirtIOBlk<KernelHal<Frames>, PciTransport>;
+
+use crate::memory::DmaFrameSource as Frames;
 
 static DISK: IrqLock<Option<Device>> = IrqLock::new("disk", None);
 static READS: AtomicU64 = AtomicU64::new(0);
@@ -74,11 +58,14 @@ pub fn init() -> Result<u64, DiskError> {
     Ok(capacity)
 }
 
-/// Reads the page at `sector` into `frame` (which the caller owns).
-pub fn read_page(sector: u64, frame: u64) -> Result<(), DiskError> {
+/// Reads the page at `sector` into `frame`.
+#[allow(unsafe_code)]
+pub fn read_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
         let device = disk.as_mut().ok_or(DiskError::NotFound)?;
-        physmem::with_frame_bytes(frame, |bytes| device.read_blocks(sector as usize, bytes))
+        // SAFETY: the closure only hands the bytes to the driver, which
+        // copies into them from a bounce frame; it touches no `Frame`.
+        unsafe { frame.with_bytes(|bytes| device.read_blocks(sector as usize, bytes)) }
             .map_err(|_| DiskError::Io)
     });
     READS.fetch_add(1, Ordering::Relaxed);
@@ -86,10 +73,13 @@ pub fn read_page(sector: u64, frame: u64) -> Result<(), DiskError> {
 }
 
 /// Writes `frame` to the page at `sector`.
-pub fn write_page(sector: u64, frame: u64) -> Result<(), DiskError> {
+#[allow(unsafe_code)]
+pub fn write_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
         let device = disk.as_mut().ok_or(DiskError::NotFound)?;
-        physmem::with_frame_bytes(frame, |bytes| device.write_blocks(sector as usize, bytes))
+        // SAFETY: the closure only hands the bytes to the driver, which
+        // copies them to a bounce frame; it touches no `Frame`.
+        unsafe { frame.with_bytes(|bytes| device.write_blocks(sector as usize, bytes)) }
             .map_err(|_| DiskError::Io)
     });
     WRITES.fetch_add(1, Ordering::Relaxed);

@@ -6,7 +6,7 @@
 //! the archive is the swap area.
 
 use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
-use crate::memory;
+use crate::memory::{self, Claim, Frame};
 use alloc::vec::Vec;
 use bootfs::{BootEntry, Directory};
 use spin::Once;
@@ -53,13 +53,16 @@ impl core::fmt::Display for ArchiveProblem {
 
 /// Reads disk page `page` into a new buffer.
 fn read_disk_page(page: u64, into: &mut Vec<u8>) -> Result<(), ArchiveProblem> {
-    let frame =
-        memory::with_frames(|frames| frames.allocate()).ok_or(ArchiveProblem::OutOfMemory)?;
-    let result = disk::read_page(page * SECTORS_PER_PAGE, frame).map_err(ArchiveProblem::Disk);
+    let mut frame = memory::allocate(Claim::Service).ok_or(ArchiveProblem::OutOfMemory)?;
+    let result = disk::read_page(page * SECTORS_PER_PAGE, &mut frame).map_err(ArchiveProblem::Disk);
     if result.is_ok() {
-        crate::arch::physmem::with_frame_bytes(frame, |bytes| into.extend_from_slice(bytes));
+        let start = into.len();
+        into.resize(start + PAGE_SIZE as usize, 0);
+        if let Some(bytes) = into.get_mut(start..) {
+            let _ = frame.read(0, bytes);
+        }
     }
-    memory::with_frames(|frames| frames.free(frame)).expect("the frame was allocated");
+    memory::release(frame);
     result
 }
 
@@ -113,16 +116,20 @@ pub fn find(name: &str) -> Option<FileId> {
 /// The length of a file in bytes.
 pub fn len(file: FileId) -> u64 {
     archive()
-        .map(|archive| archive.directory.files[file as usize].len)
-        .unwrap_or(0)
+        .and_then(|archive| archive.directory.files.get(file as usize))
+        .map_or(0, |entry| entry.len)
 }
 
 /// Reads the file page at `offset` (page-aligned) into `frame`. Bytes past
 /// the end of the file come from whatever follows it in the archive (zero
 /// padding or the next file); callers that care zero them.
-pub fn read_page(file: FileId, offset: u64, frame: u64) -> Result<(), DiskError> {
+pub fn read_page(file: FileId, offset: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let archive = archive().ok_or(DiskError::NotFound)?;
-    let entry = &archive.directory.files[file as usize];
+    let entry = archive
+        .directory
+        .files
+        .get(file as usize)
+        .ok_or(DiskError::NotFound)?;
     debug_assert!(offset.is_multiple_of(PAGE_SIZE));
     if offset >= entry.len {
         return Err(DiskError::Io);
@@ -138,13 +145,13 @@ pub fn read_page(file: FileId, offset: u64, frame: u64) -> Result<(), DiskError>
 pub fn read_bytes(file: FileId, offset: u64, buffer: &mut [u8]) -> Result<(), DiskError> {
     buffer.fill(0);
     let file_len = len(file);
-    let frame = memory::with_frames(|frames| frames.allocate()).ok_or(DiskError::Io)?;
+    let mut frame = memory::allocate(Claim::Service).ok_or(DiskError::Io)?;
     let mut done = 0usize;
     let mut result = Ok(());
     while done < buffer.len() && offset + (done as u64) < file_len {
         let position = offset + done as u64;
         let page = position / PAGE_SIZE * PAGE_SIZE;
-        if let Err(error) = read_page(file, page, frame) {
+        if let Err(error) = read_page(file, page, &mut frame) {
             result = Err(error);
             break;
         }
@@ -152,10 +159,12 @@ pub fn read_bytes(file: FileId, offset: u64, buffer: &mut [u8]) -> Result<(), Di
         let chunk = (PAGE_SIZE as usize - within)
             .min(buffer.len() - done)
             .min((file_len - position) as usize);
-        crate::arch::physmem::read(frame, within, &mut buffer[done..done + chunk]);
+        if let Some(into) = buffer.get_mut(done..done + chunk) {
+            let _ = frame.read(within, into);
+        }
         done += chunk;
     }
-    memory::with_frames(|frames| frames.free(frame)).expect("the frame was allocated");
+    memory::release(frame);
     result
 }
 

@@ -26,7 +26,7 @@ static mut BOOT_HEAP: [u8; BOOT_HEAP_BYTES] = [0; BOOT_HEAP_BYTES];
 static TALC: TalcLock<spin::Mutex<()>, Claim> =
     TalcLock::new(unsafe { Claim::array(&raw mut BOOT_HEAP) });
 
-/// Bytes the heap holds in all (the boot region and what [`grow`] added).
+/// Bytes the heap holds in all (the boot region and what [`grow_from`] added).
 static CAPACITY: AtomicUsize = AtomicUsize::new(BOOT_HEAP_BYTES);
 /// Bytes handed out now (by layout size).
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
@@ -66,17 +66,28 @@ unsafe impl GlobalAlloc for Counted {
 #[global_allocator]
 static ALLOCATOR: Counted = Counted;
 
-/// Adds `len` bytes at `base` to the heap.
-///
-/// The caller hands over memory it owns for good: physical frames taken
-/// from the frame allocator and never returned, reached through the direct
-/// map.
-pub fn grow(base: *mut u8, len: usize) -> bool {
-    // SAFETY: per the contract above, [base, base + len) is valid, mapped,
-    // writable memory that nothing else will ever use.
-    let claimed = unsafe { TALC.lock().claim(base, len) }.is_some();
+/// Grows the heap by `count` contiguous frames it takes from `frames`
+/// itself and never gives back; `false` (nothing taken) if there is no
+/// such run or talc cannot use it.
+pub fn grow_from(frames: &mut kernel_core::frames::FrameAllocator, count: usize) -> bool {
+    let Some(len) = count.checked_mul(4096) else {
+        return false;
+    };
+    let Some(base) = frames.allocate_contiguous(count) else {
+        return false;
+    };
+    let pointer = crate::arch::paging::phys_to_virt(base).as_mut_ptr::<u8>();
+    // SAFETY: [pointer, pointer + len) is the direct-map view of frames the
+    // allocator just handed out, which are RAM, mapped writable, and which
+    // nothing else will ever refer to: no `Frame` handle or raw address of
+    // them exists outside this function, and they are never freed.
+    let claimed = unsafe { TALC.lock().claim(pointer, len) }.is_some();
     if claimed {
         CAPACITY.fetch_add(len, Ordering::Relaxed);
+    } else {
+        for page in 0..count as u64 {
+            let _ = frames.free(base + page * 4096);
+        }
     }
     claimed
 }

@@ -98,9 +98,12 @@ fn send_then(dst: u64, mut message: Message, then_receive: Option<u64>) -> Resul
         if let Some(wake) = try_deliver(table, dst, &message, call) {
             return Ok(Some(wake));
         }
-        let target = table.get_mut(dst).expect("checked above");
-        target.senders.push_back(me);
-        table.get_mut(me).expect("the caller exists").outgoing = Some(message);
+        table
+            .get_mut(dst)
+            .ok_or(Errno::ESRCH)?
+            .senders
+            .push_back(me);
+        table.get_mut(me).ok_or(Errno::ESRCH)?.outgoing = Some(message);
         Ok(None)
     })?;
     let wake = if let Some(how) = delivered {
@@ -139,7 +142,7 @@ fn send_then(dst: u64, mut message: Message, then_receive: Option<u64>) -> Resul
 }
 
 fn check_buffer(table: &Table, me: Pid, buffer: u64) -> Result<(), Errno> {
-    let process = table.get(me).expect("the caller exists");
+    let process = table.get(me).ok_or(Errno::ESRCH)?;
     let size = core::mem::size_of::<Message>() as u64;
     if process.vm.check_range(buffer, size, true) {
         Ok(())
@@ -163,16 +166,13 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
         if src != ANY && src != PM && table.get(destination(src)?).is_none_or(|p| !p.is_alive()) {
             return Err(Errno::ESRCH);
         }
-        let caller = table.get_mut(me).expect("the caller exists");
+        let caller = table.get_mut(me).ok_or(Errno::ESRCH)?;
         if let Some(position) = caller
             .mailbox
             .iter()
             .position(|message| source_matches(src, message.source))
+            && let Some(message) = caller.mailbox.remove(position)
         {
-            let message = caller
-                .mailbox
-                .remove(position)
-                .expect("position is in range");
             vm::write_user(caller, buffer, &message)?;
             let call = if message.source == PM {
                 Call::Pm
@@ -188,21 +188,16 @@ pub fn receive(src: u64, buffer: u64) -> Result<u64, Errno> {
         else {
             return Ok(None);
         };
-        let sender = caller
-            .senders
-            .remove(position)
-            .expect("position is in range");
+        let Some(sender) = caller.senders.remove(position) else {
+            return Ok(None);
+        };
         let message = table
             .get_mut(sender)
             .and_then(|process| process.outgoing.take())
             .ok_or(Errno::ESRCH)?;
-        vm::write_user(
-            table.get_mut(me).expect("the caller exists"),
-            buffer,
-            &message,
-        )?;
+        vm::write_user(table.get_mut(me).ok_or(Errno::ESRCH)?, buffer, &message)?;
         // A `sendrec` caller goes straight on to wait for our reply.
-        let sending = table.get_mut(sender).expect("the sender exists");
+        let sending = table.get_mut(sender).ok_or(Errno::ESRCH)?;
         if let State::Blocked(Block::Send {
             then_receive: Some(reply_buffer),
             ..
@@ -255,7 +250,7 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
         if let Some(wake) = try_deliver(table, dst, &message, Call::ASend) {
             return Ok(Some(wake));
         }
-        let target = table.get_mut(dst).expect("checked above");
+        let target = table.get_mut(dst).ok_or(Errno::ESRCH)?;
         let queued = target
             .mailbox
             .iter()

@@ -15,10 +15,14 @@ const PAGE_SIZE: u64 = 4096;
 /// Address space per slot: the guard page plus the stack.
 const SLOT_SPAN: u64 = (STACK_PAGES + 1) * PAGE_SIZE;
 
-/// The mapped kernel stack of one process slot.
+/// The mapped kernel stack of one process slot: exists only while its
+/// pages are mapped (not `Clone`; [`KernelStack::release`] consumes it),
+/// and only one at a time per slot (mapping a slot's pages again fails).
 #[derive(Debug)]
 pub struct KernelStack {
     slot: usize,
+    /// Whether `context::prepare_stack` has built a context on it yet.
+    prepared: bool,
 }
 
 fn stack_bottom(slot: usize) -> u64 {
@@ -35,58 +39,103 @@ fn stack_bottom(slot: usize) -> u64 {
 /// took.
 pub fn build_page_tables(slots: usize) -> u64 {
     const TABLE_SPAN: u64 = 2 * 1024 * 1024;
-    let free = || memory::with_frames(|frames| frames.free_frames() as u64);
-    let before = free();
+    let before = memory::free_frames() as u64;
     let first = stack_bottom(1) & !(TABLE_SPAN - 1);
     let last = stack_bottom(slots) + (STACK_PAGES - 1) * PAGE_SIZE;
     let mut address = first;
     while address <= last {
-        memory::with_frames(|frames| {
-            if let Some(frame) = frames.allocate() {
-                if paging::map_kernel_page(address, frame, &mut || frames.allocate()).is_ok() {
-                    paging::unmap_kernel_page(address);
-                }
-                let _ = frames.free(frame);
-            }
-        });
+        // Pages between windows may be guard pages of no slot; mapping one
+        // briefly is harmless.
+        if map_fresh_page(address) {
+            unmap_and_free(address);
+        }
         address += TABLE_SPAN;
     }
-    before - free()
+    before.saturating_sub(memory::free_frames() as u64)
+}
+
+/// Maps a fresh frame at `address` in the kernel-stack area; `false`
+/// (nothing allocated) if frames ran out or something is mapped there.
+#[allow(unsafe_code)]
+fn map_fresh_page(address: u64) -> bool {
+    let Some(frame) = memory::allocate_raw() else {
+        return false;
+    };
+    debug_assert!(address >= KERNEL_STACKS_BASE);
+    // SAFETY: `address` is a page of the kernel-stack area and `frame` was
+    // just allocated, so nothing else uses it; `map` refuses an address
+    // that is already mapped.
+    let mapped = unsafe {
+        paging::map_kernel_page(address, frame, &mut || {
+            memory::allocate_table(memory::Claim::Service)
+        })
+    };
+    if mapped.is_err() {
+        // SAFETY: `frame` was never mapped; nothing refers to it.
+        unsafe { memory::free_raw(frame) };
+    }
+    mapped.is_ok()
+}
+
+/// Unmaps a page mapped by [`map_fresh_page`] and frees its frame.
+#[allow(unsafe_code)]
+fn unmap_and_free(address: u64) {
+    if let Some(frame) = paging::unmap_kernel_page(address) {
+        // SAFETY: the frame came from `map_fresh_page` and is no longer
+        // mapped.
+        unsafe { memory::free_raw(frame) };
+    }
 }
 
 impl KernelStack {
     /// Maps the stack of `slot`. `None` if memory ran out (nothing stays
     /// allocated then).
     pub fn allocate(slot: usize) -> Option<Self> {
+        // Slot 0 is the idle loop's, which runs on the boot stack.
+        if slot == 0 {
+            return None;
+        }
         let bottom = stack_bottom(slot);
         for page in 0..STACK_PAGES {
-            let mapped = memory::with_frames(|frames| {
-                let frame = frames.allocate()?;
-                paging::map_kernel_page(bottom + page * PAGE_SIZE, frame, &mut || frames.allocate())
-                    .map_err(|_| frames.free(frame))
-                    .ok()
-            });
-            if mapped.is_none() {
+            let mapped = map_fresh_page(bottom + page * PAGE_SIZE);
+            if !mapped {
                 Self::unmap(slot, page);
                 return None;
             }
         }
-        Some(Self { slot })
+        Some(Self {
+            slot,
+            prepared: false,
+        })
     }
 
     fn unmap(slot: usize, pages: u64) {
         let bottom = stack_bottom(slot);
         for page in 0..pages {
-            if let Some(frame) = paging::unmap_kernel_page(bottom + page * PAGE_SIZE) {
-                memory::with_frames(|frames| frames.free(frame))
-                    .expect("kernel stack frame was allocated");
-            }
+            unmap_and_free(bottom + page * PAGE_SIZE);
         }
     }
 
-    /// The address just above the stack (the initial stack pointer).
+    /// The process slot whose stack this is.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The address just above the stack (where the CPU's entries from
+    /// user mode start).
     pub fn top(&self) -> u64 {
         stack_bottom(self.slot) + STACK_PAGES * PAGE_SIZE
+    }
+
+    /// The address just above the stack (the initial stack pointer), the
+    /// first time it is asked for; `None` afterwards, so that a context is
+    /// built on a stack only while nothing runs on it.
+    pub fn take_fresh_top(&mut self) -> Option<u64> {
+        if self.prepared {
+            return None;
+        }
+        self.prepared = true;
+        Some(self.top())
     }
 
     /// Unmaps the stack and frees its frames. The process must never run

@@ -67,9 +67,11 @@ pub fn load(file: FileId) -> Result<Program, LoadError> {
     let table_start = usize::try_from(ehdr.e_phoff).map_err(|_| LoadError::NotElf)?;
     let table_end = table_start
         .checked_add(usize::from(ehdr.e_phnum) * PROGRAM_HEADER_LEN)
-        .filter(|&end| end <= header.len())
         .ok_or(LoadError::NotElf)?;
-    let segments = SegmentTable::new(ehdr.endianness, ehdr.class, &header[table_start..table_end]);
+    let table = header
+        .get(table_start..table_end)
+        .ok_or(LoadError::NotElf)?;
+    let segments = SegmentTable::new(ehdr.endianness, ehdr.class, table);
     let mut vm = VmSpace::new();
     let mut highest = 0;
     for segment in segments.iter().filter(|segment| segment.p_type == PT_LOAD) {

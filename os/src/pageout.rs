@@ -23,7 +23,6 @@
 use crate::arch::paging;
 use crate::memory;
 use crate::process;
-use crate::swap;
 use crate::sync::IrqLock;
 use alloc::vec::Vec;
 use kernel_abi::Pid;
@@ -47,7 +46,7 @@ static LOCAL_HAND: IrqLock<(Pid, u64)> = IrqLock::new("pageout local hand", (0, 
 /// kernel lock held (it takes the process table). Returns the free frames
 /// after.
 pub fn ensure_free_frames() -> usize {
-    let free = || memory::with_frames(|frames| frames.free_frames());
+    let free = memory::free_frames;
     if free() >= LOW_WATERMARK {
         return free();
     }
@@ -77,16 +76,12 @@ fn page_out_batch() -> usize {
         }
         let mut written = 0;
         for victim in victims {
-            let Some(slot) = swap::write(victim.frame) else {
-                break;
-            };
             let Some(process) = table.get_mut(victim.pid) else {
-                swap::free(slot);
                 continue;
             };
-            process.vm.swap_out(victim.address, slot);
-            paging::clear_user_page(process.root, victim.address);
-            memory::with_frames(|frames| frames.release(victim.frame));
+            if !crate::vm::swap_out(process, victim.address, victim.frame) {
+                break;
+            }
             written += 1;
         }
         written
@@ -123,9 +118,7 @@ fn scan(table: &process::Table, only: Option<Pid>, hand: &IrqLock<(Pid, u64)>) -
                         let Page::Resident(frame) = page else {
                             continue;
                         };
-                        if process.vm.pressure.is_pinned(address)
-                            || memory::with_frames(|frames| frames.users(frame)) != 1
-                        {
+                        if process.vm.pressure.is_pinned(address) || memory::users_of(frame) != 1 {
                             continue;
                         }
                         last = position;

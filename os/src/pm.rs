@@ -38,20 +38,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use kernel_abi::ipc::{Message, SIGS_SIGNAL_RECEIVED};
 use kernel_abi::signal::{
-    FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters,
-    SigAction, SignalFrame,
+    FxsaveArea, SIG_SETMASK, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SigAction, SignalFrame,
 };
 use kernel_abi::{Errno, Pid, Signal, USER_STACK_TOP};
 use kernel_core::events::EventKind;
 use kernel_core::signals::{Disposition, Posted};
 
-/// User code and data selectors (see `gdt`).
-const USER_CODE: u64 = 0x23;
-const USER_DATA: u64 = 0x1b;
-/// RFLAGS of a fresh user context: interrupts on.
-const USER_RFLAGS: u64 = 0x202;
-/// RFLAGS bits a program may set through `sigreturn`.
-const USER_SETTABLE_RFLAGS: u64 = 0xCD5;
 /// Longest argument block of a new program.
 pub const MAX_ARGS_BYTES: usize = 1024;
 
@@ -66,7 +58,9 @@ pub fn start_boot_programs() {
         .into_iter()
         .chain((0..entries.len()).filter(|&index| Some(index) != init));
     for index in order {
-        let entry = &entries[index];
+        let Some(entry) = entries.get(index) else {
+            continue;
+        };
         let args: Vec<&str> = entry.args.iter().map(String::as_str).collect();
         let label = entry.label.as_deref();
         match spawn(0, &entry.program, &args, entry.privileged, label) {
@@ -120,17 +114,12 @@ pub fn spawn(
     }
     let (pid, slot, stack, root) = new_slot()?;
     let args_address = (USER_STACK_TOP - packed.len() as u64) & !15;
-    let frame = TrapFrame {
-        rip: program.entry,
-        cs: USER_CODE,
-        rflags: USER_RFLAGS,
-        rsp: args_address - 8,
-        ss: USER_DATA,
-        rdi: args_address,
-        rsi: packed.len() as u64,
-        ..TrapFrame::default()
-    };
-    let stack_top = stack.top();
+    let frame = TrapFrame::new_user(
+        program.entry,
+        args_address - 8,
+        args_address,
+        packed.len() as u64,
+    );
     let mut process = Process::new(
         pid,
         parent,
@@ -148,7 +137,14 @@ pub fn spawn(
         discard(process);
         return Err(error);
     }
-    context::prepare_stack(&CONTEXTS[slot], stack_top, &frame, FpuStart::Initial);
+    let prepared = process
+        .stack
+        .as_mut()
+        .is_some_and(|stack| context::prepare_stack(&CONTEXTS, stack, &frame, FpuStart::Initial));
+    if !prepared {
+        discard(process);
+        return Err(Errno::ENOMEM);
+    }
     let shown = process.name.clone();
     process::with_table(|table| table.insert(process));
     report::spawned(pid, parent, &shown);
@@ -175,11 +171,7 @@ fn new_slot() -> Result<(Pid, usize, KernelStack, u64), Errno> {
 /// Gives back a slot, its stack and its (unused) page tables.
 fn release_parts(slot: usize, stack: KernelStack, root: u64) {
     stack.release();
-    crate::memory::with_frames(|frames| {
-        paging::free_user_tables(root, &mut |frame| {
-            let _ = frames.free(frame);
-        })
-    });
+    vm::free_root(root);
     process::with_table(|table| table.unreserve(slot));
 }
 
@@ -199,10 +191,11 @@ fn discard(mut process: Process) {
 /// `EAGAIN` if the table is full, `ENOMEM` if memory ran out.
 pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let (pid, slot, stack, root) = new_slot()?;
-    let stack_top = stack.top();
     let parent_pid = sched::current();
     let child = process::with_table(|table| {
-        let parent = table.get_mut(parent_pid).expect("the caller exists");
+        let Some(parent) = table.get_mut(parent_pid) else {
+            return Err((Errno::ESRCH, stack));
+        };
         let vm = match vm::fork_into(parent, root) {
             Ok(vm) => vm,
             Err(error) => return Err((error, stack)),
@@ -214,7 +207,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
         child.signals = parent.signals.fork_copy();
         Ok(child)
     });
-    let child = match child {
+    let mut child = match child {
         Ok(child) => child,
         Err((error, stack)) => {
             release_parts(slot, stack, root);
@@ -226,12 +219,13 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     child_frame.rax = 0;
     // The child's x87/SSE state is the parent's: the registers hold it
     // (the kernel never touches them), as they were at the `fork` call.
-    context::prepare_stack(
-        &CONTEXTS[slot],
-        stack_top,
-        &child_frame,
-        FpuStart::CopyOfCurrent,
-    );
+    let prepared = child.stack.as_mut().is_some_and(|stack| {
+        context::prepare_stack(&CONTEXTS, stack, &child_frame, FpuStart::CopyOfCurrent)
+    });
+    if !prepared {
+        discard(child);
+        return Err(Errno::ENOMEM);
+    }
     process::with_table(|table| table.insert(child));
     report::spawned(pid, parent_pid, &name);
     events::publish(pid, EventKind::Spawn);
@@ -248,6 +242,10 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
 /// released (the slot when its parent has also collected the status). A
 /// death by a core-dumping signal tells the parent only after the event,
 /// as MINIX does for core dumps.
+#[allow(
+    clippy::unreachable,
+    reason = "invariant: a zombie is never made ready again, so the switch away never returns"
+)]
 pub fn exit_current(info: ExitInfo) -> ! {
     let pid = sched::current();
     let dump_core = process::with_current(|process| {
@@ -344,6 +342,10 @@ fn disinherit(pid: Pid) {
 /// `exit_restart`), on the exiting process's own stack: frees its memory,
 /// tells the parent if that was put off (a core-dumping signal), and hands
 /// the slot back if the parent has already collected the status.
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: called for the exiting process, in the table with its exit recorded"
+)]
 fn exit_restart(pid: Pid) {
     paging::activate(paging::kernel_root());
     let (zombified, init, info) = process::with_table(|table| {
@@ -415,6 +417,10 @@ fn release(pid: Pid) {
 /// # Return values
 /// `ECHILD` if there is no such child, `EINTR` if a signal interrupted the
 /// wait.
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: a process becomes a zombie only with its exit recorded"
+)]
 pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
     let me = sched::current();
     loop {
@@ -698,7 +704,7 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
             signal: u64::from(signal.number()),
             saved_mask,
             magic: SIGNAL_FRAME_MAGIC,
-            registers: saved_registers(frame),
+            registers: frame.saved_registers(),
         };
         vm::write_user(process, base, &head)?;
         vm::copy_to_user(
@@ -708,34 +714,8 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
         )
     })?;
     fpu::load_initial();
-    frame.rip = action.handler;
-    frame.rsp = base;
-    frame.rdi = u64::from(signal.number());
-    frame.rflags &= !(0x400 | 0x100);
+    frame.enter_handler(action.handler, base, u64::from(signal.number()));
     Ok(())
-}
-
-fn saved_registers(frame: &TrapFrame) -> SavedRegisters {
-    SavedRegisters {
-        rax: frame.rax,
-        rbx: frame.rbx,
-        rcx: frame.rcx,
-        rdx: frame.rdx,
-        rsi: frame.rsi,
-        rdi: frame.rdi,
-        rbp: frame.rbp,
-        r8: frame.r8,
-        r9: frame.r9,
-        r10: frame.r10,
-        r11: frame.r11,
-        r12: frame.r12,
-        r13: frame.r13,
-        r14: frame.r14,
-        r15: frame.r15,
-        rip: frame.rip,
-        rsp: frame.rsp,
-        rflags: frame.rflags,
-    }
 }
 
 /// Returns from a signal handler: restores the state saved when it was
@@ -771,25 +751,6 @@ pub fn sigreturn(frame: &mut TrapFrame) -> u64 {
     // Whatever the frame holds now is the program's own state; `load`
     // clears the MXCSR bits that would make the restore fault.
     fpu::load(&mut fpu_state);
-    frame.rax = registers.rax;
-    frame.rbx = registers.rbx;
-    frame.rcx = registers.rcx;
-    frame.rdx = registers.rdx;
-    frame.rsi = registers.rsi;
-    frame.rdi = registers.rdi;
-    frame.rbp = registers.rbp;
-    frame.r8 = registers.r8;
-    frame.r9 = registers.r9;
-    frame.r10 = registers.r10;
-    frame.r11 = registers.r11;
-    frame.r12 = registers.r12;
-    frame.r13 = registers.r13;
-    frame.r14 = registers.r14;
-    frame.r15 = registers.r15;
-    frame.rip = registers.rip;
-    frame.rsp = registers.rsp;
-    frame.rflags = (registers.rflags & USER_SETTABLE_RFLAGS) | 0x202;
-    frame.cs = USER_CODE;
-    frame.ss = USER_DATA;
+    frame.restore_user_registers(&registers);
     registers.rax
 }

@@ -222,8 +222,8 @@ impl Table {
 
     /// Reserves a slot and a pid for a new process.
     pub fn reserve(&mut self) -> Option<(Pid, usize)> {
-        let slot = (1..=MAX_PROCESSES).find(|&slot| !self.slot_used[slot])?;
-        self.slot_used[slot] = true;
+        let slot = (1..=MAX_PROCESSES).find(|&slot| self.slot_used.get(slot) == Some(&false))?;
+        *self.slot_used.get_mut(slot)? = true;
         let pid = self.next_pid;
         self.next_pid += 1;
         Some((pid, slot))
@@ -231,7 +231,9 @@ impl Table {
 
     /// Gives back a slot reserved but not used.
     pub fn unreserve(&mut self, slot: usize) {
-        self.slot_used[slot] = false;
+        if let Some(used) = self.slot_used.get_mut(slot) {
+            *used = false;
+        }
     }
 
     /// Adds a process (its slot reserved with [`Self::reserve`]).
@@ -242,7 +244,7 @@ impl Table {
     /// Removes a process and frees its slot.
     pub fn remove(&mut self, pid: Pid) -> Option<Process> {
         let process = *self.processes.remove(&pid)?;
-        self.slot_used[process.slot] = false;
+        self.unreserve(process.slot);
         Some(process)
     }
 
@@ -266,7 +268,14 @@ pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 /// Runs `f` with the running process.
 ///
 /// # Panics
-/// If called from the idle loop (no process is running).
+/// If called from the idle loop (no process is running): a kernel bug, as
+/// only system calls and traps from user mode call it, and the running
+/// process stays in the table until it is reaped, which happens only after
+/// it stopped running for good.
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: called only on behalf of the running process, which is in the table"
+)]
 pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> R {
     let pid = crate::sched::current();
     TABLE.with(|table| f(table.get_mut(pid).expect("a process is running")))

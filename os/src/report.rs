@@ -287,9 +287,10 @@ fn region_snapshot(round: u32, pid: Pid, region: &Region) -> RegionSnapshot {
 
 /// The system's memory now.
 pub fn memory_snapshot(round: u32) -> MemorySnapshot {
-    let (free_frames, total_frames) = crate::memory::with_frames(|frames| {
-        (frames.free_frames() as u64, frames.usable_frames() as u64)
-    });
+    let (free_frames, total_frames) = (
+        crate::memory::free_frames() as u64,
+        crate::memory::usable_frames() as u64,
+    );
     let (swap_used, swap_total) = crate::swap::usage();
     let (disk_reads, disk_writes) = crate::disk::io_counts();
     MemorySnapshot {

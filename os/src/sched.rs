@@ -238,13 +238,32 @@ fn switch_to(previous: Pid, next: Pid) {
             None => (previous_slot, 0, paging::kernel_root(), 0),
         }
     });
+    let (Some(from), Some(to)) = (CONTEXTS.get(previous_slot), CONTEXTS.get(next_slot)) else {
+        // Slots are 0..=MAX_PROCESSES by construction (`Table::reserve`,
+        // and `CONTEXTS` has one more entry than processes): a slot out of
+        // range is a kernel bug, logged; the running context goes on.
+        crate::klog!(
+            Error,
+            "context slot {previous_slot} or {next_slot} is out of range"
+        );
+        return;
+    };
     CURRENT.store(next, Ordering::Relaxed);
     if next != 0 {
         gdt::set_kernel_stack(x86_64::VirtAddr::new(next_stack_top));
         syscall_entry::set_kernel_stack(next_stack_top);
     }
-    paging::activate(next_root);
-    context::switch_context(&CONTEXTS[previous_slot], &CONTEXTS[next_slot]);
+    if !paging::activate(next_root) {
+        // Cannot happen: a process keeps its root until it is reaped. Were
+        // it to, the process gets no user mappings at all (it faults)
+        // rather than the previous process's.
+        paging::activate(paging::kernel_root());
+        crate::klog!(
+            Error,
+            "pid {next} has no live address space (root {next_root:#x})"
+        );
+    }
+    context::switch_context(from, to);
     // Back on this context's stack: slots of processes that ended on their
     // own stacks can go now.
     crate::pm::release_dead();

@@ -2,13 +2,13 @@
 //! alike, never copied on write. A region created by `map_shared` is one;
 //! fork gives the child the same object.
 
-use crate::memory::{self, Claim};
+use crate::memory::{self, Claim, Frame};
 use crate::sync::IrqLock;
 use alloc::collections::BTreeMap;
 
 struct SharedObject {
     /// Pages created so far (the object holds one reference to each frame).
-    pages: BTreeMap<u64, u64>,
+    pages: BTreeMap<u64, Frame>,
     /// Regions (in any process) that map the object.
     users: u32,
 }
@@ -62,28 +62,40 @@ pub fn remove_user(object: u32) {
         objects.objects.remove(&object).map(|object| object.pages)
     });
     if let Some(pages) = released {
-        memory::with_frames(|frames| {
-            for frame in pages.into_values() {
-                frames.release(frame);
-            }
-        });
+        for frame in pages.into_values() {
+            memory::release(frame);
+        }
     }
 }
 
-/// The frame of page `index`, made (zero-filled, a frame for `claim`) if
-/// nobody touched it yet. Returns `None` without memory.
-pub fn page(object: u32, index: u64, claim: Claim) -> Option<u64> {
-    if let Some(frame) =
-        OBJECTS.with(|objects| objects.objects.get(&object)?.pages.get(&index).copied())
-    {
+/// A reference of the caller's own to the frame of page `index`, made
+/// (zero-filled, a frame for `claim`) if nobody touched it yet. Returns
+/// `None` without memory.
+pub fn page(object: u32, index: u64, claim: Claim) -> Option<Frame> {
+    if let Some(frame) = OBJECTS.with(|objects| {
+        objects
+            .objects
+            .get(&object)?
+            .pages
+            .get(&index)
+            .map(memory::share)
+    }) {
         return Some(frame);
     }
-    let frame = memory::allocate(claim)?;
-    crate::arch::physmem::zero_frame(frame);
-    OBJECTS.with(|objects| {
-        if let Some(entry) = objects.objects.get_mut(&object) {
+    let mut frame = memory::allocate(claim)?;
+    frame.zero();
+    let mine = memory::share(&frame);
+    let kept = OBJECTS.with(|objects| match objects.objects.get_mut(&object) {
+        Some(entry) => {
             entry.pages.insert(index, frame);
+            None
         }
+        None => Some(frame),
     });
-    Some(frame)
+    if let Some(frame) = kept {
+        // The object is gone (cannot happen while a region maps it): the
+        // frame stays only the caller's.
+        memory::release(frame);
+    }
+    Some(mine)
 }

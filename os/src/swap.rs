@@ -2,6 +2,7 @@
 //! pressure, and read back (a major fault) on the next touch.
 
 use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
+use crate::memory::Frame;
 use crate::sync::IrqLock;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -40,7 +41,7 @@ fn sector_of(slot: u32) -> Option<u64> {
 
 /// Writes `frame` to a free slot; returns the slot (`None` if swap is full
 /// or the write failed).
-pub fn write(frame: u64) -> Option<u32> {
+pub fn write(frame: &mut Frame) -> Option<u32> {
     let slot = SWAP.with(|swap| swap.as_mut()?.slots.allocate())?;
     let sector = sector_of(slot)?;
     if disk::write_page(sector, frame).is_err() {
@@ -72,7 +73,7 @@ pub fn distance(slot: u32) -> u64 {
 }
 
 /// Reads slot `slot` into `frame`.
-pub fn read(slot: u32, frame: u64) -> Result<(), DiskError> {
+pub fn read(slot: u32, frame: &mut Frame) -> Result<(), DiskError> {
     let sector = sector_of(slot).ok_or(DiskError::NotFound)?;
     disk::read_page(sector, frame)
 }
@@ -81,7 +82,12 @@ pub fn read(slot: u32, frame: u64) -> Result<(), DiskError> {
 pub fn free(slot: u32) {
     SWAP.with(|swap| {
         if let Some(area) = swap.as_mut() {
-            area.slots.free(slot).expect("freeing a swap slot in use");
+            // Only slots taken from a page record (or a copy being
+            // undone) come here; a slot that is not in use means the
+            // records are wrong, which is logged, not fatal.
+            if area.slots.free(slot).is_err() {
+                crate::klog!(Error, "freeing swap slot {slot}, which is not in use");
+            }
         }
     });
 }

@@ -82,7 +82,7 @@ fn drain_queue(queue: &mut TelemetryQueue<RING_BYTES>, budget: usize) -> usize {
     let mut sent = 0;
     while sent < budget && !ring.is_empty() {
         let front = ring.front();
-        let chunk = &front[..front.len().min(budget - sent)];
+        let chunk = front.get(..front.len().min(budget - sent)).unwrap_or(front);
         let written = serial::send_some(chunk);
         if written == 0 {
             break;

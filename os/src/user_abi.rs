@@ -9,32 +9,45 @@ use kernel_abi::{MemInfo, VmStats, WaitResult};
 /// Largest value, in bytes.
 pub const MAX_USER_VALUE: usize = 256;
 
+/// The words of a value: always the largest size, of which a value uses
+/// its first `WORDS` (the rest are zero). Fixed-size arrays, so that the
+/// conversions below can neither index out of bounds nor panic.
+pub type Words = [u64; MAX_USER_VALUE / 8];
+
+/// Writes `values` to the first words of `out`.
+fn put(out: &mut Words, values: &[u64]) {
+    for (slot, value) in out.iter_mut().zip(values) {
+        *slot = *value;
+    }
+}
+
 /// A value made of u64 words.
 pub trait UserValue: Sized {
-    /// Its size in words.
+    /// Its size in words (at most `MAX_USER_VALUE / 8`).
     const WORDS: usize;
-    /// Writes its words to `out` (`WORDS` long).
-    fn to_words(&self, out: &mut [u64]);
-    /// Builds it from `words` (`WORDS` long).
-    fn from_words(words: &[u64]) -> Self;
+    /// Writes its words to the first `WORDS` of `out`.
+    fn to_words(&self, out: &mut Words);
+    /// Builds it from the first `WORDS` of `words`.
+    fn from_words(words: &Words) -> Self;
 }
 
 impl UserValue for u64 {
     const WORDS: usize = 1;
-    fn to_words(&self, out: &mut [u64]) {
-        out[0] = *self;
+    fn to_words(&self, out: &mut Words) {
+        put(out, &[*self]);
     }
-    fn from_words(words: &[u64]) -> Self {
-        words[0]
+    fn from_words(words: &Words) -> Self {
+        let [value, ..] = *words;
+        value
     }
 }
 
 impl UserValue for WaitResult {
     const WORDS: usize = 3;
-    fn to_words(&self, out: &mut [u64]) {
-        out.copy_from_slice(&[self.pid, self.exit_status as u64, self.signal]);
+    fn to_words(&self, out: &mut Words) {
+        put(out, &[self.pid, self.exit_status as u64, self.signal]);
     }
-    fn from_words(words: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         Self {
             pid: words[0],
             exit_status: words[1] as i64,
@@ -45,15 +58,18 @@ impl UserValue for WaitResult {
 
 impl UserValue for VmStats {
     const WORDS: usize = 4;
-    fn to_words(&self, out: &mut [u64]) {
-        out.copy_from_slice(&[
-            self.vm_total,
-            self.vm_total_max,
-            self.minor_faults,
-            self.major_faults,
-        ]);
+    fn to_words(&self, out: &mut Words) {
+        put(
+            out,
+            &[
+                self.vm_total,
+                self.vm_total_max,
+                self.minor_faults,
+                self.major_faults,
+            ],
+        );
     }
-    fn from_words(words: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         Self {
             vm_total: words[0],
             vm_total_max: words[1],
@@ -65,16 +81,19 @@ impl UserValue for VmStats {
 
 impl UserValue for MemInfo {
     const WORDS: usize = 5;
-    fn to_words(&self, out: &mut [u64]) {
-        out.copy_from_slice(&[
-            self.free_frames,
-            self.total_frames,
-            self.swap_used,
-            self.swap_total,
-            self.cached_pages,
-        ]);
+    fn to_words(&self, out: &mut Words) {
+        put(
+            out,
+            &[
+                self.free_frames,
+                self.total_frames,
+                self.swap_used,
+                self.swap_total,
+                self.cached_pages,
+            ],
+        );
     }
-    fn from_words(words: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         Self {
             free_frames: words[0],
             total_frames: words[1],
@@ -87,12 +106,12 @@ impl UserValue for MemInfo {
 
 impl UserValue for Message {
     const WORDS: usize = 8;
-    fn to_words(&self, out: &mut [u64]) {
+    fn to_words(&self, out: &mut Words) {
         out[0] = self.source;
         out[1] = self.kind;
         out[2..8].copy_from_slice(&self.payload);
     }
-    fn from_words(words: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         let mut payload = [0; 6];
         payload.copy_from_slice(&words[2..8]);
         Self {
@@ -105,10 +124,10 @@ impl UserValue for Message {
 
 impl UserValue for SigAction {
     const WORDS: usize = 3;
-    fn to_words(&self, out: &mut [u64]) {
-        out.copy_from_slice(&[self.handler, self.restorer, self.mask]);
+    fn to_words(&self, out: &mut Words) {
+        put(out, &[self.handler, self.restorer, self.mask]);
     }
-    fn from_words(words: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         Self {
             handler: words[0],
             restorer: words[1],
@@ -139,58 +158,61 @@ const _: () = assert!(<SignalFrameHead as UserValue>::WORDS * 8 == SIGNAL_FRAME_
 
 impl UserValue for SignalFrameHead {
     const WORDS: usize = 4 + 18;
-    fn to_words(&self, out: &mut [u64]) {
+    fn to_words(&self, out: &mut Words) {
         let r = &self.registers;
-        out.copy_from_slice(&[
-            self.return_address,
-            self.signal,
-            self.saved_mask,
-            self.magic,
-            r.rax,
-            r.rbx,
-            r.rcx,
-            r.rdx,
-            r.rsi,
-            r.rdi,
-            r.rbp,
-            r.r8,
-            r.r9,
-            r.r10,
-            r.r11,
-            r.r12,
-            r.r13,
-            r.r14,
-            r.r15,
-            r.rip,
-            r.rsp,
-            r.rflags,
-        ]);
+        put(
+            out,
+            &[
+                self.return_address,
+                self.signal,
+                self.saved_mask,
+                self.magic,
+                r.rax,
+                r.rbx,
+                r.rcx,
+                r.rdx,
+                r.rsi,
+                r.rdi,
+                r.rbp,
+                r.r8,
+                r.r9,
+                r.r10,
+                r.r11,
+                r.r12,
+                r.r13,
+                r.r14,
+                r.r15,
+                r.rip,
+                r.rsp,
+                r.rflags,
+            ],
+        );
     }
-    fn from_words(w: &[u64]) -> Self {
+    fn from_words(words: &Words) -> Self {
         Self {
-            return_address: w[0],
-            signal: w[1],
-            saved_mask: w[2],
-            magic: w[3],
+            return_address: words[0],
+            signal: words[1],
+            saved_mask: words[2],
+            magic: words[3],
             registers: SavedRegisters {
-                rax: w[4],
-                rbx: w[5],
-                rcx: w[6],
-                rdx: w[7],
-                rsi: w[8],
-                rdi: w[9],
-                rbp: w[10],
-                r8: w[11],
-                r9: w[12],
-                r10: w[13],
-                r11: w[14],
-                r12: w[15],
-                r13: w[16],
-                r14: w[17],
-                r15: w[18],
-                rip: w[19],
-                rsp: w[20],
-                rflags: w[21],
+                rax: words[4],
+                rbx: words[5],
+                rcx: words[6],
+                rdx: words[7],
+                rsi: words[8],
+                rdi: words[9],
+                rbp: words[10],
+                r8: words[11],
+                r9: words[12],
+                r10: words[13],
+                r11: words[14],
+                r12: words[15],
+                r13: words[16],
+                r14: words[17],
+                r15: words[18],
+                rip: words[19],
+                rsp: words[20],
+                rflags: words[21],
             },
         }
     }

@@ -1,15 +1,23 @@
 //! The VM layer's actions: page faults, user memory access, fork, brk and
 //! teardown, carried out on page tables and frames as `kernel_core::vm`
 //! decides.
+//!
+//! # Frame ownership
+//! New frames arrive as owned [`Frame`] handles (`memory::allocate`, a
+//! reference from the page cache or a shared object). Mapping one hands
+//! the reference to the page record (`Page::Resident(address)` in
+//! `process.vm`), which keeps it until the record is detached or replaced;
+//! the page-table entry always maps a frame its record holds. The few
+//! places that turn a recorded address back into a frame are `unsafe`
+//! blocks here, each saying which record holds it.
 
 use crate::arch::paging::{self, USER_END};
-use crate::arch::physmem;
 use crate::cache;
-use crate::memory::{self, Claim};
+use crate::memory::{self, Claim, Frame};
 use crate::process::Process;
 use crate::shared;
 use crate::swap;
-use crate::user_abi::{MAX_USER_VALUE, UserValue};
+use crate::user_abi::{MAX_USER_VALUE, UserValue, Words};
 use alloc::collections::BTreeSet;
 use kernel_abi::{Errno, USER_STACK_GUARD, USER_STACK_SIZE, USER_STACK_TOP};
 use kernel_core::vm::pressure::{self, FaultKind};
@@ -31,31 +39,95 @@ pub enum FaultError {
 
 /// A frame for `process`: ordinary programs never get the services'
 /// reserve.
-fn allocate_frame(process: &Process) -> Option<u64> {
+fn allocate_frame(process: &Process) -> Option<Frame> {
     memory::allocate(Claim::of(process.privileged))
 }
 
-fn release_frame(frame: u64) {
-    memory::with_frames(|frames| frames.release(frame));
+/// Gives back the reference a page record held.
+///
+/// Called only with the address from a record that was just detached or
+/// replaced (`attach` returning the old one, `detach`, `detach_all`,
+/// `set_brk`, `swap_out`), after its page-table entry was cleared or
+/// pointed elsewhere, or for an address space that never runs again.
+#[allow(unsafe_code)]
+fn release_recorded(frame: u64) {
+    // SAFETY: per the above, the record gave up its reference and no
+    // mapping of this address space uses the frame any more.
+    unsafe { memory::release_raw(frame) };
 }
 
 /// Whether this process is the only user of `frame` (frames of the boot
 /// archive are never exclusively anyone's).
 fn exclusive(frame: u64) -> bool {
-    memory::with_frames(|frames| frames.users(frame) == 1)
+    memory::users_of(frame) == 1
 }
 
-fn map(process: &Process, page: u64, frame: u64, writable: bool) -> Result<(), FaultError> {
+/// The page-table flags for `page` of `process`, or SIGSEGV without a
+/// region.
+fn flags_for(
+    process: &Process,
+    page: u64,
+    writable: bool,
+) -> Result<x86_64::structures::paging::PageTableFlags, FaultError> {
     let region = process
         .vm
         .region(page)
         .ok_or(FaultError::Segv(SegvReason::NoRegion))?;
-    let flags = paging::user_flags(writable && region.perms.write, region.perms.execute);
+    Ok(paging::user_flags(
+        writable && region.perms.write,
+        region.perms.execute,
+    ))
+}
+
+/// Maps `page` to the frame its record already holds (a stale or
+/// write-protected mapping).
+#[allow(unsafe_code)]
+fn remap_recorded(
+    process: &Process,
+    page: u64,
+    frame: u64,
+    writable: bool,
+) -> Result<(), FaultError> {
+    let flags = flags_for(process, page, writable)?;
     let claim = Claim::of(process.privileged);
-    paging::set_user_page(process.root, page, frame, flags, &mut || {
-        memory::allocate(claim)
-    })
+    // SAFETY: `frame` comes from the page's own record
+    // (`FaultPlan::Map`), which holds its reference while the mapping
+    // exists (module documentation).
+    unsafe {
+        paging::set_user_page(process.root, page, frame, flags, &mut || {
+            memory::allocate_table(claim)
+        })
+    }
     .map_err(|_| FaultError::OutOfMemory)
+}
+
+/// Maps `frame` at `page` and gives its reference to the page record;
+/// the frame is released if mapping fails.
+fn map_and_record(
+    process: &mut Process,
+    page: u64,
+    frame: Frame,
+    writable: bool,
+) -> Result<(), FaultError> {
+    let flags = match flags_for(process, page, writable) {
+        Ok(flags) => flags,
+        Err(error) => {
+            memory::release(frame);
+            return Err(error);
+        }
+    };
+    let claim = Claim::of(process.privileged);
+    let address = paging::map_user_frame(process.root, page, frame, flags, &mut || {
+        memory::allocate_table(claim)
+    })
+    .map_err(|(frame, _)| {
+        memory::release(frame);
+        FaultError::OutOfMemory
+    })?;
+    if let Some(Page::Resident(old)) = process.vm.attach(page, address) {
+        release_recorded(old);
+    }
+    Ok(())
 }
 
 /// What a resolved fault was.
@@ -75,7 +147,7 @@ const FAULT_HEAP_BYTES: usize = 4 * HEAP_BYTES_PER_PAGE;
 /// Evictions within which a page read back from swap is a refault: an
 /// eighth of the frames.
 fn refault_window() -> u64 {
-    memory::with_frames(|frames| frames.usable_frames() as u64) / 8
+    memory::usable_frames() as u64 / 8
 }
 
 /// Resolves a fault at `address` by `access` in `process`. `count`: whether
@@ -110,9 +182,9 @@ pub fn resolve(
     match plan {
         FaultPlan::Segv(reason) => return Err(FaultError::Segv(reason)),
         FaultPlan::ZeroFill => {
-            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
-            physmem::zero_frame(frame);
-            install(process, page, frame, true)?;
+            let mut frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
+            frame.zero();
+            map_and_record(process, page, frame, true)?;
         }
         FaultPlan::FilePage {
             file,
@@ -130,52 +202,41 @@ pub fn resolve(
             }
             if private {
                 // A page of its own: the file's bytes, zero past them.
-                let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
-                physmem::copy_frame(cached, frame);
-                physmem::with_frame_bytes(frame, |bytes| bytes[len as usize..].fill(0));
-                install(process, page, frame, true)?;
+                let Some(mut frame) = allocate_frame(process) else {
+                    memory::release(cached);
+                    return Err(FaultError::OutOfMemory);
+                };
+                frame.copy_from(&cached);
+                memory::release(cached);
+                frame.zero_from(usize::try_from(len).unwrap_or(usize::MAX));
+                map_and_record(process, page, frame, true)?;
             } else {
                 // The page cache's frame, shared read-only by every process
                 // running this program.
-                memory::with_frames(|frames| frames.share(cached));
-                if let Err(error) = map(process, page, cached, false) {
-                    release_frame(cached);
-                    return Err(error);
-                }
-                process.vm.attach(page, cached);
+                map_and_record(process, page, cached, false)?;
             }
         }
         FaultPlan::SharedPage { object, index } => {
             let frame = shared::page(object, index, claim).ok_or(FaultError::OutOfMemory)?;
-            memory::with_frames(|frames| frames.share(frame));
-            if let Err(error) = map(process, page, frame, true) {
-                release_frame(frame);
-                return Err(error);
-            }
-            process.vm.attach(page, frame);
+            map_and_record(process, page, frame, true)?;
         }
         FaultPlan::CopyOnWrite { frame: shared } => {
-            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
-            physmem::copy_frame(shared, frame);
-            if let Err(error) = map(process, page, frame, true) {
-                release_frame(frame);
-                return Err(error);
-            }
-            if let Some(Page::Resident(old)) = process.vm.attach(page, frame) {
-                release_frame(old);
-            }
+            let mut frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
+            copy_recorded(shared, &mut frame);
+            // Replacing the record releases the shared frame's reference.
+            map_and_record(process, page, frame, true)?;
         }
-        FaultPlan::Map { frame, writable } => map(process, page, frame, writable)?,
+        FaultPlan::Map { frame, writable } => remap_recorded(process, page, frame, writable)?,
         FaultPlan::SwapIn { slot } => {
-            let frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
-            if swap::read(slot, frame).is_err() {
-                release_frame(frame);
+            let mut frame = allocate_frame(process).ok_or(FaultError::OutOfMemory)?;
+            if swap::read(slot, &mut frame).is_err() {
+                memory::release(frame);
                 return Err(FaultError::Io);
             }
             kind = FaultKind::Major {
                 refault: pressure::is_refault(swap::distance(slot), refault_window()),
             };
-            install(process, page, frame, true)?;
+            map_and_record(process, page, frame, true)?;
             swap::free(slot);
         }
     }
@@ -187,17 +248,24 @@ pub fn resolve(
     Ok(Resolved { kind, thrashing })
 }
 
-/// Maps a frame the process owns alone and records it; frees the frame if
-/// mapping fails.
-fn install(process: &mut Process, page: u64, frame: u64, writable: bool) -> Result<(), FaultError> {
-    if let Err(error) = map(process, page, frame, writable) {
-        release_frame(frame);
-        return Err(error);
-    }
-    if let Some(Page::Resident(old)) = process.vm.attach(page, frame) {
-        release_frame(old);
-    }
-    Ok(())
+/// Copies the frame a page record holds (a copy-on-write source) into
+/// `into`.
+#[allow(unsafe_code)]
+fn copy_recorded(recorded: u64, into: &mut Frame) {
+    // SAFETY: `recorded` comes from the faulting page's record
+    // (`FaultPlan::CopyOnWrite`), which holds its reference for the whole
+    // call (it is replaced only afterwards).
+    unsafe { Frame::with_raw(recorded, |shared| into.copy_from(shared)) };
+}
+
+/// Runs `f` on the frame mapped at user page `page` of `process`.
+#[allow(unsafe_code)]
+fn with_mapped<R>(process: &Process, page: u64, f: impl FnOnce(&mut Frame) -> R) -> Option<R> {
+    let (frame, _) = paging::user_page(process.root, page)?;
+    // SAFETY: a page-table entry of a live user root maps a frame that the
+    // page's record holds (module documentation), and nothing releases it
+    // during `f`, which only copies bytes.
+    Some(unsafe { Frame::with_raw(frame, f) })
 }
 
 /// Makes the page at `address` present (and writable if `write`) for a
@@ -234,8 +302,14 @@ pub fn copy_from_user(process: &mut Process, address: u64, buffer: &mut [u8]) ->
         let cursor = address + done as u64;
         let offset = (cursor % PAGE_SIZE) as usize;
         let chunk = (PAGE_SIZE as usize - offset).min(buffer.len() - done);
-        let frame = present_frame(process, cursor, false)?;
-        physmem::read(frame, offset, &mut buffer[done..done + chunk]);
+        present_frame(process, cursor, false)?;
+        let into = buffer.get_mut(done..done + chunk).ok_or(Errno::EFAULT)?;
+        if with_mapped(process, page_floor(cursor), |frame| {
+            frame.read(offset, into)
+        }) != Some(true)
+        {
+            return Err(Errno::EFAULT);
+        }
         done += chunk;
     }
     Ok(())
@@ -254,8 +328,14 @@ pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result
         let cursor = address + done as u64;
         let offset = (cursor % PAGE_SIZE) as usize;
         let chunk = (PAGE_SIZE as usize - offset).min(bytes.len() - done);
-        let frame = present_frame(process, cursor, true)?;
-        physmem::write(frame, offset, &bytes[done..done + chunk]);
+        present_frame(process, cursor, true)?;
+        let from = bytes.get(done..done + chunk).ok_or(Errno::EFAULT)?;
+        if with_mapped(process, page_floor(cursor), |frame| {
+            frame.write(offset, from)
+        }) != Some(true)
+        {
+            return Err(Errno::EFAULT);
+        }
         done += chunk;
     }
     Ok(())
@@ -264,13 +344,14 @@ pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result
 /// Reads a value of the system-call ABI from user memory.
 pub fn read_user<T: UserValue>(process: &mut Process, address: u64) -> Result<T, Errno> {
     let mut bytes = [0u8; MAX_USER_VALUE];
-    let size = T::WORDS * 8;
-    copy_from_user(process, address, &mut bytes[..size])?;
-    let mut words = [0u64; MAX_USER_VALUE / 8];
-    for (word, chunk) in words.iter_mut().zip(bytes[..size].chunks_exact(8)) {
-        *word = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+    let value = bytes.get_mut(..T::WORDS * 8).ok_or(Errno::EFAULT)?;
+    copy_from_user(process, address, value)?;
+    let mut words: Words = [0; MAX_USER_VALUE / 8];
+    let (chunks, _) = bytes.as_chunks::<8>();
+    for (word, chunk) in words.iter_mut().zip(chunks).take(T::WORDS) {
+        *word = u64::from_le_bytes(*chunk);
     }
-    Ok(T::from_words(&words[..T::WORDS]))
+    Ok(T::from_words(&words))
 }
 
 /// Writes a value of the system-call ABI to user memory.
@@ -279,13 +360,18 @@ pub fn write_user<T: UserValue>(
     address: u64,
     value: &T,
 ) -> Result<(), Errno> {
-    let mut words = [0u64; MAX_USER_VALUE / 8];
-    value.to_words(&mut words[..T::WORDS]);
+    let mut words: Words = [0; MAX_USER_VALUE / 8];
+    value.to_words(&mut words);
     let mut bytes = [0u8; MAX_USER_VALUE];
-    for (chunk, word) in bytes.chunks_exact_mut(8).zip(&words[..T::WORDS]) {
-        chunk.copy_from_slice(&word.to_le_bytes());
+    let (chunks, _) = bytes.as_chunks_mut::<8>();
+    for (chunk, word) in chunks.iter_mut().zip(&words).take(T::WORDS) {
+        *chunk = word.to_le_bytes();
     }
-    copy_to_user(process, address, &bytes[..T::WORDS * 8])
+    copy_to_user(
+        process,
+        address,
+        bytes.get(..T::WORDS * 8).ok_or(Errno::EFAULT)?,
+    )
 }
 
 /// Kernel heap a new process takes besides its address space (its table
@@ -299,7 +385,7 @@ pub fn new_root() -> Option<u64> {
     if !memory::heap_allows(Claim::Program, PROCESS_HEAP_BYTES) {
         return None;
     }
-    paging::new_user_root(&mut || memory::allocate(Claim::Program))
+    paging::new_user_root(&mut || memory::allocate_table(Claim::Program))
 }
 
 /// The files whose pages the address space maps (its program).
@@ -349,19 +435,21 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
                 Page::Resident(frame) => {
                     let writable = is_shared && region.perms.write;
                     let flags = paging::user_flags(writable, region.perms.execute);
-                    memory::with_frames(|frames| frames.share(frame));
-                    let result = paging::set_user_page(child_root, page, frame, flags, &mut || {
-                        memory::allocate(claim)
-                    });
-                    if result.is_err() {
-                        release_frame(frame);
+                    // The child's record (from `fork_copy`) gets a
+                    // reference of its own.
+                    let reference = share_recorded(frame);
+                    let mapped =
+                        paging::map_user_frame(child_root, page, reference, flags, &mut || {
+                            memory::allocate_table(claim)
+                        });
+                    if let Err((reference, _)) = mapped {
+                        memory::release(reference);
                         child_vm.detach(page);
                         failed = true;
                         continue;
                     }
                     if region.perms.write && !is_shared {
-                        paging::set_user_page(parent.root, page, frame, flags, &mut || None)
-                            .expect("the parent's page is mapped, so its tables exist");
+                        write_protect(parent.root, page, frame, flags);
                     }
                 }
                 Page::Swapped(slot) => match copy_swap_slot(slot, claim) {
@@ -383,13 +471,36 @@ pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno
     Ok(child_vm)
 }
 
+/// A new reference to the frame a page record of the parent holds.
+#[allow(unsafe_code)]
+fn share_recorded(frame: u64) -> Frame {
+    // SAFETY: `frame` comes from a record of the parent's address space,
+    // which holds its reference for the whole call.
+    unsafe { Frame::with_raw(frame, |frame| memory::share(frame)) }
+}
+
+/// Maps the parent's page read-only (copy-on-write) to the frame its
+/// record holds. If the parent's tables for the page are missing, the
+/// page is not mapped, so there is nothing to protect.
+#[allow(unsafe_code)]
+fn write_protect(
+    root: u64,
+    page: u64,
+    frame: u64,
+    flags: x86_64::structures::paging::PageTableFlags,
+) {
+    // SAFETY: `frame` is what the parent's record for `page` holds; no
+    // table is allocated (the closure gives none).
+    let _ = unsafe { paging::set_user_page(root, page, frame, flags, &mut || None) };
+}
+
 /// Copies swap slot `slot` into a new slot.
 fn copy_swap_slot(slot: u32, claim: Claim) -> Option<u32> {
-    let frame = memory::allocate(claim)?;
-    let copy = swap::read(slot, frame)
+    let mut frame = memory::allocate(claim)?;
+    let copy = swap::read(slot, &mut frame)
         .ok()
-        .and_then(|()| swap::write(frame));
-    release_frame(frame);
+        .and_then(|()| swap::write(&mut frame));
+    memory::release(frame);
     copy
 }
 
@@ -414,7 +525,7 @@ pub fn set_brk(process: &mut Process, new_brk: u64) -> Result<u64, Errno> {
 
 fn release_page(record: Page) {
     match record {
-        Page::Resident(frame) => release_frame(frame),
+        Page::Resident(frame) => release_recorded(frame),
         Page::Swapped(slot) => swap::free(slot),
     }
 }
@@ -460,11 +571,42 @@ pub fn reclaim(process: &mut Process) -> u64 {
 pub fn teardown(process: &mut Process) {
     release_memory(&mut process.vm);
     if process.root != 0 {
-        memory::with_frames(|frames| {
-            paging::free_user_tables(process.root, &mut |frame| {
-                let _ = frames.free(frame);
-            })
-        });
+        free_root(process.root);
         process.root = 0;
+    }
+}
+
+/// Frees the page tables of an address space that never runs again (see
+/// `paging::free_user_tables`); nothing if `root` is not a live user root.
+#[allow(unsafe_code)]
+pub fn free_root(root: u64) {
+    paging::free_user_tables(root, &mut |table| {
+        // SAFETY: `free_user_tables` hands over only the table frames of
+        // a root it has just taken out of the live set, which is not the
+        // active one: nothing walks them any more.
+        unsafe { memory::free_raw(table) };
+    });
+}
+
+/// Writes the page `address` of `process`, whose record holds `frame`
+/// alone, to swap, and frees the frame: its record becomes the slot.
+/// `false` (nothing changed) if swap is full or the write failed.
+#[allow(unsafe_code)]
+pub fn swap_out(process: &mut Process, address: u64, frame: u64) -> bool {
+    // SAFETY: pageout found `frame` in this page's record just now, and
+    // nothing ran since; the record holds it through the write.
+    let Some(slot) = (unsafe { Frame::with_raw(frame, swap::write) }) else {
+        return false;
+    };
+    match process.vm.swap_out(address, slot) {
+        Some(recorded) => {
+            paging::clear_user_page(process.root, address);
+            release_recorded(recorded);
+            true
+        }
+        None => {
+            swap::free(slot);
+            false
+        }
     }
 }

@@ -12,16 +12,23 @@ use alloc::vec::Vec;
 /// A file page: (file, page index).
 pub type PageKey = (u32, u64);
 
-/// Cached file pages and the number of processes using each file.
-#[derive(Default)]
-pub struct PageCache {
-    pages: BTreeMap<PageKey, u64>,
+/// Cached file pages and the number of processes using each file. `F` is
+/// the cache's reference to a frame (the kernel's owned frame handle; a
+/// plain address in tests).
+pub struct PageCache<F = u64> {
+    pages: BTreeMap<PageKey, F>,
     users: BTreeMap<u32, u32>,
     hits: u64,
     misses: u64,
 }
 
-impl PageCache {
+impl<F> Default for PageCache<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F> PageCache<F> {
     /// An empty cache.
     pub const fn new() -> Self {
         Self {
@@ -33,18 +40,18 @@ impl PageCache {
     }
 
     /// The frame holding page `page` of `file`, counting a hit or a miss.
-    pub fn lookup(&mut self, file: u32, page: u64) -> Option<u64> {
-        let found = self.pages.get(&(file, page)).copied();
-        if found.is_some() {
+    pub fn lookup(&mut self, file: u32, page: u64) -> Option<&F> {
+        let found = self.pages.contains_key(&(file, page));
+        if found {
             self.hits += 1;
         } else {
             self.misses += 1;
         }
-        found
+        self.pages.get(&(file, page))
     }
 
     /// Records that `frame` now holds page `page` of `file`.
-    pub fn insert(&mut self, file: u32, page: u64, frame: u64) {
+    pub fn insert(&mut self, file: u32, page: u64, frame: F) {
         self.pages.insert((file, page), frame);
     }
 
@@ -55,7 +62,7 @@ impl PageCache {
 
     /// A process stopped using `file`. Returns the frames of its pages if it
     /// was the last user: the caller releases them.
-    pub fn remove_user(&mut self, file: u32) -> Vec<u64> {
+    pub fn remove_user(&mut self, file: u32) -> Vec<F> {
         let Some(users) = self.users.get_mut(&file) else {
             return Vec::new();
         };
@@ -96,14 +103,14 @@ mod tests {
 
     #[test]
     fn pages_stay_while_a_file_has_users_and_go_with_the_last() {
-        let mut cache = PageCache::new();
+        let mut cache: PageCache = PageCache::new();
         cache.add_user(3);
         cache.add_user(3);
         assert_eq!(cache.lookup(3, 1), None);
         cache.insert(3, 1, 0x5000);
         cache.insert(3, 2, 0x6000);
         cache.insert(4, 1, 0x7000);
-        assert_eq!(cache.lookup(3, 1), Some(0x5000));
+        assert_eq!(cache.lookup(3, 1), Some(&0x5000));
         assert_eq!(cache.hit_counts(), (1, 1));
         assert!(cache.remove_user(3).is_empty());
         let mut released = cache.remove_user(3);

@@ -58,11 +58,10 @@ pub fn lookup_service(args: Args) -> Result<u64, Errno> {
     if len as usize > MAX_NAME {
         return Err(Errno::EINVAL);
     }
-    let mut name = [0u8; MAX_NAME];
-    process::with_current(|process| {
-        vm::copy_from_user(process, address, &mut name[..len as usize])
-    })?;
-    let name = core::str::from_utf8(&name[..len as usize]).map_err(|_| Errno::EINVAL)?;
+    let mut buffer = [0u8; MAX_NAME];
+    let name = buffer.get_mut(..len as usize).ok_or(Errno::EINVAL)?;
+    process::with_current(|process| vm::copy_from_user(process, address, name))?;
+    let name = core::str::from_utf8(name).map_err(|_| Errno::EINVAL)?;
     process::with_table(|table| {
         table
             .iter()

@@ -44,7 +44,7 @@ pub fn vmstats(args: Args) -> Result<u64, Errno> {
 pub fn meminfo(args: Args) -> Result<u64, Errno> {
     let [address, ..] = args;
     let (free_frames, total_frames) =
-        memory::with_frames(|frames| (frames.free_frames() as u64, frames.usable_frames() as u64));
+        (memory::free_frames() as u64, memory::usable_frames() as u64);
     let (swap_used, swap_total) = swap::usage();
     let info = MemInfo {
         free_frames,

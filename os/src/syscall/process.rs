@@ -29,14 +29,20 @@ pub fn spawn(args: Args) -> Result<u64, Errno> {
     if name_len as usize > MAX_NAME || args_len as usize > pm::MAX_ARGS_BYTES {
         return Err(Errno::EINVAL);
     }
-    let mut name = [0u8; MAX_NAME];
-    let mut packed = [0u8; pm::MAX_ARGS_BYTES];
+    let mut name_buffer = [0u8; MAX_NAME];
+    let mut args_buffer = [0u8; pm::MAX_ARGS_BYTES];
+    let name = name_buffer
+        .get_mut(..name_len as usize)
+        .ok_or(Errno::EINVAL)?;
+    let packed = args_buffer
+        .get_mut(..args_len as usize)
+        .ok_or(Errno::EINVAL)?;
     process::with_current(|process| {
-        vm::copy_from_user(process, name_address, &mut name[..name_len as usize])?;
-        vm::copy_from_user(process, args_address, &mut packed[..args_len as usize])
+        vm::copy_from_user(process, name_address, name)?;
+        vm::copy_from_user(process, args_address, packed)
     })?;
-    let name = core::str::from_utf8(&name[..name_len as usize]).map_err(|_| Errno::EINVAL)?;
-    let packed = core::str::from_utf8(&packed[..args_len as usize]).map_err(|_| Errno::EINVAL)?;
+    let name = core::str::from_utf8(name).map_err(|_| Errno::EINVAL)?;
+    let packed = core::str::from_utf8(packed).map_err(|_| Errno::EINVAL)?;
     let words: Vec<&str> = packed.split('\0').filter(|word| !word.is_empty()).collect();
     let privileged = false;
     pm::spawn(sched::current(), name, &words, privileged, None).map(u64::from)

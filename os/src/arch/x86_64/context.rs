@@ -13,6 +13,7 @@
 
 use super::fpu;
 use super::trap::TrapFrame;
+use crate::kstack::KernelStack;
 use core::cell::UnsafeCell;
 use kernel_abi::signal::{FpuState, FxsaveArea};
 
@@ -104,12 +105,32 @@ pub fn switch_context(from: &ContextSlot, to: &ContextSlot) {
     unsafe { switch_stacks(from.stack_pointer.get(), to.stack_pointer.get()) }
 }
 
-/// Builds the initial kernel stack of a process whose stack ends at
-/// `stack_top`, so that switching to `slot` enters user mode with `frame`
-/// and the x87/SSE state `fpu` says.
-pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_start: FpuStart) {
-    // SAFETY: the slot belongs to a process that has not run yet (its slot
-    // was just reserved), so no switch reads or writes its area meanwhile.
+/// Builds the initial kernel stack of a process on `stack`, so that
+/// switching to its slot (`contexts[stack.slot()]`) enters user mode with
+/// `frame` and the x87/SSE state `fpu_start` says. `false` (nothing
+/// written) if `stack` was prepared before or its slot is not in
+/// `contexts`.
+///
+/// Sound without a contract: a stack is prepared once, while it is fresh,
+/// so this never writes over a stack a context is using; and its context
+/// slot is the stack's own, which no live context uses (a slot's stack can
+/// be mapped again only after the process that had it was reaped, and
+/// slot 0, the idle loop's, has no `KernelStack`).
+pub fn prepare_stack(
+    contexts: &[ContextSlot],
+    stack: &mut KernelStack,
+    frame: &TrapFrame,
+    fpu_start: FpuStart,
+) -> bool {
+    let Some(slot) = contexts.get(stack.slot()) else {
+        return false;
+    };
+    let Some(stack_top) = stack.take_fresh_top() else {
+        return false;
+    };
+    // SAFETY: one CPU with interrupts off: no switch runs while this does;
+    // no live context uses this slot (above), so nothing reads its area
+    // until a switch to the context built here.
     let area = unsafe { &mut *slot.fpu.get() };
     match fpu_start {
         FpuStart::Initial => area.0 = FpuState::INITIAL,
@@ -121,8 +142,11 @@ pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_
     // callee-saved registers `switch_stacks` pops (zero).
     let return_address = frame_address - 8;
     let saved_rsp = return_address - 6 * 8;
-    // SAFETY: [saved_rsp, stack_top) lies in the process's freshly mapped
-    // kernel stack, which nothing else uses yet; the writes are aligned.
+    // SAFETY: `stack` is a mapped kernel stack (a `KernelStack` exists only
+    // while its pages are mapped) that has never been handed out before
+    // (`take_fresh_top`), so nothing runs on it; [saved_rsp, stack_top) lies
+    // in it and the writes are aligned. The slot's stack pointer is only
+    // read by a later switch to this context (see above).
     unsafe {
         core::ptr::write(frame_address as *mut TrapFrame, *frame);
         core::ptr::write(return_address as *mut u64, trap_return as *const () as u64);
@@ -131,4 +155,5 @@ pub fn prepare_stack(slot: &ContextSlot, stack_top: u64, frame: &TrapFrame, fpu_
         }
         *slot.stack_pointer.get() = saved_rsp;
     }
+    true
 }

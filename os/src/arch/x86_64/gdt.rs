@@ -55,6 +55,10 @@ static TSS: TssCell = TssCell(UnsafeCell::new(TaskStateSegment::new()));
 static GDT: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
 
 /// Builds and loads the GDT and TSS. Called once, early in boot.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "boot-time; DOUBLE_FAULT_IST_INDEX is a constant below the IST's 7 entries"
+)]
 pub fn init() {
     let stack_top =
         VirtAddr::from_ptr(&raw const DOUBLE_FAULT_STACK) + DOUBLE_FAULT_STACK_SIZE as u64;
@@ -97,6 +101,11 @@ pub fn init() {
 }
 
 /// The selectors (after [`init`]).
+#[allow(
+    clippy::expect_used,
+    reason = "invariant: `init` is the first thing `start` does after the serial port, \
+              before anything asks for selectors"
+)]
 pub fn selectors() -> Selectors {
     GDT.get().expect("gdt::init runs first").1
 }

@@ -16,6 +16,7 @@
 //! boot tables map the first GiB of physical memory at `KERNEL_BASE`, so
 //! during boot every page-table frame must come from the first GiB.
 
+use super::physmem::{Frame, TableFrame};
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::PhysAddr;
 use x86_64::VirtAddr;
@@ -88,6 +89,20 @@ pub enum MapError {
     OutOfFrames,
     /// Something is already mapped there.
     AlreadyMapped,
+    /// The root is not a live address space made by [`new_user_root`].
+    NoSuchRoot,
+}
+
+/// The roots of live user address spaces: [`new_user_root`] adds one,
+/// [`free_user_tables`] removes it. Every function here that takes a user
+/// root checks it against this set first, so a stale or made-up root can
+/// never make the walk treat an arbitrary frame as a page table.
+static USER_ROOTS: spin::Mutex<alloc::collections::BTreeSet<u64>> =
+    spin::Mutex::new(alloc::collections::BTreeSet::new());
+
+/// Whether `root` is a live user address space.
+fn is_user_root(root: u64) -> bool {
+    USER_ROOTS.lock().contains(&root)
 }
 
 /// Size of one mapping.
@@ -122,15 +137,20 @@ fn zeroed_table(frame: u64) {
 /// Maps `virt` to `phys` in the address space rooted at `root`, creating
 /// intermediate tables with `allocate_frame`.
 ///
-/// `root` must be the physical address of a top-level table owned by the
-/// caller's address space.
-pub fn map(
+/// # Safety
+/// `root` is the kernel root or a live user root, `virt` an address the
+/// caller may map there (a user page of that space, or a kernel page that
+/// nothing else maps), and `phys` a frame (or device memory) the mapping
+/// may refer to for as long as it exists: a frame whose reference the
+/// caller's records hold, never a page table or kernel-heap frame. Every
+/// `allocate_frame` result is a fresh frame no one else uses.
+unsafe fn map(
     root: u64,
     virt: u64,
     phys: u64,
     size: PageSize,
     flags: Flags,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     let virt = VirtAddr::new(virt);
     let indexes = [
@@ -151,7 +171,9 @@ pub fn map(
         let table = unsafe { table_at(table_address) };
         let entry = &mut table[*index];
         if entry.is_unused() {
-            let frame = allocate_frame().ok_or(MapError::OutOfFrames)?;
+            let frame = allocate_frame()
+                .map(TableFrame::into_raw)
+                .ok_or(MapError::OutOfFrames)?;
             zeroed_table(frame);
             entry.set_addr(PhysAddr::new(frame), parent_flags);
         } else if entry.flags().contains(Flags::HUGE_PAGE) {
@@ -163,7 +185,11 @@ pub fn map(
     }
     // SAFETY: as above.
     let table = unsafe { table_at(table_address) };
-    let entry = &mut table[indexes[leaf_level]];
+    let leaf_index = match size {
+        PageSize::Small => virt.p1_index(),
+        PageSize::Huge => virt.p2_index(),
+    };
+    let entry = &mut table[leaf_index];
     if !entry.is_unused() {
         return Err(MapError::AlreadyMapped);
     }
@@ -182,7 +208,7 @@ pub fn map(
 pub fn init_kernel_space(
     physical_limit: u64,
     is_ram: &dyn Fn(u64) -> bool,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     // Global pages survive CR3 switches: the kernel half is the same in
     // every address space.
@@ -192,12 +218,14 @@ pub fn init_kernel_space(
     let mut boot_allocate = || {
         let frame = allocate_frame()?;
         assert!(
-            frame + PAGE_SIZE <= BOOT_MAPPED,
+            frame.address() + PAGE_SIZE <= BOOT_MAPPED,
             "boot page-table frame above 1 GiB"
         );
         Some(frame)
     };
-    let root = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    let root = boot_allocate()
+        .map(TableFrame::into_raw)
+        .ok_or(MapError::OutOfFrames)?;
     zeroed_table(root);
 
     let limit = physical_limit.max(4 << 30).div_ceil(HUGE_PAGE_SIZE) * HUGE_PAGE_SIZE;
@@ -207,14 +235,19 @@ pub fn init_kernel_space(
         if !is_ram(address) {
             flags |= Flags::NO_CACHE | Flags::WRITE_THROUGH;
         }
-        map(
-            root,
-            DIRECT_MAP_BASE + address,
-            address,
-            PageSize::Huge,
-            flags,
-            &mut boot_allocate,
-        )?;
+        // SAFETY: building the direct map: `root` is the kernel root under
+        // construction, and each physical address maps at its own place in
+        // the direct-map window.
+        unsafe {
+            map(
+                root,
+                DIRECT_MAP_BASE + address,
+                address,
+                PageSize::Huge,
+                flags,
+                &mut boot_allocate,
+            )?
+        };
         address += HUGE_PAGE_SIZE;
     }
 
@@ -239,7 +272,9 @@ pub fn init_kernel_space(
         let mut page = start.as_u64();
         while page < end.as_u64() {
             let phys = kernel_virt_to_phys(VirtAddr::new(page));
-            map(root, page, phys, PageSize::Small, flags, &mut boot_allocate)?;
+            // SAFETY: the kernel image's own pages at their link addresses,
+            // in the kernel root under construction.
+            unsafe { map(root, page, phys, PageSize::Small, flags, &mut boot_allocate)? };
             page += PAGE_SIZE;
         }
     }
@@ -249,7 +284,9 @@ pub fn init_kernel_space(
     let stacks_entry = VirtAddr::new(KERNEL_STACKS_BASE).p4_index();
     // SAFETY: `root` is the table just built; no other reference exists.
     let root_table = unsafe { table_at(root) };
-    let pdpt = boot_allocate().ok_or(MapError::OutOfFrames)?;
+    let pdpt = boot_allocate()
+        .map(TableFrame::into_raw)
+        .ok_or(MapError::OutOfFrames)?;
     zeroed_table(pdpt);
     root_table[stacks_entry].set_addr(PhysAddr::new(pdpt), Flags::PRESENT | Flags::WRITABLE);
 
@@ -283,23 +320,27 @@ pub fn user_flags(writable: bool, executable: bool) -> Flags {
 
 /// A new address space: an empty user half and the shared kernel half.
 /// Returns its root, or `None` without a frame.
-pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<u64>) -> Option<u64> {
-    let root = allocate_frame()?;
+pub fn new_user_root(allocate_frame: &mut dyn FnMut() -> Option<TableFrame>) -> Option<u64> {
+    let root = allocate_frame()?.into_raw();
     zeroed_table(root);
     // SAFETY: `root` is fresh and the kernel root is only read here.
     let (table, kernel) = unsafe { (table_at(root), table_at(kernel_root())) };
     for index in KERNEL_HALF_FIRST_ENTRY..512 {
         table[index] = kernel[index].clone();
     }
+    USER_ROOTS.lock().insert(root);
     Some(root)
 }
 
-/// Walks to the last-level entry of `virt` under `root`, if the tables
-/// exist.
+/// Walks to the last-level entry of `virt` under `root`, if `root` is the
+/// kernel root or a live user root and the tables exist.
 fn leaf_entry(
     root: u64,
     virt: u64,
 ) -> Option<&'static mut x86_64::structures::paging::page_table::PageTableEntry> {
+    if root != kernel_root() && !is_user_root(root) {
+        return None;
+    }
     let virt = VirtAddr::new(virt);
     let mut table_address = root;
     for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
@@ -317,22 +358,57 @@ fn leaf_entry(
     Some(&mut table[virt.p1_index()])
 }
 
-/// Maps (or re-maps) the user page `virt` to `frame` with `flags`.
-pub fn set_user_page(
+/// Maps (or re-maps) the user page `virt` to the frame recorded as
+/// `frame` with `flags`. `Err(NoSuchRoot)` if `root` is not a live user
+/// root.
+///
+/// # Safety
+/// `frame` is a frame one of the address space's page records holds a
+/// reference to (see `physmem::Frame::from_raw`) and keeps holding while
+/// the mapping exists: the VM layer clears the mapping before it releases
+/// the record. A page table, a kernel-heap frame or a freed frame mapped
+/// here would let the program overwrite kernel memory.
+pub unsafe fn set_user_page(
     root: u64,
     virt: u64,
     frame: u64,
     flags: Flags,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
-    debug_assert!(virt < USER_END);
+    if virt >= USER_END || !is_user_root(root) {
+        return Err(MapError::NoSuchRoot);
+    }
     if let Some(entry) = leaf_entry(root, virt) {
         entry.set_addr(PhysAddr::new(frame), flags);
     } else {
-        map(root, virt, frame, PageSize::Small, flags, allocate_frame)?;
+        // SAFETY: `root` is a live user root (checked), `virt` a user page;
+        // the caller vouches for `frame`; `allocate_frame` gives fresh
+        // frames for tables.
+        unsafe { map(root, virt, frame, PageSize::Small, flags, allocate_frame)? };
     }
     flush_if_active(root, virt);
     Ok(())
+}
+
+/// Maps the user page `virt` to `frame`, which the mapping keeps: on
+/// success the address space's records hold the reference (as
+/// `frame.address()`) and give it back when the page is unmapped
+/// ([`clear_user_page`] returns the address, which the VM layer releases).
+/// On failure the frame comes back.
+pub fn map_user_frame(
+    root: u64,
+    virt: u64,
+    frame: Frame,
+    flags: Flags,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
+) -> Result<u64, (Frame, MapError)> {
+    // SAFETY: `frame` is an owned reference to an allocated frame, which
+    // this mapping takes over (`into_raw` below) for the page record the
+    // caller makes of it.
+    match unsafe { set_user_page(root, virt, frame.address(), flags, allocate_frame) } {
+        Ok(()) => Ok(frame.into_raw()),
+        Err(error) => Err((frame, error)),
+    }
 }
 
 /// Unmaps the user page `virt`; returns the frame it mapped.
@@ -378,9 +454,13 @@ pub fn user_page(root: u64, virt: u64) -> Option<(u64, Flags)> {
 }
 
 /// Frees the user half's page tables (not the pages they map, which the VM
-/// releases from its own records) and the root itself.
-pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) {
-    assert_ne!(root, active_root(), "freeing the active address space");
+/// releases from its own records) and the root itself, handing each table
+/// frame to `free_frame`. Does nothing if `root` is not a live user root or
+/// is the active one (returns `false` then).
+pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) -> bool {
+    if root == active_root() || !USER_ROOTS.lock().remove(&root) {
+        return false;
+    }
     fn free_level(table_address: u64, level: usize, free_frame: &mut dyn FnMut(u64)) {
         if level > 1 {
             // SAFETY: a table of a dead address space; nothing else uses it.
@@ -401,6 +481,7 @@ pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) {
         free_level(entry.addr().as_u64(), 3, free_frame);
     }
     free_frame(root);
+    true
 }
 
 /// The root of the address space the CPU uses now.
@@ -408,8 +489,12 @@ pub fn active_root() -> u64 {
     Cr3::read().0.start_address().as_u64()
 }
 
-/// Switches to the address space rooted at `root`.
-pub fn activate(root: u64) {
+/// Switches to the address space rooted at `root` (the kernel root or a
+/// live user root). Returns `false`, switching nowhere, for anything else.
+pub fn activate(root: u64) -> bool {
+    if root != kernel_root() && !is_user_root(root) {
+        return false;
+    }
     if active_root() != root {
         let frame = PhysFrame::containing_address(PhysAddr::new(root));
         // SAFETY: `root` is the kernel root or a user root made by
@@ -417,6 +502,7 @@ pub fn activate(root: u64) {
         // running unchanged.
         unsafe { Cr3::write(frame, Cr3Flags::empty()) };
     }
+    true
 }
 
 fn flush_if_active(root: u64, virt: u64) {
@@ -426,20 +512,29 @@ fn flush_if_active(root: u64, virt: u64) {
 }
 
 /// Maps a kernel page (kernel stacks) in the shared kernel half.
-pub fn map_kernel_page(
+///
+/// # Safety
+/// `virt` is a page of the kernel-stack area that nothing maps, and
+/// `frame` a fresh frame that nothing else uses while it stays mapped
+/// (until [`unmap_kernel_page`] gives it back).
+pub unsafe fn map_kernel_page(
     virt: u64,
     frame: u64,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> Result<(), MapError> {
     let flags = Flags::WRITABLE | Flags::GLOBAL | Flags::NO_EXECUTE;
-    map(
-        kernel_root(),
-        virt,
-        frame,
-        PageSize::Small,
-        flags,
-        allocate_frame,
-    )
+    // SAFETY: the caller's contract covers `virt` and `frame`; the kernel
+    // root is always live.
+    unsafe {
+        map(
+            kernel_root(),
+            virt,
+            frame,
+            PageSize::Small,
+            flags,
+            allocate_frame,
+        )
+    }
 }
 
 /// Unmaps a kernel page; returns its frame.
@@ -460,7 +555,7 @@ pub fn unmap_kernel_page(virt: u64) -> Option<u64> {
 pub fn map_device_memory(
     address: u64,
     len: u64,
-    allocate_frame: &mut dyn FnMut() -> Option<u64>,
+    allocate_frame: &mut dyn FnMut() -> Option<TableFrame>,
 ) -> VirtAddr {
     let mut page = address / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE;
     let end = address + len;
@@ -472,15 +567,23 @@ pub fn map_device_memory(
                 | Flags::NO_EXECUTE
                 | Flags::NO_CACHE
                 | Flags::WRITE_THROUGH;
-            map(
-                kernel_root(),
-                virt,
-                page,
-                PageSize::Huge,
-                flags,
-                allocate_frame,
-            )
-            .expect("mapping device memory");
+            // SAFETY: device memory at its own place in the direct-map
+            // window, which nothing maps yet (checked above).
+            let mapped = unsafe {
+                map(
+                    kernel_root(),
+                    virt,
+                    page,
+                    PageSize::Huge,
+                    flags,
+                    allocate_frame,
+                )
+            };
+            #[allow(
+                clippy::expect_used,
+                reason = "boot-time device probing: the direct-map window is free here (checked)"
+            )]
+            mapped.expect("mapping device memory");
             x86_64::instructions::tlb::flush(VirtAddr::new(virt));
         }
         page += HUGE_PAGE_SIZE;

@@ -102,10 +102,14 @@ fn read_c_string(address: u64) -> String {
         .iter()
         .position(|&byte| byte == 0)
         .unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    String::from_utf8_lossy(bytes.get(..end).unwrap_or(&bytes)).into_owned()
 }
 
 /// Reads the start info at physical address `address`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "boot-time; `read_physical(_, 1)` returns exactly one element"
+)]
 pub fn read(address: u64) -> Result<BootInfo, StartInfoError> {
     let info: StartInfo = read_physical::<StartInfo>(address, 1)[0];
     if info.magic != START_INFO_MAGIC {

@@ -13,6 +13,10 @@ const COM1: u16 = 0x3F8;
 static PORT: Mutex<Option<Uart16550<PioBackend>>> = Mutex::new(None);
 
 /// Initialises COM1 (115200 8N1, FIFOs on, no interrupts).
+#[allow(
+    clippy::expect_used,
+    reason = "boot-time, the first thing `start` does; COM1's fixed port range is valid"
+)]
 pub fn init() {
     // SAFETY: 0x3F8 is COM1 on every PC-compatible machine, and this module
     // is its only user.

@@ -12,6 +12,7 @@
 //! frames have run out, and must not need a fresh one.
 
 use super::paging::{self, phys_to_virt};
+use super::physmem::TableFrame;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
@@ -43,10 +44,14 @@ fn return_bounce_frame(frame: u64) -> bool {
 
 /// Frame allocation for DMA, provided by the kernel's memory module.
 pub trait DmaFrames {
-    /// `pages` zeroed, physically contiguous frames; their physical address.
+    /// `pages` physically contiguous frames; their physical address.
     fn allocate(pages: usize) -> Option<u64>;
     /// Frees frames from [`DmaFrames::allocate`].
-    fn free(address: u64, pages: usize);
+    ///
+    /// # Safety
+    /// `address` and `pages` are those of one [`DmaFrames::allocate`]
+    /// result that neither the device nor anything else uses any more.
+    unsafe fn free(address: u64, pages: usize);
 }
 
 /// The `Hal` of our virtio devices.
@@ -63,7 +68,8 @@ impl<F: DmaFrames> KernelHal<F> {
         while held < BOUNCE_FRAMES {
             let Some(frame) = F::allocate(1) else { break };
             if !return_bounce_frame(frame) {
-                F::free(frame, 1);
+                // SAFETY: just allocated and not put anywhere.
+                unsafe { F::free(frame, 1) };
                 break;
             }
             held += 1;
@@ -78,6 +84,11 @@ const PAGE_SIZE: usize = 4096;
 // until `dma_dealloc`; MMIO addresses are mapped uncached before use; shared
 // buffers are copied through bounce frames that nothing else references.
 unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
+    #[allow(
+        clippy::expect_used,
+        reason = "only the device's setup at boot allocates DMA memory; \
+                  the direct map never yields a null address"
+    )]
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         // Only the device's setup at boot allocates DMA memory (its
         // queues), before any program runs; no program can reach this.
@@ -93,15 +104,28 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     }
 
     unsafe fn dma_dealloc(paddr: PhysAddr, _vaddr: NonNull<u8>, pages: usize) -> i32 {
-        F::free(paddr, pages);
+        // SAFETY: `Hal::dma_dealloc`'s contract: the buffer came from
+        // `dma_alloc` and the device no longer uses it.
+        unsafe { F::free(paddr, pages) };
         0
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "boot-time device setup; the direct map never yields a null address"
+    )]
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, size: usize) -> NonNull<u8> {
-        let virtual_address = paging::map_device_memory(paddr, size as u64, &mut || F::allocate(1));
+        let virtual_address = paging::map_device_memory(paddr, size as u64, &mut || {
+            // SAFETY: `allocate` hands out fresh frames nothing refers to.
+            F::allocate(1).map(|frame| unsafe { TableFrame::from_raw(frame) })
+        });
         NonNull::new(virtual_address.as_mut_ptr::<u8>()).expect("direct-map address is not null")
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "invariant: the reserved bounce pool covers every request (see below)"
+    )]
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
         let len = buffer.len();
         let pages = len.div_ceil(PAGE_SIZE).max(1);
@@ -145,7 +169,9 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
         }
         let pages = len.div_ceil(PAGE_SIZE).max(1);
         if pages != 1 || !return_bounce_frame(paddr) {
-            F::free(paddr, pages);
+            // SAFETY: `paddr` is the bounce buffer `share` allocated for
+            // this buffer, which the device has finished with.
+            unsafe { F::free(paddr, pages) };
         }
     }
 }
