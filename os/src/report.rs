@@ -240,8 +240,14 @@ fn send_snapshot(round: u32) {
                 },
                 regions: process.vm.regions().count() as u32,
             }));
-            for region in process.vm.regions() {
-                telemetry::send(Message::Region(region_snapshot(round, process.pid, region)));
+            // Regions are the bulk of a round (a process may have a
+            // thousand): with the ring half full they wait for a later
+            // round, and the host keeps the last whole list meanwhile, so
+            // they never push out a log line or an exit.
+            if !telemetry::over_half_full() {
+                for region in process.vm.regions() {
+                    telemetry::send(Message::Region(region_snapshot(round, process.pid, region)));
+                }
             }
             telemetry::send(Message::VmFlags(ProcessVmFlags {
                 round,

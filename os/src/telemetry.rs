@@ -34,6 +34,13 @@ pub fn burst_budget() -> usize {
     BASE_BURST + MAX_EXTRA_BURST * filled / RING_BYTES
 }
 
+/// Whether the ring is more than half full: bulk snapshot frames (regions)
+/// wait for the next round then, so that one-shot frames (log lines, exits)
+/// still find room.
+pub fn over_half_full() -> bool {
+    QUEUE.with(|queue| queue.pending().len() > RING_BYTES / 2)
+}
+
 static QUEUE: IrqLock<TelemetryQueue<RING_BYTES>> =
     IrqLock::new("telemetry", TelemetryQueue::new());
 

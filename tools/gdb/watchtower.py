@@ -45,9 +45,14 @@ _PRINTERS = _load_rust_printers()
 
 def _field(value, name):
     """The field `name` of `value`, looking through wrappers (locks,
-    cells, atomics: single fields such as inner, data, value, v)."""
+    cells, atomics: single fields such as inner, data, value, v) and
+    pointers (a Box)."""
     for _ in range(8):
         type_ = value.type.strip_typedefs()
+        if type_.code == gdb.TYPE_CODE_PTR:
+            # A Box (the process table boxes its entries) shows as a pointer.
+            value = value.dereference()
+            continue
         names = [f.name for f in type_.fields()]
         if name in names:
             return value[name]
