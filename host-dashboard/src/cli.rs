@@ -117,6 +117,26 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", requires = "headless")]
     pub json_lines: Option<std::path::PathBuf>,
 
+    /// Serve the session's metrics at http://ADDR/metrics in the
+    /// OpenMetrics text format, for Prometheus (live, headless or replayed;
+    /// e.g. 127.0.0.1:9100, port 0 picks a free one). Every series carries
+    /// the image and the boot id; see docs/fleet.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// Headless with --metrics-addr: after the summary, keep serving the
+    /// final values for SECS seconds (a termination signal ends the wait
+    /// early), so that a scrape sees exactly what the summary reports.
+    #[arg(long, value_name = "SECS", default_value_t = 0, requires = "metrics_addr",
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub metrics_linger: u64,
+
+    /// Write the session (live, headless or replayed) to FILE as a Chrome
+    /// trace-event JSON file for Perfetto (ui.perfetto.dev) or
+    /// chrome://tracing, in guest time; see docs/trace.md.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+
     /// Replay speed, from 0.125 to 64 (times real time).
     #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay",
           value_parser = parse_speed)]
@@ -509,6 +529,30 @@ mod tests {
         assert_eq!(cli.boot.qemu_options().serial.as_deref(), Some("pty"));
         assert_eq!(
             parse(&["--qemu-serial", "pty"]).unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn metrics_and_trace_flags_parse() {
+        let cli = parse(&[
+            "--headless",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--metrics-linger",
+            "5",
+            "--trace",
+            "t.json",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.metrics_addr.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(cli.run.metrics_linger, 5);
+        assert_eq!(
+            cli.run.trace.as_deref(),
+            Some(std::path::Path::new("t.json"))
+        );
+        assert_eq!(
+            parse(&["--metrics-linger", "5"]).unwrap_err().kind(),
             ErrorKind::MissingRequiredArgument
         );
     }

@@ -27,6 +27,7 @@ pub mod event;
 pub mod export;
 pub mod headless;
 pub mod ingest;
+pub mod metrics;
 pub mod record;
 pub mod replay;
 pub mod source;

@@ -10,6 +10,7 @@ use crate::app::config::Config;
 use crate::app::{App, Request};
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
+use crate::metrics::MetricsServer;
 use crate::record::{self, Tape};
 use crate::replay::{Playback, Player};
 use crate::source::{self, Live, StartError};
@@ -55,8 +56,15 @@ impl From<StartError> for TuiError {
 /// Runs the dashboard for the image and options in `cli`, with the
 /// settings of `config`.
 pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
+    let mut metrics = cli
+        .run
+        .metrics_addr
+        .as_deref()
+        .map(MetricsServer::bind)
+        .transpose()
+        .map_err(StartError::Setup)?;
     if let Some(path) = &cli.run.replay {
-        return run_replay(cli, config, path);
+        return run_replay(cli, config, path, &mut metrics);
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
@@ -75,7 +83,14 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let started = live.started_input();
     tape.input(live.now(), &started);
     app.apply(live.now(), started);
-    let result = event_loop(&mut app, &mut live, &mut tape, &mut screen, &events);
+    let result = event_loop(
+        &mut app,
+        &mut live,
+        &mut tape,
+        &mut screen,
+        &events,
+        &mut metrics,
+    );
     live.stop();
     drop(screen);
     result.map_err(TuiError::Terminal)?;
@@ -104,12 +119,16 @@ fn event_loop(
     tape: &mut Tape,
     screen: &mut Screen,
     events: &mpsc::Receiver<Event>,
+    metrics: &mut Option<MetricsServer>,
 ) -> std::io::Result<()> {
     screen.draw(app)?;
     while !app.should_quit() {
         let Ok(event) = events.recv() else {
             return Ok(());
         };
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.update(app.state());
+        }
         let redraw = match event {
             Event::Source(event) => {
                 if let SourceEvent::Serial { bytes, at } = &event {
@@ -165,7 +184,12 @@ fn carry_out_requests(app: &mut App, live: &mut Live) {
 
 /// Plays the recording at `path` on the screen: the same model and screens
 /// as live, driven by a [`Player`] instead of QEMU.
-fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
+fn run_replay(
+    cli: &Cli,
+    config: &Config,
+    path: &Path,
+    metrics: &mut Option<MetricsServer>,
+) -> Result<(), TuiError> {
     let recording =
         record::read_file(path).map_err(|error| StartError::Setup(io::Error::other(error)))?;
     let damage = recording.damage.clone();
@@ -199,6 +223,9 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
         let Ok(event) = events.recv() else {
             break Ok(());
         };
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.update(app.state());
+        }
         match event {
             Event::Terminal(TerminalEvent::Key(key)) => app.perform_key(key),
             Event::Terminal(TerminalEvent::Mouse(mouse)) => app.perform_mouse(mouse),

@@ -32,6 +32,7 @@
 //! | [`Message::Subscriber`] | one entry of the subscriber table | snapshot |
 //! | [`Message::CommandResult`] | the answer to a host command | event |
 //! | [`Message::CommandRejected`] | a host command frame did not decode | event |
+//! | [`Message::LatencyHistogram`] | one subscriber's ack latencies by power of two (after its `Subscriber`) | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -115,6 +116,10 @@ pub enum Message<S> {
     CommandResult(CommandResult),
     /// A host command frame that did not decode: nothing changed.
     CommandRejected(CommandRejected),
+    /// One subscriber's ack-latency distribution, right after its
+    /// `Subscriber` frame in a snapshot round (only for subscribers that
+    /// acked at least once).
+    LatencyHistogram(LatencyHistogram),
 }
 
 /// The answer to a host command.
@@ -569,6 +574,114 @@ pub struct SubscriberSnapshot<S> {
     pub oldest_age_ns: u64,
     /// Ack latency.
     pub latency: LatencySummary,
+}
+
+/// Number of [`Log2Buckets`] buckets: bucket `b` holds the values whose
+/// bit length is `b` (0 for the value 0, else `2^(b-1) <= v < 2^b`), up to
+/// 2^40 ns (about 18 minutes), where the kernel's histogram ends.
+pub const LATENCY_BUCKETS: usize = 41;
+
+/// Latencies counted by power of two. Absolute counts since boot; on the
+/// wire only the non-empty buckets go, as `(b, count)` pairs in increasing
+/// `b`, so a subscriber whose acks all take about the same time costs a few
+/// bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Log2Buckets {
+    counts: [u32; LATENCY_BUCKETS],
+}
+
+impl Default for Log2Buckets {
+    fn default() -> Self {
+        Self {
+            counts: [0; LATENCY_BUCKETS],
+        }
+    }
+}
+
+impl Log2Buckets {
+    /// The bucket of `value`: its bit length, at most `LATENCY_BUCKETS - 1`.
+    pub fn bucket_of(value: u64) -> usize {
+        ((u64::BITS - value.leading_zeros()) as usize).min(LATENCY_BUCKETS - 1)
+    }
+
+    /// Adds `count` values to bucket `bucket` (the last bucket for a larger
+    /// index), saturating.
+    pub fn add(&mut self, bucket: usize, count: u32) {
+        let slot = &mut self.counts[bucket.min(LATENCY_BUCKETS - 1)];
+        *slot = slot.saturating_add(count);
+    }
+
+    /// The count of bucket `bucket` (0 past the end).
+    pub fn count(&self, bucket: usize) -> u32 {
+        self.counts.get(bucket).copied().unwrap_or(0)
+    }
+
+    /// All values counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&count| u64::from(count)).sum()
+    }
+
+    /// The non-empty buckets as `(b, count)`, in increasing `b`.
+    pub fn non_empty(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(bucket, &count)| (bucket as u32, count))
+    }
+}
+
+impl Serialize for Log2Buckets {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.non_empty().count()))?;
+        for (bucket, count) in self.non_empty() {
+            seq.serialize_element(&(bucket as u8, count))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Log2Buckets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Log2Buckets;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a sequence of (bucket, count) pairs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Log2Buckets, A::Error> {
+                let mut buckets = Log2Buckets::default();
+                while let Some((bucket, count)) = seq.next_element::<(u8, u32)>()? {
+                    let bucket = usize::from(bucket);
+                    if bucket >= LATENCY_BUCKETS || buckets.counts[bucket] != 0 || count == 0 {
+                        return Err(serde::de::Error::custom(
+                            "latency bucket out of range, repeated or empty",
+                        ));
+                    }
+                    buckets.counts[bucket] = count;
+                }
+                Ok(buckets)
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
+/// One subscriber's ack latencies since boot, part of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyHistogram {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The subscriber.
+    pub endpoint: u32,
+    /// Sum of all latencies, in nanoseconds.
+    pub sum_ns: u64,
+    /// The latencies by power of two.
+    pub buckets: Log2Buckets,
 }
 
 /// The end of a snapshot round.

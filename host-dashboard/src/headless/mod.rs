@@ -12,13 +12,14 @@ pub use summary::{
     AttachSummary, CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary,
     LOG_TAIL_LINES, LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary,
     QemuSummary, RegionSummary, ReliabilitySummary, ResultSummary, SnapshotsSummary, StuckSummary,
-    SubscriberSummary, Summary, UserFaultSummary, WarningSummary, summarize,
+    SubscriberSummary, Summary, UserFaultSummary, WarningCounts, WarningSummary, summarize,
 };
 
 use crate::app::config::Config;
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
 use crate::export::JsonLines;
+use crate::metrics::MetricsServer;
 use crate::record::{self, Tape};
 use crate::source::{self, StartError};
 use crate::state::{Failure, Input, State, one_line};
@@ -48,7 +49,22 @@ struct Ended {
 
 /// Runs headless mode for `cli` with the settings of `config`; prints the summary and the reason.
 pub fn run(cli: &Cli, config: &Config) -> ExitCode {
-    let ended = match session(cli, config) {
+    // The exporter listens before anything is built or booted, so a busy
+    // address fails at once and a scraper finds it from the start.
+    let mut metrics = match cli.run.metrics_addr.as_deref().map(MetricsServer::bind) {
+        None => None,
+        Some(Ok(server)) => Some(server),
+        Some(Err(error)) => {
+            eprintln!("watchtower: {}", one_line(&error.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
+    let (sender, events) = mpsc::channel();
+    if let Err(error) = event::spawn_signal_listener(sender.clone()) {
+        eprintln!("watchtower: {}", one_line(&error.to_string()));
+        return ExitCode::FAILURE;
+    }
+    let ended = match session(cli, config, &mut metrics, sender, &events) {
         Ok(ended) => ended,
         Err(error) => {
             eprintln!("watchtower: {}", one_line(&error.to_string()));
@@ -61,6 +77,10 @@ pub fn run(cli: &Cli, config: &Config) -> ExitCode {
             eprintln!("watchtower: cannot encode the summary: {error}");
             return ExitCode::FAILURE;
         }
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    if metrics.is_some() && ended.signal.is_none() {
+        linger(Duration::from_secs(cli.run.metrics_linger), &events);
     }
     if let Some(error) = &ended.output_error {
         eprintln!("watchtower: {}", one_line(error));
@@ -79,10 +99,35 @@ pub fn run(cli: &Cli, config: &Config) -> ExitCode {
     }
 }
 
+/// Keeps the process (and so the metrics server, which shows the final
+/// state) alive for `time`, or until a termination signal.
+fn linger(time: Duration, events: &mpsc::Receiver<Event>) {
+    let deadline = Instant::now() + time;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining == Duration::ZERO {
+            return;
+        }
+        match events.recv_timeout(remaining) {
+            Ok(Event::Signal(_)) | Err(RecvTimeoutError::Timeout) => return,
+            // Nothing else sends once the session is over, but the
+            // channel stays open while the signal listener runs.
+            Ok(_) => {}
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(remaining),
+        }
+    }
+}
+
 /// Builds and boots the image (or attaches to a running guest), and feeds
 /// the model until the time is up, the guest's stream ends, or a signal
 /// arrives.
-fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
+fn session(
+    cli: &Cli,
+    config: &Config,
+    metrics: &mut Option<MetricsServer>,
+    sender: mpsc::Sender<Event>,
+    events: &mpsc::Receiver<Event>,
+) -> Result<Ended, StartError> {
     if let Some(path) = &cli.run.replay {
         let recording = record::read_file(path)
             .map_err(|error| StartError::Setup(std::io::Error::other(error)))?;
@@ -97,7 +142,13 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
         recording.play(|at, input| {
             export.input(at, &input);
             state.apply(at, input);
+            if let Some(metrics) = metrics.as_mut() {
+                metrics.update(&state);
+            }
         });
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.finish(&state);
+        }
         return Ok(Ended {
             state,
             signal: None,
@@ -106,8 +157,6 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
                 .map(|error| format!("the JSON-lines export failed: {error}")),
         });
     }
-    let (sender, events) = mpsc::channel();
-    event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
     let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Capture, sender)?;
     let mut tape = Tape::create(cli.run.record.as_deref(), image_name.as_deref())
         .map_err(StartError::Setup)?;
@@ -121,6 +170,9 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
         tape.input(now, &input);
         export.input(now, &input);
         state.apply(now, input);
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.update(state);
+        }
     };
     apply(&mut state, &mut tape, live.now(), live.started_input());
     let deadline = Instant::now() + cli.run.duration();
@@ -160,6 +212,9 @@ fn session(cli: &Cli, config: &Config) -> Result<Ended, StartError> {
     }
     apply(&mut state, &mut tape, live.now(), Input::Tick);
     live.stop();
+    if let Some(metrics) = metrics.as_mut() {
+        metrics.finish(&state);
+    }
     let output_error = tape
         .finish()
         .map(|error| format!("the recording failed: {error}"))

@@ -270,6 +270,7 @@ impl State {
             }
             Message::CommandResult(result) => self.commands.result(time_us, result),
             Message::CommandRejected(rejected) => self.commands.rejected(time_us, rejected),
+            Message::LatencyHistogram(histogram) => self.system.latency_histogram(histogram),
             // Kinds appended to the catalog after this model was written
             // are counted, and shown as such, until the model learns them.
             #[allow(unreachable_patterns)]

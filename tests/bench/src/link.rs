@@ -115,6 +115,7 @@ fn kind_name(message: &Message<String>) -> &'static str {
         Message::Subscriber(_) => "subscriber snapshot",
         Message::CommandResult(_) => "command result",
         Message::CommandRejected(_) => "command rejected",
+        Message::LatencyHistogram(_) => "latency histogram",
     }
 }
 
