@@ -9,10 +9,11 @@
 mod summary;
 
 pub use summary::{
-    AttachSummary, CommandsSummary, EventsSummary, ExitedSummary, FaultSummary, GuestSummary,
-    LOG_TAIL_LINES, LatencySummary, MemorySummary, OldestSummary, PanicSummary, ProcessSummary,
-    QemuSummary, RegionSummary, ReliabilitySummary, ResultSummary, SnapshotsSummary, StuckSummary,
-    SubscriberSummary, Summary, UserFaultSummary, WarningCounts, WarningSummary, summarize,
+    AttachSummary, BucketSummary, CommandsSummary, EventsSummary, ExitedSummary, FaultSummary,
+    GuestSummary, HistogramSummary, LOG_TAIL_LINES, LatencySummary, MemorySummary, OldestSummary,
+    PanicSummary, ProcessSummary, QemuSummary, RegionSummary, ReliabilitySummary, ResultSummary,
+    SnapshotsSummary, StuckSummary, SubscriberSummary, Summary, UserFaultSummary, WarningCounts,
+    WarningSummary, summarize,
 };
 
 use crate::app::config::Config;

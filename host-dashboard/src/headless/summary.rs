@@ -11,8 +11,8 @@ mod pubsub;
 mod system;
 
 pub use pubsub::{
-    CommandsSummary, EventsSummary, LatencySummary, OldestSummary, ResultSummary, StuckSummary,
-    SubscriberSummary, WarningSummary,
+    BucketSummary, CommandsSummary, EventsSummary, HistogramSummary, LatencySummary, OldestSummary,
+    ResultSummary, StuckSummary, SubscriberSummary, WarningSummary,
 };
 pub use system::{
     ExitedSummary, MemorySummary, ProcessSummary, RegionSummary, SnapshotsSummary, UserFaultSummary,

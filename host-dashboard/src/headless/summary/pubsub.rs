@@ -43,6 +43,49 @@ pub struct SubscriberSummary<'a> {
     pub oldest_outstanding: Option<OldestSummary>,
     /// Ack latency from its latest snapshot.
     pub ack_latency_ns: LatencySummary,
+    /// Its ack latencies by power of two since boot (the kernel's
+    /// histogram, as `--metrics-addr` exports it), or null before its
+    /// first ack or from a guest that does not send them.
+    pub ack_latency_histogram: Option<HistogramSummary>,
+}
+
+/// A subscriber's `ack_latency_histogram`.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistogramSummary {
+    /// The snapshot round it comes from.
+    pub round: u32,
+    /// Acks measured.
+    pub count: u64,
+    /// Sum of their latencies, in nanoseconds.
+    pub sum_ns: u64,
+    /// The non-empty buckets, by bit length of the latency in nanoseconds
+    /// (bucket `b` holds `2^(b-1) <= ns < 2^b`; 0 holds 0 ns; 40 holds
+    /// everything from 2^39 ns up).
+    pub buckets: Vec<BucketSummary>,
+}
+
+/// One bucket of a [`HistogramSummary`].
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BucketSummary {
+    /// Bit length of the latencies in it (see [`HistogramSummary`]).
+    pub bucket: u32,
+    /// How many.
+    pub count: u32,
+}
+
+impl From<&protocol::message::LatencyHistogram> for HistogramSummary {
+    fn from(histogram: &protocol::message::LatencyHistogram) -> Self {
+        Self {
+            round: histogram.round,
+            count: histogram.buckets.total(),
+            sum_ns: histogram.sum_ns,
+            buckets: histogram
+                .buckets
+                .non_empty()
+                .map(|(bucket, count)| BucketSummary { bucket, count })
+                .collect(),
+        }
+    }
 }
 
 /// A subscriber's `oldest_outstanding`.
@@ -96,6 +139,7 @@ impl<'a> SubscriberSummary<'a> {
                 max: entry.latency.max_ns,
                 count: entry.latency.count,
             },
+            ack_latency_histogram: entry.histogram.as_ref().map(HistogramSummary::from),
         }
     }
 }
