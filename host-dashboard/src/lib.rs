@@ -33,5 +33,6 @@ pub mod replay;
 pub mod source;
 pub mod state;
 pub mod terminal;
+pub mod trace;
 pub mod tui;
 pub mod ui;

@@ -16,6 +16,7 @@ use crate::replay::{Playback, Player};
 use crate::source::{self, Live, StartError};
 use crate::state::{Input, State};
 use crate::terminal::{self, Screen};
+use crate::trace;
 use image_builder::BuildOutput;
 use ratatui::crossterm::event::Event as TerminalEvent;
 use std::io;
@@ -79,6 +80,8 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let state = State::for_image(image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
+    let mut trace =
+        trace::create(cli.run.trace.as_deref(), state.image()).map_err(StartError::Setup)?;
     let mut app = configured_app(state, cli, config);
     let started = live.started_input();
     tape.input(live.now(), &started);
@@ -86,14 +89,22 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let result = event_loop(
         &mut app,
         &mut live,
-        &mut tape,
+        &mut Outputs {
+            tape: &mut tape,
+            metrics: &mut metrics,
+            trace: &mut trace,
+        },
         &mut screen,
         &events,
-        &mut metrics,
     );
     live.stop();
     drop(screen);
     result.map_err(TuiError::Terminal)?;
+    if let Some(error) = trace.and_then(trace::TraceFile::finish) {
+        return Err(TuiError::Terminal(std::io::Error::other(format!(
+            "the trace failed: {error}"
+        ))));
+    }
     match tape.finish() {
         Some(error) => Err(TuiError::Terminal(std::io::Error::other(format!(
             "the recording failed: {error}"
@@ -113,14 +124,23 @@ fn configured_app(state: State, cli: &Cli, config: &Config) -> App {
     app
 }
 
+/// Where a live session's inputs go besides the app.
+struct Outputs<'a> {
+    tape: &'a mut Tape,
+    metrics: &'a mut Option<MetricsServer>,
+    trace: &'a mut Option<trace::TraceFile>,
+}
+
 fn event_loop(
     app: &mut App,
     live: &mut Live,
-    tape: &mut Tape,
+    outputs: &mut Outputs,
     screen: &mut Screen,
     events: &mpsc::Receiver<Event>,
-    metrics: &mut Option<MetricsServer>,
 ) -> std::io::Result<()> {
+    let tape = &mut *outputs.tape;
+    let metrics = &mut *outputs.metrics;
+    let trace = &mut *outputs.trace;
     screen.draw(app)?;
     while !app.should_quit() {
         let Ok(event) = events.recv() else {
@@ -136,6 +156,9 @@ fn event_loop(
                 }
                 for (now, input) in live.handle(event) {
                     tape.input(now, &input);
+                    if let Some(trace) = trace.as_mut() {
+                        trace.input(&input, app.state());
+                    }
                     app.apply(now, input);
                 }
                 // Drawn on the next tick; a closed link is shown at once.
@@ -205,16 +228,22 @@ fn run_replay(
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
+    let mut trace = trace::create(cli.run.trace.as_deref(), image.as_deref().unwrap_or(""))
+        .map_err(StartError::Setup)?;
     let mut app = configured_app(fresh(), cli, config);
     app.set_replay(true);
     let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
     let mut last_tick = Instant::now();
-    let apply = |app: &mut App, inputs: Vec<(Duration, Input)>| {
-        for (at, input) in inputs {
-            app.apply(at, input);
-        }
-    };
-    apply(&mut app, player.advance(Duration::ZERO));
+    let apply =
+        |app: &mut App, trace: &mut Option<trace::TraceFile>, inputs: Vec<(Duration, Input)>| {
+            for (at, input) in inputs {
+                if let Some(trace) = trace.as_mut() {
+                    trace.input(&input, app.state());
+                }
+                app.apply(at, input);
+            }
+        };
+    apply(&mut app, &mut trace, player.advance(Duration::ZERO));
     let result = loop {
         app.set_replay_status(player.describe());
         if let Err(error) = screen.draw(&app) {
@@ -234,17 +263,20 @@ fn run_replay(
                 let now = Instant::now();
                 let inputs = player.advance(now - last_tick);
                 last_tick = now;
-                apply(&mut app, inputs);
+                apply(&mut app, &mut trace, inputs);
             }
             Event::Signal(_) => break Ok(()),
         }
         for request in app.take_requests() {
             match request {
                 Request::Replay(control) => match player.control(control) {
-                    Playback::Continue(inputs) => apply(&mut app, inputs),
+                    Playback::Continue(inputs) => apply(&mut app, &mut trace, inputs),
                     Playback::Restart(inputs) => {
                         app.restart_with(fresh());
-                        apply(&mut app, inputs);
+                        if let Some(trace) = trace.as_mut() {
+                            trace.restart();
+                        }
+                        apply(&mut app, &mut trace, inputs);
                     }
                 },
                 Request::Guest(_) => app.command_not_sent("a replay cannot send commands"),
@@ -258,5 +290,11 @@ fn run_replay(
     if let Some(damage) = damage {
         eprintln!("watchtower: the recording is damaged: {damage}");
     }
-    result.map_err(TuiError::Terminal)
+    result.map_err(TuiError::Terminal)?;
+    match trace.and_then(trace::TraceFile::finish) {
+        Some(error) => Err(TuiError::Terminal(std::io::Error::other(format!(
+            "the trace failed: {error}"
+        )))),
+        None => Ok(()),
+    }
 }

@@ -35,6 +35,9 @@ pub struct LinkStats {
 
 /// What the decoder found in the stream, in order.
 #[derive(Clone, Debug, PartialEq)]
+// A frame is the common case and is handed on at once; boxing it would
+// cost an allocation per frame to shrink the rare error variants.
+#[allow(clippy::large_enum_variant)]
 pub enum StreamItem {
     /// A frame decoded.
     Frame(OwnedFrame),

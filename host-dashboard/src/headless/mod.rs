@@ -24,6 +24,7 @@ use crate::metrics::MetricsServer;
 use crate::record::{self, Tape};
 use crate::source::{self, StartError};
 use crate::state::{Failure, Input, State, one_line};
+use crate::trace;
 use image_builder::BuildOutput;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -100,6 +101,13 @@ pub fn run(cli: &Cli, config: &Config) -> ExitCode {
     }
 }
 
+/// Writes the trace, if there is one; why that failed, if it did.
+fn finish_trace(trace: Option<trace::TraceFile>) -> Option<String> {
+    trace?
+        .finish()
+        .map(|error| format!("the trace failed: {error}"))
+}
+
 /// Keeps the process (and so the metrics server, which shows the final
 /// state) alive for `time`, or until a termination signal.
 fn linger(time: Duration, events: &mpsc::Receiver<Event>) {
@@ -140,8 +148,16 @@ fn session(
             .with_thresholds(config.thresholds());
         let mut export =
             JsonLines::create(cli.run.json_lines.as_deref()).map_err(StartError::Setup)?;
+        let mut trace = trace::create(
+            cli.run.trace.as_deref(),
+            recording.image.as_deref().unwrap_or(""),
+        )
+        .map_err(StartError::Setup)?;
         recording.play(|at, input| {
             export.input(at, &input);
+            if let Some(trace) = trace.as_mut() {
+                trace.input(&input, &state);
+            }
             state.apply(at, input);
             if let Some(metrics) = metrics.as_mut() {
                 metrics.update(&state);
@@ -155,7 +171,8 @@ fn session(
             signal: None,
             output_error: export
                 .finish()
-                .map(|error| format!("the JSON-lines export failed: {error}")),
+                .map(|error| format!("the JSON-lines export failed: {error}"))
+                .or_else(|| finish_trace(trace)),
         });
     }
     let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Capture, sender)?;
@@ -167,9 +184,14 @@ fn session(
     // Every input the model takes is recorded (frames as the raw bytes
     // that carried them).
     let mut export = JsonLines::create(cli.run.json_lines.as_deref()).map_err(StartError::Setup)?;
+    let mut trace =
+        trace::create(cli.run.trace.as_deref(), state.image()).map_err(StartError::Setup)?;
     let mut apply = |state: &mut State, tape: &mut Tape, now: Duration, input: Input| {
         tape.input(now, &input);
         export.input(now, &input);
+        if let Some(trace) = trace.as_mut() {
+            trace.input(&input, state);
+        }
         state.apply(now, input);
         if let Some(metrics) = metrics.as_mut() {
             metrics.update(state);
@@ -223,7 +245,8 @@ fn session(
             export
                 .finish()
                 .map(|error| format!("the JSON-lines export failed: {error}"))
-        });
+        })
+        .or_else(|| finish_trace(trace));
     Ok(Ended {
         state,
         signal,

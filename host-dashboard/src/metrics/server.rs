@@ -67,9 +67,13 @@ impl MetricsServer {
             .name("metrics".into())
             .spawn(move || {
                 for stream in listener.incoming() {
-                    // A client that misbehaves only loses its own answer.
-                    if let Ok(stream) = stream {
-                        let _ = answer(stream, &served);
+                    match stream {
+                        // A client that misbehaves only loses its own answer.
+                        Ok(stream) => {
+                            let _ = answer(stream, &served);
+                        }
+                        // Out of descriptors, say: wait instead of spinning.
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
                 }
             })?;
