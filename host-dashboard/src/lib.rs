@@ -30,6 +30,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod record;
 pub mod replay;
+pub mod schema;
 pub mod source;
 pub mod state;
 pub mod terminal;

@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 /// Carried by every guest frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Header {
     /// Frame sequence number: 0 for the Hello frame of a boot, then +1 for
     /// every frame the guest enqueued. Frames the guest dropped get no number,
@@ -56,6 +57,7 @@ pub struct Header {
 
 /// One guest frame: header plus message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GuestFrame<S> {
     /// Sequence number, timestamp, drop report.
     pub header: Header,
@@ -65,6 +67,7 @@ pub struct GuestFrame<S> {
 
 /// The guest-to-host message catalog. Variants are only ever appended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Message<S> {
     /// First frame of a boot.
     Hello(Hello<S>),
@@ -124,6 +127,7 @@ pub enum Message<S> {
 
 /// The answer to a host command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandResult {
     /// The command's id.
     pub id: u32,
@@ -133,6 +137,7 @@ pub struct CommandResult {
 
 /// A host command frame that did not decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandRejected {
     /// Why.
     pub reason: crate::command::RejectReason,
@@ -142,6 +147,7 @@ pub struct CommandRejected {
 
 /// First frame of a boot: who is talking and how to read its clock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hello<S> {
     /// The guest's [`crate::PROTOCOL_VERSION`]. Always the first field.
     pub protocol_version: u16,
@@ -156,6 +162,7 @@ pub struct Hello<S> {
 
 /// Periodic liveness snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Heartbeat {
     /// Nanoseconds since the kernel started.
     pub uptime_ns: u64,
@@ -167,6 +174,7 @@ pub struct Heartbeat {
 
 /// Severity of a [`Log`] line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum LogLevel {
     /// Something failed.
     Error,
@@ -180,6 +188,7 @@ pub enum LogLevel {
 
 /// A line of text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Log<S> {
     /// Severity.
     pub level: LogLevel,
@@ -192,6 +201,7 @@ pub struct Log<S> {
 /// The kernel panicked. The guest flushes its ring, sends this, and powers
 /// off with [`EXIT_KERNEL_PANIC`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Panic<S> {
     /// The panic message (truncated to fit one frame).
     pub message: S,
@@ -206,6 +216,7 @@ pub struct Panic<S> {
 /// A CPU exception in ring 0. The guest powers off with
 /// [`EXIT_KERNEL_FAULT`] after sending it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KernelFault {
     /// Exception vector (e.g. 14 for a page fault).
     pub vector: u8,
@@ -219,6 +230,7 @@ pub struct KernelFault {
 
 /// The guest is about to power off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PowerOff {
     /// The guest's exit code: [`EXIT_SUCCESS`], a failure code, or one of the
     /// kernel-failure codes below.
@@ -227,6 +239,7 @@ pub struct PowerOff {
 
 /// A process was created by spawn (from the image) or fork.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Spawn<S> {
     /// The new process.
     pub pid: u32,
@@ -238,6 +251,7 @@ pub struct Spawn<S> {
 
 /// A process began to exit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Exit {
     /// The process.
     pub pid: u32,
@@ -249,6 +263,7 @@ pub struct Exit {
 
 /// What a sent signal does to its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SignalOutcome {
     /// Ignored: discarded.
     Ignored,
@@ -266,6 +281,7 @@ pub enum SignalOutcome {
 
 /// A signal was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignalSent {
     /// The target.
     pub pid: u32,
@@ -279,6 +295,7 @@ pub struct SignalSent {
 
 /// A process entered a signal handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignalHandled {
     /// The process.
     pub pid: u32,
@@ -288,6 +305,7 @@ pub struct SignalHandled {
 
 /// A CPU exception in a process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserFault {
     /// The process.
     pub pid: u32,
@@ -301,6 +319,7 @@ pub struct UserFault {
 
 /// A system call failed with EFAULT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BadPointer {
     /// The process.
     pub pid: u32,
@@ -310,6 +329,7 @@ pub struct BadPointer {
 
 /// A zombie was reaped by its parent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reaped {
     /// The process, now gone.
     pub pid: u32,
@@ -317,6 +337,7 @@ pub struct Reaped {
 
 /// Where a process is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ProcessState {
     /// On the CPU.
     Running,
@@ -344,6 +365,7 @@ pub enum ProcessState {
 
 /// A process's VM counters (MINIX's `vm_total`, `vm_total_max`, faults).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VmCounters {
     /// Pages attached to its regions now.
     pub vm_total_pages: u64,
@@ -357,6 +379,7 @@ pub struct VmCounters {
 
 /// One process, as of a snapshot round.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcessSnapshot<S> {
     /// The round this belongs to.
     pub round: u32,
@@ -381,6 +404,7 @@ pub struct ProcessSnapshot<S> {
 
 /// What a region holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RegionKind {
     /// Program code, file-backed (from the image).
     Text,
@@ -405,6 +429,7 @@ pub const PERM_EXECUTE: u8 = 1;
 
 /// One region of a process, as of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RegionSnapshot {
     /// The round this belongs to.
     pub round: u32,
@@ -426,6 +451,7 @@ pub struct RegionSnapshot {
 
 /// System memory, as of a snapshot round.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemorySnapshot {
     /// The round this belongs to.
     pub round: u32,
@@ -447,6 +473,7 @@ pub struct MemorySnapshot {
 
 /// A process event kind (also its bit in a subscription mask).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EventKind {
     /// A process exited.
     Exit,
@@ -465,6 +492,7 @@ pub const MASK_SPAWN: u8 = 4;
 
 /// A service changed its event mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Subscribed {
     /// The service.
     pub endpoint: u32,
@@ -474,6 +502,7 @@ pub struct Subscribed {
 
 /// The PM notified one subscriber of an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Publish {
     /// Identifies the event (unique within a boot).
     pub event_id: u64,
@@ -487,6 +516,7 @@ pub struct Publish {
 
 /// A subscriber acked an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ack {
     /// The event.
     pub event_id: u64,
@@ -498,6 +528,7 @@ pub struct Ack {
 
 /// Why an ack was ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum IgnoredReason {
     /// The process has no event in flight.
     NoSuchEvent,
@@ -509,6 +540,7 @@ pub enum IgnoredReason {
 
 /// An ack was ignored (and counted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AckIgnored {
     /// Who sent it.
     pub sender: u32,
@@ -523,6 +555,7 @@ pub struct AckIgnored {
 /// The last ack of an event came: the PM finished the work (teardown, the
 /// handler, the first run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventDone {
     /// The event.
     pub event_id: u64,
@@ -536,6 +569,7 @@ pub struct EventDone {
 
 /// Ack latency of one subscriber since boot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LatencySummary {
     /// Acks measured.
     pub count: u64,
@@ -549,6 +583,7 @@ pub struct LatencySummary {
 
 /// One entry of the subscriber table, as of a snapshot round.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscriberSnapshot<S> {
     /// The round this belongs to.
     pub round: u32,
@@ -631,6 +666,30 @@ impl Log2Buckets {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Log2Buckets {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Log2Buckets".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The non-empty buckets as [bucket, count] pairs, in increasing bucket: bucket b holds the values of bit length b.",
+            "type": "array",
+            "items": {
+                "type": "array",
+                "prefixItems": [
+                    {"type": "integer", "minimum": 0, "maximum": LATENCY_BUCKETS - 1},
+                    {"type": "integer", "minimum": 1, "maximum": u32::MAX}
+                ],
+                "minItems": 2,
+                "maxItems": 2
+            },
+            "maxItems": LATENCY_BUCKETS
+        })
+    }
+}
+
 impl Serialize for Log2Buckets {
     fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         use serde::ser::SerializeSeq;
@@ -673,6 +732,7 @@ impl<'de> Deserialize<'de> for Log2Buckets {
 
 /// One subscriber's ack latencies since boot, part of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LatencyHistogram {
     /// The round this belongs to.
     pub round: u32,
@@ -686,6 +746,7 @@ pub struct LatencyHistogram {
 
 /// The end of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SnapshotDone {
     /// The round.
     pub round: u32,

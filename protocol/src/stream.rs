@@ -11,6 +11,7 @@ use crate::message::{Message, OwnedFrame};
 
 /// Link-health counters, all since the decoder was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkStats {
     /// Frames decoded successfully.
     pub frames: u64,

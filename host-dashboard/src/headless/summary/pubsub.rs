@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// One entry of `subscribers`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SubscriberSummary<'a> {
     /// Position in the PM's table (subscription order).
     pub index: usize,
@@ -50,7 +50,7 @@ pub struct SubscriberSummary<'a> {
 }
 
 /// A subscriber's `ack_latency_histogram`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct HistogramSummary {
     /// The snapshot round it comes from.
     pub round: u32,
@@ -65,7 +65,7 @@ pub struct HistogramSummary {
 }
 
 /// One bucket of a [`HistogramSummary`].
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct BucketSummary {
     /// Bit length of the latencies in it (see [`HistogramSummary`]).
     pub bucket: u32,
@@ -89,7 +89,7 @@ impl From<&protocol::message::LatencyHistogram> for HistogramSummary {
 }
 
 /// A subscriber's `oldest_outstanding`.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct OldestSummary {
     /// The process.
     pub pid: u32,
@@ -98,7 +98,7 @@ pub struct OldestSummary {
 }
 
 /// A subscriber's `ack_latency_ns`.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,
@@ -157,7 +157,7 @@ pub fn subscribers(system: &System, now_ns: u64) -> Vec<SubscriberSummary<'_>> {
 }
 
 /// The `events` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct EventsSummary<'a> {
     /// Lifecycle events seen (`spawn`, `signal`, `exit`, ...).
     #[serde(flatten)]
@@ -181,7 +181,7 @@ pub struct EventsSummary<'a> {
 }
 
 /// One entry of `events.stuck`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StuckSummary<'a> {
     /// The event, or null if its record was lost.
     pub event_id: Option<u64>,
@@ -217,7 +217,7 @@ impl<'a> From<&'a StuckEvent> for StuckSummary<'a> {
 }
 
 /// One entry of `events.warnings`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WarningSummary<'a> {
     /// What kind of problem: `stuck_event`.
     pub kind: &'static str,
@@ -278,7 +278,7 @@ pub fn events(system: &System) -> EventsSummary<'_> {
 }
 
 /// The `commands` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CommandsSummary {
     /// Results by command id.
     pub results: BTreeMap<u32, ResultSummary>,
@@ -289,7 +289,7 @@ pub struct CommandsSummary {
 }
 
 /// One command's result.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct ResultSummary {
     /// `done` or `failed`.
     pub outcome: &'static str,

@@ -85,6 +85,7 @@ fn a_running_guest_meets_the_contract() {
     assert_eq!(
         json,
         json!({
+            "schema_version": crate::schema::SCHEMA_VERSION,
             "image": "demo",
             "protocol_version": PROTOCOL_VERSION,
             "failure": null,
