@@ -17,8 +17,17 @@ use std::time::Duration;
 /// one-line reason on stderr when the build, QEMU, the link or the guest
 /// failed, 130 when interrupted.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "watchtower", version, about, long_about)]
+#[command(
+    name = "watchtower",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// A helper command instead of a session.
+    #[command(subcommand)]
+    pub command: Option<Helper>,
     /// How the session runs.
     #[command(flatten)]
     pub run: RunArgs,
@@ -28,6 +37,35 @@ pub struct Cli {
     /// How the screen looks and what it warns about.
     #[command(flatten)]
     pub ui: UiArgs,
+}
+
+/// Helper commands, which print something and exit.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Helper {
+    /// Print a shell completion script for SHELL on standard output, e.g.
+    /// `watchtower completions bash > ~/.local/share/bash-completion/completions/watchtower`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output, e.g.
+    /// `watchtower man > watchtower.1 && man ./watchtower.1`.
+    Man,
+}
+
+impl Helper {
+    /// Writes what the helper prints to `out`.
+    pub fn run(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut command = Cli::command_with_images();
+        match self {
+            Helper::Completions { shell } => {
+                clap_complete::generate(*shell, &mut command, "watchtower", out);
+                Ok(())
+            }
+            Helper::Man => clap_mangen::Man::new(command).render(out),
+        }
+    }
 }
 
 /// How the screen looks and what it warns about.
@@ -554,6 +592,27 @@ mod tests {
         assert_eq!(
             parse(&["--metrics-linger", "5"]).unwrap_err().kind(),
             ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn completions_and_the_man_page_cover_the_flags() {
+        let cli = parse(&["completions", "bash"]).unwrap();
+        let mut script = Vec::new();
+        cli.command.unwrap().run(&mut script).unwrap();
+        let script = String::from_utf8(script).unwrap();
+        for flag in ["--headless", "--metrics-addr", "--trace", "--replay"] {
+            assert!(script.contains(flag), "{flag} missing from the bash script");
+        }
+        let mut page = Vec::new();
+        Helper::Man.run(&mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(".TH watchtower 1"), "{page}");
+        assert!(page.contains(r"\fB\-\-metrics\-addr\fR"), "{page}");
+        assert!(parse(&["completions", "tcsh"]).is_err());
+        assert!(
+            parse(&["--headless", "man"]).is_err(),
+            "flags and a helper conflict"
         );
     }
 

@@ -10,6 +10,15 @@ use watchtower::{headless, source, tui};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse_with_images();
+    if let Some(helper) = &cli.command {
+        return match helper.run(&mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("watchtower: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::find(cli.ui.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
