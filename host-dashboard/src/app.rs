@@ -89,11 +89,20 @@ pub enum View {
     Log,
     /// Link health, the guest and what needs attention.
     Link,
+    /// System-wide history charts and the subscribers' latency
+    /// distributions.
+    Charts,
 }
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 4] = [View::Processes, View::Events, View::Log, View::Link];
+    pub const ALL: [View; 5] = [
+        View::Processes,
+        View::Events,
+        View::Log,
+        View::Link,
+        View::Charts,
+    ];
 
     /// Its tab title.
     pub fn title(self) -> &'static str {
@@ -102,6 +111,7 @@ impl View {
             View::Events => "Events",
             View::Log => "Log",
             View::Link => "Link",
+            View::Charts => "Charts",
         }
     }
 
@@ -112,6 +122,7 @@ impl View {
             View::Events => '2',
             View::Log => '3',
             View::Link => '4',
+            View::Charts => '5',
         }
     }
 
@@ -120,7 +131,7 @@ impl View {
         match self {
             View::Processes => &[Pane::Processes, Pane::Log],
             View::Events => &[Pane::Events, Pane::Log],
-            View::Log | View::Link => &[Pane::Log],
+            View::Log | View::Link | View::Charts => &[Pane::Log],
         }
     }
 

@@ -177,9 +177,11 @@ fn views_switch_and_keep_the_focus_on_one_of_their_panes() {
     app.perform(Action::NextView);
     assert_eq!((app.view(), app.focus()), (View::Link, Pane::Log));
     app.perform(Action::NextView);
+    assert_eq!((app.view(), app.focus()), (View::Charts, Pane::Log));
+    app.perform(Action::NextView);
     assert_eq!((app.view(), app.focus()), (View::Processes, Pane::Log));
     app.perform(Action::PrevView);
-    assert_eq!(app.view(), View::Link);
+    assert_eq!(app.view(), View::Charts);
     app.perform(Action::NextView);
     app.perform(Action::FocusNext);
     assert_eq!(app.focus(), Pane::Processes);

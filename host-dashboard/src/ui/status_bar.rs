@@ -21,7 +21,7 @@ fn key_hints(focus: Pane) -> [(&'static str, &'static str); 7] {
     [
         ("q", "quit"),
         ("?", "keys"),
-        ("1-4", "view"),
+        ("1-5", "view"),
         ("Tab", "focus"),
         ("↑↓", moves),
         ("PgUp PgDn", "page"),
