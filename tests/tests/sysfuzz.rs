@@ -134,7 +134,7 @@ fn check_survived(run: &BootRun, rounds: usize) -> u64 {
                 Message::Subscriber(s) if s.endpoint == pid => Some((at, s)),
                 _ => None,
             })
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("{service} never subscribed:\n{what}"));
         let acked_after = messages[at..]
             .iter()
