@@ -2,7 +2,8 @@
 //! each subscriber's ack-latency distribution. A scripted guest runs for
 //! 10 s of guest time with a snapshot round every 500 ms: memory drains
 //! into swap halfway, a worker's faults come in a burst, and two
-//! subscribers send their latency histograms.
+//! subscribers send their latency histograms; ↑/↓ pick the subscriber whose
+//! distribution is drawn.
 
 mod common;
 
@@ -159,7 +160,28 @@ fn the_charts_view_draws_the_history_and_the_latency_distributions() {
         .fold(0.0, f64::max);
     assert_eq!(burst, 200.0, "100 faults in half a second");
     assert_eq!(history.back().unwrap().swap_used, 2_000);
+    assert_eq!(session.app.selected_subscriber(), Some(1), "the first one");
     insta::assert_snapshot!(session.screen());
+}
+
+#[test]
+fn down_picks_the_next_subscribers_distribution() {
+    let mut session = running();
+    for code in [KeyCode::Char('5'), KeyCode::Down, KeyCode::Down] {
+        session
+            .app
+            .perform_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+    assert_eq!(
+        session.app.selected_subscriber(),
+        Some(2),
+        "clamped at the last"
+    );
+    insta::assert_snapshot!(session.screen());
+    session
+        .app
+        .perform_key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(session.app.selected_subscriber(), Some(1));
 }
 
 #[test]

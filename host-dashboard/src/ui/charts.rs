@@ -1,7 +1,8 @@
 //! The charts view: system-wide history (free memory and swap, frames/s,
 //! faults/s, the worst ack p99) as line charts over guest time, and each
-//! subscriber's ack-latency distribution (the kernel's histogram, by power
-//! of two) as a bar chart.
+//! selected subscriber's ack-latency distribution (the kernel's histogram,
+//! by power of two) as a bar chart, beside the list of subscribers that
+//! ↑/↓ pick from.
 //!
 //! ```text
 //! ┌ Memory (MiB) ───────────┐┌ Frames/s ────────────────┐
@@ -9,9 +10,9 @@
 //! └─────────────────────────┘└──────────────────────────┘
 //! ┌ Faults/s ───────────────┐┌ Ack p99 (ms) ────────────┐
 //! └─────────────────────────┘└──────────────────────────┘
-//! ┌ Ack latency: ipc (47) ──┐┌ Ack latency: acct (96) ──┐
-//! │ ▇ ▇ █ ▃                 ││                           │
-//! │ 16µ 32µ 65µ 131µ        ││                           │
+//! ┌ Subscribers (↑↓) ───────┐┌ Ack latency of ipc ──────┐
+//! │ ipc   p50 40µ p99 320µ  ││ ▇ █ ▃                    │
+//! │ acct  p50 120µ p99 1m   ││ <32µ <65µ <131µ          │
 //! └─────────────────────────┘└──────────────────────────┘
 //! ```
 
@@ -31,14 +32,28 @@ use ratatui::widgets::{
 /// The charts view of a state.
 pub struct ChartsView<'a> {
     state: &'a State,
+    selected: Option<u32>,
 }
 
 impl<'a> ChartsView<'a> {
     /// The view of `state`.
     pub fn new(state: &'a State) -> Self {
-        Self { state }
+        Self {
+            state,
+            selected: None,
+        }
+    }
+
+    /// Draws the distribution of subscriber `endpoint` (highlighted in the
+    /// list).
+    pub fn selected(mut self, endpoint: Option<u32>) -> Self {
+        self.selected = endpoint;
+        self
     }
 }
+
+/// Width of the subscriber list beside the distribution.
+const SUBSCRIBER_LIST_WIDTH: u16 = 34;
 
 /// One line of a chart: its name, style and points (x: guest seconds).
 struct Series {
@@ -215,15 +230,43 @@ impl Widget for ChartsView<'_> {
         if subscribers.is_empty() {
             return;
         }
-        let constraints = vec![Constraint::Fill(1); subscribers.len()];
-        let areas = Layout::horizontal(constraints).split(bottom);
-        for (subscriber, area) in subscribers.iter().zip(areas.iter()) {
+        let [list, chart] = Layout::horizontal([
+            Constraint::Length(SUBSCRIBER_LIST_WIDTH),
+            Constraint::Fill(1),
+        ])
+        .areas(bottom);
+        let lines: Vec<Line> = subscribers
+            .iter()
+            .map(|subscriber| {
+                let text = format!(
+                    " {:<8} p50 {:>5} p99 {:>5}",
+                    subscriber.display_name(),
+                    latency_label(subscriber.latency.p50_ns),
+                    latency_label(subscriber.latency.p99_ns)
+                );
+                if Some(subscriber.endpoint) == self.selected {
+                    Line::styled(text, THEME.selected)
+                } else {
+                    Line::styled(text, THEME.value)
+                }
+            })
+            .collect();
+        Paragraph::new(lines)
+            .block(panel("Subscribers (↑↓)"))
+            .render(list, buf);
+        if let Some(subscriber) = subscribers
+            .iter()
+            .find(|subscriber| Some(subscriber.endpoint) == self.selected)
+        {
             let count = subscriber
                 .histogram
                 .as_ref()
                 .map_or(0, |histogram| histogram.buckets.total());
-            let title = format!("Ack latency: {} ({count})", subscriber.display_name());
-            distribution(&title, subscriber.histogram.as_ref(), *area, buf);
+            let title = format!(
+                "Ack latency of {}: {count} acks by power of two",
+                subscriber.display_name()
+            );
+            distribution(&title, subscriber.histogram.as_ref(), chart, buf);
         }
     }
 }

@@ -112,7 +112,9 @@ impl Widget for &App {
                 LogPane::new(state.log(), self.log_view(), focused).render(body, buf);
             }
             View::Link => link_view(self, body, buf),
-            View::Charts => charts::ChartsView::new(state).render(body, buf),
+            View::Charts => charts::ChartsView::new(state)
+                .selected(self.selected_subscriber())
+                .render(body, buf),
         }
         match self.overlay() {
             Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),

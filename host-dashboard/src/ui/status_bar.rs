@@ -17,6 +17,7 @@ fn key_hints(focus: Pane) -> [(&'static str, &'static str); 7] {
         Pane::Processes => ("select", "first/last"),
         Pane::Events => ("select", "newest/oldest"),
         Pane::Log => ("scroll", "oldest/follow"),
+        Pane::Subscribers => ("subscriber", "first/last"),
     };
     [
         ("q", "quit"),
