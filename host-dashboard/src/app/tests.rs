@@ -179,7 +179,10 @@ fn views_switch_and_keep_the_focus_on_one_of_their_panes() {
     app.perform(Action::NextView);
     assert_eq!((app.view(), app.focus()), (View::Charts, Pane::Subscribers));
     app.perform(Action::NextView);
-    assert_eq!((app.view(), app.focus()), (View::Processes, Pane::Processes));
+    assert_eq!(
+        (app.view(), app.focus()),
+        (View::Processes, Pane::Processes)
+    );
     app.perform(Action::PrevView);
     assert_eq!(app.view(), View::Charts);
     app.perform(Action::NextView);
