@@ -34,6 +34,9 @@ pub struct App {
     focus: Pane,
     selection: ProcessSelection,
     event_selection: EventSelection,
+    /// The subscriber (its endpoint) whose latency distribution the charts
+    /// view draws; the first one while none was picked or it left.
+    subscriber_selection: Option<u32>,
     log_view: LogView,
     /// The first process-table row on screen. Only rendering knows how many
     /// rows fit, so rendering keeps it (as ratatui's `TableState` would),
@@ -89,11 +92,20 @@ pub enum View {
     Log,
     /// Link health, the guest and what needs attention.
     Link,
+    /// System-wide history charts and the subscribers' latency
+    /// distributions.
+    Charts,
 }
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 4] = [View::Processes, View::Events, View::Log, View::Link];
+    pub const ALL: [View; 5] = [
+        View::Processes,
+        View::Events,
+        View::Log,
+        View::Link,
+        View::Charts,
+    ];
 
     /// Its tab title.
     pub fn title(self) -> &'static str {
@@ -102,6 +114,7 @@ impl View {
             View::Events => "Events",
             View::Log => "Log",
             View::Link => "Link",
+            View::Charts => "Charts",
         }
     }
 
@@ -112,6 +125,7 @@ impl View {
             View::Events => '2',
             View::Log => '3',
             View::Link => '4',
+            View::Charts => '5',
         }
     }
 
@@ -121,6 +135,7 @@ impl View {
             View::Processes => &[Pane::Processes, Pane::Log],
             View::Events => &[Pane::Events, Pane::Log],
             View::Log | View::Link => &[Pane::Log],
+            View::Charts => &[Pane::Subscribers],
         }
     }
 
@@ -147,6 +162,9 @@ pub enum Pane {
     Events,
     /// The log: keys scroll it.
     Log,
+    /// The subscribers of the charts view: keys pick the one whose latency
+    /// distribution is drawn.
+    Subscribers,
 }
 
 /// What the user asked for.
@@ -219,6 +237,7 @@ impl App {
             focus: Pane::default(),
             selection: ProcessSelection::default(),
             event_selection: EventSelection::default(),
+            subscriber_selection: None,
             log_view: LogView::default(),
             process_scroll: Cell::new(0),
             event_scroll: Cell::new(0),
@@ -381,6 +400,39 @@ impl App {
     /// The focused pane.
     pub fn focus(&self) -> Pane {
         self.focus
+    }
+
+    /// The subscriber whose latency distribution the charts view draws:
+    /// the one picked, or the first while none is (or it left the table).
+    pub fn selected_subscriber(&self) -> Option<u32> {
+        let entries = self.state().system().subscribers().entries();
+        self.subscriber_selection
+            .filter(|endpoint| entries.iter().any(|entry| entry.endpoint == *endpoint))
+            .or_else(|| entries.first().map(|entry| entry.endpoint))
+    }
+
+    /// Picks the subscriber `delta` rows from the selected one (clamped).
+    fn move_subscriber(&mut self, delta: i64) {
+        let endpoints: Vec<u32> = self
+            .state()
+            .system()
+            .subscribers()
+            .entries()
+            .iter()
+            .map(|entry| entry.endpoint)
+            .collect();
+        let Some(last) = endpoints.len().checked_sub(1) else {
+            return;
+        };
+        let current = self
+            .selected_subscriber()
+            .and_then(|endpoint| endpoints.iter().position(|&e| e == endpoint))
+            .unwrap_or(0);
+        let next = i64::try_from(current)
+            .unwrap_or(0)
+            .saturating_add(delta)
+            .clamp(0, i64::try_from(last).unwrap_or(0));
+        self.subscriber_selection = endpoints.get(next as usize).copied();
     }
 
     /// The log view.
@@ -612,6 +664,10 @@ impl App {
             }
             (Action::First, Pane::Processes) => self.selection.first(&pids),
             (Action::Last, Pane::Processes) => self.selection.last(&pids),
+            (Action::Up(rows), Pane::Subscribers) => self.move_subscriber(-saturating_i64(rows)),
+            (Action::Down(rows), Pane::Subscribers) => self.move_subscriber(saturating_i64(rows)),
+            (Action::First, Pane::Subscribers) => self.move_subscriber(i64::MIN),
+            (Action::Last, Pane::Subscribers) => self.move_subscriber(i64::MAX),
             (Action::Up(lines), Pane::Log) => self.log_view.scroll_up(lines, log),
             (Action::Down(lines), Pane::Log) => self.log_view.scroll_down(lines, log),
             (Action::First, Pane::Log) => self.log_view.scroll_up(u64::MAX, log),

@@ -29,7 +29,8 @@ use std::time::Duration;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// Instead of a session: make a new image of your own.
+    /// Instead of a session: make a new image of your own, or print shell
+    /// completions or the manual page.
     #[command(subcommand)]
     pub command: Option<Subcommand>,
     /// How the session runs.
@@ -59,6 +60,32 @@ pub enum Subcommand {
         #[arg(long)]
         c: bool,
     },
+    /// Print a shell completion script for SHELL on standard output, e.g.
+    /// `watchtower completions bash > ~/.local/share/bash-completion/completions/watchtower`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output, e.g.
+    /// `watchtower man > watchtower.1 && man ./watchtower.1`.
+    Man,
+}
+
+impl Subcommand {
+    /// Writes what a printing subcommand (`completions`, `man`) prints to
+    /// `out`; `new` prints nothing here (it makes an image: `main` runs it).
+    pub fn print(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut command = Cli::command_with_images();
+        match self {
+            Subcommand::New { .. } => Ok(()),
+            Subcommand::Completions { shell } => {
+                clap_complete::generate(*shell, &mut command, "watchtower", out);
+                Ok(())
+            }
+            Subcommand::Man => clap_mangen::Man::new(command).render(out),
+        }
+    }
 }
 
 /// How the screen looks and what it warns about.
@@ -147,6 +174,26 @@ pub struct RunArgs {
     /// the summary then follows as the last line.
     #[arg(long, value_name = "FILE", requires = "headless")]
     pub json_lines: Option<std::path::PathBuf>,
+
+    /// Serve the session's metrics at http://ADDR/metrics in the
+    /// OpenMetrics text format, for Prometheus (live, headless or replayed;
+    /// e.g. 127.0.0.1:9100, port 0 picks a free one). Every series carries
+    /// the image and the boot id; see docs/fleet.md.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// Headless with --metrics-addr: after the summary, keep serving the
+    /// final values for SECS seconds (a termination signal ends the wait
+    /// early), so that a scrape sees exactly what the summary reports.
+    #[arg(long, value_name = "SECS", default_value_t = 0, requires = "metrics_addr",
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub metrics_linger: u64,
+
+    /// Write the session (live, headless or replayed) to FILE as a Chrome
+    /// trace-event JSON file for Perfetto (ui.perfetto.dev) or
+    /// chrome://tracing, in guest time; see docs/trace.md.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
 
     /// Replay speed, from 0.125 to 64 (times real time).
     #[arg(long, value_name = "X", default_value_t = 1.0, requires = "replay",
@@ -584,6 +631,51 @@ mod tests {
         assert_eq!(
             parse(&["--qemu-serial", "pty"]).unwrap_err().kind(),
             ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn metrics_and_trace_flags_parse() {
+        let cli = parse(&[
+            "--headless",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--metrics-linger",
+            "5",
+            "--trace",
+            "t.json",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.metrics_addr.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(cli.run.metrics_linger, 5);
+        assert_eq!(
+            cli.run.trace.as_deref(),
+            Some(std::path::Path::new("t.json"))
+        );
+        assert_eq!(
+            parse(&["--metrics-linger", "5"]).unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn completions_and_the_man_page_cover_the_flags() {
+        let cli = parse(&["completions", "bash"]).unwrap();
+        let mut script = Vec::new();
+        cli.command.unwrap().print(&mut script).unwrap();
+        let script = String::from_utf8(script).unwrap();
+        for flag in ["--headless", "--metrics-addr", "--trace", "--replay"] {
+            assert!(script.contains(flag), "{flag} missing from the bash script");
+        }
+        let mut page = Vec::new();
+        Subcommand::Man.print(&mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(".TH watchtower 1"), "{page}");
+        assert!(page.contains(r"\fB\-\-metrics\-addr\fR"), "{page}");
+        assert!(parse(&["completions", "tcsh"]).is_err());
+        assert!(
+            parse(&["--headless", "man"]).is_err(),
+            "flags and a helper conflict"
         );
     }
 

@@ -9,15 +9,22 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
 
-/// One line of the export.
-#[derive(Serialize)]
-struct Line<'a> {
+/// One line of the export: one decoded frame.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Line<'a> {
+    /// The version of this object's schema (`host-dashboard/schema/`):
+    /// [`crate::schema::SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// Host time since QEMU started, in microseconds.
-    host_us: u64,
-    seq: u32,
-    time_us: u64,
-    dropped_before: u32,
-    message: &'a protocol::message::Message<String>,
+    pub host_us: u64,
+    /// The frame's sequence number.
+    pub seq: u32,
+    /// Guest time of the frame, in microseconds.
+    pub time_us: u64,
+    /// Frames the guest dropped just before this one.
+    pub dropped_before: u32,
+    /// The message.
+    pub message: &'a protocol::message::Message<String>,
 }
 
 /// Writes decoded frames as JSON lines; keeps the first write error.
@@ -69,6 +76,7 @@ impl JsonLines {
 
 fn write_line(out: &mut dyn Write, at: Duration, frame: &OwnedFrame) -> io::Result<()> {
     let line = Line {
+        schema_version: crate::schema::SCHEMA_VERSION,
         host_us: u64::try_from(at.as_micros()).unwrap_or(u64::MAX),
         seq: frame.header.seq,
         time_us: frame.header.time_us,

@@ -10,8 +10,18 @@ use watchtower::{headless, source, tui};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse_with_images();
-    if let Some(Subcommand::New { path, c }) = &cli.command {
-        return new_image(path, *c);
+    match &cli.command {
+        Some(Subcommand::New { path, c }) => return new_image(path, *c),
+        Some(printing) => {
+            return match printing.print(&mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("watchtower: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
     let config = match Config::find(cli.ui.config.as_deref()) {
         Ok(config) => config,

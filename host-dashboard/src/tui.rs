@@ -10,11 +10,13 @@ use crate::app::config::Config;
 use crate::app::{App, Request};
 use crate::cli::Cli;
 use crate::event::{self, Event, SourceEvent};
+use crate::metrics::MetricsServer;
 use crate::record::{self, Tape};
 use crate::replay::{Playback, Player};
 use crate::source::{self, Live, StartError};
 use crate::state::{Input, State};
 use crate::terminal::{self, Screen};
+use crate::trace;
 use image_builder::BuildOutput;
 use ratatui::crossterm::event::Event as TerminalEvent;
 use std::io;
@@ -55,8 +57,15 @@ impl From<StartError> for TuiError {
 /// Runs the dashboard for the image and options in `cli`, with the
 /// settings of `config`.
 pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
+    let mut metrics = cli
+        .run
+        .metrics_addr
+        .as_deref()
+        .map(MetricsServer::bind)
+        .transpose()
+        .map_err(StartError::Setup)?;
     if let Some(path) = &cli.run.replay {
-        return run_replay(cli, config, path);
+        return run_replay(cli, config, path, &mut metrics);
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
@@ -71,14 +80,31 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     let state = State::for_image(image_name)
         .with_stuck_after(cli.run.stuck_after())
         .with_thresholds(config.thresholds());
+    let mut trace =
+        trace::create(cli.run.trace.as_deref(), state.image()).map_err(StartError::Setup)?;
     let mut app = configured_app(state, cli, config);
     let started = live.started_input();
     tape.input(live.now(), &started);
     app.apply(live.now(), started);
-    let result = event_loop(&mut app, &mut live, &mut tape, &mut screen, &events);
+    let result = event_loop(
+        &mut app,
+        &mut live,
+        &mut Outputs {
+            tape: &mut tape,
+            metrics: &mut metrics,
+            trace: &mut trace,
+        },
+        &mut screen,
+        &events,
+    );
     live.stop();
     drop(screen);
     result.map_err(TuiError::Terminal)?;
+    if let Some(error) = trace.and_then(trace::TraceFile::finish) {
+        return Err(TuiError::Terminal(std::io::Error::other(format!(
+            "the trace failed: {error}"
+        ))));
+    }
     match tape.finish() {
         Some(error) => Err(TuiError::Terminal(std::io::Error::other(format!(
             "the recording failed: {error}"
@@ -98,18 +124,31 @@ fn configured_app(state: State, cli: &Cli, config: &Config) -> App {
     app
 }
 
+/// Where a live session's inputs go besides the app.
+struct Outputs<'a> {
+    tape: &'a mut Tape,
+    metrics: &'a mut Option<MetricsServer>,
+    trace: &'a mut Option<trace::TraceFile>,
+}
+
 fn event_loop(
     app: &mut App,
     live: &mut Live,
-    tape: &mut Tape,
+    outputs: &mut Outputs,
     screen: &mut Screen,
     events: &mpsc::Receiver<Event>,
 ) -> std::io::Result<()> {
+    let tape = &mut *outputs.tape;
+    let metrics = &mut *outputs.metrics;
+    let trace = &mut *outputs.trace;
     screen.draw(app)?;
     while !app.should_quit() {
         let Ok(event) = events.recv() else {
             return Ok(());
         };
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.update(app.state());
+        }
         let redraw = match event {
             Event::Source(event) => {
                 if let SourceEvent::Serial { bytes, at } = &event {
@@ -117,6 +156,9 @@ fn event_loop(
                 }
                 for (now, input) in live.handle(event) {
                     tape.input(now, &input);
+                    if let Some(trace) = trace.as_mut() {
+                        trace.input(&input, app.state());
+                    }
                     app.apply(now, input);
                 }
                 // Drawn on the next tick; a closed link is shown at once.
@@ -165,7 +207,12 @@ fn carry_out_requests(app: &mut App, live: &mut Live) {
 
 /// Plays the recording at `path` on the screen: the same model and screens
 /// as live, driven by a [`Player`] instead of QEMU.
-fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
+fn run_replay(
+    cli: &Cli,
+    config: &Config,
+    path: &Path,
+    metrics: &mut Option<MetricsServer>,
+) -> Result<(), TuiError> {
     let recording =
         record::read_file(path).map_err(|error| StartError::Setup(io::Error::other(error)))?;
     let damage = recording.damage.clone();
@@ -181,16 +228,22 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     event::spawn_terminal_input(sender.clone()).map_err(StartError::Setup)?;
     event::spawn_ticker(TICK, sender).map_err(StartError::Setup)?;
 
+    let mut trace = trace::create(cli.run.trace.as_deref(), image.as_deref().unwrap_or(""))
+        .map_err(StartError::Setup)?;
     let mut app = configured_app(fresh(), cli, config);
     app.set_replay(true);
     let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
     let mut last_tick = Instant::now();
-    let apply = |app: &mut App, inputs: Vec<(Duration, Input)>| {
-        for (at, input) in inputs {
-            app.apply(at, input);
-        }
-    };
-    apply(&mut app, player.advance(Duration::ZERO));
+    let apply =
+        |app: &mut App, trace: &mut Option<trace::TraceFile>, inputs: Vec<(Duration, Input)>| {
+            for (at, input) in inputs {
+                if let Some(trace) = trace.as_mut() {
+                    trace.input(&input, app.state());
+                }
+                app.apply(at, input);
+            }
+        };
+    apply(&mut app, &mut trace, player.advance(Duration::ZERO));
     let result = loop {
         app.set_replay_status(player.describe());
         if let Err(error) = screen.draw(&app) {
@@ -199,6 +252,9 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
         let Ok(event) = events.recv() else {
             break Ok(());
         };
+        if let Some(metrics) = metrics.as_mut() {
+            metrics.update(app.state());
+        }
         match event {
             Event::Terminal(TerminalEvent::Key(key)) => app.perform_key(key),
             Event::Terminal(TerminalEvent::Mouse(mouse)) => app.perform_mouse(mouse),
@@ -207,17 +263,20 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
                 let now = Instant::now();
                 let inputs = player.advance(now - last_tick);
                 last_tick = now;
-                apply(&mut app, inputs);
+                apply(&mut app, &mut trace, inputs);
             }
             Event::Signal(_) => break Ok(()),
         }
         for request in app.take_requests() {
             match request {
                 Request::Replay(control) => match player.control(control) {
-                    Playback::Continue(inputs) => apply(&mut app, inputs),
+                    Playback::Continue(inputs) => apply(&mut app, &mut trace, inputs),
                     Playback::Restart(inputs) => {
                         app.restart_with(fresh());
-                        apply(&mut app, inputs);
+                        if let Some(trace) = trace.as_mut() {
+                            trace.restart();
+                        }
+                        apply(&mut app, &mut trace, inputs);
                     }
                 },
                 Request::Guest(_) => app.command_not_sent("a replay cannot send commands"),
@@ -231,5 +290,11 @@ fn run_replay(cli: &Cli, config: &Config, path: &Path) -> Result<(), TuiError> {
     if let Some(damage) = damage {
         eprintln!("watchtower: the recording is damaged: {damage}");
     }
-    result.map_err(TuiError::Terminal)
+    result.map_err(TuiError::Terminal)?;
+    match trace.and_then(trace::TraceFile::finish) {
+        Some(error) => Err(TuiError::Terminal(std::io::Error::other(format!(
+            "the trace failed: {error}"
+        )))),
+        None => Ok(()),
+    }
 }

@@ -10,11 +10,11 @@ use kernel_core::events::{EventKind as CoreEventKind, IgnoredAck};
 use kernel_core::signals::{Disposition, Posted};
 use kernel_core::vm::{Region, RegionKind as VmRegionKind};
 use protocol::message::{
-    Ack, AckIgnored, BadPointer, EventDone, EventKind, Exit, IgnoredReason, LatencySummary, Log,
-    LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE, ProcessSnapshot,
-    ProcessState, ProcessVmFlags, Publish, Reaped, RegionKind, RegionSnapshot, SignalHandled,
-    SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, UserFault,
-    VmCounters,
+    Ack, AckIgnored, BadPointer, EventDone, EventKind, Exit, IgnoredReason, LatencyHistogram,
+    LatencySummary, Log, LogLevel, MemorySnapshot, Message, PERM_EXECUTE, PERM_READ, PERM_WRITE,
+    ProcessSnapshot, ProcessState, ProcessVmFlags, Publish, Reaped, RegionKind, RegionSnapshot,
+    SignalHandled, SignalOutcome, SignalSent, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot,
+    UserFault, VmCounters,
 };
 
 /// Default time between process snapshots.
@@ -313,40 +313,51 @@ pub fn memory_snapshot(round: u32) -> MemorySnapshot {
 
 fn send_subscribers(round: u32) {
     let now = crate::time::now_ns();
-    let entries: alloc::vec::Vec<SubscriberSnapshot<alloc::string::String>> =
-        crate::events::with_table(|table| {
-            table
-                .subscribers()
-                .iter()
-                .enumerate()
-                .map(|(index, entry)| {
-                    let (oldest_pid, oldest_age_ns) = table
-                        .oldest_outstanding(index)
-                        .map(|(pid, since)| (pid, now.saturating_sub(since)))
-                        .unwrap_or((0, 0));
-                    SubscriberSnapshot {
-                        round,
-                        index: index as u8,
-                        endpoint: entry.endpoint,
-                        name: alloc::string::String::new(),
-                        mask: entry.mask as u8,
-                        events: entry.events,
-                        acks: entry.acks,
-                        ignored_acks: entry.ignored_acks,
-                        outstanding: entry.waiting,
-                        oldest_pid,
-                        oldest_age_ns,
-                        latency: LatencySummary {
-                            count: entry.latency.count(),
-                            p50_ns: entry.latency.quantile(500),
-                            p99_ns: entry.latency.quantile(990),
-                            max_ns: entry.latency.max(),
-                        },
-                    }
-                })
-                .collect()
-        });
-    for mut entry in entries {
+    #[allow(clippy::type_complexity)]
+    let entries: alloc::vec::Vec<(
+        SubscriberSnapshot<alloc::string::String>,
+        Option<LatencyHistogram>,
+    )> = crate::events::with_table(|table| {
+        table
+            .subscribers()
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let (oldest_pid, oldest_age_ns) = table
+                    .oldest_outstanding(index)
+                    .map(|(pid, since)| (pid, now.saturating_sub(since)))
+                    .unwrap_or((0, 0));
+                let snapshot = SubscriberSnapshot {
+                    round,
+                    index: index as u8,
+                    endpoint: entry.endpoint,
+                    name: alloc::string::String::new(),
+                    mask: entry.mask as u8,
+                    events: entry.events,
+                    acks: entry.acks,
+                    ignored_acks: entry.ignored_acks,
+                    outstanding: entry.waiting,
+                    oldest_pid,
+                    oldest_age_ns,
+                    latency: LatencySummary {
+                        count: entry.latency.count(),
+                        p50_ns: entry.latency.quantile(500),
+                        p99_ns: entry.latency.quantile(990),
+                        max_ns: entry.latency.max(),
+                    },
+                };
+                // The distribution follows its entry, once it has one.
+                let histogram = (entry.latency.count() > 0).then(|| LatencyHistogram {
+                    round,
+                    endpoint: entry.endpoint,
+                    sum_ns: entry.latency.sum(),
+                    buckets: entry.latency.log2_buckets(),
+                });
+                (snapshot, histogram)
+            })
+            .collect()
+    });
+    for (mut entry, histogram) in entries {
         entry.name = process::with_table(|table| {
             table
                 .get(entry.endpoint)
@@ -367,5 +378,8 @@ fn send_subscribers(round: u32) {
             oldest_age_ns: entry.oldest_age_ns,
             latency: entry.latency,
         }));
+        if let Some(histogram) = histogram {
+            telemetry::send(Message::LatencyHistogram(histogram));
+        }
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// One command frame from the host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HostFrame<S> {
     /// Chosen by the host; echoed in the result.
     pub id: u32,
@@ -31,6 +32,7 @@ pub struct HostFrame<S> {
 
 /// The host-to-guest command catalog. Variants are only ever appended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Command<S> {
     /// Answer, change nothing.
     Ping,
@@ -79,6 +81,7 @@ pub const MAX_COMMAND_FRAME: usize = 256;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum CommandOutcome {
     /// Done; a value (e.g. a pid), else 0.
     Done(u64),
@@ -88,6 +91,7 @@ pub enum CommandOutcome {
 
 /// Why a command frame was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RejectReason {
     /// Not valid COBS, too short, wrong CRC, or not a command.
     Undecodable,

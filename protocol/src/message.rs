@@ -33,6 +33,7 @@
 //! | [`Message::CommandResult`] | the answer to a host command | event |
 //! | [`Message::CommandRejected`] | a host command frame did not decode | event |
 //! | [`Message::VmFlags`] | one process's VM flags (after its regions) | snapshot |
+//! | [`Message::LatencyHistogram`] | one subscriber's ack latencies by power of two (after its `Subscriber`) | snapshot |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -41,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 /// Carried by every guest frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Header {
     /// Frame sequence number: 0 for the Hello frame of a boot, then +1 for
     /// every frame the guest enqueued. Frames the guest dropped get no number,
@@ -56,6 +58,7 @@ pub struct Header {
 
 /// One guest frame: header plus message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GuestFrame<S> {
     /// Sequence number, timestamp, drop report.
     pub header: Header,
@@ -65,6 +68,7 @@ pub struct GuestFrame<S> {
 
 /// The guest-to-host message catalog. Variants are only ever appended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Message<S> {
     /// First frame of a boot.
     Hello(Hello<S>),
@@ -119,6 +123,10 @@ pub enum Message<S> {
     /// A process's VM flags (MINIX's `vm_flags`), part of a snapshot round:
     /// follows the process's `Process` frame and its regions.
     VmFlags(ProcessVmFlags),
+    /// One subscriber's ack-latency distribution, right after its
+    /// `Subscriber` frame in a snapshot round (only for subscribers that
+    /// acked at least once).
+    LatencyHistogram(LatencyHistogram),
 }
 
 /// `ProcessVmFlags::flags`: the slot holds a live address space (MINIX's
@@ -130,6 +138,7 @@ pub const VMF_EXITING: u8 = 0x02;
 
 /// A process's VM flags, as of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcessVmFlags {
     /// The round this belongs to.
     pub round: u32,
@@ -141,6 +150,7 @@ pub struct ProcessVmFlags {
 
 /// The answer to a host command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandResult {
     /// The command's id.
     pub id: u32,
@@ -150,6 +160,7 @@ pub struct CommandResult {
 
 /// A host command frame that did not decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandRejected {
     /// Why.
     pub reason: crate::command::RejectReason,
@@ -159,6 +170,7 @@ pub struct CommandRejected {
 
 /// First frame of a boot: who is talking and how to read its clock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hello<S> {
     /// The guest's [`crate::PROTOCOL_VERSION`]. Always the first field.
     pub protocol_version: u16,
@@ -173,6 +185,7 @@ pub struct Hello<S> {
 
 /// Periodic liveness snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Heartbeat {
     /// Nanoseconds since the kernel started.
     pub uptime_ns: u64,
@@ -184,6 +197,7 @@ pub struct Heartbeat {
 
 /// Severity of a [`Log`] line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum LogLevel {
     /// Something failed.
     Error,
@@ -197,6 +211,7 @@ pub enum LogLevel {
 
 /// A line of text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Log<S> {
     /// Severity.
     pub level: LogLevel,
@@ -209,6 +224,7 @@ pub struct Log<S> {
 /// The kernel panicked. The guest flushes its ring, sends this, and powers
 /// off with [`EXIT_KERNEL_PANIC`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Panic<S> {
     /// The panic message (truncated to fit one frame).
     pub message: S,
@@ -223,6 +239,7 @@ pub struct Panic<S> {
 /// A CPU exception in ring 0. The guest powers off with
 /// [`EXIT_KERNEL_FAULT`] after sending it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KernelFault {
     /// Exception vector (e.g. 14 for a page fault).
     pub vector: u8,
@@ -236,6 +253,7 @@ pub struct KernelFault {
 
 /// The guest is about to power off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PowerOff {
     /// The guest's exit code: [`EXIT_SUCCESS`], a failure code, or one of the
     /// kernel-failure codes below.
@@ -244,6 +262,7 @@ pub struct PowerOff {
 
 /// A process was created by spawn (from the image) or fork.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Spawn<S> {
     /// The new process.
     pub pid: u32,
@@ -255,6 +274,7 @@ pub struct Spawn<S> {
 
 /// A process began to exit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Exit {
     /// The process.
     pub pid: u32,
@@ -266,6 +286,7 @@ pub struct Exit {
 
 /// What a sent signal does to its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SignalOutcome {
     /// Ignored: discarded.
     Ignored,
@@ -283,6 +304,7 @@ pub enum SignalOutcome {
 
 /// A signal was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignalSent {
     /// The target.
     pub pid: u32,
@@ -296,6 +318,7 @@ pub struct SignalSent {
 
 /// A process entered a signal handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignalHandled {
     /// The process.
     pub pid: u32,
@@ -305,6 +328,7 @@ pub struct SignalHandled {
 
 /// A CPU exception in a process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserFault {
     /// The process.
     pub pid: u32,
@@ -318,6 +342,7 @@ pub struct UserFault {
 
 /// A system call failed with EFAULT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BadPointer {
     /// The process.
     pub pid: u32,
@@ -327,6 +352,7 @@ pub struct BadPointer {
 
 /// A zombie was reaped by its parent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reaped {
     /// The process, now gone.
     pub pid: u32,
@@ -334,6 +360,7 @@ pub struct Reaped {
 
 /// Where a process is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ProcessState {
     /// On the CPU.
     Running,
@@ -361,6 +388,7 @@ pub enum ProcessState {
 
 /// A process's VM counters (MINIX's `vm_total`, `vm_total_max`, faults).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VmCounters {
     /// Pages attached to its regions now.
     pub vm_total_pages: u64,
@@ -374,6 +402,7 @@ pub struct VmCounters {
 
 /// One process, as of a snapshot round.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcessSnapshot<S> {
     /// The round this belongs to.
     pub round: u32,
@@ -398,6 +427,7 @@ pub struct ProcessSnapshot<S> {
 
 /// What a region holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RegionKind {
     /// Program code, file-backed (from the image).
     Text,
@@ -422,6 +452,7 @@ pub const PERM_EXECUTE: u8 = 1;
 
 /// One region of a process, as of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RegionSnapshot {
     /// The round this belongs to.
     pub round: u32,
@@ -443,6 +474,7 @@ pub struct RegionSnapshot {
 
 /// System memory, as of a snapshot round.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemorySnapshot {
     /// The round this belongs to.
     pub round: u32,
@@ -464,6 +496,7 @@ pub struct MemorySnapshot {
 
 /// A process event kind (also its bit in a subscription mask).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EventKind {
     /// A process exited.
     Exit,
@@ -482,6 +515,7 @@ pub const MASK_SPAWN: u8 = 4;
 
 /// A service changed its event mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Subscribed {
     /// The service.
     pub endpoint: u32,
@@ -491,6 +525,7 @@ pub struct Subscribed {
 
 /// The PM notified one subscriber of an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Publish {
     /// Identifies the event (unique within a boot).
     pub event_id: u64,
@@ -504,6 +539,7 @@ pub struct Publish {
 
 /// A subscriber acked an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ack {
     /// The event.
     pub event_id: u64,
@@ -515,6 +551,7 @@ pub struct Ack {
 
 /// Why an ack was ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum IgnoredReason {
     /// The process has no event in flight.
     NoSuchEvent,
@@ -526,6 +563,7 @@ pub enum IgnoredReason {
 
 /// An ack was ignored (and counted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AckIgnored {
     /// Who sent it.
     pub sender: u32,
@@ -540,6 +578,7 @@ pub struct AckIgnored {
 /// The last ack of an event came: the PM finished the work (teardown, the
 /// handler, the first run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventDone {
     /// The event.
     pub event_id: u64,
@@ -553,6 +592,7 @@ pub struct EventDone {
 
 /// Ack latency of one subscriber since boot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LatencySummary {
     /// Acks measured.
     pub count: u64,
@@ -566,6 +606,7 @@ pub struct LatencySummary {
 
 /// One entry of the subscriber table, as of a snapshot round.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscriberSnapshot<S> {
     /// The round this belongs to.
     pub round: u32,
@@ -593,8 +634,142 @@ pub struct SubscriberSnapshot<S> {
     pub latency: LatencySummary,
 }
 
+/// Number of [`Log2Buckets`] buckets: bucket `b` holds the values whose
+/// bit length is `b` (0 for the value 0, else `2^(b-1) <= v < 2^b`), up to
+/// 2^40 ns (about 18 minutes), where the kernel's histogram ends.
+pub const LATENCY_BUCKETS: usize = 41;
+
+/// Latencies counted by power of two. Absolute counts since boot; on the
+/// wire only the non-empty buckets go, as `(b, count)` pairs in increasing
+/// `b`, so a subscriber whose acks all take about the same time costs a few
+/// bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Log2Buckets {
+    counts: [u32; LATENCY_BUCKETS],
+}
+
+impl Default for Log2Buckets {
+    fn default() -> Self {
+        Self {
+            counts: [0; LATENCY_BUCKETS],
+        }
+    }
+}
+
+impl Log2Buckets {
+    /// The bucket of `value`: its bit length, at most `LATENCY_BUCKETS - 1`.
+    pub fn bucket_of(value: u64) -> usize {
+        ((u64::BITS - value.leading_zeros()) as usize).min(LATENCY_BUCKETS - 1)
+    }
+
+    /// Adds `count` values to bucket `bucket` (the last bucket for a larger
+    /// index), saturating.
+    pub fn add(&mut self, bucket: usize, count: u32) {
+        let slot = &mut self.counts[bucket.min(LATENCY_BUCKETS - 1)];
+        *slot = slot.saturating_add(count);
+    }
+
+    /// The count of bucket `bucket` (0 past the end).
+    pub fn count(&self, bucket: usize) -> u32 {
+        self.counts.get(bucket).copied().unwrap_or(0)
+    }
+
+    /// All values counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&count| u64::from(count)).sum()
+    }
+
+    /// The non-empty buckets as `(b, count)`, in increasing `b`.
+    pub fn non_empty(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(bucket, &count)| (bucket as u32, count))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Log2Buckets {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Log2Buckets".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The non-empty buckets as [bucket, count] pairs, in increasing bucket: bucket b holds the values of bit length b.",
+            "type": "array",
+            "items": {
+                "type": "array",
+                "prefixItems": [
+                    {"type": "integer", "minimum": 0, "maximum": LATENCY_BUCKETS - 1},
+                    {"type": "integer", "minimum": 1, "maximum": u32::MAX}
+                ],
+                "minItems": 2,
+                "maxItems": 2
+            },
+            "maxItems": LATENCY_BUCKETS
+        })
+    }
+}
+
+impl Serialize for Log2Buckets {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.non_empty().count()))?;
+        for (bucket, count) in self.non_empty() {
+            seq.serialize_element(&(bucket as u8, count))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Log2Buckets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Log2Buckets;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a sequence of (bucket, count) pairs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Log2Buckets, A::Error> {
+                let mut buckets = Log2Buckets::default();
+                while let Some((bucket, count)) = seq.next_element::<(u8, u32)>()? {
+                    let bucket = usize::from(bucket);
+                    if bucket >= LATENCY_BUCKETS || buckets.counts[bucket] != 0 || count == 0 {
+                        return Err(serde::de::Error::custom(
+                            "latency bucket out of range, repeated or empty",
+                        ));
+                    }
+                    buckets.counts[bucket] = count;
+                }
+                Ok(buckets)
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
+}
+
+/// One subscriber's ack latencies since boot, part of a snapshot round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LatencyHistogram {
+    /// The round this belongs to.
+    pub round: u32,
+    /// The subscriber.
+    pub endpoint: u32,
+    /// Sum of all latencies, in nanoseconds.
+    pub sum_ns: u64,
+    /// The latencies by power of two.
+    pub buckets: Log2Buckets,
+}
+
 /// The end of a snapshot round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SnapshotDone {
     /// The round.
     pub round: u32,

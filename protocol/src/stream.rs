@@ -11,6 +11,7 @@ use crate::message::{Message, OwnedFrame};
 
 /// Link-health counters, all since the decoder was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkStats {
     /// Frames decoded successfully.
     pub frames: u64,
@@ -35,6 +36,9 @@ pub struct LinkStats {
 
 /// What the decoder found in the stream, in order.
 #[derive(Clone, Debug, PartialEq)]
+// A frame is the common case and is handed on at once; boxing it would
+// cost an allocation per frame to shrink the rare error variants.
+#[allow(clippy::large_enum_variant)]
 pub enum StreamItem {
     /// A frame decoded.
     Frame(OwnedFrame),

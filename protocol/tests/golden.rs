@@ -367,6 +367,23 @@ fn subscriber() {
 }
 
 #[test]
+fn latency_histogram() {
+    let mut buckets = Log2Buckets::default();
+    buckets.add(Log2Buckets::bucket_of(20_000), 100);
+    buckets.add(Log2Buckets::bucket_of(60_000), 19);
+    check(
+        Message::LatencyHistogram(LatencyHistogram {
+            round: 3,
+            endpoint: 2,
+            sum_ns: 3_000_000,
+            buckets,
+        }),
+        25,
+        "05 19 87 ad 4b 0f 1a 03 02 c0 8d b7 01 02 0f 64 10 13 e8 a4 00",
+    );
+}
+
+#[test]
 fn command_result() {
     check(
         Message::CommandResult(CommandResult {
@@ -481,6 +498,7 @@ fn every_message_kind_has_a_golden_vector() {
             Message::CommandResult(_) => "command_result",
             Message::CommandRejected(_) => "command_rejected",
             Message::VmFlags(_) => "vm_flags",
+            Message::LatencyHistogram(_) => "latency_histogram",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

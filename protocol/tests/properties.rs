@@ -269,6 +269,23 @@ fn message() -> impl Strategy<Value = Message<String>> {
                     },
                 })
             }),
+        (
+            any::<[u32; 2]>(),
+            any::<u64>(),
+            proptest::collection::vec((0..LATENCY_BUCKETS, 1..u32::MAX), 0..LATENCY_BUCKETS)
+        )
+            .prop_map(|(ids, sum_ns, pairs)| {
+                let mut buckets = Log2Buckets::default();
+                for (bucket, count) in pairs {
+                    buckets.add(bucket, count);
+                }
+                Message::LatencyHistogram(LatencyHistogram {
+                    round: ids[0],
+                    endpoint: ids[1],
+                    sum_ns,
+                    buckets,
+                })
+            }),
     ]
 }
 

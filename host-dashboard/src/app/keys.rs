@@ -115,6 +115,12 @@ pub const BINDINGS: &[Binding] = &[
         "link health view",
     ),
     bind(
+        &[Char('5')],
+        "5",
+        Action::ShowView(View::Charts),
+        "charts view",
+    ),
+    bind(
         &[Char('>')],
         ">",
         Action::SortNext,
@@ -253,7 +259,7 @@ mod tests {
         assert_eq!(plain(KeyCode::F(9)), Some(Action::SignalMenu));
         assert_eq!(plain(KeyCode::Char('/')), Some(Action::OpenFilter));
         assert_eq!(plain(KeyCode::Char(' ')), Some(Action::TogglePause));
-        assert_eq!(plain(KeyCode::Char('5')), None);
+        assert_eq!(plain(KeyCode::Char('6')), None);
     }
 
     #[test]
@@ -303,6 +309,7 @@ pub const ACTION_NAMES: &[(&str, Action)] = &[
     ("events_view", Action::ShowView(View::Events)),
     ("log_view", Action::ShowView(View::Log)),
     ("link_view", Action::ShowView(View::Link)),
+    ("charts_view", Action::ShowView(View::Charts)),
     ("sort_next", Action::SortNext),
     ("sort_previous", Action::SortPrev),
     ("sort_invert", Action::SortInvert),

@@ -170,17 +170,23 @@ fn views_switch_and_keep_the_focus_on_one_of_their_panes() {
     assert_eq!(app.focus(), Pane::Log);
     app.perform(Action::FocusNext);
     assert_eq!(app.focus(), Pane::Events);
-    // The log is in every view: it keeps the focus.
+    // The log is in every view but the charts: it keeps the focus.
     app.perform(Action::FocusNext);
     app.perform(Action::NextView);
     assert_eq!((app.view(), app.focus()), (View::Log, Pane::Log));
     app.perform(Action::NextView);
     assert_eq!((app.view(), app.focus()), (View::Link, Pane::Log));
     app.perform(Action::NextView);
-    assert_eq!((app.view(), app.focus()), (View::Processes, Pane::Log));
-    app.perform(Action::PrevView);
-    assert_eq!(app.view(), View::Link);
+    assert_eq!((app.view(), app.focus()), (View::Charts, Pane::Subscribers));
     app.perform(Action::NextView);
+    assert_eq!(
+        (app.view(), app.focus()),
+        (View::Processes, Pane::Processes)
+    );
+    app.perform(Action::PrevView);
+    assert_eq!(app.view(), View::Charts);
+    app.perform(Action::NextView);
+    app.perform(Action::FocusNext);
     app.perform(Action::FocusNext);
     assert_eq!(app.focus(), Pane::Processes);
     app.perform(Action::NextView);

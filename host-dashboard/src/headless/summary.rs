@@ -11,8 +11,8 @@ mod pubsub;
 mod system;
 
 pub use pubsub::{
-    CommandsSummary, EventsSummary, LatencySummary, OldestSummary, ResultSummary, StuckSummary,
-    SubscriberSummary, WarningSummary,
+    BucketSummary, CommandsSummary, EventsSummary, HistogramSummary, LatencySummary, OldestSummary,
+    ResultSummary, StuckSummary, SubscriberSummary, WarningSummary,
 };
 pub use system::{
     ExitedSummary, MemorySummary, ProcessSummary, RegionSummary, SnapshotsSummary, UserFaultSummary,
@@ -28,8 +28,11 @@ use serde::Serialize;
 pub const LOG_TAIL_LINES: usize = 20;
 
 /// The summary object printed by headless mode.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Summary<'a> {
+    /// The version of this object's schema (`host-dashboard/schema/`):
+    /// [`crate::schema::SCHEMA_VERSION`].
+    pub schema_version: u32,
     /// The image that was booted.
     pub image: &'a str,
     /// The guest's protocol version (from its Hello), or ours if it never
@@ -69,7 +72,7 @@ pub struct Summary<'a> {
 /// The `reliability` object: what was injected (as the test programs
 /// announced it) and what the system and the link did, so that a run shows
 /// at a glance that nothing was lost unaccounted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReliabilitySummary<'a> {
     /// Every `inject ...` line the guest's programs logged, without the
     /// prefix, in order.
@@ -101,7 +104,7 @@ pub struct ReliabilitySummary<'a> {
 
 /// The top-level `warnings` object: how many of each kind of warning hold
 /// at the end of the run (see [`crate::state::Warnings`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WarningCounts {
     /// All of the below added up.
     pub total: u64,
@@ -157,7 +160,7 @@ impl From<&crate::state::Warnings> for WarningCounts {
 }
 
 /// The `guest` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct GuestSummary<'a> {
     /// Guest uptime in nanoseconds.
     pub uptime_ns: u64,
@@ -190,7 +193,7 @@ pub struct GuestSummary<'a> {
 }
 
 /// The `guest.panic` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PanicSummary<'a> {
     /// The message.
     pub message: &'a str,
@@ -205,7 +208,7 @@ pub struct PanicSummary<'a> {
 }
 
 /// The `guest.fault` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct FaultSummary {
     /// Exception vector.
     pub vector: u8,
@@ -222,7 +225,7 @@ pub struct FaultSummary {
 }
 
 /// The `qemu` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct QemuSummary<'a> {
     /// Whether QEMU was still running when the run ended (it is stopped
     /// afterwards).
@@ -236,7 +239,7 @@ pub struct QemuSummary<'a> {
 }
 
 /// The `attach` object: a link to a guest that already ran.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct AttachSummary<'a> {
     /// The address, as given to --attach.
     pub address: &'a str,
@@ -289,6 +292,7 @@ pub fn summarize(state: &State) -> Summary<'_> {
         QemuState::NotStarted => (false, None, None, &[][..]),
     };
     Summary {
+        schema_version: crate::schema::SCHEMA_VERSION,
         image: state.image(),
         protocol_version: guest_version.unwrap_or(PROTOCOL_VERSION),
         failure: verdict(state).map(|failure| failure.to_string()),

@@ -7,7 +7,7 @@ use protocol::message::SignalOutcome;
 use serde::Serialize;
 
 /// Lifecycle events seen in this boot.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct EventCounts {
     /// Processes created (spawn or fork).
     pub spawn: u64,
@@ -28,7 +28,7 @@ pub struct EventCounts {
 }
 
 /// Signals sent, by outcome.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SignalOutcomes {
     /// Discarded.
     pub ignored: u64,

@@ -178,7 +178,7 @@ impl EventRecord {
 }
 
 /// Events by kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KindCounts {
     /// EXIT events.
     pub exit: u64,
@@ -199,7 +199,7 @@ impl KindCounts {
 }
 
 /// Ignored acks by reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IgnoredCounts {
     /// The process had no event in flight.
     pub no_such_event: u64,
@@ -210,7 +210,7 @@ pub struct IgnoredCounts {
 }
 
 /// Event counters of the boot.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FlowCounts {
     /// Events seen (published), by kind.
     pub published: KindCounts,

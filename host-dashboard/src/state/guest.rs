@@ -3,7 +3,7 @@
 use protocol::message::{Heartbeat, Hello, KernelFault, Panic};
 
 /// Identity of the running boot, from its Hello frame.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct GuestIdentity {
     /// The guest's protocol version.
     pub protocol_version: u16,
@@ -16,7 +16,7 @@ pub struct GuestIdentity {
 }
 
 /// A kernel panic as reported by the guest.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct PanicReport {
     /// The panic message.
     pub message: String,

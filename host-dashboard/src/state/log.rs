@@ -10,12 +10,13 @@ use std::collections::VecDeque;
 pub const DEFAULT_LOG_CAPACITY: usize = 2000;
 
 /// One log line as the guest sent it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct LogLine {
     /// Guest time of the frame that carried it, in microseconds since boot.
     pub time_us: u64,
     /// Severity.
     #[serde(serialize_with = "serialize_level")]
+    #[schemars(schema_with = "level_schema")]
     pub level: LogLevel,
     /// Process that wrote it; 0 for the kernel.
     pub pid: u32,
@@ -35,6 +36,10 @@ pub fn level_name(level: LogLevel) -> &'static str {
 
 fn serialize_level<S: serde::Serializer>(level: &LogLevel, out: S) -> Result<S::Ok, S::Error> {
     out.serialize_str(level_name(*level))
+}
+
+fn level_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": ["error", "warn", "info", "debug"]})
 }
 
 /// The most recent log lines, oldest first, at most `capacity` of them.

@@ -19,6 +19,7 @@ mod commands;
 mod events;
 mod flow;
 mod guest;
+mod history;
 mod link;
 mod log;
 mod memory;
@@ -41,6 +42,7 @@ pub use flow::{
     IgnoredAckRecord, IgnoredCounts, KindCounts, Notification, NotificationOutcome, UnseenEnd,
 };
 pub use guest::{Guest, GuestIdentity, INJECT_PREFIX, INJECTIONS_KEPT, PanicReport};
+pub use history::{HISTORY_SAMPLES, History, HistorySample};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
 pub use memory::{DISK_RATE_WINDOW, SystemMemory};
@@ -107,6 +109,8 @@ pub struct State {
     thresholds: Thresholds,
     /// Host time of the latest heartbeat.
     last_heartbeat_at: Option<Duration>,
+    /// System-wide history, one sample per snapshot round.
+    history: History,
 }
 
 impl State {
@@ -133,6 +137,7 @@ impl State {
             last_seq: None,
             thresholds: Thresholds::default(),
             last_heartbeat_at: None,
+            history: History::default(),
         }
     }
 
@@ -229,6 +234,7 @@ impl State {
             Message::Hello(hello) => {
                 self.guest.hello(hello, time_us);
                 self.system = System::default();
+                self.history = History::default();
             }
             Message::Heartbeat(heartbeat) => {
                 self.last_heartbeat_at = Some(now);
@@ -259,7 +265,11 @@ impl State {
             Message::Process(process) => self.system.process_snapshot(time_us, process),
             Message::Region(region) => self.system.region_snapshot(region),
             Message::Memory(memory) => self.system.memory_snapshot(time_us, memory),
-            Message::SnapshotDone(done) => self.system.snapshot_done(time_us, done),
+            Message::SnapshotDone(done) => {
+                self.system.snapshot_done(time_us, done);
+                self.history
+                    .sample(time_us, &self.system, self.link.stats.frames);
+            }
             Message::Subscribed(subscribed) => self.system.subscribed(subscribed),
             Message::Publish(publish) => self.system.published(time_us, publish),
             Message::Ack(ack) => self.system.acked(ack),
@@ -271,6 +281,7 @@ impl State {
             Message::CommandResult(result) => self.commands.result(time_us, result),
             Message::CommandRejected(rejected) => self.commands.rejected(time_us, rejected),
             Message::VmFlags(flags) => self.system.vm_flags(flags),
+            Message::LatencyHistogram(histogram) => self.system.latency_histogram(histogram),
             // Kinds appended to the catalog after this model was written
             // are counted, and shown as such, until the model learns them.
             #[allow(unreachable_patterns)]
@@ -355,6 +366,11 @@ impl State {
     /// The guest's processes, exits, event counters and memory.
     pub fn system(&self) -> &System {
         &self.system
+    }
+
+    /// System-wide history for the charts.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// The answers to host commands.

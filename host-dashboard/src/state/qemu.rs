@@ -21,7 +21,7 @@ pub enum QemuState {
 }
 
 /// How QEMU exited.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct QemuExit {
     /// Exit status, if it exited normally.
     pub status: Option<i32>,

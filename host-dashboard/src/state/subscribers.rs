@@ -13,7 +13,7 @@
 //! round that lost no frame, entries it did not list have left the table.
 
 use super::names::event_kind_bit;
-use protocol::message::{EventKind, LatencySummary, SubscriberSnapshot};
+use protocol::message::{EventKind, LatencyHistogram, LatencySummary, SubscriberSnapshot};
 use std::collections::VecDeque;
 
 /// Ack latencies kept per subscriber for its sparkline.
@@ -38,6 +38,10 @@ pub struct Subscriber {
     pub outstanding: u64,
     /// Ack-latency percentiles, from the latest snapshot.
     pub latency: LatencySummary,
+    /// Ack latencies by power of two since boot, from the latest
+    /// `LatencyHistogram` frame (none before its first ack, or from a guest
+    /// that does not send them).
+    pub histogram: Option<LatencyHistogram>,
     /// The latest ack latencies (from `Ack` events), oldest first.
     pub recent_latency_ns: VecDeque<u64>,
     /// What the latest snapshot said about who waits on it.
@@ -80,6 +84,7 @@ impl Subscriber {
             ignored_acks: 0,
             outstanding: 0,
             latency: LatencySummary::default(),
+            histogram: None,
             recent_latency_ns: VecDeque::new(),
             snapshot: None,
             seen_at: mark,
@@ -274,6 +279,14 @@ impl SubscriberTable {
         });
         let at = usize::from(snapshot.index).min(self.entries.len());
         self.entries.insert(at, entry);
+    }
+
+    /// Takes in the latency distribution of an entry the host knows (an
+    /// absolute count: it replaces the previous one).
+    pub(crate) fn histogram(&mut self, histogram: LatencyHistogram) {
+        if let Some(index) = self.position(histogram.endpoint) {
+            self.entries[index].histogram = Some(histogram);
+        }
     }
 
     fn note_listed(&mut self, round: u32, index: u8) {

@@ -21,6 +21,7 @@
 //! thick border when focused. All styles come from [`theme`].
 
 mod alert;
+mod charts;
 mod columns;
 mod detail;
 pub mod display;
@@ -111,6 +112,9 @@ impl Widget for &App {
                 LogPane::new(state.log(), self.log_view(), focused).render(body, buf);
             }
             View::Link => link_view(self, body, buf),
+            View::Charts => charts::ChartsView::new(state)
+                .selected(self.selected_subscriber())
+                .render(body, buf),
         }
         match self.overlay() {
             Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),

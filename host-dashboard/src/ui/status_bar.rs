@@ -17,11 +17,12 @@ fn key_hints(focus: Pane) -> [(&'static str, &'static str); 7] {
         Pane::Processes => ("select", "first/last"),
         Pane::Events => ("select", "newest/oldest"),
         Pane::Log => ("scroll", "oldest/follow"),
+        Pane::Subscribers => ("subscriber", "first/last"),
     };
     [
         ("q", "quit"),
         ("?", "keys"),
-        ("1-4", "view"),
+        ("1-5", "view"),
         ("Tab", "focus"),
         ("↑↓", moves),
         ("PgUp PgDn", "page"),

@@ -81,6 +81,20 @@ impl Histogram {
         self.sum
     }
 
+    /// The counts by power of two, for the wire: each fine bucket lies
+    /// within one power of two (its values share a bit length), so the
+    /// regrouping is exact.
+    pub fn log2_buckets(&self) -> protocol::message::Log2Buckets {
+        let mut buckets = protocol::message::Log2Buckets::default();
+        for (bucket, &count) in self.counts.iter().enumerate() {
+            if count > 0 {
+                let bits = protocol::message::Log2Buckets::bucket_of(upper_bound(bucket));
+                buckets.add(bits, count);
+            }
+        }
+        buckets
+    }
+
     /// The value at quantile `per_mille / 1000` (e.g. 500 for the median,
     /// 990 for p99): the upper bound of the bucket holding it, never above
     /// the maximum. 0 when empty.
@@ -116,6 +130,22 @@ mod tests {
         assert_eq!(histogram.quantile(1000), 5);
         assert_eq!(histogram.max(), 5);
         assert_eq!(histogram.sum(), 15);
+    }
+
+    #[test]
+    fn log2_buckets_regroup_exactly() {
+        let mut histogram = Histogram::new();
+        let values = [0, 1, 7, 8, 15, 16, 1_000, 1_023, 1_024, 20_000, 1 << 45];
+        for value in values {
+            histogram.record(value);
+        }
+        let buckets = histogram.log2_buckets();
+        assert_eq!(buckets.total(), values.len() as u64);
+        let mut expected = protocol::message::Log2Buckets::default();
+        for value in values {
+            expected.add(protocol::message::Log2Buckets::bucket_of(value), 1);
+        }
+        assert_eq!(buckets, expected);
     }
 
     #[test]

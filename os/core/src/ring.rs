@@ -123,7 +123,7 @@ mod tests {
             operations in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..12), 0usize..10), 0..200)
         ) {
             let mut ring = ByteRing::<16>::new();
-            let mut accepted = Vec::new();
+            let mut accepted: Vec<u8> = Vec::new();
             let mut output = Vec::new();
             for (bytes, take) in operations {
                 if ring.push_all(&bytes) {

@@ -116,6 +116,7 @@ fn kind_name(message: &Message<String>) -> &'static str {
         Message::CommandResult(_) => "command result",
         Message::CommandRejected(_) => "command rejected",
         Message::VmFlags(_) => "vm flags",
+        Message::LatencyHistogram(_) => "latency histogram",
     }
 }
 

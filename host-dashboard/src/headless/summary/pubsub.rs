@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// One entry of `subscribers`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SubscriberSummary<'a> {
     /// Position in the PM's table (subscription order).
     pub index: usize,
@@ -43,10 +43,53 @@ pub struct SubscriberSummary<'a> {
     pub oldest_outstanding: Option<OldestSummary>,
     /// Ack latency from its latest snapshot.
     pub ack_latency_ns: LatencySummary,
+    /// Its ack latencies by power of two since boot (the kernel's
+    /// histogram, as `--metrics-addr` exports it), or null before its
+    /// first ack or from a guest that does not send them.
+    pub ack_latency_histogram: Option<HistogramSummary>,
+}
+
+/// A subscriber's `ack_latency_histogram`.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct HistogramSummary {
+    /// The snapshot round it comes from.
+    pub round: u32,
+    /// Acks measured.
+    pub count: u64,
+    /// Sum of their latencies, in nanoseconds.
+    pub sum_ns: u64,
+    /// The non-empty buckets, by bit length of the latency in nanoseconds
+    /// (bucket `b` holds `2^(b-1) <= ns < 2^b`; 0 holds 0 ns; 40 holds
+    /// everything from 2^39 ns up).
+    pub buckets: Vec<BucketSummary>,
+}
+
+/// One bucket of a [`HistogramSummary`].
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
+pub struct BucketSummary {
+    /// Bit length of the latencies in it (see [`HistogramSummary`]).
+    pub bucket: u32,
+    /// How many.
+    pub count: u32,
+}
+
+impl From<&protocol::message::LatencyHistogram> for HistogramSummary {
+    fn from(histogram: &protocol::message::LatencyHistogram) -> Self {
+        Self {
+            round: histogram.round,
+            count: histogram.buckets.total(),
+            sum_ns: histogram.sum_ns,
+            buckets: histogram
+                .buckets
+                .non_empty()
+                .map(|(bucket, count)| BucketSummary { bucket, count })
+                .collect(),
+        }
+    }
 }
 
 /// A subscriber's `oldest_outstanding`.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct OldestSummary {
     /// The process.
     pub pid: u32,
@@ -55,7 +98,7 @@ pub struct OldestSummary {
 }
 
 /// A subscriber's `ack_latency_ns`.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50: u64,
@@ -96,6 +139,7 @@ impl<'a> SubscriberSummary<'a> {
                 max: entry.latency.max_ns,
                 count: entry.latency.count,
             },
+            ack_latency_histogram: entry.histogram.as_ref().map(HistogramSummary::from),
         }
     }
 }
@@ -113,7 +157,7 @@ pub fn subscribers(system: &System, now_ns: u64) -> Vec<SubscriberSummary<'_>> {
 }
 
 /// The `events` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct EventsSummary<'a> {
     /// Lifecycle events seen (`spawn`, `signal`, `exit`, ...).
     #[serde(flatten)]
@@ -137,7 +181,7 @@ pub struct EventsSummary<'a> {
 }
 
 /// One entry of `events.stuck`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StuckSummary<'a> {
     /// The event, or null if its record was lost.
     pub event_id: Option<u64>,
@@ -173,7 +217,7 @@ impl<'a> From<&'a StuckEvent> for StuckSummary<'a> {
 }
 
 /// One entry of `events.warnings`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WarningSummary<'a> {
     /// What kind of problem: `stuck_event`.
     pub kind: &'static str,
@@ -234,7 +278,7 @@ pub fn events(system: &System) -> EventsSummary<'_> {
 }
 
 /// The `commands` object.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CommandsSummary {
     /// Results by command id.
     pub results: BTreeMap<u32, ResultSummary>,
@@ -245,7 +289,7 @@ pub struct CommandsSummary {
 }
 
 /// One command's result.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema)]
 pub struct ResultSummary {
     /// `done` or `failed`.
     pub outcome: &'static str,

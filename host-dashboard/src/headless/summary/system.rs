@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// One entry of `processes`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ProcessSummary<'a> {
     /// Process id.
     pub pid: u32,
@@ -77,7 +77,7 @@ pub struct ProcessSummary<'a> {
 }
 
 /// One entry of a process's `regions`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RegionSummary {
     /// First address.
     pub start: u64,
@@ -96,7 +96,7 @@ pub struct RegionSummary {
 }
 
 /// One entry of `exited`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ExitedSummary<'a> {
     /// Process id.
     pub pid: u32,
@@ -117,7 +117,7 @@ pub struct ExitedSummary<'a> {
 }
 
 /// A CPU exception in a process.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct UserFaultSummary {
     /// Exception vector.
     pub vector: u8,
@@ -128,7 +128,7 @@ pub struct UserFaultSummary {
 }
 
 /// The `memory` object (null until the first `Memory` snapshot).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemorySummary {
     /// Physical frames free.
     pub free_frames: u64,
@@ -153,7 +153,7 @@ pub struct MemorySummary {
 }
 
 /// The `snapshots` object: how complete the snapshot rounds were.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SnapshotsSummary {
     /// Rounds that arrived complete.
     pub complete: u64,

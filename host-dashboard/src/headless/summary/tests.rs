@@ -85,6 +85,7 @@ fn a_running_guest_meets_the_contract() {
     assert_eq!(
         json,
         json!({
+            "schema_version": crate::schema::SCHEMA_VERSION,
             "image": "demo",
             "protocol_version": PROTOCOL_VERSION,
             "failure": null,
@@ -668,11 +669,13 @@ fn subscribers_meet_the_contract_and_add_up() {
             {"index": 0, "endpoint": 1, "name": "ipc", "mask": ["exit", "signal"],
              "events": 2, "acks": 1, "ignored_acks": 0, "outstanding": 1,
              "oldest_outstanding": {"pid": 4, "age_ns": 2_400_200_000u64},
-             "ack_latency_ns": {"p50": 49_152, "p99": 49_152, "max": 49_152, "count": 1}},
+             "ack_latency_ns": {"p50": 49_152, "p99": 49_152, "max": 49_152, "count": 1},
+             "ack_latency_histogram": null},
             {"index": 1, "endpoint": 2, "name": "acct", "mask": ["exit"],
              "events": 1, "acks": 1, "ignored_acks": 1, "outstanding": 0,
              "oldest_outstanding": null,
-             "ack_latency_ns": {"p50": 47_104, "p99": 47_104, "max": 47_104, "count": 1}},
+             "ack_latency_ns": {"p50": 47_104, "p99": 47_104, "max": 47_104, "count": 1},
+             "ack_latency_histogram": null},
         ])
     );
     for subscriber in json["subscribers"].as_array().unwrap() {

@@ -92,6 +92,11 @@ impl System {
         self.subscribers.snapshot(snapshot, ns(time_us), mark);
     }
 
+    /// A subscriber's latency distribution, after its snapshot frame.
+    pub(crate) fn latency_histogram(&mut self, histogram: protocol::message::LatencyHistogram) {
+        self.subscribers.histogram(histogram);
+    }
+
     /// Frames were lost on the way: what the current snapshot round leaves
     /// out proves nothing about the subscriber table.
     pub(crate) fn frames_lost(&mut self) {
