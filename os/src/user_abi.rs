@@ -21,6 +21,21 @@ fn put(out: &mut Words, values: &[u64]) {
     }
 }
 
+/// Checks at compile time that each value's words fill exactly its
+/// `repr(C)` struct in `kernel_abi` (every field a u64, so equal sizes mean
+/// the words are the fields in order): a field added to an ABI struct and
+/// not to its conversion here stops the build.
+macro_rules! words_fill_the_struct {
+    ($($value:ty),* $(,)?) => {
+        $(const _: () = assert!(
+            <$value as UserValue>::WORDS * 8 == core::mem::size_of::<$value>()
+                && <$value as UserValue>::WORDS * 8 <= MAX_USER_VALUE
+        );)*
+    };
+}
+
+words_fill_the_struct!(u64, WaitResult, VmStats, MemInfo, Message, SigAction);
+
 /// A value made of u64 words.
 pub trait UserValue: Sized {
     /// Its size in words (at most `MAX_USER_VALUE / 8`).
