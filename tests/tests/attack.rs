@@ -62,6 +62,13 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
         ("signal-with-kernel-rsp", "Ok(Killed(11))"),
         ("tf-int3", "Ok(Killed(5))"),
         ("tf-icebp", "Ok(Killed(4))"),
+        // A forged frame whose x87 state has every exception unmasked and
+        // one pending, every tag valid, garbage pointers and MXCSR all
+        // ones: the restore works, the first `fwait` is SIGFPE in ring 3.
+        ("forged-fpu-pending-x87", "Ok(Killed(8))"),
+        // A handler interrupted by a second one: each starts with a clean
+        // xmm15 and finds its own again; so does the interrupted code.
+        ("nested-signal-fpu", "Ok(Exited(0))"),
     ];
     for (name, ending) in expected {
         assert_eq!(attack(name).1, ending, "{name}\n{}", run.describe());
@@ -94,4 +101,33 @@ fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() 
         kills.len(),
         run.describe()
     );
+}
+
+/// Finding: a signal sent to init while init catches it and blocks it
+/// stays pending; when init then restores the default action (SIGTERM:
+/// terminate) and unblocks it, the kernel delivers it with that action and
+/// init dies (`init exited (status 0, signal Some(SIGTERM)): powering
+/// off`): an ordinary child ended the system. RELIABILITY.md promises that
+/// a signal init does not catch is discarded and that only init's own CPU
+/// faults can kill it; the check is made when the signal is sent, not
+/// when it is delivered (Linux checks again at delivery). With SIGTSTP the
+/// same path stops init for good.
+#[test]
+fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
+    let run = run();
+    no_kernel_panic(run);
+    let (_, ending) = attack("init-pending-then-default");
+    assert!(
+        ending.starts_with("init runs on"),
+        "{ending}\n{}",
+        run.describe()
+    );
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(_, line)| *line == "attack: done"),
+        "init finished\n{}",
+        run.describe()
+    );
+    assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }

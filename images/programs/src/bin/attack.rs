@@ -25,6 +25,8 @@ const ATTACKS: &[Attack] = &[
     ("tf-int3", tf_int3),
     ("tf-icebp", tf_icebp),
     ("oom-cow-sharers", oom_cow_sharers),
+    ("forged-fpu-pending-x87", forged_fpu_pending_x87),
+    ("nested-signal-fpu", nested_signal_fpu),
 ];
 
 fn run(args: userlib::Args) -> i32 {
@@ -44,8 +46,34 @@ fn run(args: userlib::Args) -> i32 {
         };
         println!("attack: {name} -> {result:?}");
     }
+    if wanted == "all" || wanted.split(',').any(|w| w == "init-pending-then-default") {
+        init_pending_then_default();
+    }
     println!("attack: done");
     0
+}
+
+/// Init catches SIGTERM and blocks it; an ordinary child sends SIGTERM
+/// (pending: caught, blocked); init then restores the default action and
+/// unblocks it. RELIABILITY.md: signals init does not catch are
+/// discarded, only its own CPU faults can kill it.
+fn init_pending_then_default() {
+    println!("attack: start init-pending-then-default");
+    let _ = signal::catch(Signal::SIGTERM, noop);
+    let _ = signal::block(Signal::SIGTERM);
+    let me = process::getpid();
+    let child = match process::fork() {
+        Ok(0) => {
+            let sent = signal::kill(me, Signal::SIGTERM);
+            process::exit(if sent.is_ok() { 0 } else { 1 })
+        }
+        Ok(child) => child,
+        Err(_) => return,
+    };
+    let sent = process::wait_for(child);
+    let _ = signal::default(Signal::SIGTERM);
+    let _ = signal::unblock(Signal::SIGTERM);
+    println!("attack: init-pending-then-default -> init runs on (child {sent:?})");
 }
 
 fn icebp() -> ! {
@@ -245,4 +273,91 @@ fn oom_cow_sharers() -> ! {
     while let Ok(Some(_)) | Err(kernel_abi::Errno::EINTR) = process::try_wait_any() {}
     let _ = time::sleep_ms(300);
     process::exit(0)
+}
+
+/// Runs after a forged `sigreturn`: the first x87 wait instruction meets
+/// the pending exception the forged state carries.
+extern "C" fn after_forged() -> ! {
+    // SAFETY: `fwait` raises the pending x87 exception (#MF: SIGFPE).
+    unsafe { core::arch::asm!("fwait") };
+    process::exit(100)
+}
+
+#[repr(C, align(16))]
+struct Forged([u8; 1024]);
+
+fn forged_fpu_pending_x87() -> ! {
+    use kernel_abi::signal::{SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters};
+    let mut stack = [0u64; 512];
+    let mut frame = Forged([0; 1024]);
+    let registers = SavedRegisters {
+        rip: after_forged as *const () as u64,
+        rsp: (stack.as_mut_ptr() as u64 + 2048) & !15,
+        rflags: 0x202,
+        ..SavedRegisters::default()
+    };
+    let head: [u64; 4] = [0, 10, 0, SIGNAL_FRAME_MAGIC];
+    let base = frame.0.as_mut_ptr();
+    // SAFETY: the frame buffer holds the header, the registers and the
+    // 512-byte state after them.
+    unsafe {
+        core::ptr::copy_nonoverlapping(head.as_ptr() as *const u8, base, 32);
+        core::ptr::write_unaligned(base.add(32) as *mut SavedRegisters, registers);
+        let fpu = base.add(SIGNAL_FRAME_FPU_OFFSET);
+        // FCW 0 (every x87 exception unmasked), FSW with ES, B and every
+        // flag, all tags valid (abridged 0xFF), FOP/FIP/FDP garbage,
+        // MXCSR and MXCSR_MASK all ones, registers 0xFF (NaNs).
+        core::ptr::write_bytes(fpu, 0xFF, 512);
+        *fpu = 0;
+        *fpu.add(1) = 0;
+        *fpu.add(2) = 0xFF;
+        *fpu.add(3) = 0xBF;
+    }
+    userlib::raw::sigreturn_at(base as u64 + 8)
+}
+
+static NESTED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+fn xmm15() -> u64 {
+    let value: u64;
+    // SAFETY: reads xmm15's low quadword.
+    unsafe { core::arch::asm!("movq {v}, xmm15", v = out(reg) value) };
+    value
+}
+
+fn set_xmm15(value: u64) {
+    // SAFETY: writes xmm15 (declared clobbered).
+    unsafe { core::arch::asm!("movq xmm15, {v}", v = in(reg) value, out("xmm15") _) };
+}
+
+extern "C" fn inner(_signal: u64) {
+    if xmm15() != 0 {
+        NESTED.fetch_or(4, core::sync::atomic::Ordering::Relaxed);
+    }
+    set_xmm15(0xCCCC);
+}
+
+extern "C" fn outer(_signal: u64) {
+    if xmm15() != 0 {
+        NESTED.fetch_or(1, core::sync::atomic::Ordering::Relaxed);
+    }
+    set_xmm15(0xBBBB);
+    let _ = signal::kill(process::getpid(), Signal::SIGUSR2);
+    if xmm15() != 0xBBBB {
+        NESTED.fetch_or(2, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A handler interrupted by another: each starts clean and finds its own
+/// xmm15 after the inner one returns; the main flow too.
+fn nested_signal_fpu() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, outer);
+    let _ = signal::catch(Signal::SIGUSR2, inner);
+    set_xmm15(0xAAAA);
+    let _ = signal::kill(process::getpid(), Signal::SIGUSR1);
+    let mut failed = NESTED.load(core::sync::atomic::Ordering::Relaxed);
+    if xmm15() != 0xAAAA {
+        failed |= 8;
+    }
+    process::exit(failed as i32)
 }
