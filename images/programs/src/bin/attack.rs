@@ -27,11 +27,24 @@ const ATTACKS: &[Attack] = &[
     ("oom-cow-sharers", oom_cow_sharers),
     ("forged-fpu-pending-x87", forged_fpu_pending_x87),
     ("nested-signal-fpu", nested_signal_fpu),
+    ("regions-fork-enomem", regions_fork_enomem),
+    ("spawn-storm-long-args", spawn_storm_long_args),
+    ("killed-semop-waiters", killed_semop_waiters),
+    (
+        "shared-fork-parent-dies-first",
+        shared_fork_parent_dies_first,
+    ),
+    ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
 ];
 
 fn run(args: userlib::Args) -> i32 {
     if args.get(1) == Some("hog") {
         hog(args.number(2).unwrap_or(48));
+    }
+    if args.get(1) == Some("sleep") {
+        loop {
+            let _ = time::sleep_ms(1000);
+        }
     }
     let wanted = args.get(1).unwrap_or("all");
     for (name, attack) in ATTACKS {
@@ -39,11 +52,21 @@ fn run(args: userlib::Args) -> i32 {
             continue;
         }
         println!("attack: start {name}");
+        let before = used();
         let result = match process::fork() {
             Ok(0) => attack(),
             Ok(child) => process::wait_for(child),
             Err(error) => Err(error),
         };
+        while let Ok(Some(_)) = process::try_wait_any() {}
+        let _ = time::sleep_ms(200);
+        while let Ok(Some(_)) = process::try_wait_any() {}
+        let after = used();
+        println!(
+            "attack: {name} leaves frames {:+} swap {:+}",
+            after.0 as i64 - before.0 as i64,
+            after.1 as i64 - before.1 as i64
+        );
         println!("attack: {name} -> {result:?}");
     }
     if wanted == "all" || wanted.split(',').any(|w| w == "init-pending-then-default") {
@@ -360,4 +383,235 @@ fn nested_signal_fpu() -> ! {
         failed |= 8;
     }
     process::exit(failed as i32)
+}
+
+/// Frames in use (page cache aside) and swap slots in use.
+fn used() -> (u64, u64) {
+    let info = memory::meminfo();
+    (
+        info.total_frames - info.free_frames - info.cached_pages,
+        info.swap_used,
+    )
+}
+
+fn map_shared(len: u64) -> Result<u64, kernel_abi::Errno> {
+    userlib::raw::check(userlib::raw::syscall_plain(
+        Syscall::MapShared,
+        [len, 0, 0, 0, 0, 0],
+    ))
+}
+
+fn sleep_until_orphaned(parent: u32) -> ! {
+    while process::getppid() == parent {
+        let _ = time::sleep_ms(20);
+    }
+    process::exit(0)
+}
+
+/// 1,000 one-page shared regions (each touched), then fork until it
+/// fails; the children sleep until we are gone.
+fn regions_fork_enomem() -> ! {
+    let mut mapped = 0;
+    for _ in 0..1000 {
+        match map_shared(PAGE) {
+            Ok(address) => {
+                // SAFETY: a page of our own shared region.
+                unsafe { core::ptr::write_volatile(address as *mut u8, 1) };
+                mapped += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    let me = process::getpid();
+    let mut forks = 0;
+    let error = loop {
+        match process::fork() {
+            Ok(0) => sleep_until_orphaned(me),
+            Ok(_) => forks += 1,
+            Err(error) => break error,
+        }
+    };
+    println!("attack: {mapped} regions, {forks} forks, then {error:?}");
+    process::exit(0)
+}
+
+/// Spawns children with 500 bytes of arguments until spawn fails, then
+/// kills them all.
+fn spawn_storm_long_args() -> ! {
+    let long = "x".repeat(250);
+    let mut children = alloc::vec::Vec::new();
+    let error = loop {
+        match process::spawn("attack", &["sleep", &long, &long]) {
+            Ok(pid) => children.push(pid),
+            Err(error) => break error,
+        }
+        if children.len() >= 300 {
+            break kernel_abi::Errno::EAGAIN;
+        }
+    };
+    println!("attack: {} spawns, then {error:?}", children.len());
+    for child in &children {
+        let _ = signal::kill(*child, Signal::SIGKILL);
+    }
+    for child in children {
+        let _ = process::wait_for(child);
+    }
+    process::exit(0)
+}
+
+/// Eight children block in semop(-1) on a fresh set; half are killed,
+/// then four units are posted: the other four must get them.
+fn killed_semop_waiters() -> ! {
+    use userlib::sem::{self, SemOp};
+    let Ok(id) = sem::semget(sem::IPC_PRIVATE, 1, 0) else {
+        process::exit(2)
+    };
+    let mut waiters = alloc::vec::Vec::new();
+    for _ in 0..8 {
+        match process::fork() {
+            Ok(0) => {
+                let got = sem::semop(
+                    id,
+                    &[SemOp {
+                        num: 0,
+                        op: -1,
+                        flags: 0,
+                    }],
+                );
+                process::exit(if got.is_ok() { 0 } else { 3 })
+            }
+            Ok(pid) => waiters.push(pid),
+            Err(_) => process::exit(4),
+        }
+    }
+    let _ = time::sleep_ms(100);
+    for pid in &waiters[..4] {
+        let _ = signal::kill(*pid, Signal::SIGKILL);
+    }
+    let post = sem::semop(
+        id,
+        &[SemOp {
+            num: 0,
+            op: 4,
+            flags: 0,
+        }],
+    );
+    let mut served = 0;
+    for pid in &waiters[4..] {
+        if let Ok(process::ExitStatus::Exited(0)) = process::wait_for(*pid) {
+            served += 1;
+        }
+    }
+    for pid in &waiters[..4] {
+        let _ = process::wait_for(*pid);
+    }
+    let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+    println!("attack: post {post:?}, {served} of 4 served");
+    process::exit(if served == 4 { 0 } else { 5 })
+}
+
+/// A shared region mapped, touched, then forked; the parent dies first,
+/// the child keeps using the region, then exits.
+fn shared_fork_parent_dies_first() -> ! {
+    let Ok(address) = map_shared(1 << 20) else {
+        process::exit(2)
+    };
+    for page in 0..256 {
+        // SAFETY: pages of our own shared region.
+        unsafe { core::ptr::write_volatile((address + page * PAGE) as *mut u8, 1) };
+    }
+    match process::fork() {
+        Ok(0) => {
+            let _ = time::sleep_ms(100);
+            for page in 0..256 {
+                // SAFETY: as above, inherited by fork.
+                unsafe { core::ptr::write_volatile((address + page * PAGE) as *mut u8, 2) };
+            }
+            process::exit(0)
+        }
+        _ => process::exit(0),
+    }
+}
+
+extern "C" fn exit_zero(_signal: u64) {
+    process::exit(0)
+}
+
+/// Sleeps forever with the stack pointer three pages below any page this
+/// process touched, so a signal frame lands on a page that needs a new
+/// frame.
+fn sleep_on_fresh_stack() -> ! {
+    // SAFETY: the loop never returns and uses no stack memory itself; the
+    // pages below lie in the 256 KiB stack region.
+    unsafe {
+        core::arch::asm!(
+            "and rsp, -4096",
+            "sub rsp, 0x3000 - 0x40",
+            "2:",
+            "mov eax, {sleep}",
+            "mov rdi, 10000000",
+            "syscall",
+            "jmp 2b",
+            sleep = const Syscall::Sleep as u64,
+            options(noreturn),
+        )
+    }
+}
+
+/// Fills memory with shared pages (never paged out) until no frame is left
+/// for ordinary programs, then sleeps.
+fn fill_frames() -> ! {
+    let Ok(address) = map_shared(60 << 20) else {
+        process::exit(2)
+    };
+    let mut page = 0;
+    while memory::meminfo().free_frames > 64 && page < (60 << 20) / PAGE {
+        // SAFETY: pages of our own shared region.
+        unsafe { core::ptr::write_volatile((address + page * PAGE) as *mut u8, 1) };
+        page += 1;
+    }
+    let _ = page;
+    loop {
+        let _ = time::sleep_ms(1000);
+    }
+}
+
+/// A caught signal to a process whose signal frame needs a new page while
+/// an idle filler holds every frame an ordinary program may take. The
+/// out-of-memory rule would kill the filler (the largest); does the
+/// kernel instead kill the receiver for want of a frame for its frame?
+fn signal_frame_needs_a_frame() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, exit_zero);
+    let receiver = match process::fork() {
+        Ok(0) => sleep_on_fresh_stack(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let filler = match process::fork() {
+        Ok(0) => fill_frames(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(100);
+    while memory::meminfo().free_frames > 64 {
+        if !matches!(process::try_wait_for(filler), Ok(None)) {
+            println!("attack: the filler died early");
+            process::exit(3)
+        }
+        let _ = time::sleep_ms(20);
+    }
+    let _ = time::sleep_ms(200);
+    let ready = memory::meminfo();
+    let _ = signal::kill(receiver, Signal::SIGUSR1);
+    let _ = time::sleep_ms(200);
+    println!("attack: signalled the receiver with {ready:?}");
+    let status = process::wait_for(receiver);
+    println!("attack: receiver {receiver} -> {status:?}");
+    let _ = signal::kill(filler, Signal::SIGKILL);
+    let filler_status = process::wait_for(filler);
+    println!("attack: filler {filler} -> {filler_status:?}");
+    process::exit(match status {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        _ => 1,
+    })
 }
