@@ -559,20 +559,57 @@ fn sleep_on_fresh_stack() -> ! {
 }
 
 /// Fills memory with shared pages (never paged out) until no frame is left
-/// for ordinary programs, then sleeps.
+/// for ordinary programs (64, the services' reserve), then sleeps. The
+/// first page of every 2 MiB is touched first, so that every later page
+/// needs exactly one frame (its page table exists).
 fn fill_frames() -> ! {
-    let Ok(address) = map_shared(60 << 20) else {
+    const LEN: u64 = 60 << 20;
+    let Ok(address) = map_shared(LEN) else {
         process::exit(2)
     };
-    let mut page = 0;
-    while memory::meminfo().free_frames > 64 && page < (60 << 20) / PAGE {
+    let touch = |page: u64| {
         // SAFETY: pages of our own shared region.
         unsafe { core::ptr::write_volatile((address + page * PAGE) as *mut u8, 1) };
-        page += 1;
+    };
+    for page in (0..LEN / PAGE).step_by(512) {
+        touch(page);
     }
-    let _ = page;
-    loop {
-        let _ = time::sleep_ms(1000);
+    // From here on only registers and the shared region (never paged
+    // out) are used: pageout may take our private stack and data pages
+    // meanwhile, and bringing one back would need a frame. `MemInfo` is
+    // written to the region's first page; `free_frames` is its first word.
+    // SAFETY: every address written lies in our shared region; the loop
+    // never returns.
+    unsafe {
+        core::arch::asm!(
+            "mov r12, 1",
+            "2:",
+            "cmp r12, {pages}",
+            "jae 4f",
+            "mov eax, {meminfo}",
+            "mov rdi, r13",
+            "syscall",
+            "cmp qword ptr [r13], 64",
+            "jbe 4f",
+            "test r12, 511",
+            "jz 3f",
+            "mov rax, r12",
+            "shl rax, 12",
+            "mov byte ptr [r13 + rax], 1",
+            "3:",
+            "inc r12",
+            "jmp 2b",
+            "4:",
+            "mov eax, {sleep}",
+            "mov rdi, 1000000000",
+            "syscall",
+            "jmp 4b",
+            pages = const LEN / PAGE,
+            meminfo = const Syscall::MemInfo as u64,
+            sleep = const Syscall::Sleep as u64,
+            in("r13") address,
+            options(noreturn),
+        )
     }
 }
 
@@ -596,6 +633,8 @@ fn signal_frame_needs_a_frame() -> ! {
     while memory::meminfo().free_frames > 64 {
         if !matches!(process::try_wait_for(filler), Ok(None)) {
             println!("attack: the filler died early");
+            let _ = signal::kill(receiver, Signal::SIGKILL);
+            let _ = process::wait_for(receiver);
             process::exit(3)
         }
         let _ = time::sleep_ms(20);
