@@ -212,3 +212,33 @@ fn memory_and_ipc_attacks_that_held() {
     assert_eq!(attack("killed-semop-waiters").1, "Ok(Exited(0))");
     assert_eq!(attack("shared-fork-parent-dies-first").1, "Ok(Exited(0))");
 }
+
+/// Finding: the out-of-memory rule ranks processes by `vm_total`, which
+/// counts data pages only, never the page tables a process makes the
+/// kernel allocate for it (nor are they reclaimed at kill time). A
+/// process that touches one byte per GiB of a 2,800 GiB heap holds about
+/// 8,400 frames (2,800 pages, each with its own page table and page
+/// directory) with a `vm_total` of 2,800; a hog that then touches 48 MiB
+/// is killed at about 5,000 resident pages, and the hoarder, holding
+/// much more, lives on. (Linux counts page-table pages in its OOM score.)
+#[test]
+fn oom_rule_spares_a_process_that_holds_most_memory_in_page_tables() {
+    let run = run();
+    no_kernel_panic(run);
+    let (lines, ending) = attack("page-table-hoarder");
+    assert_eq!(ending, "Ok(Exited(0))", "{}", run.describe());
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("attack: hoarder touched 2790 pages")),
+        "{lines:#?}"
+    );
+    let hog = lines
+        .iter()
+        .find(|line| line.starts_with("attack: hog "))
+        .unwrap_or_else(|| panic!("no hog line: {lines:#?}"));
+    assert!(
+        hog.ends_with(" -> Ok(Exited(0))"),
+        "the hog was killed while the page-table hoarder held more memory: {lines:#?}"
+    );
+}

@@ -35,6 +35,7 @@ const ATTACKS: &[Attack] = &[
         shared_fork_parent_dies_first,
     ),
     ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
+    ("page-table-hoarder", page_table_hoarder),
 ];
 
 fn run(args: userlib::Args) -> i32 {
@@ -653,4 +654,50 @@ fn signal_frame_needs_a_frame() -> ! {
         Ok(process::ExitStatus::Exited(0)) => 0,
         _ => 1,
     })
+}
+
+/// Touches one byte per GiB of a 2,800 GiB heap: each page resident costs
+/// a page table and a page directory as well (three frames, one counted
+/// in `vm_total`); then sleeps until killed.
+fn hoard_page_tables() -> ! {
+    const GIB: u64 = 1 << 30;
+    let Ok(start) = memory::sbrk(2800 * GIB) else {
+        println!("attack: hoarder sbrk failed");
+        process::exit(2)
+    };
+    let first = (start + GIB - 1) & !(GIB - 1);
+    let mut touched = 0;
+    while first + touched * GIB + 1 < start + 2800 * GIB && touched < 2790 {
+        memory::touch(first + touched * GIB, 1);
+        touched += 1;
+    }
+    println!(
+        "attack: hoarder touched {touched} pages; {:?}; {:?}",
+        memory::vmstats(),
+        memory::meminfo()
+    );
+    loop {
+        let _ = time::sleep_ms(1000);
+    }
+}
+
+/// A process that holds most of memory in page tables, then a hog: whom
+/// does the out-of-memory rule kill?
+fn page_table_hoarder() -> ! {
+    let hoarder = match process::fork() {
+        Ok(0) => hoard_page_tables(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(1500);
+    let hog = match process::spawn("attack", &["hog", "48"]) {
+        Ok(pid) => pid,
+        Err(_) => process::exit(3),
+    };
+    let status = process::wait_for(hog);
+    println!("attack: hog {hog} -> {status:?}");
+    let _ = signal::kill(hoarder, Signal::SIGKILL);
+    let hoarder_status = process::wait_for(hoarder);
+    println!("attack: hoarder {hoarder} -> {hoarder_status:?}");
+    process::exit(0)
 }
