@@ -36,6 +36,11 @@ const ATTACKS: &[Attack] = &[
     ),
     ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
     ("page-table-hoarder", page_table_hoarder),
+    ("thrash-plain", thrash_plain),
+    (
+        "thrash-with-a-minor-fault-now-and-then",
+        thrash_with_minor_faults,
+    ),
 ];
 
 fn run(args: userlib::Args) -> i32 {
@@ -700,4 +705,94 @@ fn page_table_hoarder() -> ! {
     let hoarder_status = process::wait_for(hoarder);
     println!("attack: hoarder {hoarder} -> {hoarder_status:?}");
     process::exit(0)
+}
+
+/// Fills memory with shared pages down to 400 free frames, then walks
+/// 1,024 private heap pages (more than fit), two at a time, forever; with
+/// `minor_every`, every so many steps it also grows the heap by a page,
+/// touches it (a zero-fill fault, no disk) and shrinks it back.
+fn thrasher(minor_every: Option<u64>) -> ! {
+    let Ok(shared) = map_shared(60 << 20) else {
+        process::exit(2)
+    };
+    const HEAP_PAGES: u64 = 1024;
+    let Ok(heap) = memory::sbrk(HEAP_PAGES * PAGE) else {
+        process::exit(2)
+    };
+    let mut page = 0;
+    while page < (60 << 20) / PAGE {
+        if page % 16 == 0 && memory::meminfo().free_frames < 400 {
+            break;
+        }
+        // SAFETY: a page of our own shared region.
+        unsafe { core::ptr::write_volatile((shared + page * PAGE) as *mut u8, 1) };
+        page += 1;
+    }
+    println!("attack: thrasher holds {page} shared pages; now walking {HEAP_PAGES} heap pages");
+    let end = heap + HEAP_PAGES * PAGE;
+    let mut steps = 0u64;
+    let mut round = 0u64;
+    loop {
+        for index in 0..HEAP_PAGES - 1 {
+            let from = heap + index * PAGE + (round % 512) * 8;
+            // SAFETY: both addresses lie in the heap grown above.
+            unsafe {
+                let value = core::ptr::read_volatile(from as *const u64);
+                core::ptr::write_volatile((from + PAGE) as *mut u64, value.wrapping_add(1));
+            }
+            steps += 1;
+            if let Some(every) = minor_every
+                && steps % every == 0
+                && memory::brk(end + PAGE).is_ok()
+            {
+                memory::touch(end, 1);
+                let _ = memory::brk(end);
+            }
+        }
+        round += 1;
+    }
+}
+
+/// Runs a thrasher for at most 10 s: was it killed, and when?
+fn thrash_for_a_while(minor_every: Option<u64>) -> ! {
+    let started = time::clock_ns();
+    let child = match process::fork() {
+        Ok(0) => thrasher(minor_every),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let ended = loop {
+        match process::try_wait_for(child) {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if time::clock_ns() - started > 10_000_000_000 => break None,
+            _ => {
+                let _ = time::sleep_ms(50);
+            }
+        }
+    };
+    let stats = memory::vmstats();
+    let _ = stats;
+    match ended {
+        Some(status) => {
+            println!(
+                "attack: thrasher {status:?} after {} ms",
+                (time::clock_ns() - started) / 1_000_000
+            );
+            process::exit(0)
+        }
+        None => {
+            let _ = signal::kill(child, Signal::SIGKILL);
+            let _ = process::wait_for(child);
+            println!("attack: thrasher still paging after 10 s; killed by us");
+            process::exit(1)
+        }
+    }
+}
+
+fn thrash_plain() -> ! {
+    thrash_for_a_while(None)
+}
+
+fn thrash_with_minor_faults() -> ! {
+    thrash_for_a_while(Some(1000))
 }
