@@ -211,6 +211,15 @@ fn memory_and_ipc_attacks_that_held() {
     );
     assert_eq!(attack("killed-semop-waiters").1, "Ok(Exited(0))");
     assert_eq!(attack("shared-fork-parent-dies-first").1, "Ok(Exited(0))");
+    // OOM victims blocked in semop on the IPC service, stopped, or idle
+    // (their memory in shared regions, so they outrank the hogs): killed
+    // and reaped without a leak (`no_attack_leaks_a_frame_or_a_swap_slot`).
+    let (lines, ending) = attack("oom-victims-in-odd-states");
+    assert_eq!(ending, "Ok(Exited(0))", "{lines:#?}");
+    assert!(
+        lines.iter().any(|line| line.starts_with("oom: ")),
+        "{lines:#?}"
+    );
 }
 
 /// Finding: the out-of-memory rule ranks processes by `vm_total`, which

@@ -36,6 +36,7 @@ const ATTACKS: &[Attack] = &[
     ),
     ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
     ("page-table-hoarder", page_table_hoarder),
+    ("oom-victims-in-odd-states", oom_victims_in_odd_states),
     ("thrash-plain", thrash_plain),
     (
         "thrash-with-a-minor-fault-now-and-then",
@@ -795,4 +796,81 @@ fn thrash_plain() -> ! {
 
 fn thrash_with_minor_faults() -> ! {
     thrash_for_a_while(Some(1000))
+}
+
+/// Touches `mib` MiB of a new shared region (never paged out) and a
+/// little heap.
+fn touch_shared_and_heap(mib: u64) {
+    let bytes = mib << 20;
+    if let Ok(start) = map_shared(bytes) {
+        let mut page = 0;
+        while page * PAGE < bytes {
+            // SAFETY: pages of our own shared region.
+            unsafe { core::ptr::write_volatile((start + page * PAGE) as *mut u8, 1) };
+            page += 1;
+        }
+    }
+    if let Ok(start) = memory::sbrk(64 * PAGE) {
+        for page in 0..64 {
+            memory::touch(start + page * PAGE, 1);
+        }
+    }
+}
+
+/// Processes holding memory in states the out-of-memory rule must handle:
+/// blocked in `semop` on the IPC service, stopped (SIGSTOP), blocked in
+/// `sendrec` behind others, and with pages in swap; then hogs run memory
+/// out until every one of them is gone. Nothing may leak.
+fn oom_victims_in_odd_states() -> ! {
+    use userlib::sem::{self, SemOp};
+    let Ok(id) = sem::semget(sem::IPC_PRIVATE, 1, 0) else {
+        process::exit(2)
+    };
+    let mut holders = alloc::vec::Vec::new();
+    for (index, mib) in [12u64, 11, 10, 9].into_iter().enumerate() {
+        match process::fork() {
+            Ok(0) => {
+                touch_shared_and_heap(mib);
+                match index {
+                    0 | 1 => {
+                        let _ = sem::semop(
+                            id,
+                            &[SemOp {
+                                num: 0,
+                                op: -1,
+                                flags: 0,
+                            }],
+                        );
+                    }
+                    2 => {
+                        let _ = signal::kill(process::getpid(), Signal::SIGSTOP);
+                    }
+                    _ => {}
+                }
+                loop {
+                    let _ = time::sleep_ms(1000);
+                }
+            }
+            Ok(pid) => holders.push(pid),
+            Err(_) => process::exit(2),
+        }
+    }
+    let _ = time::sleep_ms(500);
+    let mut hogs = alloc::vec::Vec::new();
+    for _ in 0..2 {
+        if let Ok(pid) = process::spawn("attack", &["hog", "30"]) {
+            hogs.push(pid);
+        }
+    }
+    for pid in hogs {
+        let status = process::wait_for(pid);
+        println!("attack: hog {pid} -> {status:?}");
+    }
+    for pid in holders {
+        let _ = signal::kill(pid, Signal::SIGKILL);
+        let status = process::wait_for(pid);
+        println!("attack: holder {pid} -> {status:?}");
+    }
+    let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+    process::exit(0)
 }
