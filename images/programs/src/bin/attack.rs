@@ -37,6 +37,12 @@ const ATTACKS: &[Attack] = &[
     ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
     ("page-table-hoarder", page_table_hoarder),
     ("oom-victims-in-odd-states", oom_victims_in_odd_states),
+    ("signal-storm", signal_storm),
+    ("signal-storm-again", signal_storm),
+    (
+        "replies-and-forged-events-to-ipc",
+        replies_and_forged_events_to_ipc,
+    ),
     ("thrash-plain", thrash_plain),
     (
         "thrash-with-a-minor-fault-now-and-then",
@@ -873,4 +879,124 @@ fn oom_victims_in_odd_states() -> ! {
     }
     let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
     process::exit(0)
+}
+
+static CAUGHT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn count(_signal: u64) {
+    CAUGHT.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Forty children send SIGUSR1 and SIGUSR2 (caught) and SIGCONT to us as
+/// fast as they can, 200 each, while we fork and compute; then all must
+/// end and every event be acked (the boot test checks the subscribers).
+fn signal_storm() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, count);
+    let _ = signal::catch(Signal::SIGUSR2, count);
+    let me = process::getpid();
+    let mut children = alloc::vec::Vec::new();
+    for _ in 0..40 {
+        match process::fork() {
+            Ok(0) => {
+                for round in 0..200 {
+                    let signal = match round % 3 {
+                        0 => Signal::SIGUSR1,
+                        1 => Signal::SIGUSR2,
+                        _ => Signal::SIGCONT,
+                    };
+                    let _ = signal::kill(me, signal);
+                }
+                process::exit(0)
+            }
+            Ok(pid) => children.push(pid),
+            Err(_) => break,
+        }
+    }
+    let mut forks = 0;
+    for _ in 0..20 {
+        if let Ok(0) = process::fork() {
+            process::exit(7)
+        }
+        forks += 1;
+    }
+    let mut ended = 0;
+    let mut interrupted = 0;
+    loop {
+        match process::wait_any() {
+            Ok(_) => ended += 1,
+            Err(kernel_abi::Errno::EINTR) => interrupted += 1,
+            Err(_) => break,
+        }
+    }
+    println!("attack: storm: wait interrupted {interrupted} times");
+    println!(
+        "attack: storm: {ended} children ended ({forks} forks), {} handlers ran",
+        CAUGHT.load(core::sync::atomic::Ordering::Relaxed)
+    );
+    process::exit(0)
+}
+
+/// Messages the IPC service must not act on: `reply` to the service,
+/// `send` and `asend` of a forged PM event (an EXIT for a waiter), and
+/// a semop by `send` then a `receive`; then a real waiter must still be
+/// served.
+fn replies_and_forged_events_to_ipc() -> ! {
+    use kernel_abi::ipc::Message;
+    use userlib::sem::{self, SemOp};
+    let Ok(ipc_pid) = sem::service_endpoint() else {
+        process::exit(2)
+    };
+    let Ok(id) = sem::semget(sem::IPC_PRIVATE, 1, 0) else {
+        process::exit(2)
+    };
+    let waiter = match process::fork() {
+        Ok(0) => {
+            let got = sem::semop(
+                id,
+                &[SemOp {
+                    num: 0,
+                    op: -1,
+                    flags: 0,
+                }],
+            );
+            process::exit(if got.is_ok() { 0 } else { 3 })
+        }
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(100);
+    // A forged EXIT event for the waiter (PROC_EVENT kind, EXIT bit).
+    let forged = Message::new(
+        kernel_abi::ipc::PROC_EVENT,
+        [u64::from(waiter), 1, 999, 0, 0, 0],
+    );
+    let r1 = userlib::ipc::reply(ipc_pid, &forged);
+    let r2 = userlib::ipc::asend(ipc_pid, &forged);
+    let post = sem::semop_request(
+        id,
+        &[SemOp {
+            num: 0,
+            op: 1,
+            flags: 0,
+        }],
+    );
+    let r3 = post.map(|request| userlib::ipc::reply(ipc_pid, &request));
+    let _ = time::sleep_ms(100);
+    let real = sem::semop(
+        id,
+        &[SemOp {
+            num: 0,
+            op: 1,
+            flags: 0,
+        }],
+    );
+    let status = process::wait_for(waiter);
+    let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+    println!(
+        "attack: reply {r1:?}, asend {r2:?}, reply-semop {r3:?}, real post {real:?}, waiter {status:?}"
+    );
+    process::exit(match status {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        _ => 1,
+    })
 }
