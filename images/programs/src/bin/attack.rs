@@ -43,6 +43,7 @@ const ATTACKS: &[Attack] = &[
         "replies-and-forged-events-to-ipc",
         replies_and_forged_events_to_ipc,
     ),
+    ("kernel-heap-hoarders", kernel_heap_hoarders),
     ("thrash-plain", thrash_plain),
     (
         "thrash-with-a-minor-fault-now-and-then",
@@ -60,6 +61,24 @@ fn run(args: userlib::Args) -> i32 {
         }
     }
     let wanted = args.get(1).unwrap_or("all");
+    // Warm-up, so that the leak check after each attack is not confused by
+    // memory that grows once (our heap for formatting, the services'
+    // stacks for their first events): a child that exits, and a line.
+    for _ in 0..3 {
+        match process::fork() {
+            Ok(0) => process::exit(0),
+            Ok(child) => {
+                let _ = process::wait_for(child);
+            }
+            Err(_) => {}
+        }
+        let _ = time::sleep_ms(100);
+        println!(
+            "attack: warm-up {:?} {:?}",
+            used(),
+            Ok::<process::ExitStatus, kernel_abi::Errno>(process::ExitStatus::Exited(0))
+        );
+    }
     for (name, attack) in ATTACKS {
         if wanted != "all" && !wanted.split(',').any(|w| w == *name) {
             continue;
@@ -749,7 +768,7 @@ fn thrasher(minor_every: Option<u64>) -> ! {
             }
             steps += 1;
             if let Some(every) = minor_every
-                && steps % every == 0
+                && steps.is_multiple_of(every)
                 && memory::brk(end + PAGE).is_ok()
             {
                 memory::touch(end, 1);
@@ -999,4 +1018,70 @@ fn replies_and_forged_events_to_ipc() -> ! {
         Ok(process::ExitStatus::Exited(0)) => 0,
         _ => 1,
     })
+}
+
+/// Takes kernel heap, not frames: 300 untouched one-page shared regions,
+/// then forks (copying the region map each time) until ENOMEM; the
+/// children sleep until we are gone.
+fn hoard_kernel_heap() -> ! {
+    let mut regions = 0;
+    for _ in 0..300 {
+        if map_shared(PAGE).is_ok() {
+            regions += 1;
+        }
+    }
+    let me = process::getpid();
+    let mut forks = 0;
+    let error = loop {
+        match process::fork() {
+            Ok(0) => sleep_until_orphaned(me),
+            Ok(_) => forks += 1,
+            Err(error) => break error,
+        }
+    };
+    println!("attack: heap hoarder: {regions} regions, {forks} forks, then {error:?}");
+    loop {
+        let _ = time::sleep_ms(1000);
+    }
+}
+
+/// The kernel heap runs out (a family of processes holds it in region
+/// maps), then a process faults in fresh pages (each needs a page record):
+/// whom does the out-of-memory rule take?
+fn kernel_heap_hoarders() -> ! {
+    let bystander = match process::fork() {
+        Ok(0) => {
+            touch_shared_and_heap(8);
+            loop {
+                let _ = time::sleep_ms(1000);
+            }
+        }
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let hoarder = match process::fork() {
+        Ok(0) => hoard_kernel_heap(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(3000);
+    let faulter = match process::spawn("attack", &["hog", "16"]) {
+        Ok(pid) => pid,
+        Err(error) => {
+            println!("attack: spawn of the faulter failed: {error:?}");
+            0
+        }
+    };
+    if faulter != 0 {
+        let status = process::wait_for(faulter);
+        println!("attack: faulter {faulter} -> {status:?}");
+    }
+    let _ = signal::kill(hoarder, Signal::SIGKILL);
+    let hoarder_status = process::wait_for(hoarder);
+    let _ = signal::kill(bystander, Signal::SIGKILL);
+    let bystander_status = process::wait_for(bystander);
+    println!(
+        "attack: hoarder {hoarder} -> {hoarder_status:?}, bystander {bystander} -> {bystander_status:?}"
+    );
+    process::exit(0)
 }
