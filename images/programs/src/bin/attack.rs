@@ -102,33 +102,33 @@ fn run(args: userlib::Args) -> i32 {
         println!("attack: {name} -> {result:?}");
     }
     if wanted == "all" || wanted.split(',').any(|w| w == "init-pending-then-default") {
-        init_pending_then_default();
+        init_pending_then_default(Signal::SIGTERM, "init-pending-then-default");
     }
     println!("attack: done");
     0
 }
 
-/// Init catches SIGTERM and blocks it; an ordinary child sends SIGTERM
+/// Init catches `signal` and blocks it; an ordinary child sends it
 /// (pending: caught, blocked); init then restores the default action and
 /// unblocks it. RELIABILITY.md: signals init does not catch are
 /// discarded, only its own CPU faults can kill it.
-fn init_pending_then_default() {
-    println!("attack: start init-pending-then-default");
-    let _ = signal::catch(Signal::SIGTERM, noop);
-    let _ = signal::block(Signal::SIGTERM);
+fn init_pending_then_default(sent_signal: Signal, name: &str) {
+    println!("attack: start {name}");
+    let _ = signal::catch(sent_signal, noop);
+    let _ = signal::block(sent_signal);
     let me = process::getpid();
     let child = match process::fork() {
         Ok(0) => {
-            let sent = signal::kill(me, Signal::SIGTERM);
+            let sent = signal::kill(me, sent_signal);
             process::exit(if sent.is_ok() { 0 } else { 1 })
         }
         Ok(child) => child,
         Err(_) => return,
     };
     let sent = process::wait_for(child);
-    let _ = signal::default(Signal::SIGTERM);
-    let _ = signal::unblock(Signal::SIGTERM);
-    println!("attack: init-pending-then-default -> init runs on (child {sent:?})");
+    let _ = signal::default(sent_signal);
+    let _ = signal::unblock(sent_signal);
+    println!("attack: {name} -> init runs on (child {sent:?})");
 }
 
 fn icebp() -> ! {
