@@ -112,7 +112,7 @@ fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() 
 /// faults can kill it; the check is made when the signal is sent, not
 /// when it is delivered (Linux checks again at delivery). The same path
 /// is taken by a second signal left pending while init's handler runs, if
-/// the handler resets the action (a one-shot handler).
+/// the handler resets the action (a one-shot handler; not tested here).
 #[test]
 fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
     let run = run();
