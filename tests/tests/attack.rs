@@ -292,3 +292,30 @@ fn thrashing_detection_is_defeated_by_a_minor_fault_now_and_then() {
         "the thrasher is killed within 10 s: {lines:#?}"
     );
 }
+
+/// Finding (the same root as the signal-frame one: the kernel's copies
+/// into a process's memory do not apply the out-of-memory rule): a
+/// process blocked in `semop(-1)` on the IPC service, whose stack page
+/// holding the reply buffer has been paged out while a filler holds every
+/// frame an ordinary program may take. A post succeeds, but the service's
+/// reply cannot be copied (no frame to bring the page back): the service
+/// logs `ipc: pid N no longer waits for its semop: taken back` about a
+/// process that does wait, puts the unit back, and the waiter's `semop`
+/// fails with EDEADSRCDST (it exits 4). The real waiter lost the unit the
+/// post gave it.
+#[test]
+fn a_semop_waiter_whose_reply_buffer_was_paged_out_loses_its_unit_when_no_frame_is_left() {
+    let run = run();
+    no_kernel_panic(run);
+    let (lines, ending) = attack("semop-reply-needs-a-frame");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("attack: posted Ok(()) with MemInfo { free_frames: 64,")),
+        "the post was made with the services' 64 frames left: {lines:#?}"
+    );
+    assert_eq!(
+        ending, "Ok(Exited(0))",
+        "the waiter got its unit: {lines:#?}"
+    );
+}

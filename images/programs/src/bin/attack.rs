@@ -36,6 +36,7 @@ const ATTACKS: &[Attack] = &[
     ),
     ("signal-frame-needs-a-frame", signal_frame_needs_a_frame),
     ("page-table-hoarder", page_table_hoarder),
+    ("semop-reply-needs-a-frame", semop_reply_needs_a_frame),
     ("oom-victims-in-odd-states", oom_victims_in_odd_states),
     ("signal-storm", signal_storm),
     ("signal-storm-again", signal_storm),
@@ -1084,4 +1085,75 @@ fn kernel_heap_hoarders() -> ! {
         "attack: hoarder {hoarder} -> {hoarder_status:?}, bystander {bystander} -> {bystander_status:?}"
     );
     process::exit(0)
+}
+
+/// A semop waiter whose stack (with its reply buffer) may be paged out,
+/// while a filler holds every frame an ordinary program may take; then a
+/// post. The waiter must get the unit (the out-of-memory rule may take
+/// the filler); does the reply instead fail for want of a frame?
+fn semop_reply_needs_a_frame() -> ! {
+    use userlib::sem::{self, SemOp};
+    let Ok(id) = sem::semget(sem::IPC_PRIVATE, 1, 0) else {
+        process::exit(2)
+    };
+    let waiter = match process::fork() {
+        Ok(0) => {
+            // Sixteen fresh heap pages become the pages faulted in last
+            // (the pinned ones), so the stack page may be paged out.
+            if let Ok(start) = memory::sbrk(16 * PAGE) {
+                for page in 0..16 {
+                    memory::touch(start + page * PAGE, 1);
+                }
+            }
+            let got = sem::semop(
+                id,
+                &[SemOp {
+                    num: 0,
+                    op: -1,
+                    flags: 0,
+                }],
+            );
+            process::exit(match got {
+                Ok(()) => 0,
+                Err(kernel_abi::Errno::EDEADSRCDST) => 4,
+                Err(_) => 3,
+            })
+        }
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(100);
+    let filler = match process::fork() {
+        Ok(0) => fill_frames(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    while memory::meminfo().free_frames > 64 {
+        if !matches!(process::try_wait_for(filler), Ok(None)) {
+            let _ = signal::kill(waiter, Signal::SIGKILL);
+            let _ = process::wait_for(waiter);
+            println!("attack: the filler died early");
+            process::exit(3)
+        }
+        let _ = time::sleep_ms(20);
+    }
+    let _ = time::sleep_ms(200);
+    let ready = memory::meminfo();
+    let post = sem::semop(
+        id,
+        &[SemOp {
+            num: 0,
+            op: 1,
+            flags: 0,
+        }],
+    );
+    let status = process::wait_for(waiter);
+    let _ = signal::kill(filler, Signal::SIGKILL);
+    let _ = process::wait_for(filler);
+    let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+    println!("attack: posted {post:?} with {ready:?}; waiter {waiter} -> {status:?}");
+    process::exit(match status {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        _ => 1,
+    })
 }
