@@ -69,6 +69,11 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
         // A handler interrupted by a second one: each starts with a clean
         // xmm15 and finds its own again; so does the interrupted code.
         ("nested-signal-fpu", "Ok(Exited(0))"),
+        // A forged frame with RFLAGS all ones: IOPL, NT, AC, VM and RF are
+        // dropped (`cli` is a #GP: SIGSEGV); RIP at the last byte of the
+        // lower canonical half: the fetch faults in ring 3 (SIGSEGV).
+        ("forged-rflags-all-ones", "Ok(Killed(11))"),
+        ("forged-rip-last-canonical-byte", "Ok(Killed(11))"),
     ];
     for (name, ending) in expected {
         assert_eq!(attack(name).1, ending, "{name}\n{}", run.describe());

@@ -27,6 +27,11 @@ const ATTACKS: &[Attack] = &[
     ("oom-cow-sharers", oom_cow_sharers),
     ("forged-fpu-pending-x87", forged_fpu_pending_x87),
     ("nested-signal-fpu", nested_signal_fpu),
+    ("forged-rflags-all-ones", forged_rflags_all_ones),
+    (
+        "forged-rip-last-canonical-byte",
+        forged_rip_last_canonical_byte,
+    ),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1155,5 +1160,57 @@ fn semop_reply_needs_a_frame() -> ! {
     process::exit(match status {
         Ok(process::ExitStatus::Exited(0)) => 0,
         _ => 1,
+    })
+}
+
+/// Runs after a forged `sigreturn` whose RFLAGS asked for everything
+/// (IOPL 3, NT, AC, VM, RF, ...): `cli` is #GP unless IOPL 3 got through.
+extern "C" fn after_forged_rflags() -> ! {
+    // SAFETY: `cli` in ring 3 faults unless IOPL is 3.
+    unsafe { core::arch::asm!("cli") };
+    process::exit(100)
+}
+
+/// Builds a signal frame with `registers` and a clean x87/SSE state and
+/// returns into it.
+fn forged_return(registers: kernel_abi::signal::SavedRegisters) -> ! {
+    use kernel_abi::signal::{
+        FpuState, SIGNAL_FRAME_FPU_OFFSET, SIGNAL_FRAME_MAGIC, SavedRegisters,
+    };
+    let mut frame = Forged([0; 1024]);
+    let head: [u64; 4] = [0, 10, 0, SIGNAL_FRAME_MAGIC];
+    let base = frame.0.as_mut_ptr();
+    // SAFETY: the buffer holds the header, the registers and the state.
+    unsafe {
+        core::ptr::copy_nonoverlapping(head.as_ptr() as *const u8, base, 32);
+        core::ptr::write_unaligned(base.add(32) as *mut SavedRegisters, registers);
+        core::ptr::copy_nonoverlapping(
+            FpuState::INITIAL.bytes.as_ptr(),
+            base.add(SIGNAL_FRAME_FPU_OFFSET),
+            512,
+        );
+    }
+    userlib::raw::sigreturn_at(base as u64 + 8)
+}
+
+fn forged_rflags_all_ones() -> ! {
+    let mut stack = [0u64; 512];
+    forged_return(kernel_abi::signal::SavedRegisters {
+        rip: after_forged_rflags as *const () as u64,
+        rsp: (stack.as_mut_ptr() as u64 + 2048) & !15,
+        rflags: u64::MAX,
+        ..Default::default()
+    })
+}
+
+/// RIP at the last byte of the lower canonical half (the highest value
+/// `sigreturn` accepts): the fetch faults in ring 3.
+fn forged_rip_last_canonical_byte() -> ! {
+    let mut stack = [0u64; 512];
+    forged_return(kernel_abi::signal::SavedRegisters {
+        rip: 0x0000_7fff_ffff_ffff,
+        rsp: (stack.as_mut_ptr() as u64 + 2048) & !15,
+        rflags: 0x202,
+        ..Default::default()
     })
 }
