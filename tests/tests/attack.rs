@@ -82,7 +82,8 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
 
 /// Finding: the out-of-memory rule ranks processes by resident pages, and
 /// a page shared copy-on-write counts in full for every sharer, so it
-/// kills sharers whose deaths free no frame, one after another. Nine
+/// kills sharers whose deaths free next to nothing (a few private stack
+/// pages each), one after another. Nine
 /// processes share 32 MiB copy-on-write (a parent and eight forked
 /// children that sleep); a separate program (spawned, sharing nothing)
 /// then touches 48 MiB. Before the fix all nine sharers are killed
