@@ -118,7 +118,8 @@ fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() 
 /// faults can kill it; the check is made when the signal is sent, not
 /// when it is delivered (Linux checks again at delivery). The same path
 /// is taken by a second signal left pending while init's handler runs, if
-/// the handler resets the action (a one-shot handler; not tested here).
+/// the handler resets the action: see
+/// `init_with_a_one_shot_handler_dies_of_two_sigterms_in_a_row`.
 #[test]
 fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
     let run = run();
@@ -324,4 +325,27 @@ fn a_semop_waiter_whose_reply_buffer_was_paged_out_loses_its_unit_when_no_frame_
         ending, "Ok(Exited(0))",
         "the waiter got its unit: {lines:#?}"
     );
+}
+
+/// Finding (the same root as the pending-signal one, without init
+/// blocking anything): init (`images/attack-init`) catches SIGTERM with a
+/// one-shot handler that restores the default action; an ordinary child
+/// sends SIGTERM twice in a row. The first is caught (its SIGNAL event
+/// freezes init until the services ack), the second stays pending; the
+/// handler resets the action, and the pending SIGTERM then terminates
+/// init (`init exited (status 0, signal Some(SIGTERM)): powering off`).
+#[test]
+fn init_with_a_one_shot_handler_dies_of_two_sigterms_in_a_row() {
+    static RUN: OnceLock<BootRun> = OnceLock::new();
+    let run = RUN.get_or_init(|| boot("attack-init", Duration::from_secs(120)));
+    no_kernel_panic(run);
+    let lines: Vec<&str> = run.log_lines().into_iter().map(|(_, line)| line).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("attack: init-one-shot-handler -> init runs on")),
+        "init survived the second SIGTERM\n{}",
+        run.describe()
+    );
+    assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }

@@ -107,6 +107,9 @@ fn run(args: userlib::Args) -> i32 {
         );
         println!("attack: {name} -> {result:?}");
     }
+    if wanted.split(',').any(|w| w == "init-one-shot-handler") {
+        init_one_shot_handler();
+    }
     if wanted == "all" || wanted.split(',').any(|w| w == "init-pending-then-default") {
         init_pending_then_default(Signal::SIGTERM, "init-pending-then-default");
     }
@@ -1213,4 +1216,43 @@ fn forged_rip_last_canonical_byte() -> ! {
         rflags: 0x202,
         ..Default::default()
     })
+}
+
+static ONE_SHOT_RAN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn one_shot(_signal: u64) {
+    ONE_SHOT_RAN.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let _ = signal::default(Signal::SIGTERM);
+}
+
+/// Init with a one-shot SIGTERM handler (it restores the default action,
+/// a common pattern); an ordinary child sends SIGTERM twice in a row.
+fn init_one_shot_handler() {
+    println!("attack: start init-one-shot-handler");
+    let _ = signal::catch(Signal::SIGTERM, one_shot);
+    let me = process::getpid();
+    let child = match process::fork() {
+        Ok(0) => {
+            let first = signal::kill(me, Signal::SIGTERM);
+            let second = signal::kill(me, Signal::SIGTERM);
+            process::exit(if first.is_ok() && second.is_ok() {
+                0
+            } else {
+                1
+            })
+        }
+        Ok(child) => child,
+        Err(_) => return,
+    };
+    let sent = loop {
+        match process::wait_for(child) {
+            Err(kernel_abi::Errno::EINTR) => continue,
+            other => break other,
+        }
+    };
+    let _ = time::sleep_ms(100);
+    println!(
+        "attack: init-one-shot-handler -> init runs on (child {sent:?}, handler ran {} times)",
+        ONE_SHOT_RAN.load(core::sync::atomic::Ordering::Relaxed)
+    );
 }
