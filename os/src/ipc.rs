@@ -39,6 +39,20 @@ fn source_matches(wanted: u64, source: u64) -> bool {
     wanted == ANY || wanted == source
 }
 
+/// Brings in the buffer of `dst` if it is blocked receiving, before the
+/// table is taken for delivery: the copy into it must not fail for want of
+/// a frame while the out-of-memory rule could still free one (a paged-out
+/// buffer of a semop waiter would lose its reply, and with it its unit).
+fn prepare_receiver(dst: Pid) {
+    let buffer = process::with_table(|table| match table.get(dst).map(|target| target.state) {
+        Some(State::Blocked(Block::Receive { buffer, .. })) => Some(buffer),
+        _ => None,
+    });
+    if let Some(buffer) = buffer {
+        crate::oom::bring_in(dst, buffer, core::mem::size_of::<Message>() as u64, true);
+    }
+}
+
 /// Delivers `message`, sent by `call`, to `dst` if it is blocked receiving
 /// from its source: copies it into its buffer. Returns how to wake `dst`
 /// if it did (`PeerGone` if the copy failed: nothing was delivered).
@@ -85,6 +99,7 @@ fn send_then(dst: u64, mut message: Message, then_receive: Option<u64>) -> Resul
     let me = sched::current();
     let dst = destination(dst)?;
     message.source = u64::from(me);
+    prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
         if let Some(buffer) = then_receive {
@@ -245,6 +260,7 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
     let me = sched::current();
     let dst = destination(dst)?;
     message.source = u64::from(me);
+    prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
         if let Some(wake) = try_deliver(table, dst, &message, Call::ASend) {
@@ -286,6 +302,7 @@ pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
     let me = sched::current();
     let dst = destination(dst)?;
     message.source = u64::from(me);
+    prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
         Ok(try_deliver(table, dst, &message, Call::Reply))
@@ -302,6 +319,7 @@ pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
 /// receiving, else queued.
 pub fn deliver_from_pm(subscriber: Pid, mut message: Message) {
     message.source = PM;
+    prepare_receiver(subscriber);
     let delivered = process::with_table(|table| {
         if let Some(wake) = try_deliver(table, subscriber, &message, Call::Pm) {
             return Some(wake);

@@ -77,7 +77,7 @@ pub fn user_fault(address: u64, access: Access) -> Result<(), Signal> {
                 if resolved.thrashing {
                     crate::klog!(
                         Warn,
-                        "thrashing: pid {me} took {THRASH_REFAULTS} refaults in a row (pages evicted moments before)"
+                        "thrashing: pid {me} reached a thrash score of {THRASH_REFAULTS} (pages evicted moments before came back, with little other progress)"
                     );
                     if apply(Reason::Thrashing, me) == Some(Taken::Killed(me)) {
                         return Err(Signal::SIGKILL);
@@ -103,6 +103,41 @@ pub fn user_fault(address: u64, access: Access) -> Result<(), Signal> {
         "oom: no memory left for a page fault (pid {me}): killed pid {me} ({name}) itself, {pages} resident pages reclaimed"
     );
     Err(Signal::SIGKILL)
+}
+
+/// Brings in the pages of `pid`'s memory in `[address, address + len)`
+/// for a copy the kernel is about to make into or out of it (a signal
+/// frame on a stack paged out, a reply into a buffer paged out), applying
+/// the out-of-memory rule as a page fault of `pid` would when no frame is
+/// left for it. Without this, such a copy would fail with EFAULT (a caught
+/// signal killing its receiver with SIGSEGV, a reply lost) while an idle
+/// process held the memory. Whatever still fails is left for the copy
+/// itself to report.
+pub fn bring_in(pid: Pid, address: u64, len: u64, write: bool) {
+    const PAGE: u64 = 4096;
+    let first = address & !(PAGE - 1);
+    let last = address.saturating_add(len.max(1) - 1) & !(PAGE - 1);
+    let mut page = first;
+    loop {
+        for _ in 0..MAX_VICTIMS {
+            pageout::ensure_free_frames();
+            let result = process::with_table(|table| {
+                table.get_mut(pid).map(|p| vm::bring_in(p, page, write))
+            });
+            match result {
+                Some(Err(FaultError::OutOfMemory)) => match apply(Reason::NoMemory, pid) {
+                    Some(Taken::Killed(victim)) if victim == pid => return,
+                    Some(_) => continue,
+                    None => return,
+                },
+                _ => break,
+            }
+        }
+        if page >= last {
+            return;
+        }
+        page += PAGE;
+    }
 }
 
 /// Applies the rule once, for the running process `me`; returns whom it

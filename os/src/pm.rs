@@ -628,7 +628,19 @@ pub fn force_signal(signal: Signal) {
                 .change_blocked(kernel_abi::signal::SIG_UNBLOCK, signal.mask());
         }
         process.signals.post(signal);
+        process.forced_signals |= signal.mask();
     });
+}
+
+/// Whether the running process is init. A signal about to take a default
+/// action that would end or stop init, sent rather than caused by init's
+/// own fault, is discarded at delivery as well as when it is sent
+/// ([`send_signal`]): init may restore a default action while such a
+/// signal is pending (a one-shot handler, or a handler unset while the
+/// signal is blocked).
+fn current_is_init() -> bool {
+    let pid = sched::current();
+    process::with_table(|table| table.init != 0 && table.init == pid)
 }
 
 /// Work due before the running process returns to user mode with `frame`:
@@ -648,12 +660,28 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
         if sched::switch_due() {
             sched::yield_current();
         }
-        let (next, unpaused) =
-            process::with_current(|process| (process.signals.take_deliverable(), process.unpaused));
+        let (next, unpaused, forced) = process::with_current(|process| {
+            let next = process.signals.take_deliverable();
+            let mut forced = false;
+            if let Some((signal, _)) = next {
+                forced = process.forced_signals & signal.mask() != 0;
+                process.forced_signals &= !signal.mask();
+            }
+            (next, process.unpaused, forced)
+        });
         match next {
             None => {
                 process::with_current(|process| process.unpaused = false);
                 return;
+            }
+            Some((signal, Disposition::Terminate | Disposition::Stop))
+                if !forced && current_is_init() =>
+            {
+                crate::klog!(
+                    Info,
+                    "init: pending {} discarded (its default action would end or stop init)",
+                    signal.name()
+                );
             }
             Some((signal, Disposition::Terminate)) => exit_current(ExitInfo {
                 status: 0,
@@ -697,6 +725,10 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
     let base = (frame.rsp.wrapping_sub(128 + frame_size) & !15).wrapping_sub(8);
     let mut interrupted_fpu = FxsaveArea::default();
     fpu::save(&mut interrupted_fpu);
+    // The frame's stack pages may be out (swapped, or never touched):
+    // bring them in now, where the out-of-memory rule may still free a
+    // frame, rather than fail the copy below.
+    crate::oom::bring_in(sched::current(), base, frame_size, true);
     process::with_current(|process| {
         let saved_mask = process.signals.enter_handler(signal, action);
         let head = SignalFrameHead {

@@ -122,6 +122,9 @@ pub struct Process {
     /// is published (or at once when it is paused in `wait`); cleared when
     /// it resumes user mode.
     pub unpaused: bool,
+    /// Signals posted by the CPU (a fault of this process's own, through
+    /// `pm::force_signal`): the only ones whose default action may end init.
+    pub forced_signals: u64,
     /// The parent may collect its exit status (MINIX's `ZOMBIE`): set as
     /// soon as a normal exit starts, before the EXIT event completes.
     pub zombified: bool,
@@ -162,6 +165,7 @@ impl Process {
             slice_ticks: 0,
             frozen: false,
             unpaused: false,
+            forced_signals: 0,
             zombified: false,
             told_parent: false,
             waiting_for: None,

@@ -288,6 +288,25 @@ fn present_frame(process: &mut Process, address: u64, write: bool) -> Result<u64
     usable(process).ok_or(Errno::EFAULT)
 }
 
+/// Makes the page at `address` present (and writable for `write`) for a
+/// copy the kernel is about to make, as `present_frame` does, but says
+/// why it could not: `OutOfMemory` lets the caller apply the
+/// out-of-memory rule and try again (`oom::bring_in`).
+pub fn bring_in(process: &mut Process, address: u64, write: bool) -> Result<(), FaultError> {
+    let page = page_floor(address);
+    let present = match paging::user_page(process.root, page) {
+        Some((_, flags)) => {
+            !write || flags.contains(x86_64::structures::paging::PageTableFlags::WRITABLE)
+        }
+        None => false,
+    };
+    if present {
+        return Ok(());
+    }
+    let access = if write { Access::Write } else { Access::Read };
+    resolve(process, address, access, false).map(|_| ())
+}
+
 /// Copies `buffer.len()` bytes from the process's memory at `address`.
 ///
 /// # Return values

@@ -10,16 +10,23 @@
 //! - **Thrashing.** A major fault on a page that pageout evicted only a
 //!   short while ago (its *refault distance*, in evictions, is below the
 //!   window the kernel gives) means the process's working set does not fit
-//!   in memory. [`THRASH_REFAULTS`] such faults in a row, with no fault
-//!   that was not a refault between them, is thrashing: the process makes
-//!   almost no progress, and the kernel applies its out-of-memory rule
-//!   instead of letting it page forever.
+//!   in memory. Each refault raises the process's thrash score by one and
+//!   each other fault (progress: a new page, a cold swap-in) lowers it by
+//!   [`PROGRESS_CREDIT`]; a score of [`THRASH_REFAULTS`] is thrashing: the
+//!   process makes almost no progress (under one fault in
+//!   [`PROGRESS_CREDIT`] is anything but a page it just lost), and the
+//!   kernel applies its out-of-memory rule instead of letting it page
+//!   forever. (A run that any other fault restarted could be kept from
+//!   ever reaching the mark by one fresh page now and then.)
 
 /// Pages pinned per process: the most recently faulted in.
 pub const PINNED: usize = 8;
 
-/// Refaults in a row that count as thrashing.
+/// The thrash score that counts as thrashing.
 pub const THRASH_REFAULTS: u32 = 2048;
+
+/// How much one fault that is not a refault lowers the thrash score.
+pub const PROGRESS_CREDIT: u32 = 64;
 
 /// What a handled fault was, for the pressure bookkeeping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +41,7 @@ pub enum FaultKind {
     },
 }
 
-/// One process's pinned pages and refault run.
+/// One process's pinned pages and thrash score.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pressure {
     pinned: [u64; PINNED],
@@ -43,7 +50,8 @@ pub struct Pressure {
     /// How many slots hold a page (0 = none yet; page 0 is never mapped,
     /// but an explicit count keeps that out of the rule).
     filled: usize,
-    /// Refaults in a row.
+    /// The thrash score: +1 per refault, -[`PROGRESS_CREDIT`] per other
+    /// fault, never below 0.
     refaults: u32,
     /// Refaults in all (for the snapshot and the log).
     pub total_refaults: u64,
@@ -51,7 +59,7 @@ pub struct Pressure {
 
 impl Pressure {
     /// Records a handled fault on `page`; returns whether the process is now
-    /// thrashing (the run reached [`THRASH_REFAULTS`]; the run restarts).
+    /// thrashing (the score reached [`THRASH_REFAULTS`]; it starts over).
     pub fn note_fault(&mut self, page: u64, kind: FaultKind) -> bool {
         if !self.is_pinned(page) {
             self.pinned[self.next] = page;
@@ -67,7 +75,7 @@ impl Pressure {
                     return true;
                 }
             }
-            _ => self.refaults = 0,
+            _ => self.refaults = self.refaults.saturating_sub(PROGRESS_CREDIT),
         }
         false
     }
@@ -77,7 +85,7 @@ impl Pressure {
         self.pinned[..self.filled].contains(&page)
     }
 
-    /// The current run of refaults.
+    /// The current thrash score.
     pub fn refault_run(&self) -> u32 {
         self.refaults
     }
@@ -112,22 +120,60 @@ mod tests {
     }
 
     #[test]
-    fn a_run_of_refaults_is_thrashing_and_any_other_fault_breaks_it() {
+    fn refaults_with_little_progress_between_them_are_thrashing() {
         let mut pressure = Pressure::default();
         let refault = FaultKind::Major { refault: true };
         for n in 1..THRASH_REFAULTS {
             assert!(!pressure.note_fault(u64::from(n % 100) * 4096, refault));
         }
         assert_eq!(pressure.refault_run(), THRASH_REFAULTS - 1);
-        // A cold swap-in or a minor fault is progress: the run restarts.
+        // A cold swap-in or a minor fault is progress: it lowers the score.
         pressure.note_fault(0x1000, FaultKind::Major { refault: false });
-        assert_eq!(pressure.refault_run(), 0);
-        for _ in 1..THRASH_REFAULTS {
+        assert_eq!(
+            pressure.refault_run(),
+            THRASH_REFAULTS - 1 - PROGRESS_CREDIT
+        );
+        for _ in 0..PROGRESS_CREDIT {
             assert!(!pressure.note_fault(0x2000, refault));
         }
-        assert!(pressure.note_fault(0x2000, refault), "the run is complete");
-        assert_eq!(pressure.refault_run(), 0, "and starts over");
-        assert_eq!(pressure.total_refaults, 2 * u64::from(THRASH_REFAULTS) - 1);
+        assert!(pressure.note_fault(0x2000, refault), "the mark is reached");
+        assert_eq!(pressure.refault_run(), 0, "and it starts over");
+        assert_eq!(
+            pressure.total_refaults,
+            u64::from(THRASH_REFAULTS) + u64::from(PROGRESS_CREDIT)
+        );
+    }
+
+    #[test]
+    fn a_fresh_page_now_and_then_does_not_hide_thrashing() {
+        // The attack image's thrasher: one zero-fill fault every 1000
+        // refaults. A run restarted by any other fault never got there.
+        let mut pressure = Pressure::default();
+        let mut faults = 0u64;
+        let thrashing = (0..10_000u64).any(|n| {
+            faults += 1;
+            let kind = if n % 1000 == 999 {
+                FaultKind::Minor
+            } else {
+                FaultKind::Major { refault: true }
+            };
+            pressure.note_fault((n % 50) * 4096, kind)
+        });
+        assert!(thrashing, "not caught in {faults} faults");
+    }
+
+    #[test]
+    fn a_working_set_that_mostly_makes_progress_is_not_thrashing() {
+        // One refault in every eight faults: progress outweighs it.
+        let mut pressure = Pressure::default();
+        for n in 0..100_000u64 {
+            let kind = if n % 8 == 0 {
+                FaultKind::Major { refault: true }
+            } else {
+                FaultKind::Minor
+            };
+            assert!(!pressure.note_fault((n % 50) * 4096, kind));
+        }
     }
 
     #[test]
