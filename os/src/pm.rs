@@ -128,6 +128,10 @@ pub fn spawn(
         program.vm,
     );
     process.privileged = privileged;
+    // A spawned program runs as its parent; the boot image's processes
+    // (parent 0) as root.
+    process.creds = process::with_table(|table| table.get(parent).map(|p| p.creds))
+        .unwrap_or_default();
     process.stack = Some(stack);
     for file in vm::files_of(&process.vm) {
         crate::cache::add_user(file);
@@ -197,6 +201,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
         };
         let mut child = Process::new(pid, parent_pid, parent.name.clone(), slot, root, vm);
         child.privileged = parent.privileged;
+        child.creds = parent.creds;
         child.stack = Some(stack);
         child.signals = parent.signals.fork_copy();
         Ok(child)

@@ -86,11 +86,12 @@ impl UserValue for MemInfo {
 }
 
 impl UserValue for Message {
-    const WORDS: usize = 8;
+    const WORDS: usize = 9;
     fn to_words(&self, out: &mut [u64]) {
         out[0] = self.source;
         out[1] = self.kind;
         out[2..8].copy_from_slice(&self.payload);
+        out[8] = u64::from(self.uid) | (u64::from(self.gid) << 32);
     }
     fn from_words(words: &[u64]) -> Self {
         let mut payload = [0; 6];
@@ -99,6 +100,8 @@ impl UserValue for Message {
             source: words[0],
             kind: words[1],
             payload,
+            uid: words[8] as u32,
+            gid: (words[8] >> 32) as u32,
         }
     }
 }
