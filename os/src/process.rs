@@ -8,6 +8,7 @@
 use crate::arch::context::ContextSlot;
 use crate::kstack::KernelStack;
 use crate::sync::IrqLock;
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use kernel_abi::ipc::{Call, Message};
@@ -169,7 +170,11 @@ impl Process {
 
 /// All processes.
 pub struct Table {
-    processes: BTreeMap<Pid, Process>,
+    /// Boxed: a `Process` is over 2 KiB, and the tree's rebalancing on
+    /// remove moves values through stack frames of its own (on the reaping
+    /// path of `wait`, inline values took that call chain past the 16 KiB
+    /// kernel stack into its guard page: a double fault).
+    processes: BTreeMap<Pid, Box<Process>>,
     slot_used: [bool; MAX_PROCESSES + 1],
     next_pid: Pid,
     /// The process orphans are given to, and whose exit powers off.
@@ -188,22 +193,22 @@ impl Table {
 
     /// A process by pid.
     pub fn get(&self, pid: Pid) -> Option<&Process> {
-        self.processes.get(&pid)
+        self.processes.get(&pid).map(|process| &**process)
     }
 
     /// A process by pid, mutably.
     pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
-        self.processes.get_mut(&pid)
+        self.processes.get_mut(&pid).map(|process| &mut **process)
     }
 
     /// Every process, by pid.
     pub fn iter(&self) -> impl Iterator<Item = &Process> {
-        self.processes.values()
+        self.processes.values().map(|process| &**process)
     }
 
     /// Every process, by pid, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Process> {
-        self.processes.values_mut()
+        self.processes.values_mut().map(|process| &mut **process)
     }
 
     /// Reserves a slot and a pid for a new process.
@@ -222,14 +227,14 @@ impl Table {
 
     /// Adds a process (its slot reserved with [`Self::reserve`]).
     pub fn insert(&mut self, process: Process) {
-        self.processes.insert(process.pid, process);
+        self.processes.insert(process.pid, Box::new(process));
     }
 
     /// Removes a process and frees its slot.
     pub fn remove(&mut self, pid: Pid) -> Option<Process> {
         let process = self.processes.remove(&pid)?;
         self.slot_used[process.slot] = false;
-        Some(process)
+        Some(*process)
     }
 
     /// Number of processes (zombies included).
