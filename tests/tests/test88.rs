@@ -36,6 +36,15 @@ fn group_passed(run: &BootRun, group: &str, names: &[&str]) {
 }
 
 #[test]
+fn process_credentials_follow_minix_rules_are_inherited_and_stamped_on_messages() {
+    group_passed(
+        abcd(),
+        "credentials",
+        &["credentials-minix-rules-inherited-and-stamped"],
+    );
+}
+
+#[test]
 fn test88a_semget_keys_limits_initial_state_and_permissions() {
     group_passed(
         abcd(),

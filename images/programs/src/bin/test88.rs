@@ -708,8 +708,8 @@ fn test88b(verdicts: &mut Verdicts) {
     test_perm(&mut ck, test88b_perm, false);
     ck.report(verdicts, "test88b-semop-permissions-and-array-order");
 
-    test88b_blocking(verdicts, semvmx);
     test88b_retry_error(verdicts, semvmx);
+    test88b_blocking(verdicts, semvmx);
 }
 
 /// The blocking half of 88b, with its child, step by step as in MINIX.
@@ -1565,6 +1565,60 @@ fn test88e(verdicts: &mut Verdicts) {
     }
 }
 
+/// The credentials the permission tests rely on: MINIX's rules for
+/// setuid/seteuid/setgid/setegid, inheritance over fork, and the kernel
+/// stamping the effective ids on each request (a set made after seteuid
+/// belongs to the effective uid).
+fn credentials(verdicts: &mut Verdicts) {
+    let mut ck = Ck::default();
+    ensure!(ck, process::getuid() == 0 && process::geteuid() == 0);
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut ck = Ck::default();
+            // Root drops only its effective ids, and may take them back.
+            ensure!(ck, process::setegid(7).is_ok() && process::getegid() == 7);
+            ensure!(ck, process::seteuid(5).is_ok());
+            ensure!(ck, (process::getuid(), process::geteuid()) == (0, 5));
+            let id = sem::semget(IPC_PRIVATE, 1, 0o600);
+            let ds = id.and_then(sem::stat);
+            ensure!(ck, ds.map(|ds| (ds.uid, ds.gid, ds.cuid, ds.cgid)) == Ok((5, 7, 5, 7)), "{ds:?}");
+            if let Ok(id) = id {
+                ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
+            }
+            ensure!(ck, process::setuid(6) == Err(Errno::EPERM));
+            ensure!(ck, process::seteuid(6) == Err(Errno::EPERM));
+            ensure!(ck, process::seteuid(0).is_ok() && process::setegid(0).is_ok());
+            // For good: real, effective and saved.
+            ensure!(ck, process::setgid(3).is_ok() && process::setuid(4).is_ok());
+            ensure!(ck, (process::getuid(), process::geteuid()) == (4, 4));
+            ensure!(ck, (process::getgid(), process::getegid()) == (3, 3));
+            ensure!(ck, process::setuid(0) == Err(Errno::EPERM));
+            ensure!(ck, process::seteuid(0) == Err(Errno::EPERM));
+            ensure!(ck, process::setgid(0) == Err(Errno::EPERM));
+            ensure!(ck, process::setuid(4).is_ok() && process::setgid(3).is_ok());
+            let grandchild = match process::fork() {
+                Ok(0) => {
+                    let ids = (process::getuid(), process::geteuid(), process::getgid(), process::getegid());
+                    process::exit(if ids == (4, 4, 3, 3) { 0 } else { 1 })
+                }
+                Ok(pid) => pid,
+                Err(_) => 0,
+            };
+            ensure!(ck, process::wait_for(grandchild) == Ok(ExitStatus::Exited(0)), "fork did not inherit");
+            for failure in &ck.failures {
+                println!("test88 credentials child: {failure}");
+            }
+            process::exit(ck.count() as i32)
+        }
+        Ok(pid) => pid,
+        Err(_) => 0,
+    };
+    let status = process::wait_for(child);
+    ensure!(ck, status == Ok(ExitStatus::Exited(0)), "{status:?}");
+    ensure!(ck, process::getuid() == 0 && process::geteuid() == 0, "the child's changes stayed in the child");
+    ck.report(verdicts, "credentials-minix-rules-inherited-and-stamped");
+}
+
 fn run(args: userlib::Args) -> i32 {
     let which: String = args.iter().nth(1).unwrap_or("abcd").into();
     let mut verdicts = Verdicts::new();
@@ -1576,6 +1630,7 @@ fn run(args: userlib::Args) -> i32 {
         process::getegid()
     );
     if which.contains('a') {
+        credentials(&mut verdicts);
         test88a(&mut verdicts);
     }
     if which.contains('b') {
