@@ -130,8 +130,8 @@ pub fn spawn(
     process.privileged = privileged;
     // A spawned program runs as its parent; the boot image's processes
     // (parent 0) as root.
-    process.creds = process::with_table(|table| table.get(parent).map(|p| p.creds))
-        .unwrap_or_default();
+    process.creds =
+        process::with_table(|table| table.get(parent).map(|p| p.creds)).unwrap_or_default();
     process.stack = Some(stack);
     for file in vm::files_of(&process.vm) {
         crate::cache::add_user(file);

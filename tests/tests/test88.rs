@@ -120,7 +120,11 @@ fn test88c_semctl_commands_and_permissions() {
 
 #[test]
 fn test88d_unknown_flags_einval() {
-    group_passed(abcd(), "test88d-unknown", &["test88d-unknown-sem-flg-bits-einval"]);
+    group_passed(
+        abcd(),
+        "test88d-unknown",
+        &["test88d-unknown-sem-flg-bits-einval"],
+    );
 }
 
 #[test]

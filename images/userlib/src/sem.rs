@@ -360,8 +360,7 @@ pub fn semctl(id: u64, num: u64, cmd: u64, arg: u64) -> SysResult<u64> {
 
 /// IPC_STAT.
 pub fn stat(id: u64) -> SysResult<SemidDs> {
-    call_full(SEMCTL, [id, 0, IPC_STAT, 0, 0, 0])
-        .map(|(_, payload)| SemidDs::from_payload(payload))
+    call_full(SEMCTL, [id, 0, IPC_STAT, 0, 0, 0]).map(|(_, payload)| SemidDs::from_payload(payload))
 }
 
 /// SEM_STAT of table slot `index`: the set's id and its state.

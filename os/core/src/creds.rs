@@ -66,7 +66,6 @@ impl Credentials {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,7 +113,10 @@ mod tests {
         assert_eq!(creds.setegid(9), Ok(()));
         assert_eq!((creds.gid, creds.egid, creds.sgid), (0, 9, 0));
         // A user with a different saved id.
-        let mut creds = Credentials { suid: 3, ..user(5, 7) };
+        let mut creds = Credentials {
+            suid: 3,
+            ..user(5, 7)
+        };
         assert_eq!(creds.seteuid(3), Ok(()));
         assert_eq!(creds.seteuid(4), Err(Errno::EPERM));
         assert_eq!(creds.seteuid(5), Ok(()));

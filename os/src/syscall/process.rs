@@ -107,7 +107,9 @@ pub fn yield_now(_args: Args) -> Result<u64, Errno> {
 
 /// `getuid()`, `geteuid()`, `getgid()`, `getegid()`: the id `which` picks.
 pub fn ids(which: fn(&Credentials) -> u32) -> Result<u64, Errno> {
-    Ok(u64::from(process::with_current(|process| which(&process.creds))))
+    Ok(u64::from(process::with_current(|process| {
+        which(&process.creds)
+    })))
 }
 
 /// `setuid(id)`, `seteuid`, `setgid`, `setegid`: `change` applies MINIX's
@@ -115,7 +117,10 @@ pub fn ids(which: fn(&Credentials) -> u32) -> Result<u64, Errno> {
 ///
 /// # Return values
 /// `EPERM` when the rule refuses, `EINVAL` for an id that is not 32 bits.
-pub fn set_id(args: Args, change: fn(&mut Credentials, u32) -> Result<(), Errno>) -> Result<u64, Errno> {
+pub fn set_id(
+    args: Args,
+    change: fn(&mut Credentials, u32) -> Result<(), Errno>,
+) -> Result<u64, Errno> {
     let id = u32::try_from(args[0]).map_err(|_| Errno::EINVAL)?;
     process::with_current(|process| change(&mut process.creds, id)).map(|()| 0)
 }

@@ -39,8 +39,8 @@ use userlib::ipc::{self, ANY, Call, EventKind, Message, ProcessEvent};
 use userlib::sem::{
     GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_NOWAIT,
     IPC_PRIVATE, IPC_R, IPC_RMID, IPC_SET, IPC_STAT, IPC_W, MAX_UNDO, MAX_WAITERS, SEM_ALLOC,
-    SEM_INFO, SEM_STAT, SEM_UNDO, SEMCTL, SEMGET, SEMMNI, SEMMSL, SEMOP, SEMOPM, SEMSETALL,
-    SEMVMX, SETVAL, SemInfo, SemOp, SemidDs, pack_values, unpack_op, unpack_value,
+    SEM_INFO, SEM_STAT, SEM_UNDO, SEMCTL, SEMGET, SEMMNI, SEMMSL, SEMOP, SEMOPM, SEMSETALL, SEMVMX,
+    SETVAL, SemInfo, SemOp, SemidDs, pack_values, unpack_op, unpack_value,
 };
 use userlib::{Errno, Pid, memory, println, time};
 
@@ -373,9 +373,9 @@ impl Service {
         let ops_given = &ops[..count];
         let set = self.slots[index].set.as_ref().expect("index_of checked");
         // Permission first: knowing the set's size needs read permission.
-        let mask = ops_given.iter().fold(0, |mask, op| {
-            mask | if op.op != 0 { IPC_W } else { IPC_R }
-        });
+        let mask = ops_given
+            .iter()
+            .fold(0, |mask, op| mask | if op.op != 0 { IPC_W } else { IPC_R });
         let refusal = if !check_perm(&set.ds, caller, mask) {
             Some(Errno::EACCES)
         } else if ops_given.iter().any(|op| u32::from(op.num) >= set.ds.nsems) {

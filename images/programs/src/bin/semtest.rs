@@ -268,7 +268,11 @@ fn run(_args: userlib::Args) -> i32 {
         let _ = signal::catch(Signal::SIGHUP, on_hup);
         let result = sem::semop(
             pair,
-            &[SemOp::new(0, 0, 0), SemOp::new(0, 1, 0), SemOp::new(1, 0, 0)],
+            &[
+                SemOp::new(0, 0, 0),
+                SemOp::new(0, 1, 0),
+                SemOp::new(1, 0, 0),
+            ],
         );
         let handled = HANDLED.load(Ordering::SeqCst);
         let first = sem::semctl(pair, 0, GETVAL, 0);

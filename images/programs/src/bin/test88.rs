@@ -114,23 +114,36 @@ macro_rules! test_sem {
 }
 
 impl Ck {
-#[allow(clippy::too_many_arguments)]
-fn check_sem(&mut self, line: u32, id: u64, num: u64, val: i64, pid: i64, ncnt: i64, zcnt: i64) {
-    let ck = self;
-    let got = |cmd| sem::semctl(id, num, cmd, 0).map(|v| v as i64);
-    let value = got(GETVAL);
-    if value != Ok(val) {
-        ck.fail(line, &format!("sem {num}: value {value:?}, not {val}"));
-    }
-    for (want, cmd, what) in [(pid, GETPID, "pid"), (ncnt, GETNCNT, "ncnt"), (zcnt, GETZCNT, "zcnt")] {
-        if want != -1 {
-            let have = got(cmd);
-            if have != Ok(want) {
-                ck.fail(line, &format!("sem {num}: {what} {have:?}, not {want}"));
+    #[allow(clippy::too_many_arguments)]
+    fn check_sem(
+        &mut self,
+        line: u32,
+        id: u64,
+        num: u64,
+        val: i64,
+        pid: i64,
+        ncnt: i64,
+        zcnt: i64,
+    ) {
+        let ck = self;
+        let got = |cmd| sem::semctl(id, num, cmd, 0).map(|v| v as i64);
+        let value = got(GETVAL);
+        if value != Ok(val) {
+            ck.fail(line, &format!("sem {num}: value {value:?}, not {val}"));
+        }
+        for (want, cmd, what) in [
+            (pid, GETPID, "pid"),
+            (ncnt, GETNCNT, "ncnt"),
+            (zcnt, GETZCNT, "zcnt"),
+        ] {
+            if want != -1 {
+                let have = got(cmd);
+                if have != Ok(want) {
+                    ck.fail(line, &format!("sem {num}: {what} {have:?}, not {want}"));
+                }
             }
         }
     }
-}
 }
 
 fn op(num: u16, delta: i16) -> SemOp {
@@ -150,7 +163,9 @@ fn usleep() {
 }
 
 fn info() -> SemInfo {
-    sem::info(IPC_INFO).map(|(_, info)| info).unwrap_or_default()
+    sem::info(IPC_INFO)
+        .map(|(_, info)| info)
+        .unwrap_or_default()
 }
 
 fn minus(value: i64) -> u64 {
@@ -265,7 +280,12 @@ fn spawn(body: fn(&mut Link, &mut Ck), drop: Drop) -> Link {
 /// MINIX's `collect`: the child must exit with no failures.
 fn collect(ck: &mut Ck, link: Link) {
     let status = process::wait_for(link.pid);
-    ensure!(ck, status == Ok(ExitStatus::Exited(0)), "child {} {status:?}", link.pid);
+    ensure!(
+        ck,
+        status == Ok(ExitStatus::Exited(0)),
+        "child {} {status:?}",
+        link.pid
+    );
     link.remove();
 }
 
@@ -273,7 +293,12 @@ fn collect(ck: &mut Ck, link: Link) {
 fn terminate(ck: &mut Ck, link: Link) {
     ensure!(ck, signal::kill(link.pid, Signal::SIGKILL).is_ok());
     let status = process::wait_for(link.pid);
-    ensure!(ck, status == Ok(ExitStatus::Killed(9)), "child {} {status:?}", link.pid);
+    ensure!(
+        ck,
+        status == Ok(ExitStatus::Killed(9)),
+        "child {} {status:?}",
+        link.pid
+    );
     link.remove();
 }
 
@@ -307,16 +332,27 @@ fn test_perm_child(parent: &mut Link, ck: &mut Ck) {
                 _ => ensure!(ck, false),
             }
             ensure!(ck, sem::set_owner(id[0], uid, gid, mask as u32).is_ok());
-            ensure!(ck, sem::set_owner(id[1], uid, gid, (mask | rmask) as u32).is_ok());
+            ensure!(
+                ck,
+                sem::set_owner(id[1], uid, gid, (mask | rmask) as u32).is_ok()
+            );
             ensure!(ck, sem::set_owner(id[2], uid, gid, rmask as u32).is_ok());
         }
         if mask & IPC_R != 0 {
             let ds = sem::stat(id[0]);
             ensure!(ck, ds.is_ok(), "{ds:?}");
             let ds = ds.unwrap_or_default();
-            ensure!(ck, u64::from(ds.mode) == SEM_ALLOC | mask, "mode {:o}", ds.mode);
+            ensure!(
+                ck,
+                u64::from(ds.mode) == SEM_ALLOC | mask,
+                "mode {:o}",
+                ds.mode
+            );
             ensure!(ck, ds.uid == uid && ds.gid == gid);
-            ensure!(ck, ds.cuid == process::geteuid() && ds.cgid == process::getegid());
+            ensure!(
+                ck,
+                ds.cuid == process::geteuid() && ds.cgid == process::getegid()
+            );
         }
         for value in id {
             parent.snd(value as i64);
@@ -380,11 +416,23 @@ fn receive_ids(parent: &mut Link) -> Option<(i64, [u64; 3])> {
 }
 
 /// `r` succeeded iff `allowed`, and failed only with `error`.
-fn allowed_iff<T: core::fmt::Debug>(ck: &mut Ck, line: u32, r: &Result<T, Errno>, allowed: bool, error: Errno) {
+fn allowed_iff<T: core::fmt::Debug>(
+    ck: &mut Ck,
+    line: u32,
+    r: &Result<T, Errno>,
+    allowed: bool,
+    error: Errno,
+) {
     match r {
         Ok(_) if allowed => {}
         Err(got) if !allowed && *got == error => {}
-        other => ck.fail(line, &format!("{other:?}, expected {}", if allowed { "success" } else { error.name() })),
+        other => ck.fail(
+            line,
+            &format!(
+                "{other:?}, expected {}",
+                if allowed { "success" } else { error.name() }
+            ),
+        ),
     }
 }
 
@@ -400,7 +448,10 @@ fn test88a_perm(parent: &mut Link, ck: &mut Ck) {
                 allowed_iff(ck, line!(), &r, allowed, Errno::EACCES);
                 ensure!(ck, r.is_err() || r == Ok(expected));
             }
-            ensure!(ck, errno(sem::semget(KEY_C, 0, mask)) == Some(Errno::EACCES));
+            ensure!(
+                ck,
+                errno(sem::semget(KEY_C, 0, mask)) == Some(Errno::EACCES)
+            );
         }
         parent.snd(0);
     }
@@ -426,15 +477,24 @@ fn test88a(verdicts: &mut Verdicts) {
             ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0).is_ok());
         }
     }
-    ensure!(ck, errno(sem::semget(KEY_A, 1, 0o600)) == Some(Errno::ENOENT));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, 1, 0o600)) == Some(Errno::ENOENT)
+    );
     let a = sem::semget(KEY_A, 1, IPC_CREAT | IPC_EXCL | 0o600);
     ensure!(ck, a.is_ok());
-    ensure!(ck, errno(sem::semget(KEY_B, 1, 0o600)) == Some(Errno::ENOENT));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_B, 1, 0o600)) == Some(Errno::ENOENT)
+    );
     let b = sem::semget(KEY_B, 1, IPC_CREAT | 0o600);
     ensure!(ck, b.is_ok() && a != b);
     ensure!(ck, sem::semget(KEY_A, 1, 0o600) == a);
     ensure!(ck, sem::semget(KEY_B, 1, IPC_CREAT | 0o600) == b);
-    ensure!(ck, errno(sem::semget(KEY_A, 1, IPC_CREAT | IPC_EXCL | 0o600)) == Some(Errno::EEXIST));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, 1, IPC_CREAT | IPC_EXCL | 0o600)) == Some(Errno::EEXIST)
+    );
     for id in [a, b].iter().flatten() {
         ensure!(ck, sem::semctl(*id, 0, IPC_RMID, 0) == Ok(0));
     }
@@ -442,7 +502,10 @@ fn test88a(verdicts: &mut Verdicts) {
 
     let mut ck = Ck::default();
     let seminfo = info();
-    ensure!(ck, seminfo.semmni >= 3 && seminfo.semmni <= u32::from(u16::MAX));
+    ensure!(
+        ck,
+        seminfo.semmni >= 3 && seminfo.semmni <= u32::from(u16::MAX)
+    );
     let mut made = Vec::new();
     let mut last = Ok(0);
     for i in 0..=i64::from(seminfo.semmni) {
@@ -456,7 +519,12 @@ fn test88a(verdicts: &mut Verdicts) {
         }
     }
     ensure!(ck, errno(last) == Some(Errno::ENOSPC), "{last:?}");
-    ensure!(ck, made.len() >= 3 && made.len() < seminfo.semmni as usize + 1, "{} made", made.len());
+    ensure!(
+        ck,
+        made.len() >= 3 && made.len() < seminfo.semmni as usize + 1,
+        "{} made",
+        made.len()
+    );
     for id in made.iter().rev() {
         ensure!(ck, sem::semctl(*id, 0, IPC_RMID, 0) == Ok(0));
     }
@@ -464,10 +532,19 @@ fn test88a(verdicts: &mut Verdicts) {
 
     let mut ck = Ck::default();
     let semmsl = i64::from(seminfo.semmsl);
-    ensure!(ck, errno(sem::semget(KEY_A, -1, IPC_CREAT | 0o600)) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semget(KEY_A, 0, IPC_CREAT | 0o600)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, -1, IPC_CREAT | 0o600)) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, 0, IPC_CREAT | 0o600)) == Some(Errno::EINVAL)
+    );
     ensure!(ck, (3..=i64::from(u16::MAX)).contains(&semmsl));
-    ensure!(ck, errno(sem::semget(KEY_A, semmsl + 1, IPC_CREAT | 0o600)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, semmsl + 1, IPC_CREAT | 0o600)) == Some(Errno::EINVAL)
+    );
     let full = sem::semget(KEY_A, semmsl, IPC_CREAT | 0o600);
     ensure!(ck, full.is_ok());
     if let Ok(id) = full {
@@ -478,8 +555,14 @@ fn test88a(verdicts: &mut Verdicts) {
     for nsems in [0, 1, 2] {
         ensure!(ck, sem::semget(KEY_A, nsems, 0o600) == two, "nsems {nsems}");
     }
-    ensure!(ck, errno(sem::semget(KEY_A, 3, 0o600)) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semget(KEY_A, semmsl + 1, 0o600)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, 3, 0o600)) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semget(KEY_A, semmsl + 1, 0o600)) == Some(Errno::EINVAL)
+    );
     if let Ok(id) = two {
         ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
     }
@@ -490,14 +573,33 @@ fn test88a(verdicts: &mut Verdicts) {
     ensure!(ck, seminfo.semmns >= 3 + seminfo.semmsl);
     let first = sem::semget(IPC_PRIVATE, 3, IPC_CREAT | IPC_EXCL | 0o642).unwrap_or(u64::MAX);
     let second = sem::semget(KEY_A, semmsl, IPC_CREAT | 0o613).unwrap_or(u64::MAX);
-    for (id, mode, key, nsems) in [(first, 0o642, IPC_PRIVATE, 3), (second, 0o613, KEY_A, semmsl)] {
+    for (id, mode, key, nsems) in [
+        (first, 0o642, IPC_PRIVATE, 3),
+        (second, 0o613, KEY_A, semmsl),
+    ] {
         let ds = sem::stat(id).unwrap_or_default();
-        ensure!(ck, ds.uid == process::geteuid() && ds.gid == process::getegid());
-        ensure!(ck, ds.cuid == process::geteuid() && ds.cgid == process::getegid());
-        ensure!(ck, u64::from(ds.mode) == SEM_ALLOC | mode, "mode {:o}", ds.mode);
+        ensure!(
+            ck,
+            ds.uid == process::geteuid() && ds.gid == process::getegid()
+        );
+        ensure!(
+            ck,
+            ds.cuid == process::geteuid() && ds.cgid == process::getegid()
+        );
+        ensure!(
+            ck,
+            u64::from(ds.mode) == SEM_ALLOC | mode,
+            "mode {:o}",
+            ds.mode
+        );
         ensure!(ck, ds.key == key && i64::from(ds.nsems) == nsems);
         ensure!(ck, ds.otime == 0);
-        ensure!(ck, ds.ctime >= start && ds.ctime < start + 10, "ctime {} now {start}", ds.ctime);
+        ensure!(
+            ck,
+            ds.ctime >= start && ds.ctime < start + 10,
+            "ctime {} now {start}",
+            ds.ctime
+        );
         for num in 0..nsems as u64 {
             test_sem!(ck, id, num, 0, 0, 0, 0);
         }
@@ -567,7 +669,11 @@ fn test88b_perm(parent: &mut Link, ck: &mut Ck) {
                 }
                 allowed_iff(ck, line!(), &r, (bit & tbit) == bit, Errno::EACCES);
             }
-            ensure!(ck, errno(sem::semop(id[2], &sops[..nsops])) == Some(Errno::EACCES), "case {i}");
+            ensure!(
+                ck,
+                errno(sem::semop(id[2], &sops[..nsops])) == Some(Errno::EACCES),
+                "case {i}"
+            );
         }
         parent.snd(0);
     }
@@ -587,11 +693,17 @@ fn test88b_child(parent: &mut Link, ck: &mut Ck) {
     ensure!(ck, parent.rcv() == 2);
     ensure!(ck, sem::semop(id, &[op(2, 2), op(1, -1), op(0, 1)]).is_ok());
     ensure!(ck, parent.rcv() == 3);
-    ensure!(ck, sem::semop(id, &[op(1, 0), op(1, 1), op(0, 0), op(2, 0), op(2, 1)]).is_ok());
+    ensure!(
+        ck,
+        sem::semop(id, &[op(1, 0), op(1, 1), op(0, 0), op(2, 0), op(2, 1)]).is_ok()
+    );
     ensure!(ck, parent.rcv() == 4);
     ensure!(ck, sem::semop(id, &[op(1, -2), op(2, 0)]).is_ok());
     ensure!(ck, parent.rcv() == 5);
-    ensure!(ck, sem::semop(id, &[op(0, -1), SemOp::new(1, -1, IPC_NOWAIT)]).is_ok());
+    ensure!(
+        ck,
+        sem::semop(id, &[op(0, -1), SemOp::new(1, -1, IPC_NOWAIT)]).is_ok()
+    );
     ensure!(ck, parent.rcv() == 6);
     let r = sem::semop(id, &[op(1, 0), SemOp::new(0, 0, IPC_NOWAIT)]);
     ensure!(ck, r == Err(Errno::EAGAIN), "{r:?}");
@@ -641,7 +753,11 @@ fn test88b(verdicts: &mut Verdicts) {
     ensure!(ck, sem::semop(id, &zero[..1]).is_ok());
     test_sem!(ck, id, 0, 0, process::getpid(), 0, 0);
     let otime = sem::stat(id).map(|ds| ds.otime).unwrap_or(0);
-    ensure!(ck, otime >= start && otime < start + 10, "otime {otime} now {start}");
+    ensure!(
+        ck,
+        otime >= start && otime < start + 10,
+        "otime {otime} now {start}"
+    );
     ck.report(verdicts, "test88b-sempid-and-otime");
 
     let mut ck = Ck::default();
@@ -663,17 +779,27 @@ fn test88b(verdicts: &mut Verdicts) {
     ensure!(ck, (3..=i64::from(i16::MAX)).contains(&semvmx));
     let nowait = |delta: i64| SemOp::new(0, delta as i16, IPC_NOWAIT);
     if semvmx < i64::from(i16::MAX) {
-        ensure!(ck, errno(sem::semop(id, &[nowait(semvmx + 1)])) == Some(Errno::ERANGE));
+        ensure!(
+            ck,
+            errno(sem::semop(id, &[nowait(semvmx + 1)])) == Some(Errno::ERANGE)
+        );
         test_sem!(ck, id, 0, 0, -1, -1, -1);
     }
     ensure!(ck, sem::semop(id, &[nowait(semvmx)]).is_ok());
     test_sem!(ck, id, 0, semvmx, -1, -1, -1);
     for delta in [1, semvmx, i64::from(i16::MAX)] {
-        ensure!(ck, errno(sem::semop(id, &[nowait(delta)])) == Some(Errno::ERANGE), "+{delta}");
+        ensure!(
+            ck,
+            errno(sem::semop(id, &[nowait(delta)])) == Some(Errno::ERANGE),
+            "+{delta}"
+        );
         test_sem!(ck, id, 0, semvmx, -1, -1, -1);
     }
     if semvmx < -i64::from(i16::MIN) {
-        ensure!(ck, errno(sem::semop(id, &[nowait(-semvmx - 1)])) == Some(Errno::EAGAIN));
+        ensure!(
+            ck,
+            errno(sem::semop(id, &[nowait(-semvmx - 1)])) == Some(Errno::EAGAIN)
+        );
         test_sem!(ck, id, 0, semvmx, -1, -1, -1);
     }
     ensure!(ck, sem::semop(id, &[nowait(-semvmx)]).is_ok());
@@ -684,13 +810,22 @@ fn test88b(verdicts: &mut Verdicts) {
     ensure!(ck, sem::semop(id, &[nowait(0)]).is_ok());
     ensure!(ck, sem::semop(id, &[nowait(2)]).is_ok());
     test_sem!(ck, id, 0, 2, -1, -1, -1);
-    ensure!(ck, errno(sem::semop(id, &[nowait(0)])) == Some(Errno::EAGAIN));
-    ensure!(ck, errno(sem::semop(id, &[nowait(-3)])) == Some(Errno::EAGAIN));
+    ensure!(
+        ck,
+        errno(sem::semop(id, &[nowait(0)])) == Some(Errno::EAGAIN)
+    );
+    ensure!(
+        ck,
+        errno(sem::semop(id, &[nowait(-3)])) == Some(Errno::EAGAIN)
+    );
     ensure!(ck, sem::semop(id, &[nowait(1)]).is_ok());
     test_sem!(ck, id, 0, 3, -1, -1, -1);
     ensure!(ck, sem::semop(id, &[nowait(-1)]).is_ok());
     test_sem!(ck, id, 0, 2, -1, -1, -1);
-    ensure!(ck, errno(sem::semop(id, &[nowait(0)])) == Some(Errno::EAGAIN));
+    ensure!(
+        ck,
+        errno(sem::semop(id, &[nowait(0)])) == Some(Errno::EAGAIN)
+    );
     ensure!(ck, sem::semop(id, &[nowait(-2)]).is_ok());
     test_sem!(ck, id, 0, 0, -1, -1, -1);
     ensure!(ck, sem::semop(id, &[nowait(0)]).is_ok());
@@ -700,8 +835,14 @@ fn test88b(verdicts: &mut Verdicts) {
     ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
     ensure!(ck, errno(sem::semop(id, &[])) == Some(Errno::EINVAL));
     ensure!(ck, errno(sem::semop(minus(-1), &[])) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semop(minus(i64::from(i32::MIN)), &[])) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semop(u64::from(seminfo.semmni), &[])) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semop(minus(i64::from(i32::MIN)), &[])) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semop(u64::from(seminfo.semmni), &[])) == Some(Errno::EINVAL)
+    );
     ck.report(verdicts, "test88b-einval-bad-identifier");
 
     let mut ck = Ck::default();
@@ -804,12 +945,18 @@ fn test88b_blocking(verdicts: &mut Verdicts, semvmx: i64) {
     // Every semaphore number is checked at once.
     let r = sem::semop(id, &[op(0, 0), op(4, 0)]);
     ensure!(ck, r == Err(Errno::EFBIG), "{r:?}");
-    ck.report(verdicts, "test88b-multiple-blocking-operations-in-array-order");
+    ck.report(
+        verdicts,
+        "test88b-multiple-blocking-operations-in-array-order",
+    );
 
     // Overflow detected when the operation is actually processed: the
     // waiter's retry fails with ERANGE and it is answered so.
     let mut ck = Ck::default();
-    ensure!(ck, sem::semop(id, &[SemOp::new(1, semvmx as i16, 0)]).is_ok());
+    ensure!(
+        ck,
+        sem::semop(id, &[SemOp::new(1, semvmx as i16, 0)]).is_ok()
+    );
     child.snd(7);
     usleep();
     test_sem!(ck, id, 0, 1, me, 0, 1);
@@ -881,7 +1028,11 @@ fn test88b_blocking(verdicts: &mut Verdicts, semvmx: i64) {
     test_sem!(ck, id, 0, 1, kid, 0, 0);
     test_sem!(ck, id, 1, 0, kid, 0, 0);
     let otime = sem::stat(id).map(|ds| ds.otime).unwrap_or(0);
-    ensure!(ck, otime >= start && otime < start + 10, "otime {otime} now {start}");
+    ensure!(
+        ck,
+        otime >= start && otime < start + 10,
+        "otime {otime} now {start}"
+    );
     ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
     ck.report(verdicts, "test88b-setval-wakes-waiters-erange-then-ok");
 
@@ -892,7 +1043,12 @@ fn test88b_blocking(verdicts: &mut Verdicts, semvmx: i64) {
     usleep();
     test_sem!(ck, id, 0, 0, 0, 1, 0);
     test_sem!(ck, id, 1, 0, 0, 0, 0);
-    for (values, n0, z1) in [([1, 1], 0, 1), ([0, 1], 1, 0), ([1, 1], 0, 1), ([0, 0], 1, 0)] {
+    for (values, n0, z1) in [
+        ([1, 1], 0, 1),
+        ([0, 1], 1, 0),
+        ([1, 1], 0, 1),
+        ([0, 0], 1, 0),
+    ] {
         ensure!(ck, sem::setall(id, &values).is_ok());
         test_sem!(ck, id, 0, values[0], 0, n0, 0);
         test_sem!(ck, id, 1, values[1], 0, 0, z1);
@@ -903,7 +1059,11 @@ fn test88b_blocking(verdicts: &mut Verdicts, semvmx: i64) {
     test_sem!(ck, id, 0, 0, kid, 0, 0);
     test_sem!(ck, id, 1, 0, kid, 0, 0);
     let otime = sem::stat(id).map(|ds| ds.otime).unwrap_or(0);
-    ensure!(ck, otime >= start && otime < start + 10, "otime {otime} now {start}");
+    ensure!(
+        ck,
+        otime >= start && otime < start + 10,
+        "otime {otime} now {start}"
+    );
     ck.report(verdicts, "test88b-setall-wakes-waiters");
 
     // SIGKILL: the killed child's blocked call is cancelled.
@@ -912,7 +1072,11 @@ fn test88b_blocking(verdicts: &mut Verdicts, semvmx: i64) {
     test_sem!(ck, id, 0, 0, me, 0, 0);
     test_sem!(ck, id, 1, 0, me, 0, 0);
     let child_failures = child.rcv();
-    ensure!(ck, child_failures == 0, "the child had {child_failures} failures (see its lines)");
+    ensure!(
+        ck,
+        child_failures == 0,
+        "the child had {child_failures} failures (see its lines)"
+    );
     child.snd(12);
     usleep();
     test_sem!(ck, id, 0, 0, me, 0, 0);
@@ -981,10 +1145,14 @@ fn test88c_perm1(parent: &mut Link, ck: &mut Ck) {
             both(ck, line!(), 4, &|set| sem::semctl(set, 0, cmd, 0));
         }
         both(ck, line!(), 2, &|set| sem::semctl(set, 0, SETVAL, 0));
-        both(ck, line!(), 4, &|set| sem::getall(set, &mut [0; 3]).map(|()| 0));
+        both(ck, line!(), 4, &|set| {
+            sem::getall(set, &mut [0; 3]).map(|()| 0)
+        });
         both(ck, line!(), 2, &|set| sem::setall(set, &[0; 3]).map(|()| 0));
         both(ck, line!(), 4, &|set| sem::stat(set).map(|_| 0));
-        both(ck, line!(), 4, &|set| sem::stat_slot(set & 0xffff).map(|_| 0));
+        both(ck, line!(), 4, &|set| {
+            sem::stat_slot(set & 0xffff).map(|_| 0)
+        });
         ensure!(ck, sem::info(IPC_INFO).is_ok());
         ensure!(ck, sem::info(SEM_INFO).is_ok());
         parent.snd(0);
@@ -1043,12 +1211,22 @@ fn test88c(verdicts: &mut Verdicts) {
     let mut start = wait_next_second(ds.ctime);
     for cmd in [GETVAL, GETPID, GETNCNT, GETZCNT] {
         for num in 0..3 {
-            ensure!(ck, sem::semctl(id, num, cmd, 0) == Ok(0), "cmd {cmd} num {num}");
+            ensure!(
+                ck,
+                sem::semctl(id, num, cmd, 0) == Ok(0),
+                "cmd {cmd} num {num}"
+            );
         }
         for bad in bad_ids {
-            ensure!(ck, errno(sem::semctl(bad, 0, cmd, 0)) == Some(Errno::EINVAL));
+            ensure!(
+                ck,
+                errno(sem::semctl(bad, 0, cmd, 0)) == Some(Errno::EINVAL)
+            );
         }
-        ensure!(ck, errno(sem::semctl(id, minus(-1), cmd, 0)) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::semctl(id, minus(-1), cmd, 0)) == Some(Errno::EINVAL)
+        );
         ensure!(ck, errno(sem::semctl(id, 3, cmd, 0)) == Some(Errno::EINVAL));
         let ds = sem::stat(id).unwrap_or_default();
         ensure!(ck, ds.otime == 0 && ds.ctime < start);
@@ -1062,7 +1240,10 @@ fn test88c(verdicts: &mut Verdicts) {
         ensure!(ck, val == [0, 0, 0, u16::MAX], "num {num}: {val:?}");
     }
     for bad in bad_ids {
-        ensure!(ck, errno(sem::getall(bad, &mut [0; 3])) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::getall(bad, &mut [0; 3])) == Some(Errno::EINVAL)
+        );
     }
     let ds = sem::stat(id).unwrap_or_default();
     ensure!(ck, ds.otime == 0 && ds.ctime < start);
@@ -1080,7 +1261,10 @@ fn test88c(verdicts: &mut Verdicts) {
     let mut ck = Ck::default();
     let id2 = sem::semget(KEY_A, i64::from(seminfo.semmsl), IPC_CREAT | 0o642).unwrap_or(u64::MAX);
     ensure!(ck, errno(sem::stat_slot(minus(-1))) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::stat_slot(u64::from(seminfo.semmni))) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::stat_slot(u64::from(seminfo.semmni))) == Some(Errno::EINVAL)
+    );
     let mut seen = [0; 2];
     for i in 0..u64::from(seminfo.semmni) {
         let Ok((r, ds)) = sem::stat_slot(i) else {
@@ -1091,7 +1275,10 @@ fn test88c(verdicts: &mut Verdicts) {
         if r == id {
             seen[0] += 1;
             ensure!(ck, u64::from(ds.mode) == SEM_ALLOC | 0o600);
-            ensure!(ck, ds.uid == process::geteuid() && ds.gid == process::getegid());
+            ensure!(
+                ck,
+                ds.uid == process::geteuid() && ds.gid == process::getegid()
+            );
             ensure!(ck, ds.cuid == ds.uid && ds.cgid == ds.gid);
             ensure!(ck, ds.key == IPC_PRIVATE && ds.nsems == 3 && ds.otime == 0);
         } else if r == id2 {
@@ -1107,18 +1294,36 @@ fn test88c(verdicts: &mut Verdicts) {
 
     let mut ck = Ck::default();
     for bad in bad_ids {
-        ensure!(ck, errno(sem::semctl(bad, 0, SETVAL, 1)) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::semctl(bad, 0, SETVAL, 1)) == Some(Errno::EINVAL)
+        );
     }
-    ensure!(ck, errno(sem::semctl(id, minus(-1), SETVAL, 1)) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semctl(id, 3, SETVAL, 1)) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semctl(id, 0, SETVAL, minus(-1))) == Some(Errno::ERANGE));
-    ensure!(ck, errno(sem::semctl(id, 0, SETVAL, semvmx + 1)) == Some(Errno::ERANGE));
+    ensure!(
+        ck,
+        errno(sem::semctl(id, minus(-1), SETVAL, 1)) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 3, SETVAL, 1)) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 0, SETVAL, minus(-1))) == Some(Errno::ERANGE)
+    );
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 0, SETVAL, semvmx + 1)) == Some(Errno::ERANGE)
+    );
     test_sem!(ck, id, 0, 0, 0, 0, 0);
     let ds = sem::stat(id).unwrap_or_default();
     ensure!(ck, ds.otime == 0 && ds.ctime < start);
     ensure!(ck, sem::semctl(id, 1, SETVAL, 0) == Ok(0));
     let ds = sem::stat(id).unwrap_or_default();
-    ensure!(ck, ds.otime == 0 && ds.ctime >= start && ds.ctime < start + 10);
+    ensure!(
+        ck,
+        ds.otime == 0 && ds.ctime >= start && ds.ctime < start + 10
+    );
     test_sem!(ck, id, 1, 0, 0, 0, 0);
     ensure!(ck, sem::semctl(id, 2, SETVAL, semvmx) == Ok(0));
     test_sem!(ck, id, 2, semvmx, 0, 0, 0);
@@ -1135,11 +1340,20 @@ fn test88c(verdicts: &mut Verdicts) {
     let ds = sem::stat(id).unwrap_or_default();
     start = wait_next_second(ds.ctime);
     for bad in bad_ids {
-        ensure!(ck, errno(sem::setall(bad, &[1, 1, 1])) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::setall(bad, &[1, 1, 1])) == Some(Errno::EINVAL)
+        );
     }
     let over = semvmx as u16 + 1;
-    ensure!(ck, errno(sem::setall(id, &[over, 0, 0])) == Some(Errno::ERANGE));
-    ensure!(ck, errno(sem::setall(id, &[0, 1, over])) == Some(Errno::ERANGE));
+    ensure!(
+        ck,
+        errno(sem::setall(id, &[over, 0, 0])) == Some(Errno::ERANGE)
+    );
+    ensure!(
+        ck,
+        errno(sem::setall(id, &[0, 1, over])) == Some(Errno::ERANGE)
+    );
     test_sem!(ck, id, 0, 1, 0, 0, 0);
     test_sem!(ck, id, 1, 0, 0, 0, 0);
     test_sem!(ck, id, 2, semvmx, 0, 0, 0);
@@ -1147,7 +1361,10 @@ fn test88c(verdicts: &mut Verdicts) {
     ensure!(ck, ds.otime == 0 && ds.ctime < start);
     ensure!(ck, sem::setall(id, &[semvmx as u16, 0, 0]).is_ok());
     let ds = sem::stat(id).unwrap_or_default();
-    ensure!(ck, ds.otime == 0 && ds.ctime >= start && ds.ctime < start + 10);
+    ensure!(
+        ck,
+        ds.otime == 0 && ds.ctime >= start && ds.ctime < start + 10
+    );
     test_sem!(ck, id, 0, semvmx, 0, 0, 0);
     test_sem!(ck, id, 1, 0, 0, 0, 0);
     test_sem!(ck, id, 2, 0, 0, 0, 0);
@@ -1163,24 +1380,44 @@ fn test88c(verdicts: &mut Verdicts) {
     let ds = sem::stat(id).unwrap_or_default();
     start = wait_next_second(ds.ctime);
     for bad in bad_ids {
-        ensure!(ck, errno(sem::set_owner(bad, 0, 0, 0o600)) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::set_owner(bad, 0, 0, 0o600)) == Some(Errno::EINVAL)
+        );
     }
     let old = sem::stat(id).unwrap_or_default();
     ensure!(ck, old.otime == 0 && old.ctime < start);
-    ensure!(ck, sem::set_owner(id, u32::MAX, u32::MAX - 1, 0o712).is_ok());
+    ensure!(
+        ck,
+        sem::set_owner(id, u32::MAX, u32::MAX - 1, 0o712).is_ok()
+    );
     let ds = sem::stat(id).unwrap_or_default();
     ensure!(ck, u64::from(ds.mode) == SEM_ALLOC | 0o712);
     ensure!(ck, ds.uid == u32::MAX && ds.gid == u32::MAX - 1);
     ensure!(ck, ds.cuid == old.cuid && ds.cgid == old.cgid);
-    ensure!(ck, ds.key == old.key && ds.nsems == old.nsems && ds.otime == old.otime);
+    ensure!(
+        ck,
+        ds.key == old.key && ds.nsems == old.nsems && ds.otime == old.otime
+    );
     ensure!(ck, ds.ctime >= start && ds.ctime < start + 10);
     for mode in 0..0o777u32 {
         ensure!(ck, sem::set_owner(id, old.uid, old.gid, mode).is_ok());
         let got = sem::stat(id).map(|ds| ds.mode);
-        ensure!(ck, got == Ok(SEM_ALLOC as u32 | mode), "mode {mode:o}: {got:?}");
-        ensure!(ck, sem::set_owner(id, old.uid, old.gid, !0o777 | mode).is_ok());
+        ensure!(
+            ck,
+            got == Ok(SEM_ALLOC as u32 | mode),
+            "mode {mode:o}: {got:?}"
+        );
+        ensure!(
+            ck,
+            sem::set_owner(id, old.uid, old.gid, !0o777 | mode).is_ok()
+        );
         let got = sem::stat(id).map(|ds| ds.mode);
-        ensure!(ck, got == Ok(SEM_ALLOC as u32 | mode), "mode !0777|{mode:o}: {got:?}");
+        ensure!(
+            ck,
+            got == Ok(SEM_ALLOC as u32 | mode),
+            "mode !0777|{mode:o}: {got:?}"
+        );
     }
     let ds = sem::stat(id).unwrap_or_default();
     ensure!(ck, ds.uid == old.uid && ds.gid == old.gid);
@@ -1188,13 +1425,22 @@ fn test88c(verdicts: &mut Verdicts) {
 
     let mut ck = Ck::default();
     for bad in bad_ids {
-        ensure!(ck, errno(sem::semctl(bad, 0, IPC_RMID, 0)) == Some(Errno::EINVAL));
+        ensure!(
+            ck,
+            errno(sem::semctl(bad, 0, IPC_RMID, 0)) == Some(Errno::EINVAL)
+        );
     }
     ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
-    ensure!(ck, errno(sem::semctl(id, 0, IPC_RMID, 0)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 0, IPC_RMID, 0)) == Some(Errno::EINVAL)
+    );
     ensure!(ck, errno(sem::stat(id)) == Some(Errno::EINVAL));
     ensure!(ck, sem::semctl(id2, 1, IPC_RMID, 0) == Ok(0));
-    ensure!(ck, errno(sem::semctl(id2, 1, IPC_RMID, 0)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semctl(id2, 1, IPC_RMID, 0)) == Some(Errno::EINVAL)
+    );
     ck.report(verdicts, "test88c-ipc-rmid");
 
     let mut ck = Ck::default();
@@ -1206,8 +1452,14 @@ fn test88c(verdicts: &mut Verdicts) {
         let (r, info) = got.unwrap_or_default();
         ensure!(ck, r >= 1 && r < u64::from(info.semmni), "highest slot {r}");
         let short = 3..=u32::from(u16::MAX);
-        ensure!(ck, short.contains(&info.semmni) && short.contains(&info.semmns));
-        ensure!(ck, short.contains(&info.semmsl) && short.contains(&info.semopm));
+        ensure!(
+            ck,
+            short.contains(&info.semmni) && short.contains(&info.semmns)
+        );
+        ensure!(
+            ck,
+            short.contains(&info.semmsl) && short.contains(&info.semopm)
+        );
         if cmd == SEM_INFO {
             ensure!(ck, info.semusz >= 2 && info.semaem >= 4, "{info:?}");
         }
@@ -1220,8 +1472,14 @@ fn test88c(verdicts: &mut Verdicts) {
     ck.report(verdicts, "test88c-ipc-info-sem-info");
 
     let mut ck = Ck::default();
-    ensure!(ck, errno(sem::semctl(id, 0, minus(i64::from(i32::MIN)), 0)) == Some(Errno::EINVAL));
-    ensure!(ck, errno(sem::semctl(id, 0, i32::MAX as u64, 0)) == Some(Errno::EINVAL));
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 0, minus(i64::from(i32::MIN)), 0)) == Some(Errno::EINVAL)
+    );
+    ensure!(
+        ck,
+        errno(sem::semctl(id, 0, i32::MAX as u64, 0)) == Some(Errno::EINVAL)
+    );
     ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
     ck.report(verdicts, "test88c-invalid-commands");
 }
@@ -1268,7 +1526,10 @@ fn test88d(verdicts: &mut Verdicts) {
     ensure!(ck, sem::semctl(id, 0, SETVAL, 5) == Ok(0));
     let child = match process::fork() {
         Ok(0) => {
-            let taken = sem::semop(id, &[SemOp::new(0, -2, SEM_UNDO), SemOp::new(1, 3, SEM_UNDO)]);
+            let taken = sem::semop(
+                id,
+                &[SemOp::new(0, -2, SEM_UNDO), SemOp::new(1, 3, SEM_UNDO)],
+            );
             let again = sem::semop(id, &[SemOp::new(0, -1, SEM_UNDO)]);
             let plain = sem::semop(id, &[SemOp::new(1, 1, 0)]);
             let ok = taken.is_ok() && again.is_ok() && plain.is_ok();
@@ -1316,7 +1577,11 @@ fn test88d(verdicts: &mut Verdicts) {
     let killed = process::wait_for(holder);
     ensure!(ck, killed == Ok(ExitStatus::Killed(9)), "{killed:?}");
     let woken = end_within(waiter);
-    ensure!(ck, woken == Some(ExitStatus::Exited(0)), "waiter {woken:?} (None: still blocked)");
+    ensure!(
+        ck,
+        woken == Some(ExitStatus::Exited(0)),
+        "waiter {woken:?} (None: still blocked)"
+    );
     test_sem!(ck, id, 0, 0, waiter, 0, 0);
     ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
     ck.report(verdicts, "test88d-sem-undo-killed-holder-wakes-next-waiter");
@@ -1374,13 +1639,20 @@ fn test88e_child1(parent: &mut Link, ck: &mut Ck) {
     let id = parent.rcv() as u64;
     let (sops, expect): (Vec<SemOp>, Option<Errno>) = match matched {
         MATCH_FIRST => (alloc::vec![op(2, -1), op(3, 1)], None),
-        MATCH_SECOND => (alloc::vec![op(2, -1), op(3, -1), op(0, 1)], Some(Errno::EIDRM)),
+        MATCH_SECOND => (
+            alloc::vec![op(2, -1), op(3, -1), op(0, 1)],
+            Some(Errno::EIDRM),
+        ),
         MATCH_KILL => (alloc::vec![op(2, -1), op(0, 1)], Some(Errno::EINVAL)),
         _ => (alloc::vec![op(2, -1), op(3, 1)], None),
     };
     parent.snd(0);
     let r = sem::semop(id, &sops);
-    ensure!(ck, r == expect.map_or(Ok(()), Err), "match {matched}: {r:?}");
+    ensure!(
+        ck,
+        r == expect.map_or(Ok(()), Err),
+        "match {matched}: {r:?}"
+    );
 }
 
 fn test88e_child2(parent: &mut Link, ck: &mut Ck) {
@@ -1394,7 +1666,11 @@ fn test88e_child2(parent: &mut Link, ck: &mut Ck) {
     };
     parent.snd(0);
     let r = sem::semop(id, &sops);
-    ensure!(ck, r == expect.map_or(Ok(()), Err), "match {matched}: {r:?}");
+    ensure!(
+        ck,
+        r == expect.map_or(Ok(()), Err),
+        "match {matched}: {r:?}"
+    );
 }
 
 fn test88e_child3(parent: &mut Link, ck: &mut Ck) {
@@ -1529,7 +1805,10 @@ fn sub88e(ck: &mut Ck, matched: i64, resume: u32, aux: u32) {
         }
     }
     if matches!(matched, MATCH_BOTH | MATCH_CASCADE | MATCH_ALL) {
-        for link in [child1.take(), child2.take(), child3.take()].into_iter().flatten() {
+        for link in [child1.take(), child2.take(), child3.take()]
+            .into_iter()
+            .flatten()
+        {
             collect(ck, link);
         }
     }
@@ -1581,13 +1860,20 @@ fn credentials(verdicts: &mut Verdicts) {
             ensure!(ck, (process::getuid(), process::geteuid()) == (0, 5));
             let id = sem::semget(IPC_PRIVATE, 1, 0o600);
             let ds = id.and_then(sem::stat);
-            ensure!(ck, ds.map(|ds| (ds.uid, ds.gid, ds.cuid, ds.cgid)) == Ok((5, 7, 5, 7)), "{ds:?}");
+            ensure!(
+                ck,
+                ds.map(|ds| (ds.uid, ds.gid, ds.cuid, ds.cgid)) == Ok((5, 7, 5, 7)),
+                "{ds:?}"
+            );
             if let Ok(id) = id {
                 ensure!(ck, sem::semctl(id, 0, IPC_RMID, 0) == Ok(0));
             }
             ensure!(ck, process::setuid(6) == Err(Errno::EPERM));
             ensure!(ck, process::seteuid(6) == Err(Errno::EPERM));
-            ensure!(ck, process::seteuid(0).is_ok() && process::setegid(0).is_ok());
+            ensure!(
+                ck,
+                process::seteuid(0).is_ok() && process::setegid(0).is_ok()
+            );
             // For good: real, effective and saved.
             ensure!(ck, process::setgid(3).is_ok() && process::setuid(4).is_ok());
             ensure!(ck, (process::getuid(), process::geteuid()) == (4, 4));
@@ -1598,13 +1884,22 @@ fn credentials(verdicts: &mut Verdicts) {
             ensure!(ck, process::setuid(4).is_ok() && process::setgid(3).is_ok());
             let grandchild = match process::fork() {
                 Ok(0) => {
-                    let ids = (process::getuid(), process::geteuid(), process::getgid(), process::getegid());
+                    let ids = (
+                        process::getuid(),
+                        process::geteuid(),
+                        process::getgid(),
+                        process::getegid(),
+                    );
                     process::exit(if ids == (4, 4, 3, 3) { 0 } else { 1 })
                 }
                 Ok(pid) => pid,
                 Err(_) => 0,
             };
-            ensure!(ck, process::wait_for(grandchild) == Ok(ExitStatus::Exited(0)), "fork did not inherit");
+            ensure!(
+                ck,
+                process::wait_for(grandchild) == Ok(ExitStatus::Exited(0)),
+                "fork did not inherit"
+            );
             for failure in &ck.failures {
                 println!("test88 credentials child: {failure}");
             }
@@ -1615,7 +1910,11 @@ fn credentials(verdicts: &mut Verdicts) {
     };
     let status = process::wait_for(child);
     ensure!(ck, status == Ok(ExitStatus::Exited(0)), "{status:?}");
-    ensure!(ck, process::getuid() == 0 && process::geteuid() == 0, "the child's changes stayed in the child");
+    ensure!(
+        ck,
+        process::getuid() == 0 && process::geteuid() == 0,
+        "the child's changes stayed in the child"
+    );
     ck.report(verdicts, "credentials-minix-rules-inherited-and-stamped");
 }
 
