@@ -322,6 +322,12 @@ impl Service {
     /// Tries `ops` for `pid` on set `id` and, if they apply or fail,
     /// answers it. Applied but unanswerable: the set is put back.
     fn attempt(&mut self, pid: Pid, id: u64, ops: &[SemOp]) -> Outcome {
+        if !self.undo_room(pid, id, ops) {
+            // Checked when the call came; a waiter retried later may find
+            // the table filled meanwhile. Nothing is applied.
+            answer(pid, Err(Errno::ENOSPC));
+            return Outcome::Failed(Errno::ENOSPC);
+        }
         let Ok(set) = self.set(id) else {
             answer(pid, Err(Errno::EIDRM));
             return Outcome::Failed(Errno::EIDRM);
