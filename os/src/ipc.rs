@@ -35,6 +35,18 @@ fn check_destination(table: &Table, me: Pid, dst: Pid) -> Result<(), Errno> {
     if allowed { Ok(()) } else { Err(Errno::EPERM) }
 }
 
+/// Stamps `message` with its sender, `me`, and `me`'s effective user and
+/// group ids (MINIX's `m_source`, and what its `getnuid`/`getngid` give).
+fn stamp(message: &mut Message, me: Pid) {
+    message.source = u64::from(me);
+    (message.uid, message.gid) = process::with_table(|table| {
+        table
+            .get(me)
+            .map(|process| (process.creds.euid, process.creds.egid))
+            .unwrap_or_default()
+    });
+}
+
 fn source_matches(wanted: u64, source: u64) -> bool {
     wanted == ANY || wanted == source
 }
@@ -98,7 +110,7 @@ fn send_then(dst: u64, mut message: Message, then_receive: Option<u64>) -> Resul
     }
     let me = sched::current();
     let dst = destination(dst)?;
-    message.source = u64::from(me);
+    stamp(&mut message, me);
     prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
@@ -259,7 +271,7 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
     }
     let me = sched::current();
     let dst = destination(dst)?;
-    message.source = u64::from(me);
+    stamp(&mut message, me);
     prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
@@ -301,7 +313,7 @@ pub fn asend(dst: u64, mut message: Message) -> Result<u64, Errno> {
 pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
     let me = sched::current();
     let dst = destination(dst)?;
-    message.source = u64::from(me);
+    stamp(&mut message, me);
     prepare_receiver(dst);
     let delivered = process::with_table(|table| {
         check_destination(table, me, dst)?;
@@ -320,6 +332,7 @@ pub fn reply(dst: u64, mut message: Message) -> Result<u64, Errno> {
 pub fn deliver_from_pm(subscriber: Pid, mut message: Message) {
     message.source = PM;
     prepare_receiver(subscriber);
+    (message.uid, message.gid) = (0, 0);
     let delivered = process::with_table(|table| {
         if let Some(wake) = try_deliver(table, subscriber, &message, Call::Pm) {
             return Some(wake);

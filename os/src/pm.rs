@@ -129,6 +129,10 @@ pub fn spawn(
         program.vm,
     );
     process.privileged = privileged;
+    // A spawned program runs as its parent; the boot image's processes
+    // (parent 0) as root.
+    process.creds =
+        process::with_table(|table| table.get(parent).map(|p| p.creds)).unwrap_or_default();
     process.stack = Some(stack);
     for file in vm::files_of(&process.vm) {
         crate::cache::add_user(file);
@@ -203,6 +207,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
         let mut child = Process::new(pid, parent_pid, parent.name.clone(), slot, root, vm);
         // MINIX's fork: PRIV_PROC is not inherited.
         child.privileged = false;
+        child.creds = parent.creds;
         child.stack = Some(stack);
         child.signals = parent.signals.fork_copy();
         Ok(child)

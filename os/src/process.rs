@@ -13,6 +13,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use kernel_abi::ipc::{Call, Message};
 use kernel_abi::{Pid, Signal};
+pub use kernel_core::creds::Credentials;
 use kernel_core::signals::SignalState;
 use kernel_core::vm::VmSpace;
 
@@ -96,6 +97,9 @@ pub struct Process {
     pub state: State,
     /// A system service (may subscribe to process events).
     pub privileged: bool,
+    /// User and group ids (real, effective, saved), inherited on fork and
+    /// spawn; the boot image's processes start as root.
+    pub creds: Credentials,
     /// Kernel stack.
     pub stack: Option<KernelStack>,
     /// Root of its page tables.
@@ -155,6 +159,7 @@ impl Process {
             slot,
             state: State::Ready,
             privileged: false,
+            creds: Credentials::default(),
             stack: None,
             root,
             vm,

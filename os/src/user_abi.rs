@@ -120,19 +120,20 @@ impl UserValue for MemInfo {
 }
 
 impl UserValue for Message {
-    const WORDS: usize = 8;
+    const WORDS: usize = 9;
     fn to_words(&self, out: &mut Words) {
-        out[0] = self.source;
-        out[1] = self.kind;
-        out[2..8].copy_from_slice(&self.payload);
+        let [p0, p1, p2, p3, p4, p5] = self.payload;
+        let ids = u64::from(self.uid) | (u64::from(self.gid) << 32);
+        put(out, &[self.source, self.kind, p0, p1, p2, p3, p4, p5, ids]);
     }
     fn from_words(words: &Words) -> Self {
-        let mut payload = [0; 6];
-        payload.copy_from_slice(&words[2..8]);
+        let [source, kind, p0, p1, p2, p3, p4, p5, ids, ..] = *words;
         Self {
-            source: words[0],
-            kind: words[1],
-            payload,
+            source,
+            kind,
+            payload: [p0, p1, p2, p3, p4, p5],
+            uid: ids as u32,
+            gid: (ids >> 32) as u32,
         }
     }
 }

@@ -244,7 +244,7 @@ fn each_efault_is_reported_as_a_bad_pointer_and_the_caller_lives_on() {
 fn unknown_call_numbers_are_enosys_even_where_truncation_would_alias_a_call() {
     let badcalls = only_pid_of("badcalls");
     for name in [
-        "unknown-26",
+        "unknown-34",
         "unknown-255",
         "unknown-256",
         "unknown-9999",

@@ -40,6 +40,66 @@ pub fn getppid() -> Pid {
     syscall_plain(Syscall::GetPpid, [0; 6]) as Pid
 }
 
+/// The real user id.
+pub fn getuid() -> u32 {
+    syscall_plain(Syscall::GetUid, [0; 6]) as u32
+}
+
+/// The effective user id (what permissions are checked against).
+pub fn geteuid() -> u32 {
+    syscall_plain(Syscall::GetEuid, [0; 6]) as u32
+}
+
+/// The real group id.
+pub fn getgid() -> u32 {
+    syscall_plain(Syscall::GetGid, [0; 6]) as u32
+}
+
+/// The effective group id.
+pub fn getegid() -> u32 {
+    syscall_plain(Syscall::GetEgid, [0; 6]) as u32
+}
+
+/// Sets the real, effective and saved user id: EPERM unless root or `uid`
+/// is the real uid (MINIX's rule).
+pub fn setuid(uid: u32) -> SysResult<()> {
+    check(syscall_plain(
+        Syscall::SetUid,
+        [u64::from(uid), 0, 0, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
+/// Sets the effective user id: EPERM unless root or `uid` is the real or
+/// saved uid.
+pub fn seteuid(uid: u32) -> SysResult<()> {
+    check(syscall_plain(
+        Syscall::SetEuid,
+        [u64::from(uid), 0, 0, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
+/// Sets the real, effective and saved group id: EPERM unless root or `gid`
+/// is the real gid.
+pub fn setgid(gid: u32) -> SysResult<()> {
+    check(syscall_plain(
+        Syscall::SetGid,
+        [u64::from(gid), 0, 0, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
+/// Sets the effective group id: EPERM unless root or `gid` is the real or
+/// saved gid.
+pub fn setegid(gid: u32) -> SysResult<()> {
+    check(syscall_plain(
+        Syscall::SetEgid,
+        [u64::from(gid), 0, 0, 0, 0, 0],
+    ))
+    .map(|_| ())
+}
+
 /// Gives up the rest of the time slice.
 pub fn yield_now() {
     syscall_plain(Syscall::Yield, [0; 6]);

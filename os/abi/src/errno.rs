@@ -23,12 +23,20 @@ pub enum Errno {
     EAGAIN = 11,
     /// Out of memory, or a table that allows no more entries.
     ENOMEM = 12,
+    /// Permission denied (an `ipc_perm` mode that does not allow it).
+    EACCES = 13,
     /// A bad address was passed.
     EFAULT = 14,
     /// It already exists.
     EEXIST = 17,
     /// Invalid argument.
     EINVAL = 22,
+    /// Too large (a semaphore number past the set's end).
+    EFBIG = 27,
+    /// No space left (no free semaphore set).
+    ENOSPC = 28,
+    /// Result out of range (a semaphore value past `SEMVMX`).
+    ERANGE = 34,
     /// No such system call, or a call only system services may make.
     ENOSYS = 38,
     /// The identifier was removed (a semaphore set deleted while waiting).
@@ -55,9 +63,13 @@ impl Errno {
             Errno::ECHILD,
             Errno::EAGAIN,
             Errno::ENOMEM,
+            Errno::EACCES,
             Errno::EFAULT,
             Errno::EEXIST,
             Errno::EINVAL,
+            Errno::EFBIG,
+            Errno::ENOSPC,
+            Errno::ERANGE,
             Errno::ENOSYS,
             Errno::EIDRM,
             Errno::EDEADSRCDST,
@@ -77,7 +89,11 @@ impl Errno {
             Errno::ECHILD => "ECHILD",
             Errno::EAGAIN => "EAGAIN",
             Errno::ENOMEM => "ENOMEM",
+            Errno::EACCES => "EACCES",
             Errno::EFAULT => "EFAULT",
+            Errno::EFBIG => "EFBIG",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::ERANGE => "ERANGE",
             Errno::EEXIST => "EEXIST",
             Errno::EINVAL => "EINVAL",
             Errno::ENOSYS => "ENOSYS",

@@ -1,7 +1,7 @@
 //! Messages between processes, and the process manager's event protocol.
 //!
-//! A message is 64 bytes: the sender (filled in by the kernel), a kind, and
-//! six words of payload. Endpoints are pids; [`PM`] is the process manager
+//! A message is 72 bytes: the sender and its effective user and group ids
+//! (filled in by the kernel), a kind, and six words of payload. Endpoints are pids; [`PM`] is the process manager
 //! (in the kernel). Ordinary programs may send only to system services (and
 //! the PM); services may send to anyone.
 //!
@@ -31,6 +31,12 @@ pub struct Message {
     pub kind: u64,
     /// The content.
     pub payload: [u64; PAYLOAD_WORDS],
+    /// The sender's effective user id (set by the kernel, as `source` is;
+    /// ignored when sending): what a service checks permissions against,
+    /// as MINIX's `getnuid(m_source)`.
+    pub uid: u32,
+    /// The sender's effective group id (set by the kernel).
+    pub gid: u32,
 }
 
 impl Message {
@@ -40,6 +46,8 @@ impl Message {
             source: 0,
             kind,
             payload,
+            uid: 0,
+            gid: 0,
         }
     }
 }

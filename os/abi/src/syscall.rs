@@ -28,6 +28,14 @@
 //! | 23 | proceventmask | mask of event kinds (0 unsubscribes) | 0 |
 //! | 24 | lookup_service | name ptr, name len | the service's pid |
 //! | 25 | bench | kind, argument, argument | a measurement (see `BenchKind`); ENOSYS unless booted with `bench=on` |
+//! | 26 | getuid | | the real user id |
+//! | 27 | geteuid | | the effective user id |
+//! | 28 | getgid | | the real group id |
+//! | 29 | getegid | | the effective group id |
+//! | 30 | setuid | uid | 0, or EPERM (MINIX's rules: root, or the real uid) |
+//! | 31 | seteuid | uid | 0, or EPERM (root, or the real or saved uid) |
+//! | 32 | setgid | gid | 0, or EPERM (root, or the real gid) |
+//! | 33 | setegid | gid | 0, or EPERM (root, or the real or saved gid) |
 
 /// A system-call number.
 #[repr(u64)]
@@ -60,6 +68,14 @@ pub enum Syscall {
     ProcEventMask = 23,
     LookupService = 24,
     Bench = 25,
+    GetUid = 26,
+    GetEuid = 27,
+    GetGid = 28,
+    GetEgid = 29,
+    SetUid = 30,
+    SetEuid = 31,
+    SetGid = 32,
+    SetEgid = 33,
 }
 
 /// What the benchmark system call measures.
@@ -84,7 +100,7 @@ pub enum BenchKind {
 
 impl Syscall {
     /// Every call, by number.
-    pub const ALL: [Syscall; 26] = [
+    pub const ALL: [Syscall; 34] = [
         Syscall::Exit,
         Syscall::Write,
         Syscall::Spawn,
@@ -111,6 +127,14 @@ impl Syscall {
         Syscall::ProcEventMask,
         Syscall::LookupService,
         Syscall::Bench,
+        Syscall::GetUid,
+        Syscall::GetEuid,
+        Syscall::GetGid,
+        Syscall::GetEgid,
+        Syscall::SetUid,
+        Syscall::SetEuid,
+        Syscall::SetGid,
+        Syscall::SetEgid,
     ];
 }
 

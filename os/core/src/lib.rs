@@ -20,6 +20,7 @@
 extern crate alloc;
 
 pub mod boot_options;
+pub mod creds;
 pub mod events;
 pub mod frames;
 pub mod histogram;

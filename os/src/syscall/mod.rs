@@ -16,6 +16,7 @@ mod time;
 
 use crate::arch::trap::TrapFrame;
 use crate::pm;
+use crate::process::Credentials;
 use kernel_abi::{Errno, Syscall};
 
 /// Arguments of a system call, as the registers held them.
@@ -71,5 +72,13 @@ fn dispatch(call: Syscall, args: Args, frame: &mut TrapFrame) -> Result<u64, Err
         Syscall::ProcEventMask => ipc::proceventmask(args),
         Syscall::LookupService => ipc::lookup_service(args),
         Syscall::Bench => crate::bench::run(args[0], args[1], args[2]),
+        Syscall::GetUid => process::ids(|creds| creds.uid),
+        Syscall::GetEuid => process::ids(|creds| creds.euid),
+        Syscall::GetGid => process::ids(|creds| creds.gid),
+        Syscall::GetEgid => process::ids(|creds| creds.egid),
+        Syscall::SetUid => process::set_id(args, Credentials::setuid),
+        Syscall::SetEuid => process::set_id(args, Credentials::seteuid),
+        Syscall::SetGid => process::set_id(args, Credentials::setgid),
+        Syscall::SetEgid => process::set_id(args, Credentials::setegid),
     }
 }

@@ -1,8 +1,9 @@
-//! Process calls: exit, spawn, fork, wait, getpid, getppid, yield.
+//! Process calls: exit, spawn, fork, wait, getpid, getppid, yield, and the
+//! user and group ids (get/set uid, euid, gid, egid).
 
 use super::Args;
 use crate::arch::trap::TrapFrame;
-use crate::process::ExitInfo;
+use crate::process::{Credentials, ExitInfo};
 use crate::{pm, process, sched, vm};
 use alloc::vec::Vec;
 use kernel_abi::{Errno, WAIT_NO_HANG, WaitResult};
@@ -108,4 +109,24 @@ pub fn getppid(_args: Args) -> Result<u64, Errno> {
 pub fn yield_now(_args: Args) -> Result<u64, Errno> {
     sched::yield_current();
     Ok(0)
+}
+
+/// `getuid()`, `geteuid()`, `getgid()`, `getegid()`: the id `which` picks.
+pub fn ids(which: fn(&Credentials) -> u32) -> Result<u64, Errno> {
+    Ok(u64::from(process::with_current(|process| {
+        which(&process.creds)
+    })))
+}
+
+/// `setuid(id)`, `seteuid`, `setgid`, `setegid`: `change` applies MINIX's
+/// rule (`servers/pm/getset.c`).
+///
+/// # Return values
+/// `EPERM` when the rule refuses, `EINVAL` for an id that is not 32 bits.
+pub fn set_id(
+    args: Args,
+    change: fn(&mut Credentials, u32) -> Result<(), Errno>,
+) -> Result<u64, Errno> {
+    let id = u32::try_from(args[0]).map_err(|_| Errno::EINVAL)?;
+    process::with_current(|process| change(&mut process.creds, id)).map(|()| 0)
 }

@@ -199,7 +199,7 @@ fn raw_cases(echo: u64) -> Vec<Case> {
     // Unknown call numbers, including ones a truncating kernel would take
     // for exit (256, 1 << 32) or write (1 << 32 | 1).
     for (label, number) in [
-        ("unknown-26", Syscall::ALL.len() as u64),
+        ("unknown-34", Syscall::ALL.len() as u64),
         ("unknown-255", 255),
         ("unknown-256", 256),
         ("unknown-9999", 9999),

@@ -1,6 +1,7 @@
 //! The semaphore boot test (init of the `sem` image), after MINIX's test88:
 //! a waiter that catches a signal gets EINTR with its handler run once and
-//! nothing applied; a killed waiter leaves the queue and the next waiter in
+//! nothing applied (a three-operation semop whose first two apply and
+//! third blocks: the two are rolled back); a killed waiter leaves the queue and the next waiter in
 //! FIFO order proceeds; IPC_RMID wakes waiters with EIDRM. Then the attacks
 //! on the service (issue 16): a `semop` request sent with `asend` (nobody
 //! waits for the answer) must not take a real waiter's unit, a flood of them
@@ -251,32 +252,59 @@ fn run(_args: userlib::Args) -> i32 {
         }
     };
 
-    // EINTR: a waiter for zero catches SIGHUP.
-    let _ = sem::semctl(id, 0, SETVAL, 1);
-    let waiter = child(|| {
+    // EINTR: a waiter catches SIGHUP while blocked in the three-operation
+    // form of test88b: [sem 0 == 0, sem 0 += 1, sem 1 == 0] with values
+    // (0, 1) applies the first two, blocks on the third and must roll the
+    // increment back; interrupted, it must leave (0, 1) exactly.
+    let pair = match sem::semget(IPC_PRIVATE, 2, IPC_CREAT | 0o600) {
+        Ok(pair) => pair,
+        Err(error) => {
+            println!("FAIL semget: {error:?}");
+            return 1;
+        }
+    };
+    let _ = sem::semctl(pair, 1, SETVAL, 1);
+    let waiter = child(move || {
         let _ = signal::catch(Signal::SIGHUP, on_hup);
-        let result = sem::semop(id, &[op(0)]);
-        let handled = HANDLED.load(Ordering::SeqCst);
-        let value = count(id, GETVAL);
-        let zero_waiters = count(id, GETZCNT);
-        println!(
-            "semtest child: semop {result:?}, handler ran {handled}x, value {value}, zcnt {zero_waiters}"
+        let result = sem::semop(
+            pair,
+            &[
+                SemOp::new(0, 0, 0),
+                SemOp::new(0, 1, 0),
+                SemOp::new(1, 0, 0),
+            ],
         );
-        if result == Err(Errno::EINTR) && handled == 1 && value == 1 && zero_waiters == 0 {
+        let handled = HANDLED.load(Ordering::SeqCst);
+        let first = sem::semctl(pair, 0, GETVAL, 0);
+        let second = sem::semctl(pair, 1, GETVAL, 0);
+        let zero_waiters = sem::semctl(pair, 1, GETZCNT, 0);
+        println!(
+            "semtest child: semop {result:?}, handler ran {handled}x, values ({first:?}, {second:?}), zcnt {zero_waiters:?}"
+        );
+        if result == Err(Errno::EINTR)
+            && handled == 1
+            && first == Ok(0)
+            && second == Ok(1)
+            && zero_waiters == Ok(0)
+        {
             0
         } else {
             1
         }
     });
     let _ = time::sleep_ms(150);
-    let blocked = count(id, GETZCNT);
+    let blocked = sem::semctl(pair, 1, GETZCNT, 0);
+    let partial = sem::semctl(pair, 0, GETVAL, 0);
     let _ = signal::kill(waiter, Signal::SIGHUP);
     let status = process::wait_for(waiter);
-    let value = count(id, GETVAL);
+    let first = sem::semctl(pair, 0, GETVAL, 0);
+    let _ = sem::semctl(pair, 0, IPC_RMID, 0);
     verdicts.check(
         "semop-eintr-handler-once-values-unchanged",
-        blocked == 1 && status == Ok(ExitStatus::Exited(0)) && value == 1,
-        format_args!("zcnt while blocked {blocked}, child {status:?}, value after {value}"),
+        blocked == Ok(1) && partial == Ok(0) && status == Ok(ExitStatus::Exited(0)) && first == Ok(0),
+        format_args!(
+            "zcnt of sem 1 while blocked {blocked:?}, sem 0 while blocked {partial:?} (1: the increment before the blocking op was not rolled back), child {status:?}, sem 0 after {first:?}"
+        ),
     );
 
     // A killed waiter leaves the queue; the next in FIFO order proceeds.
