@@ -58,9 +58,12 @@ int main(void)
     struct sembuf take_nowait = {0, -1, IPC_NOWAIT};
     errno = 0;
     CHECK("csem.nowait_eagain", semop(id, &take_nowait, 1) == -1 && errno == EAGAIN);
-    struct sembuf many[5] = {{0, 1, 0}, {0, 1, 0}, {0, 1, 0}, {0, 1, 0}, {0, 1, 0}};
+    struct sembuf many[SEMOPM + 1];
+    for (int i = 0; i < SEMOPM + 1; i++)
+        many[i] = (struct sembuf){0, 1, 0};
     errno = 0;
-    CHECK("csem.too_many_ops_e2big", semop(id, many, 5) == -1 && errno == E2BIG);
+    CHECK("csem.too_many_ops_e2big",
+          semop(id, many, SEMOPM + 1) == -1 && errno == E2BIG && semctl(id, 0, GETVAL) == 0);
 
     /* A waiter woken by a post. */
     pid_t child = fork();

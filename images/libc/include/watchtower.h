@@ -31,12 +31,16 @@ int wt_meminfo(struct wt_meminfo *info);
  * counting the name) as a child (spawn, 2). */
 pid_t wt_spawn(const char *name, char *const argv[]);
 
-/* A message: the sender (set by the kernel), a kind, six words. */
+/* A message: the sender (set by the kernel), a kind, six words, and the
+ * sender's effective uid and gid (set by the kernel, as the sender is). */
 struct wt_message {
     uint64_t source;
     uint64_t kind;
     uint64_t payload[6];
+    uint32_t uid;
+    uint32_t gid;
 };
+_Static_assert(sizeof(struct wt_message) == 72, "the kernel's Message is 72 bytes");
 #define WT_ANY ((uint64_t)-1)
 int wt_send(pid_t dst, const struct wt_message *m);          /* 18 */
 int wt_receive(pid_t src, struct wt_message *m);             /* 19: how it was sent */

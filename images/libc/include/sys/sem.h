@@ -9,8 +9,8 @@
 #define GETNCNT 14
 #define GETZCNT 15
 #define SETVAL 16
-/* Most operations in one semop. */
-#define SEMOPM 4
+/* Most operations in one semop (what one message holds). */
+#define SEMOPM 6
 
 struct sembuf {
     unsigned short sem_num;
