@@ -150,7 +150,7 @@ fn apply(reason: Reason, me: Pid) -> Option<Taken> {
             privileged: p.privileged,
             init: p.pid == init,
             exiting: !p.is_alive(),
-            resident: p.vm.stats.vm_total,
+            resident: vm::freeable_frames(p),
             records: p.vm.page_records() as u64,
         });
         let (taken, pid) = match choose(candidates)? {

@@ -233,7 +233,13 @@ fn switch_to(previous: Pid, next: Pid) {
                 process.state = State::Running;
                 process.slice_ticks = 0;
                 let top = process.stack.as_ref().map(|stack| stack.top()).unwrap_or(0);
-                (previous_slot, process.slot, process.root, top)
+                // Root 0: a process killed for memory whose page tables are
+                // gone (`vm::reclaim`); it runs only the kernel's exit path.
+                let root = match process.root {
+                    0 => paging::kernel_root(),
+                    root => root,
+                };
+                (previous_slot, process.slot, root, top)
             }
             None => (previous_slot, 0, paging::kernel_root(), 0),
         }

@@ -568,11 +568,31 @@ fn release_memory(vm: &mut VmSpace) {
     vm.flags = flags;
 }
 
+/// The frames the death of `process` would give back at once: its
+/// resident pages that no other process shares (a copy-on-write page or a
+/// shared object's page another process also maps stays), and its page
+/// tables. What the out-of-memory rule ranks victims by: the resident set
+/// alone counts a page shared by nine processes nine times, and a process
+/// that holds its memory in page tables (one byte touched per GiB) not at
+/// all.
+pub fn freeable_frames(process: &Process) -> u64 {
+    let exclusive = process
+        .vm
+        .regions()
+        .flat_map(|region| region.pages())
+        .filter(|(_, page)| matches!(page, Page::Resident(frame) if memory::users_of(*frame) == 1))
+        .count() as u64;
+    exclusive + paging::user_table_frames(process.root)
+}
+
 /// Takes every page of a process that is to die (the out-of-memory
 /// rule), now, without waiting for its exit: unmaps and releases its
-/// frames, swap slots, cached program pages and shared objects. Its slot,
-/// page tables and counters stay until it exits; any later access to its
-/// memory finds no region (EFAULT). Returns the pages it had resident.
+/// frames, swap slots, cached program pages and shared objects, and, if
+/// it is not the running process, its page tables too (it runs only the
+/// kernel's exit path from now on, in the kernel's address space: its
+/// root becomes 0). Its
+/// slot and counters stay until it exits; any later access to its memory
+/// finds no region (EFAULT). Returns the pages it had resident.
 pub fn reclaim(process: &mut Process) -> u64 {
     let resident = process.vm.stats.vm_total;
     for region in process.vm.regions() {
@@ -581,6 +601,13 @@ pub fn reclaim(process: &mut Process) -> u64 {
         }
     }
     release_memory(&mut process.vm);
+    let root = process.root;
+    if root != 0 && root != paging::active_root() {
+        // No root: the scheduler runs it in the kernel's address space,
+        // and no kernel copy finds a page of it (EFAULT).
+        process.root = 0;
+        free_root(root);
+    }
     resident
 }
 

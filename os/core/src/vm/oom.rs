@@ -3,10 +3,10 @@
 //!
 //! 1. A process already exiting that still holds pages (its EXIT event
 //!    waits for acks) gives them up first: nobody new has to die.
-//! 2. Otherwise the victim is the ordinary, live process with the largest
-//!    resident set, whichever process faulted. System services and init
-//!    are never chosen, nor a process that holds nothing resident (killing
-//!    it would free no frame).
+//! 2. Otherwise the victim is the ordinary, live process whose death
+//!    frees the most frames (its resident pages no one else shares, and
+//!    its page tables), whichever process faulted. System services and
+//!    init are never chosen, nor a process whose death frees nothing.
 
 /// What the rule needs to know of one process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +19,8 @@ pub struct Candidate {
     pub init: bool,
     /// It has exited or is exiting (an exit is recorded).
     pub exiting: bool,
-    /// Pages resident (`vm_total`).
+    /// Frames its death frees at once: resident pages it alone holds, and
+    /// its page tables (`vm::freeable_frames`).
     pub resident: u64,
     /// Page records, resident or swapped.
     pub records: u64,

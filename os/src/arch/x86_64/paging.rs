@@ -484,6 +484,36 @@ pub fn free_user_tables(root: u64, free_frame: &mut dyn FnMut(u64)) -> bool {
     true
 }
 
+/// How many frames the user half's page tables of `root` take, the root
+/// included (0 if `root` is not a live user root): what freeing them would
+/// give back.
+pub fn user_table_frames(root: u64) -> u64 {
+    if !USER_ROOTS.lock().contains(&root) {
+        return 0;
+    }
+    fn count_level(table_address: u64, level: usize) -> u64 {
+        if level <= 1 {
+            return 1;
+        }
+        // SAFETY: a table reachable from a live user root, read only; the
+        // kernel runs with interrupts off, so nothing frees it meanwhile.
+        let table = unsafe { table_at(table_address) };
+        1 + table
+            .iter()
+            .filter(|entry| !entry.is_unused())
+            .map(|entry| count_level(entry.addr().as_u64(), level - 1))
+            .sum::<u64>()
+    }
+    // SAFETY: as above.
+    let table = unsafe { table_at(root) };
+    1 + table
+        .iter()
+        .take(KERNEL_HALF_FIRST_ENTRY)
+        .filter(|entry| !entry.is_unused())
+        .map(|entry| count_level(entry.addr().as_u64(), 3))
+        .sum::<u64>()
+}
+
 /// The root of the address space the CPU uses now.
 pub fn active_root() -> u64 {
     Cr3::read().0.start_address().as_u64()
