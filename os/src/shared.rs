@@ -26,6 +26,16 @@ static OBJECTS: IrqLock<Objects> = IrqLock::new(
     },
 );
 
+/// How many regions (in any process) map `object` (0 if there is none).
+pub fn users(object: u32) -> u32 {
+    OBJECTS.with(|objects| {
+        objects
+            .objects
+            .get(&object)
+            .map_or(0, |object| object.users)
+    })
+}
+
 /// A new object with one user.
 pub fn create() -> u32 {
     OBJECTS.with(|objects| {

@@ -576,12 +576,25 @@ fn release_memory(vm: &mut VmSpace) {
 /// that holds its memory in page tables (one byte touched per GiB) not at
 /// all.
 pub fn freeable_frames(process: &Process) -> u64 {
-    let exclusive = process
+    let exclusive: u64 = process
         .vm
         .regions()
-        .flat_map(|region| region.pages())
-        .filter(|(_, page)| matches!(page, Page::Resident(frame) if memory::users_of(*frame) == 1))
-        .count() as u64;
+        .map(|region| {
+            match region.backing {
+            // A shared object's pages (held by the object and each mapping)
+            // go with the last region that maps the object.
+            Backing::Shared { object } if shared::users(object) == 1 => region.resident_pages(),
+            Backing::Shared { .. } => 0,
+            // Private pages: those no copy-on-write sharer also holds.
+            _ => region
+                .pages()
+                .filter(|(_, page)| {
+                    matches!(page, Page::Resident(frame) if memory::users_of(*frame) == 1)
+                })
+                .count() as u64,
+        }
+        })
+        .sum();
     exclusive + paging::user_table_frames(process.root)
 }
 

@@ -1,8 +1,10 @@
 //! Attacks from ring 3 on the guarantees of issue 16 (RELIABILITY.md):
 //! one boot of the `attack` image, whose init (`attack all`) runs each
 //! attack in a child of its own and logs `attack: start <name>` and
-//! `attack: <name> -> <how the child ended>`. Tests named after a finding
-//! fail until the kernel is fixed; the others record attacks that held.
+//! `attack: <name> -> <how the child ended>`. Each test marked "Finding"
+//! failed on the kernel it was written against (its doc comment says what
+//! happened then) and guards the fix now; the others record attacks that
+//! held from the start.
 
 use boot_tests::{BootRun, boot};
 use protocol::message::Message;
@@ -80,7 +82,7 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
     }
 }
 
-/// Finding: the out-of-memory rule ranks processes by resident pages, and
+/// Finding (fixed): the out-of-memory rule ranks processes by resident pages, and
 /// a page shared copy-on-write counts in full for every sharer, so it
 /// kills sharers whose deaths free next to nothing (a few private stack
 /// pages each), one after another. Nine
@@ -92,7 +94,7 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
 /// killing the hog alone, or any one process whose memory is its own,
 /// would have done.
 #[test]
-fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() {
+fn oom_rule_kills_the_hog_not_the_copy_on_write_sharers_whose_deaths_free_nothing() {
     let run = run();
     no_kernel_panic(run);
     let (lines, ending) = attack("oom-cow-sharers");
@@ -109,7 +111,7 @@ fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() 
     );
 }
 
-/// Finding: a signal sent to init while init catches it and blocks it
+/// Finding (fixed): a signal sent to init while init catches it and blocks it
 /// stays pending; when init then restores the default action (SIGTERM:
 /// terminate) and unblocks it, the kernel delivers it with that action and
 /// init dies (`init exited (status 0, signal Some(SIGTERM)): powering
@@ -119,9 +121,9 @@ fn oom_rule_kills_every_copy_on_write_sharer_though_their_deaths_free_nothing() 
 /// when it is delivered (Linux checks again at delivery). The same path
 /// is taken by a second signal left pending while init's handler runs, if
 /// the handler resets the action: see
-/// `init_with_a_one_shot_handler_dies_of_two_sigterms_in_a_row`.
+/// `init_with_a_one_shot_handler_survives_two_sigterms_in_a_row`.
 #[test]
-fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
+fn init_survives_a_pending_signal_after_it_restores_the_default_action() {
     let run = run();
     no_kernel_panic(run);
     let (_, ending) = attack("init-pending-then-default");
@@ -140,7 +142,7 @@ fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
     assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }
 
-/// Finding: delivering a caught signal writes the signal frame to the
+/// Finding (fixed): delivering a caught signal writes the signal frame to the
 /// receiver's stack; when that page needs a new frame and none is left for
 /// ordinary programs, the kernel kills the receiver with SIGSEGV (no
 /// fault report, no log line) instead of applying the out-of-memory rule,
@@ -151,7 +153,7 @@ fn init_dies_of_a_pending_signal_once_it_restores_the_default_action() {
 /// whose handler exits 0. Before the fix the child ends
 /// `Killed(11)`; the filler lives on until the test kills it.
 #[test]
-fn a_caught_signal_kills_its_receiver_with_sigsegv_when_its_signal_frame_needs_a_frame() {
+fn a_signal_frame_that_needs_a_frame_gets_one_from_the_oom_rule_not_a_sigsegv() {
     let run = run();
     no_kernel_panic(run);
     let (lines, ending) = attack("signal-frame-needs-a-frame");
@@ -247,7 +249,7 @@ fn memory_and_ipc_attacks_that_held() {
     );
 }
 
-/// Finding: the out-of-memory rule ranks processes by `vm_total`, which
+/// Finding (fixed): the out-of-memory rule ranks processes by `vm_total`, which
 /// counts data pages only, never the page tables a process makes the
 /// kernel allocate for it (nor are they reclaimed at kill time). A
 /// process that touches one byte per GiB of a 2,800 GiB heap holds about
@@ -256,7 +258,7 @@ fn memory_and_ipc_attacks_that_held() {
 /// is killed at about 5,000 resident pages, and the hoarder, holding
 /// much more, lives on. (Linux counts page-table pages in its OOM score.)
 #[test]
-fn oom_rule_spares_a_process_that_holds_most_memory_in_page_tables() {
+fn oom_rule_counts_page_tables_and_takes_the_process_that_holds_most_in_them() {
     let run = run();
     no_kernel_panic(run);
     let (lines, ending) = attack("page-table-hoarder");
@@ -277,7 +279,7 @@ fn oom_rule_spares_a_process_that_holds_most_memory_in_page_tables() {
     );
 }
 
-/// Finding: thrashing is detected as 2,048 refaults in a row, and any
+/// Finding (fixed): thrashing is detected as 2,048 refaults in a row, and any
 /// other fault restarts the run (`kernel_core::vm::pressure`: "a minor
 /// fault is progress"). A thrasher (memory filled with shared pages down to
 /// 400 free frames, then 1,024 heap pages walked two at a time) that adds
@@ -288,7 +290,7 @@ fn oom_rule_spares_a_process_that_holds_most_memory_in_page_tables() {
 /// about 1.6 s (`thrash-plain`). RELIABILITY.md promises an OOM kill, not
 /// paging forever.
 #[test]
-fn thrashing_detection_is_defeated_by_a_minor_fault_now_and_then() {
+fn thrashing_is_caught_despite_a_minor_fault_now_and_then() {
     let run = run();
     no_kernel_panic(run);
     let (lines, ending) = attack("thrash-plain");
@@ -311,7 +313,7 @@ fn thrashing_detection_is_defeated_by_a_minor_fault_now_and_then() {
 /// fails with EDEADSRCDST (it exits 4). The real waiter lost the unit the
 /// post gave it.
 #[test]
-fn a_semop_waiter_whose_reply_buffer_was_paged_out_loses_its_unit_when_no_frame_is_left() {
+fn a_semop_waiter_whose_reply_buffer_was_paged_out_gets_its_unit_when_memory_is_short() {
     let run = run();
     no_kernel_panic(run);
     let (lines, ending) = attack("semop-reply-needs-a-frame");
@@ -335,7 +337,7 @@ fn a_semop_waiter_whose_reply_buffer_was_paged_out_loses_its_unit_when_no_frame_
 /// handler resets the action, and the pending SIGTERM then terminates
 /// init (`init exited (status 0, signal Some(SIGTERM)): powering off`).
 #[test]
-fn init_with_a_one_shot_handler_dies_of_two_sigterms_in_a_row() {
+fn init_with_a_one_shot_handler_survives_two_sigterms_in_a_row() {
     static RUN: OnceLock<BootRun> = OnceLock::new();
     let run = RUN.get_or_init(|| boot("attack-init", Duration::from_secs(120)));
     no_kernel_panic(run);
