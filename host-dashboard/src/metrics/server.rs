@@ -90,7 +90,7 @@ impl MetricsServer {
     }
 
     /// Hands `state` to the server if the last hand-over is older than
-    /// [`PUBLISH_EVERY`] (a copy: the session goes on with its own).
+    /// `PUBLISH_EVERY` (a copy: the session goes on with its own).
     pub fn update(&mut self, state: &State) {
         let now = Instant::now();
         if self
