@@ -186,8 +186,6 @@ pub struct GuestSummary<'a> {
     pub idle_ns: u64,
     /// Frames the guest's ring dropped, from the last heartbeat.
     pub dropped_total: u64,
-    /// Frames of kinds this dashboard does not interpret yet.
-    pub unshown_frames: u64,
     /// The last log lines, oldest first.
     pub log_tail: Vec<&'a LogLine>,
 }
@@ -316,7 +314,6 @@ pub fn summarize(state: &State) -> Summary<'_> {
             heartbeats: guest.heartbeats,
             idle_ns: guest.idle_ns,
             dropped_total: guest.dropped_total,
-            unshown_frames: guest.unshown_frames,
             log_tail: log
                 .lines()
                 .skip(log.len().saturating_sub(LOG_TAIL_LINES))

@@ -68,8 +68,6 @@ pub struct Guest {
     pub fault: Option<KernelFault>,
     /// The exit code of the guest's PowerOff frame, if it sent one.
     pub power_off: Option<u8>,
-    /// Frames of message kinds this dashboard does not interpret yet.
-    pub unshown_frames: u64,
     /// What test programs said they injected: the text of every log line
     /// that starts with [`INJECT_PREFIX`] (at most [`INJECTIONS_KEPT`]).
     pub injections: Vec<String>,

@@ -282,10 +282,6 @@ impl State {
             Message::CommandRejected(rejected) => self.commands.rejected(time_us, rejected),
             Message::VmFlags(flags) => self.system.vm_flags(flags),
             Message::LatencyHistogram(histogram) => self.system.latency_histogram(histogram),
-            // Kinds appended to the catalog after this model was written
-            // are counted, and shown as such, until the model learns them.
-            #[allow(unreachable_patterns)]
-            _ => self.guest.unshown_frames += 1,
         }
         self.guest.observe_time(time_us);
         let threshold_ns = u64::try_from(self.stuck_after.as_nanos()).unwrap_or(u64::MAX);

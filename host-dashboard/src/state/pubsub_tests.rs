@@ -213,7 +213,6 @@ fn subscribers_are_notified_one_at_a_time_in_subscription_order() {
     assert_eq!(guest.subscriber(A).unwrap().recent_latency_ns, [30_000]);
     let counts = guest.system().event_flow().counts();
     assert_eq!((counts.published.exit, counts.completed), (1, 1));
-    assert_eq!(guest.state.guest().unshown_frames, 0);
 }
 
 #[test]

@@ -58,11 +58,8 @@ impl Widget for GuestPanel<'_> {
             ("boots", guest.boots.to_string(), THEME.value),
             ("exit code", exit_code, exit_style),
         ];
-        let unshown = (guest.unshown_frames > 0)
-            .then(|| ("not shown", guest.unshown_frames.to_string(), THEME.warning));
         let lines: Vec<Line> = rows
             .into_iter()
-            .chain(unshown)
             .map(|(label, value, style)| field(label, value, style, inner.width))
             .collect();
         Paragraph::new(lines).render(inner, buf);
