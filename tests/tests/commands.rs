@@ -204,9 +204,15 @@ fn the_snapshot_interval_changes() {
         .map(|frame| frame.header.time_us)
         .collect();
     assert!(times.len() >= 5, "snapshots keep coming: {times:?}");
-    let gaps: Vec<u64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    let mut gaps: Vec<u64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    gaps.sort_unstable();
+    // About 50 ms apart: never much sooner, and the typical gap at the
+    // period. (A loaded host can hold the emulated CPU back for a while,
+    // stretching one gap: the default period is 500 ms, so a median of
+    // 50 ms still shows the change.)
+    let median = gaps[gaps.len() / 2];
     assert!(
-        gaps.iter().all(|gap| (40_000..=70_000).contains(gap)),
+        gaps[0] >= 40_000 && (40_000..=70_000).contains(&median),
         "about 50 ms apart: {gaps:?}"
     );
 }
