@@ -91,21 +91,8 @@ pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, St
     let command = image_builder::qemu::command(&image, options);
     let words = std::iter::once(command.get_program())
         .chain(command.get_args())
-        .map(|word| shell_quote(&word.to_string_lossy()));
+        .map(|word| image_builder::gdb::shell_quote(&word.to_string_lossy()));
     Ok(words.collect::<Vec<_>>().join(" "))
-}
-
-/// `word` quoted for a POSIX shell when it needs it.
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// Opens the session's source as `boot` asks: attaches to its address, or
