@@ -5,6 +5,7 @@
 //! the work was finished.
 
 use boot_tests::{BootRun, boot, boot_with_input};
+use kernel_abi::Signal;
 use protocol::command::{Command, HostFrame};
 use protocol::frame::{self, MAX_FRAME_LEN};
 use protocol::message::{EventKind, IgnoredReason, Message, ProcessState, VMF_EXITING, VMF_INUSE};
@@ -14,7 +15,7 @@ use std::time::Duration;
 /// sub-e's pid: init (pubtest) is pid 1, the nine subscribers follow in
 /// image order (sub-a is 2).
 const SUB_E: u32 = 6;
-const SIGUSR1: u8 = 10;
+const SIGUSR1: u8 = Signal::SIGUSR1.number();
 
 fn pubsub() -> &'static BootRun {
     static RUN: OnceLock<BootRun> = OnceLock::new();

@@ -17,15 +17,16 @@
 
 use boot_tests::{BootRun, boot, boot_with};
 use image_builder::QemuOptions;
+use kernel_abi::Signal;
 use protocol::message::{Message, SignalOutcome};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const SIGILL: u8 = 4;
-const SIGTRAP: u8 = 5;
-const SIGFPE: u8 = 8;
-const SIGKILL: u8 = 9;
-const SIGSEGV: u8 = 11;
+const SIGILL: u8 = Signal::SIGILL.number();
+const SIGTRAP: u8 = Signal::SIGTRAP.number();
+const SIGFPE: u8 = Signal::SIGFPE.number();
+const SIGKILL: u8 = Signal::SIGKILL.number();
+const SIGSEGV: u8 = Signal::SIGSEGV.number();
 const DEBUG: u8 = 1;
 const BREAKPOINT: u8 = 3;
 const OVERFLOW: u8 = 4;

@@ -7,17 +7,18 @@
 //! telemetry the kernel sent about the processes involved.
 
 use boot_tests::{BootRun, boot};
+use kernel_abi::Signal;
 use protocol::message::{Message, SignalOutcome};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const SIGILL: u8 = 4;
-const SIGFPE: u8 = 8;
-const SIGKILL: u8 = 9;
-const SIGUSR1: u8 = 10;
-const SIGSEGV: u8 = 11;
-const SIGUSR2: u8 = 12;
-const SIGTERM: u8 = 15;
+const SIGILL: u8 = Signal::SIGILL.number();
+const SIGFPE: u8 = Signal::SIGFPE.number();
+const SIGKILL: u8 = Signal::SIGKILL.number();
+const SIGUSR1: u8 = Signal::SIGUSR1.number();
+const SIGSEGV: u8 = Signal::SIGSEGV.number();
+const SIGUSR2: u8 = Signal::SIGUSR2.number();
+const SIGTERM: u8 = Signal::SIGTERM.number();
 
 fn run() -> &'static BootRun {
     static RUN: OnceLock<BootRun> = OnceLock::new();
