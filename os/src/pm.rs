@@ -1,6 +1,6 @@
 //! The process manager: starting, forking, ending, reaping and signalling
 //! processes, with process events published to subscribed services (see
-//! `events.rs`) at each step the brief names. The rules are MINIX 3's
+//! `events.rs`) where MINIX publishes them. The rules are MINIX 3's
 //! (`servers/pm/{forkexit,signal,event}.c`); DEVIATIONS.md lists where
 //! they still differ.
 //!
@@ -261,7 +261,7 @@ pub fn exit_current(info: ExitInfo) -> ! {
     });
     report::exited(pid, info);
     // A dying subscriber leaves the table first: the processes waiting on
-    // it move on (brief item 6).
+    // it move on (a rule of ARCHITECTURE.md's process events).
     events::subscriber_gone(pid);
     if !dump_core {
         zombify(pid);

@@ -1,6 +1,6 @@
 //! The headless JSON summary, derived from the state model alone.
 //!
-//! The shape follows the contract in the product brief (`image`,
+//! The shape is the headless contract (`host-dashboard/schema/summary.schema.json`: `image`,
 //! `protocol_version`, `guest`, `link`, `processes`, `exited`,
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,

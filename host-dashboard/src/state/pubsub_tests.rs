@@ -1,5 +1,5 @@
-//! Scenario tests of the process-event model: the PM's rules (brief items
-//! 1-7) as the guest's frames show them, fed through `State::apply` with
+//! Scenario tests of the process-event model: the PM's rules (ARCHITECTURE.md,
+//! "Messages and the process manager's events") as the guest's frames show them, fed through `State::apply` with
 //! guest time passed in.
 
 use super::*;

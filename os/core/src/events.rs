@@ -9,17 +9,17 @@
 //! last ack the PM finishes the work (tears the process down, runs the
 //! handler, lets the new process run).
 //!
-//! The rules (numbered as in the project brief):
-//! 1. Subscribing replaces the caller's mask; mask 0 unsubscribes. Only
-//!    system services may subscribe (EPERM) or ack (ENOSYS). The table has
-//!    [`MAX_SUBSCRIBERS`] entries; one more gets ENOMEM.
-//! 3. A process has at most one event in flight.
-//! 5. An ack counts only if sender, process and kind all match; anything
-//!    else is ignored and counted. The PM never replies to an ack. An ack
-//!    from a subscriber that has since unsubscribed still counts; an
-//!    unsubscribed entry is removed once its outstanding acks reach zero.
-//! 6. A subscriber that dies is removed, and every process waiting on it
-//!    moves on to the next subscriber.
+//! The rules the table keeps (ARCHITECTURE.md has them all):
+//! - Subscribing replaces the caller's mask; mask 0 unsubscribes. Only
+//!   system services may subscribe (EPERM) or ack (ENOSYS). The table has
+//!   [`MAX_SUBSCRIBERS`] entries; one more gets ENOMEM.
+//! - A process has at most one event in flight.
+//! - An ack counts only if sender, process and kind all match; anything
+//!   else is ignored and counted. The PM never replies to an ack. An ack
+//!   from a subscriber that has since unsubscribed still counts; an
+//!   unsubscribed entry is removed once its outstanding acks reach zero.
+//! - A subscriber that dies is removed, and every process waiting on it
+//!   moves on to the next subscriber.
 //!
 //! The table decides; the kernel delivers the notifications ([`Step`]) as
 //! messages and carries out completions.

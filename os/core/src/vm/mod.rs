@@ -5,7 +5,8 @@
 //! [`VmSpace::plan_fault`] what the fault means ([`FaultPlan`]), carries the
 //! plan out on the page tables and frames, then records the result
 //! ([`VmSpace::attach`], [`VmSpace::count_fault`], ...). Keeping the rules
-//! here makes them testable on the host, exactly as the brief states them:
+//! here makes them testable on the host, exactly as ARCHITECTURE.md ("From a
+//! page fault to a counter") states them:
 //!
 //! - a fault that needs I/O from a block device counts one major fault;
 //!   every other handled fault (first touch of anonymous memory,
