@@ -386,6 +386,23 @@ pub enum ProcessState {
     AwaitingReply,
 }
 
+impl ProcessState {
+    /// Every state, in declaration (wire) order.
+    pub const ALL: [ProcessState; 11] = [
+        ProcessState::Running,
+        ProcessState::Ready,
+        ProcessState::Sleeping,
+        ProcessState::WaitingForChild,
+        ProcessState::Stopped,
+        ProcessState::Exiting,
+        ProcessState::Zombie,
+        ProcessState::AwaitingAcks,
+        ProcessState::Sending,
+        ProcessState::Receiving,
+        ProcessState::AwaitingReply,
+    ];
+}
+
 /// A process's VM counters (MINIX's `vm_total`, `vm_total_max`, faults).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

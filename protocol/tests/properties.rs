@@ -112,19 +112,7 @@ fn message() -> impl Strategy<Value = Message<String>> {
         )
             .prop_map(
                 |(round, pid, parent, name, state, privileged, cpu_ns, vm)| {
-                    let state = [
-                        ProcessState::Running,
-                        ProcessState::Ready,
-                        ProcessState::Sleeping,
-                        ProcessState::WaitingForChild,
-                        ProcessState::Stopped,
-                        ProcessState::Exiting,
-                        ProcessState::Zombie,
-                        ProcessState::AwaitingAcks,
-                        ProcessState::Sending,
-                        ProcessState::Receiving,
-                        ProcessState::AwaitingReply,
-                    ][state as usize];
+                    let state = ProcessState::ALL[state as usize];
                     let vm = VmCounters {
                         vm_total_pages: vm[0],
                         vm_total_max_pages: vm[1],

@@ -47,19 +47,6 @@ use protocol::message::ProcessState;
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Every process state, for `process_state`'s 0/1 series.
-const PROCESS_STATES: [ProcessState; 11] = [
-    ProcessState::Running,
-    ProcessState::Ready,
-    ProcessState::Sleeping,
-    ProcessState::WaitingForChild,
-    ProcessState::Stopped,
-    ProcessState::Exiting,
-    ProcessState::Zombie,
-    ProcessState::AwaitingAcks,
-    ProcessState::Sending,
-    ProcessState::Receiving,
-    ProcessState::AwaitingReply,
-];
 
 /// Upper bounds (in nanoseconds, as powers of two) of the ack-latency
 /// histogram's buckets: 2^10 ns (about 1 µs) to 2^34 ns (about 17 s).
@@ -347,7 +334,7 @@ impl prometheus_client::collector::Collector for Snapshot {
             Gauge,
         )?;
         for process in &self.processes {
-            for state in PROCESS_STATES {
+            for state in ProcessState::ALL {
                 let labels = with(
                     &process.labels,
                     &[("state", process_state_name(state).into())],
