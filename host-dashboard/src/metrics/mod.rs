@@ -46,8 +46,6 @@ use protocol::message::ProcessState;
 /// The OpenMetrics content type [`render`]'s text is served with.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Every process state, for `process_state`'s 0/1 series.
-
 /// Upper bounds (in nanoseconds, as powers of two) of the ack-latency
 /// histogram's buckets: 2^10 ns (about 1 µs) to 2^34 ns (about 17 s).
 pub const LATENCY_BUCKET_BITS: std::ops::RangeInclusive<u32> = 10..=34;
