@@ -10,7 +10,7 @@ mod common;
 use common::Session;
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{
-    Heartbeat, LatencyHistogram, LatencySummary, Log2Buckets, MASK_EXIT, MemorySnapshot, Message,
+    LatencyHistogram, LatencySummary, Log2Buckets, MASK_EXIT, MemorySnapshot, Message,
     ProcessSnapshot, ProcessState, SnapshotDone, Spawn, Subscribed, SubscriberSnapshot, VmCounters,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -107,15 +107,7 @@ fn round(session: &mut Session, n: u32) {
             processes: 1,
         }),
     );
-    let uptime_ns = time_us * 1_000;
-    session.send(
-        time_us,
-        Message::Heartbeat(Heartbeat {
-            uptime_ns,
-            dropped_total: 0,
-            idle_ns: uptime_ns / 2,
-        }),
-    );
+    session.heartbeat(time_us, 1, 2);
 }
 
 fn running() -> Session {

@@ -11,9 +11,8 @@ use common::Session;
 use protocol::PROTOCOL_VERSION;
 use protocol::command::{Command, CommandOutcome};
 use protocol::message::{
-    CommandResult, Exit, Heartbeat, LogLevel, Message, PERM_READ, PERM_WRITE, ProcessSnapshot,
-    ProcessState, ProcessVmFlags, RegionKind, RegionSnapshot, SnapshotDone, Spawn, VMF_INUSE,
-    VmCounters,
+    CommandResult, Exit, LogLevel, Message, PERM_READ, PERM_WRITE, ProcessSnapshot, ProcessState,
+    ProcessVmFlags, RegionKind, RegionSnapshot, SnapshotDone, Spawn, VMF_INUSE, VmCounters,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use watchtower::app::{Overlay, Request};
@@ -77,15 +76,7 @@ fn round(session: &mut Session, n: u32) {
             processes: SYSTEM.len() as u32,
         }),
     );
-    let uptime_ns = time_us * 1_000;
-    session.send(
-        time_us,
-        Message::Heartbeat(Heartbeat {
-            uptime_ns,
-            dropped_total: 0,
-            idle_ns: uptime_ns / 2,
-        }),
-    );
+    session.heartbeat(time_us, 1, 2);
 }
 
 /// The scripted system after 10 s of guest time.

@@ -81,19 +81,26 @@ impl Session {
         self.send(time_us, Message::Log(Log { level, pid, text }));
     }
 
-    /// Heartbeats every 100 ms of guest time from `from_ms` to `to_ms`.
+    /// Heartbeats every 100 ms of guest time from `from_ms` to `to_ms`,
+    /// the guest idle three quarters of the time.
     pub fn heartbeats(&mut self, from_ms: u64, to_ms: u64) {
         for ms in (from_ms..=to_ms).step_by(100) {
-            let uptime_ns = ms * 1_000_000;
-            self.send(
-                ms * 1_000,
-                Message::Heartbeat(Heartbeat {
-                    uptime_ns,
-                    dropped_total: 0,
-                    idle_ns: uptime_ns * 3 / 4,
-                }),
-            );
+            self.heartbeat(ms * 1_000, 3, 4);
         }
+    }
+
+    /// One heartbeat at `time_us`, the guest idle for `idle_parts` of
+    /// `parts` of its uptime.
+    pub fn heartbeat(&mut self, time_us: u64, idle_parts: u64, parts: u64) {
+        let uptime_ns = time_us * 1_000;
+        self.send(
+            time_us,
+            Message::Heartbeat(Heartbeat {
+                uptime_ns,
+                dropped_total: 0,
+                idle_ns: uptime_ns * idle_parts / parts,
+            }),
+        );
     }
 
     pub fn tick(&mut self, host_ms: u64) {
