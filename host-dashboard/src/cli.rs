@@ -323,6 +323,7 @@ impl BootArgs {
     /// The QEMU options these flags ask for.
     pub fn qemu_options(&self) -> QemuOptions {
         QemuOptions {
+            machine: image_builder::Machine::default(),
             accel: self.accel.unwrap_or(AccelArg::Tcg).into(),
             wait_for_gdb: self.gdb.is_some(),
             gdb_port: self.gdb,

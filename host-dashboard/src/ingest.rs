@@ -90,6 +90,7 @@ mod tests {
                 boot_id: 1,
                 tsc_hz: 1,
                 image: "demo",
+                platform: Default::default(),
             }),
         );
         bytes.extend(wire(

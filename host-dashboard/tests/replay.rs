@@ -152,6 +152,7 @@ fn recording_with_version(path: &Path, version: u16) {
             boot_id: 7,
             tsc_hz: 2_000_000_000,
             image: "demo",
+            platform: Default::default(),
         }),
     };
     let mut bytes = vec![0; MAX_FRAME_LEN];

@@ -73,6 +73,8 @@ mod oom;
 #[cfg(target_os = "none")]
 mod pageout;
 #[cfg(target_os = "none")]
+mod platform;
+#[cfg(target_os = "none")]
 mod pm;
 #[cfg(target_os = "none")]
 mod process;
@@ -133,14 +135,27 @@ fn start(start_info: u64) -> ! {
         alloc::boxed::Box::leak(boot.command_line.clone().into_boxed_str());
     let (options, problems) = BootOptions::parse(command_line);
 
+    platform::set_boot_path(protocol::message::BootPath::Pvh);
+    platform::detect_machine();
+    let memory = memory::init(&boot);
+    let disk = disk::init();
+    let programs = disk.map(|sectors| {
+        platform::set_disk(protocol::message::DiskKind::VirtioPci);
+        let programs = files::init(sectors);
+        if programs.is_ok() {
+            platform::set_programs(protocol::message::ProgramSource::Disk);
+        }
+        programs
+    });
+    // Hello once the machine and its disk are known; the host learns at
+    // once that the guest is up, rather than after the rest of the boot.
     telemetry::send(Message::Hello(Hello {
         protocol_version: protocol::PROTOCOL_VERSION,
         boot_id: time::boot_tsc() ^ time::tsc_hz().rotate_left(32),
         tsc_hz: time::tsc_hz(),
         image: options.image,
+        platform: platform::get(),
     }));
-    // The host learns at once that the guest is up, rather than after the
-    // rest of the boot.
     telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
@@ -150,10 +165,8 @@ fn start(start_info: u64) -> ! {
     } else {
         klog!(Info, "UMIP off: this CPU does not have it");
     }
-
-    let memory = memory::init(&boot);
-    match disk::init() {
-        Ok(sectors) => match files::init(sectors) {
+    match programs {
+        Ok(programs) => match programs {
             Ok(()) => {
                 let (first, pages) = files::swap_area();
                 swap::init(first, pages);

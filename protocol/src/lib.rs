@@ -32,4 +32,4 @@ pub mod message;
 pub mod stream;
 
 /// The protocol version this crate speaks. Sent in every Hello frame.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;

@@ -181,6 +181,95 @@ pub struct Hello<S> {
     pub tsc_hz: u64,
     /// Name of the image that booted (`images/<name>`).
     pub image: S,
+    /// The machine, boot path, firmware and disk this boot found.
+    pub platform: Platform,
+}
+
+/// What the guest found itself running on, as it tells the host in its
+/// [`Hello`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Platform {
+    /// The machine type.
+    pub machine: MachineKind,
+    /// How the kernel was entered.
+    pub boot_path: BootPath,
+    /// The firmware that ran before the kernel.
+    pub firmware: Firmware,
+    /// The disk the kernel drives (programs and swap), if any.
+    pub disk: DiskKind,
+    /// Where the programs came from.
+    pub programs: ProgramSource,
+}
+
+/// The machine type, as the kernel recognised it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum MachineKind {
+    /// A PC whose chipset the kernel did not recognise.
+    #[default]
+    Other,
+    /// QEMU's `q35` (Intel Q35/ICH9 host bridge on the PCI bus).
+    Q35,
+    /// QEMU's `microvm` (no PCI bus reachable through I/O ports; devices on
+    /// virtio-mmio).
+    Microvm,
+}
+
+/// How the kernel was entered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum BootPath {
+    /// The PVH entry (QEMU `-kernel`, Firecracker, Cloud Hypervisor).
+    #[default]
+    Pvh,
+    /// The multiboot2 entry (GRUB, as on the bootable ISO).
+    Multiboot2,
+}
+
+/// The firmware that ran before the kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum Firmware {
+    /// Not recognised.
+    #[default]
+    Unknown,
+    /// SeaBIOS (a legacy BIOS).
+    SeaBios,
+    /// qboot (microvm's minimal firmware).
+    Qboot,
+    /// A UEFI firmware (OVMF under QEMU).
+    Uefi,
+    /// Another legacy BIOS.
+    OtherBios,
+}
+
+/// The disk the kernel drives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum DiskKind {
+    /// No disk: no swap, no major faults.
+    #[default]
+    None,
+    /// virtio-blk on the PCI bus.
+    VirtioPci,
+    /// virtio-blk over virtio-mmio (microvm).
+    VirtioMmio,
+    /// A SATA disk behind an AHCI controller.
+    Ahci,
+}
+
+/// Where the programs came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum ProgramSource {
+    /// Nowhere: no programs to run.
+    #[default]
+    None,
+    /// The boot archive at the start of the disk.
+    Disk,
+    /// A boot module the boot loader put in memory (multiboot2).
+    BootModule,
 }
 
 /// Periodic liveness snapshot.

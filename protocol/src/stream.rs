@@ -214,6 +214,7 @@ mod tests {
                 boot_id: 9,
                 tsc_hz: 1,
                 image: "demo",
+                platform: Default::default(),
             }),
         );
         stream.extend(heartbeat(1));

@@ -44,13 +44,20 @@ fn check(message: Message<&str>, seq: u32, expected: &str) {
 fn hello() {
     check(
         Message::Hello(Hello {
-            protocol_version: 1,
+            protocol_version: 2,
             boot_id: 0xdead_beef,
             tsc_hz: 2_500_000_000,
             image: "demo",
+            platform: Platform {
+                machine: MachineKind::Microvm,
+                boot_path: BootPath::Multiboot2,
+                firmware: Firmware::Uefi,
+                disk: DiskKind::Ahci,
+                programs: ProgramSource::BootModule,
+            },
         }),
         0,
-        "01 04 87 ad 4b 01 13 01 ef fd b6 f5 0d 80 f2 8b a8 09 04 64 65 6d 6f 33 4b 00",
+        "01 04 87 ad 4b 01 18 02 ef fd b6 f5 0d 80 f2 8b a8 09 04 64 65 6d 6f 02 01 03 03 02 51 65 00",
     );
 }
 

@@ -20,6 +20,7 @@ fn message() -> impl Strategy<Value = Message<String>> {
                     boot_id,
                     tsc_hz,
                     image,
+                    platform: Default::default(),
                 })
             }
         ),

@@ -34,6 +34,7 @@ fn booted() -> State {
             boot_id: 4242,
             tsc_hz: 1_000_000,
             image: "demo".into(),
+            platform: Default::default(),
         }),
     );
     feed(

@@ -38,6 +38,7 @@ impl Guest {
                 boot_id: 1,
                 tsc_hz: 1_000_000_000,
                 image: "pubsub".into(),
+                platform: Default::default(),
             }),
         );
         for (pid, name) in [(A, "sub-a"), (B, "sub-b"), (C, "sub-c"), (D, "sub-d")] {

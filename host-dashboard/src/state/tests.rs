@@ -27,6 +27,7 @@ fn hello(version: u16) -> Message<String> {
         boot_id: 0xb007,
         tsc_hz: 2_000_000_000,
         image: "demo".into(),
+        platform: Default::default(),
     })
 }
 

@@ -73,6 +73,7 @@ impl Session {
                 boot_id: 0x5eed_b007,
                 tsc_hz: 2_400_000_000,
                 image: "demo",
+                platform: Default::default(),
             }),
         );
     }

@@ -27,7 +27,7 @@ pub mod sdk;
 pub mod toolchain;
 
 pub use build::{BuildError, BuildOutput, BuiltImage, BuiltProgram, build, build_variant};
-pub use qemu::{Accel, QemuOptions};
+pub use qemu::{Accel, Machine, QemuOptions};
 
 use std::path::PathBuf;
 

@@ -41,9 +41,56 @@ impl Accel {
     }
 }
 
+/// Which machine QEMU emulates, and how the kernel and its disk reach it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Machine {
+    /// `-machine q35`: the kernel through PVH (`-kernel`), the disk as
+    /// virtio-blk on PCI. The default.
+    #[default]
+    Q35,
+    /// `-machine microvm`: the kernel through PVH, the disk as virtio-blk
+    /// over virtio-mmio; no PCI.
+    Microvm,
+}
+
+impl Machine {
+    /// Every machine, in the order `--help` lists them.
+    pub const ALL: [Machine; 2] = [Machine::Q35, Machine::Microvm];
+
+    /// The name `--machine` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Machine::Q35 => "q35",
+            Machine::Microvm => "microvm",
+        }
+    }
+}
+
+impl std::fmt::Display for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Machine {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Machine::ALL
+            .into_iter()
+            .find(|machine| machine.as_str() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Machine::ALL.iter().map(|m| m.as_str()).collect();
+                format!("unknown machine '{name}' (one of: {})", names.join(", "))
+            })
+    }
+}
+
 /// How to run QEMU, beyond what the image says.
 #[derive(Clone, Debug, Default)]
 pub struct QemuOptions {
+    /// The machine.
+    pub machine: Machine,
     /// The accelerator.
     pub accel: Accel,
     /// Start paused with a gdb server on 127.0.0.1 ([`QemuOptions::gdb_port`];
@@ -63,8 +110,12 @@ pub struct QemuOptions {
 /// COM1 is QEMU's stdin/stdout.
 pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
     let mut command = Command::new(QEMU_BINARY);
+    let machine = match options.machine {
+        Machine::Q35 => "q35",
+        Machine::Microvm => "microvm",
+    };
     command
-        .args(["-machine", "q35", "-accel", options.accel.as_str()])
+        .args(["-machine", machine, "-accel", options.accel.as_str()])
         .args(["-m", &format!("{}M", image.manifest.memory_mib)])
         .args(["-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
         .args(["-serial", options.serial.as_deref().unwrap_or("stdio")])
@@ -78,9 +129,18 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         // The disk is opened copy-on-write (snapshot=on): swap writes never
         // reach the file, so parallel boots of one image share it safely.
         .arg("-drive")
-        .arg(drive_argument(&image.disk))
-        .args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"])
-        .args(["-append", &image.kernel_command_line]);
+        .arg(drive_argument(&image.disk));
+    match options.machine {
+        Machine::Q35 => {
+            command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
+        }
+        Machine::Microvm => {
+            command
+                .args(["-global", "virtio-mmio.force-legacy=false"])
+                .args(["-device", "virtio-blk-device,drive=disk"]);
+        }
+    }
+    command.args(["-append", &image.kernel_command_line]);
     if options.wait_for_gdb {
         // Loopback only (QEMU's `-s` listens on every interface).
         let port = options.gdb_port.unwrap_or(DEFAULT_GDB_PORT);

@@ -33,6 +33,7 @@ fn hello(version: u16) -> Message<String> {
         boot_id: 77,
         tsc_hz: 3_000_000,
         image: "demo".into(),
+        platform: Default::default(),
     })
 }
 

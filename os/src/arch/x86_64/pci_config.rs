@@ -43,3 +43,18 @@ impl ConfigurationAccess for PortConfigAccess {
         PortConfigAccess
     }
 }
+
+/// Vendor and device id of the host bridge at 00:00.0, or `None` when no
+/// PCI bus answers through the I/O ports (as on QEMU's microvm).
+pub fn host_bridge_id() -> Option<(u16, u16)> {
+    let word = PortConfigAccess.read_word(
+        DeviceFunction {
+            bus: 0,
+            device: 0,
+            function: 0,
+        },
+        0,
+    );
+    let vendor = (word & 0xFFFF) as u16;
+    (vendor != 0xFFFF && vendor != 0).then_some((vendor, (word >> 16) as u16))
+}
