@@ -11,7 +11,7 @@
 
 use crate::arch::serial;
 use crate::sync::IrqLock;
-use crate::{pageout, pm, process, report, telemetry};
+use crate::{pageout, pm, process, telemetry};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_abi::{Errno, Signal};
@@ -95,7 +95,7 @@ fn execute(command: &Command<&str>) -> CommandOutcome {
             if !(10..=60_000).contains(&ms) {
                 return failed(Errno::EINVAL);
             }
-            report::set_snapshot_period_ms(u64::from(ms));
+            crate::snapshot::set_period_ms(u64::from(ms));
             CommandOutcome::Done(0)
         }
     }

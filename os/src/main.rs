@@ -85,6 +85,8 @@ mod sched;
 #[cfg(target_os = "none")]
 mod shared;
 #[cfg(target_os = "none")]
+mod snapshot;
+#[cfg(target_os = "none")]
 mod swap;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]
@@ -182,7 +184,7 @@ fn start(start_info: u64) -> ! {
         bench::enable();
     }
     timer::set_heartbeat_period_ms(options.heartbeat_ms);
-    report::set_snapshot_period_ms(options.snapshot_ms);
+    snapshot::set_period_ms(options.snapshot_ms);
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
     klog!(
         Info,

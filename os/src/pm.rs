@@ -259,7 +259,7 @@ pub fn exit_current(info: ExitInfo) -> ! {
         process.unpaused = false;
         info.signal.is_some_and(dumps_core) && !process.privileged
     });
-    report::exited(pid, info);
+    report::exited(pid, info.status, info.signal);
     // A dying subscriber leaves the table first: the processes waiting on
     // it move on (a rule of ARCHITECTURE.md's process events).
     events::subscriber_gone(pid);

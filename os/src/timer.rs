@@ -49,7 +49,7 @@ pub fn tick() {
     }
     crate::sched::tick(now);
     crate::commands::poll();
-    crate::report::tick(now);
+    crate::snapshot::tick(now);
     let tick = TICKS.fetch_add(1, Ordering::Relaxed);
     if tick.is_multiple_of(telemetry::BURST_EVERY_TICKS) {
         telemetry::drain(telemetry::burst_budget());
