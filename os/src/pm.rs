@@ -382,34 +382,9 @@ fn exit_restart(pid: Pid) {
     let collected = process::with_table(|table| table.get(pid).is_some_and(|p| p.told_parent));
     if collected {
         // Its kernel stack is the one running: the slot goes once the
-        // scheduler has switched away (`release_dead`).
-        DEAD.with(|dead| dead.push(pid));
+        // scheduler has switched away (`sched::release_after_switch`).
+        sched::release_after_switch(pid);
     }
-}
-
-/// Processes that ended and were collected, whose slots go at the next
-/// switch (their own kernel stacks were running when they ended).
-static DEAD: crate::sync::IrqLock<Vec<Pid>> = crate::sync::IrqLock::new("dead", Vec::new());
-
-/// Frees the slots of processes that ended while running (called by the
-/// scheduler after a switch, on another stack).
-pub fn release_dead() {
-    while let Some(pid) = DEAD.with(|dead| dead.pop()) {
-        release(pid);
-    }
-}
-
-/// Frees the slot of an ended process whose status was collected (MINIX's
-/// `cleanup`).
-fn release(pid: Pid) {
-    let Some(mut process) = process::with_table(|table| table.remove(pid)) else {
-        return;
-    };
-    sched::forget(pid);
-    if let Some(stack) = process.stack.take() {
-        stack.release();
-    }
-    report::reaped(pid);
 }
 
 /// Waits for a child of the running process: `pid` -1 for any. Returns the
@@ -453,7 +428,7 @@ pub fn wait(pid: i64, no_hang: bool) -> Result<Option<(Pid, ExitInfo)>, Errno> {
         })?;
         if let Some((child, info, torn_down)) = found {
             if torn_down {
-                release(child);
+                sched::release(child);
             }
             return Ok(Some((child, info)));
         }

@@ -11,6 +11,7 @@ use crate::sync::IrqLock;
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_abi::ipc::{Call, Message};
 use kernel_abi::{Pid, Signal};
 pub use kernel_core::creds::Credentials;
@@ -265,6 +266,20 @@ impl Table {
 
 static TABLE: IrqLock<Table> = IrqLock::new("process table", Table::new());
 
+/// The running process; 0 when the idle loop runs. Only the scheduler
+/// changes it ([`set_current`], at a switch).
+static CURRENT: AtomicU32 = AtomicU32::new(0);
+
+/// The running process (0: none, the idle loop).
+pub fn current() -> Pid {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+/// Records that `pid` runs now (the scheduler, at a switch).
+pub fn set_current(pid: Pid) {
+    CURRENT.store(pid, Ordering::Relaxed);
+}
+
 /// Saved kernel stack pointers, by slot (slot 0 is the idle loop).
 pub static CONTEXTS: [ContextSlot; MAX_PROCESSES + 1] =
     [const { ContextSlot::new() }; MAX_PROCESSES + 1];
@@ -286,6 +301,6 @@ pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     reason = "invariant: called only on behalf of the running process, which is in the table"
 )]
 pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> R {
-    let pid = crate::sched::current();
+    let pid = current();
     TABLE.with(|table| f(table.get_mut(pid).expect("a process is running")))
 }

@@ -12,15 +12,14 @@ use crate::process::{self, Block, CONTEXTS, State, Wake};
 use crate::sync::IrqLock;
 use crate::time;
 use alloc::collections::BTreeSet;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel_abi::Pid;
 use kernel_core::run_queue::{Class, RunQueue};
 
 /// Timer ticks in a time slice.
 pub const SLICE_TICKS: u32 = 10;
 
-/// The running process; 0 when the idle loop runs.
-static CURRENT: AtomicU32 = AtomicU32::new(0);
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 static LAST_SWITCH_NS: AtomicU64 = AtomicU64::new(0);
 static RUN_QUEUE: IrqLock<RunQueue> = IrqLock::new("run queue", RunQueue::new());
@@ -49,10 +48,9 @@ fn enqueue(pid: Pid, class: Class) {
 /// Sleepers by (deadline, pid).
 static SLEEPERS: IrqLock<BTreeSet<(u64, Pid)>> = IrqLock::new("sleepers", BTreeSet::new());
 
-/// The running process (0: none, the idle loop).
-pub fn current() -> Pid {
-    CURRENT.load(Ordering::Relaxed)
-}
+/// The running process (0: none, the idle loop); the process table keeps
+/// it, so that the table needs nothing from the scheduler.
+pub use crate::process::current;
 
 /// Makes `pid` ready and queues it (a frozen process is queued when it
 /// thaws).
@@ -254,7 +252,7 @@ fn switch_to(previous: Pid, next: Pid) {
         );
         return;
     };
-    CURRENT.store(next, Ordering::Relaxed);
+    process::set_current(next);
     if next != 0 {
         gdt::set_kernel_stack(x86_64::VirtAddr::new(next_stack_top));
         syscall_entry::set_kernel_stack(next_stack_top);
@@ -272,7 +270,39 @@ fn switch_to(previous: Pid, next: Pid) {
     context::switch_context(from, to);
     // Back on this context's stack: slots of processes that ended on their
     // own stacks can go now.
-    crate::pm::release_dead();
+    release_dead();
+}
+
+/// Processes that ended and were collected, whose slots go at the next
+/// switch (their own kernel stacks were running when they ended).
+static DEAD: IrqLock<Vec<Pid>> = IrqLock::new("dead", Vec::new());
+
+/// Frees the slot of `pid`, which ended and was collected, once the
+/// scheduler has switched away from it (its kernel stack is the one
+/// running now).
+pub fn release_after_switch(pid: Pid) {
+    DEAD.with(|dead| dead.push(pid));
+}
+
+/// Frees the slots of processes that ended while running (after a switch,
+/// on another stack).
+fn release_dead() {
+    while let Some(pid) = DEAD.with(|dead| dead.pop()) {
+        release(pid);
+    }
+}
+
+/// Frees the slot of an ended process whose status was collected (MINIX's
+/// `cleanup`): it leaves the table and the queues, its kernel stack goes.
+pub fn release(pid: Pid) {
+    let Some(mut process) = process::with_table(|table| table.remove(pid)) else {
+        return;
+    };
+    forget(pid);
+    if let Some(stack) = process.stack.take() {
+        stack.release();
+    }
+    crate::report::reaped(pid);
 }
 
 /// Whether any process is waiting for the CPU.
