@@ -488,7 +488,7 @@ pub fn send_signal(sender: Pid, target: Pid, signal: Signal) -> Result<(), Errno
                 // Like MINIX's pending kernel signals of a system process,
                 // a signal already waiting in its mailbox is not queued
                 // again.
-                let queued = process.mailbox.iter().any(|message| {
+                let queued = process.ipc.mailbox().any(|message| {
                     message.source == kernel_abi::ipc::PM
                         && message.kind == SIGS_SIGNAL_RECEIVED
                         && message.payload[0] == u64::from(signal.number())

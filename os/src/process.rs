@@ -9,12 +9,12 @@ use crate::arch::context::ContextSlot;
 use crate::kstack::KernelStack;
 use crate::sync::IrqLock;
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel_abi::ipc::{Call, Message};
 use kernel_abi::{Pid, Signal};
 pub use kernel_core::creds::Credentials;
+use kernel_core::ipc::Endpoint;
 use kernel_core::signals::SignalState;
 use kernel_core::vm::VmSpace;
 
@@ -138,15 +138,9 @@ pub struct Process {
     pub told_parent: bool,
     /// The pid argument of the `wait` it is blocked in (-1: any).
     pub waiting_for: Option<i64>,
-    /// Messages queued for it (`asend`, and the PM's events).
-    pub mailbox: VecDeque<Message>,
-    /// Processes blocked sending to it, in arrival order.
-    pub senders: VecDeque<Pid>,
-    /// The message of a blocked `send`.
-    pub outgoing: Option<Message>,
-    /// How the last message delivered to it while it was blocked in
-    /// `receive` was sent (what that `receive` returns).
-    pub received_call: Option<Call>,
+    /// Its message state: mailbox, blocked senders, its own blocked
+    /// `send`'s message (`kernel_core::ipc`).
+    pub ipc: Endpoint,
 }
 
 impl Process {
@@ -175,10 +169,7 @@ impl Process {
             zombified: false,
             told_parent: false,
             waiting_for: None,
-            mailbox: VecDeque::new(),
-            senders: VecDeque::new(),
-            outgoing: None,
-            received_call: None,
+            ipc: Endpoint::new(),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod creds;
 pub mod events;
 pub mod frames;
 pub mod histogram;
+pub mod ipc;
 pub mod memory_map;
 pub mod page_cache;
 pub mod ring;

@@ -4,7 +4,7 @@
 use super::Args;
 use crate::{events, ipc, process, vm};
 use kernel_abi::Errno;
-use kernel_abi::ipc::Message;
+use kernel_abi::ipc::{Message, PM};
 
 /// Longest service name.
 const MAX_NAME: usize = 32;
@@ -13,10 +13,16 @@ fn read_message(address: u64) -> Result<Message, Errno> {
     process::with_current(|process| vm::read_user::<Message>(process, address))
 }
 
-/// `send(dst, message)`.
+/// `send(dst, message)`. A message to the PM (`send`, `sendrec`, `asend`)
+/// goes to the event system ([`events::message_to_pm`]): the PM is the
+/// kernel, not a process that receives.
 pub fn send(args: Args) -> Result<u64, Errno> {
     let [dst, address, ..] = args;
-    ipc::send(dst, read_message(address)?)
+    let message = read_message(address)?;
+    if dst == PM {
+        return events::message_to_pm(&message);
+    }
+    ipc::send(dst, message)
 }
 
 /// `receive(src, buffer)`.
@@ -28,13 +34,21 @@ pub fn receive(args: Args) -> Result<u64, Errno> {
 /// `sendrec(dst, buffer)`: the request in, the reply out.
 pub fn sendrec(args: Args) -> Result<u64, Errno> {
     let [dst, address, ..] = args;
-    ipc::sendrec(dst, address, read_message(address)?)
+    let message = read_message(address)?;
+    if dst == PM {
+        return events::message_to_pm(&message);
+    }
+    ipc::sendrec(dst, address, message)
 }
 
 /// `asend(dst, message)`.
 pub fn asend(args: Args) -> Result<u64, Errno> {
     let [dst, address, ..] = args;
-    ipc::asend(dst, read_message(address)?)
+    let message = read_message(address)?;
+    if dst == PM {
+        return events::message_to_pm(&message);
+    }
+    ipc::asend(dst, message)
 }
 
 /// `reply(dst, message)`.
