@@ -10,8 +10,8 @@
 //! Messages are copied straight into the receiver's buffer, whose address
 //! the receiver gave when it blocked. `receive` returns how the message was
 //! sent ([`Call`](kernel_abi::ipc::Call)), as MINIX's ipc_status does, so a
-//! service can serve only callers waiting in `sendrec`. Messages to the PM are the syscall
-//! layer's (`syscall::ipc`), which hands them to `events`.
+//! service can serve only callers waiting in `sendrec`. Messages to the PM
+//! are the syscall layer's (`syscall::ipc`), which hands them to `events`.
 
 use crate::process::{self, Block, Process, State, Table, Wake};
 use crate::{sched, vm};
