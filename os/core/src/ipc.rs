@@ -423,3 +423,582 @@ pub fn forget(table: &mut impl Processes, pid: Pid) -> Vec<Pid> {
     }
     waiting
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// Where every receive writes, and the buffer that is never writable.
+    const BUF: u64 = 0x1000;
+    const BAD: u64 = 0xdead;
+
+    #[derive(Default)]
+    struct Proc {
+        alive: bool,
+        privileged: bool,
+        wait: Option<Wait>,
+        endpoint: Endpoint,
+        fail_copy: bool,
+    }
+
+    /// A process table on the host: what the kernel's `process::Table` is
+    /// to the rules, with every copy into a buffer logged.
+    #[derive(Default)]
+    struct World {
+        procs: BTreeMap<Pid, Proc>,
+        copied: Vec<(Pid, Message)>,
+    }
+
+    impl World {
+        fn with(procs: &[(Pid, bool)]) -> Self {
+            let mut world = World::default();
+            for &(pid, privileged) in procs {
+                world.procs.insert(
+                    pid,
+                    Proc {
+                        alive: true,
+                        privileged,
+                        ..Proc::default()
+                    },
+                );
+            }
+            world
+        }
+
+        fn set_wait(&mut self, pid: Pid, wait: Option<Wait>) {
+            if let Some(proc) = self.procs.get_mut(&pid) {
+                proc.wait = wait;
+            }
+        }
+
+        fn receiving(&mut self, pid: Pid, from: u64) {
+            self.set_wait(
+                pid,
+                Some(Wait::Receive {
+                    from,
+                    buffer: BUF,
+                    reply: false,
+                }),
+            );
+        }
+
+        fn ep(&self, pid: Pid) -> &Endpoint {
+            &self.procs[&pid].endpoint
+        }
+    }
+
+    impl Processes for World {
+        fn peer(&self, pid: Pid) -> Option<Peer> {
+            self.procs.get(&pid).map(|proc| Peer {
+                alive: proc.alive,
+                privileged: proc.privileged,
+            })
+        }
+        fn waiting(&self, pid: Pid) -> Option<Wait> {
+            self.procs.get(&pid).and_then(|proc| proc.wait)
+        }
+        fn set_waiting(&mut self, pid: Pid, wait: Wait) {
+            self.set_wait(pid, Some(wait));
+        }
+        fn endpoint(&mut self, pid: Pid) -> Option<&mut Endpoint> {
+            self.procs.get_mut(&pid).map(|proc| &mut proc.endpoint)
+        }
+        fn buffer_ok(&self, pid: Pid, buffer: u64) -> bool {
+            self.procs.contains_key(&pid) && buffer != BAD
+        }
+        fn copy_out(&mut self, pid: Pid, _buffer: u64, message: &Message) -> Result<(), Errno> {
+            if self.procs.get(&pid).is_none_or(|proc| proc.fail_copy) {
+                return Err(Errno::EFAULT);
+            }
+            self.copied.push((pid, *message));
+            Ok(())
+        }
+        fn pids(&self) -> Vec<Pid> {
+            self.procs.keys().copied().collect()
+        }
+    }
+
+    fn message(from: Pid, id: u64) -> Message {
+        let mut message = Message::new(7, [id, 0, 0, 0, 0, 0]);
+        message.source = u64::from(from);
+        message
+    }
+
+    #[test]
+    fn programs_send_only_to_services() {
+        // 1, 2: programs; 3: a service; 4: a dead service.
+        let mut world = World::with(&[(1, false), (2, false), (3, true), (4, true)]);
+        world.procs.get_mut(&4).unwrap().alive = false;
+        assert_eq!(check_destination(&world, 1, 2), Err(Errno::EPERM));
+        assert_eq!(check_destination(&world, 1, 3), Ok(()));
+        assert_eq!(check_destination(&world, 3, 1), Ok(()));
+        assert_eq!(check_destination(&world, 1, 1), Err(Errno::EINVAL));
+        assert_eq!(check_destination(&world, 1, 4), Err(Errno::ESRCH));
+        assert_eq!(check_destination(&world, 1, 9), Err(Errno::ESRCH));
+        assert_eq!(destination(u64::MAX), Err(Errno::ESRCH));
+        assert_eq!(
+            asend(&mut world, 1, 2, message(1, 0)),
+            Err(Errno::EPERM),
+            "refused before anything is queued"
+        );
+        assert_eq!(world.ep(2).mailbox().count(), 0);
+    }
+
+    #[test]
+    fn a_waiting_receiver_gets_the_message_at_once() {
+        let mut world = World::with(&[(1, false), (2, true)]);
+        world.receiving(2, ANY);
+        assert_eq!(
+            send(&mut world, 1, 2, message(1, 5), None),
+            Ok(Some(Delivered::Copied))
+        );
+        assert_eq!(world.copied, [(2, message(1, 5))]);
+        assert_eq!(
+            world
+                .procs
+                .get_mut(&2)
+                .unwrap()
+                .endpoint
+                .take_received_call(),
+            Some(Call::Send)
+        );
+        assert!(world.ep(2).senders().next().is_none());
+    }
+
+    #[test]
+    fn a_receiver_waiting_for_someone_else_is_not_interrupted() {
+        let mut world = World::with(&[(1, false), (2, true), (3, true)]);
+        world.receiving(2, 3);
+        assert_eq!(send(&mut world, 1, 2, message(1, 5), None), Ok(None));
+        assert_eq!(world.ep(2).senders().collect::<Vec<_>>(), [1]);
+        assert_eq!(world.ep(1).outgoing(), Some(&message(1, 5)));
+        assert!(world.copied.is_empty());
+        // Nor does a reply reach it.
+        assert_eq!(reply(&mut world, 1, 2, message(1, 6)), Err(Errno::EAGAIN));
+    }
+
+    #[test]
+    fn receive_takes_the_mailbox_first_then_senders_in_order() {
+        let mut world = World::with(&[(1, false), (2, true), (3, false)]);
+        assert_eq!(send(&mut world, 1, 2, message(1, 1), None), Ok(None));
+        world.set_wait(
+            1,
+            Some(Wait::Send {
+                to: 2,
+                then_receive: None,
+            }),
+        );
+        assert_eq!(send(&mut world, 3, 2, message(3, 2), Some(BUF)), Ok(None));
+        world.set_wait(
+            3,
+            Some(Wait::Send {
+                to: 2,
+                then_receive: Some(BUF),
+            }),
+        );
+        assert_eq!(asend(&mut world, 1, 2, message(1, 3)), Ok(None));
+        let taken = |call, wake| Ok(Received::Taken { call, wake });
+        assert_eq!(receive(&mut world, 2, ANY, BUF), taken(Call::ASend, None));
+        // From 3 only: the sendrec caller, which then waits for the reply.
+        assert_eq!(receive(&mut world, 2, 3, BUF), taken(Call::SendRec, None));
+        assert_eq!(
+            world.waiting(3),
+            Some(Wait::Receive {
+                from: 2,
+                buffer: BUF,
+                reply: true
+            })
+        );
+        assert_eq!(receive(&mut world, 2, ANY, BUF), taken(Call::Send, Some(1)));
+        assert_eq!(receive(&mut world, 2, ANY, BUF), Ok(Received::Nothing));
+        let ids: Vec<u64> = world.copied.iter().map(|(_, m)| m.payload[0]).collect();
+        assert_eq!(ids, [3, 2, 1]);
+        assert_eq!(world.ep(1).outgoing(), None);
+        // The reply reaches 3, reported as a reply.
+        assert_eq!(
+            reply(&mut world, 2, 3, message(2, 4)),
+            Ok(Delivered::Copied)
+        );
+        assert_eq!(
+            world
+                .procs
+                .get_mut(&3)
+                .unwrap()
+                .endpoint
+                .take_received_call(),
+            Some(Call::Reply)
+        );
+    }
+
+    #[test]
+    fn receive_checks_its_buffer_and_source() {
+        let mut world = World::with(&[(1, true), (2, true)]);
+        world.procs.get_mut(&2).unwrap().alive = false;
+        assert_eq!(receive(&mut world, 1, ANY, BAD), Err(Errno::EFAULT));
+        assert_eq!(receive(&mut world, 1, 2, BUF), Err(Errno::ESRCH));
+        assert_eq!(receive(&mut world, 1, 9, BUF), Err(Errno::ESRCH));
+        assert_eq!(receive(&mut world, 1, PM, BUF), Ok(Received::Nothing));
+        assert_eq!(
+            send(&mut world, 1, 2, message(1, 0), None),
+            Err(Errno::ESRCH)
+        );
+        world.procs.get_mut(&2).unwrap().alive = true;
+        assert_eq!(
+            send(&mut world, 1, 2, message(1, 0), Some(BAD)),
+            Err(Errno::EFAULT)
+        );
+    }
+
+    #[test]
+    fn the_mailbox_is_bounded_but_not_for_the_pm() {
+        let mut world = World::with(&[(1, true), (2, false)]);
+        for id in 0..MAILBOX_LIMIT as u64 {
+            assert_eq!(asend(&mut world, 1, 2, message(1, id)), Ok(None));
+        }
+        assert_eq!(asend(&mut world, 1, 2, message(1, 99)), Err(Errno::EAGAIN));
+        assert_eq!(from_pm(&mut world, 2, message(1, 100)), None);
+        let last = world.ep(2).mailbox().last().copied().unwrap();
+        assert_eq!((last.source, last.uid, last.payload[0]), (PM, 0, 100));
+        world.receiving(2, PM);
+        assert_eq!(
+            from_pm(&mut world, 2, message(1, 101)),
+            Some(Delivered::Copied)
+        );
+        let taken = receive(&mut world, 2, PM, BUF);
+        assert_eq!(
+            taken,
+            Ok(Received::Taken {
+                call: Call::Pm,
+                wake: None
+            })
+        );
+        assert_eq!(world.copied.last().unwrap().1.payload[0], 100);
+    }
+
+    #[test]
+    fn a_failed_copy_delivers_nothing() {
+        let mut world = World::with(&[(1, true), (2, true)]);
+        world.receiving(2, ANY);
+        world.procs.get_mut(&2).unwrap().fail_copy = true;
+        assert_eq!(
+            reply(&mut world, 1, 2, message(1, 0)),
+            Ok(Delivered::CopyFailed)
+        );
+        assert_eq!(
+            world
+                .procs
+                .get_mut(&2)
+                .unwrap()
+                .endpoint
+                .take_received_call(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_exit_wakes_those_waiting_on_it() {
+        let mut world = World::with(&[(1, false), (2, true), (3, false), (4, false)]);
+        assert_eq!(send(&mut world, 1, 2, message(1, 0), None), Ok(None));
+        world.set_wait(
+            1,
+            Some(Wait::Send {
+                to: 2,
+                then_receive: None,
+            }),
+        );
+        world.set_wait(
+            3,
+            Some(Wait::Receive {
+                from: 2,
+                buffer: BUF,
+                reply: true,
+            }),
+        );
+        world.receiving(4, ANY);
+        assert_eq!(asend(&mut world, 1, 2, message(1, 1)), Ok(None));
+        world.procs.get_mut(&2).unwrap().alive = false;
+        assert_eq!(forget(&mut world, 2), [1, 3]);
+        assert_eq!(world.ep(1).outgoing(), None);
+        assert_eq!(world.ep(2).mailbox().count(), 0);
+        assert_eq!(world.ep(2).senders().count(), 0);
+    }
+
+    /// One step of the random runs.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send { me: Pid, dst: Pid, rec: bool },
+        ASend { me: Pid, dst: Pid },
+        Reply { me: Pid, dst: Pid },
+        Receive { me: Pid, src: Option<Pid> },
+        Pm { to: Pid },
+        Interrupt { pid: Pid },
+        Exit { pid: Pid },
+    }
+
+    const N: Pid = 5;
+
+    fn op() -> impl Strategy<Value = Op> {
+        let pid = 1..=N;
+        prop_oneof![
+            4 => (pid.clone(), pid.clone(), any::<bool>()).prop_map(|(me, dst, rec)| Op::Send { me, dst, rec }),
+            6 => (pid.clone(), 1..=2u32).prop_map(|(me, dst)| Op::ASend { me, dst }),
+            2 => (pid.clone(), pid.clone()).prop_map(|(me, dst)| Op::Reply { me, dst }),
+            5 => (pid.clone(), proptest::option::of(0..=N)).prop_map(|(me, src)| Op::Receive { me, src }),
+            1 => pid.clone().prop_map(|to| Op::Pm { to }),
+            1 => pid.clone().prop_map(|pid| Op::Interrupt { pid }),
+            1 => pid.prop_map(|pid| Op::Exit { pid }),
+        ]
+    }
+
+    /// The model: each process's pending messages as plain lists of
+    /// (source, id), and what it waits for; the rules written out the
+    /// simplest way.
+    #[derive(Clone, Debug, Default)]
+    struct ModelProc {
+        alive: bool,
+        privileged: bool,
+        /// Queued messages: (source, id).
+        mailbox: Vec<(u64, u64)>,
+        /// Blocked senders: (pid, id).
+        senders: Vec<(Pid, u64)>,
+        /// Receiving from this source.
+        receiving: Option<u64>,
+        /// Blocked sending to this pid (sendrec: true).
+        sending: Option<(Pid, bool)>,
+    }
+
+    struct Model {
+        procs: BTreeMap<Pid, ModelProc>,
+    }
+
+    impl Model {
+        fn check(&self, me: Pid, dst: Pid) -> Result<(), Errno> {
+            let target = self.procs.get(&dst);
+            if me == dst {
+                Err(Errno::EINVAL)
+            } else if !target.is_some_and(|t| t.alive) {
+                Err(Errno::ESRCH)
+            } else if !(target.is_some_and(|t| t.privileged) || self.procs[&me].privileged) {
+                Err(Errno::EPERM)
+            } else {
+                Ok(())
+            }
+        }
+
+        /// Whether `dst` waits for a message from `source`; if so it gets
+        /// it (it is no longer receiving).
+        fn hand_over(&mut self, dst: Pid, source: u64) -> bool {
+            let target = self.procs.get_mut(&dst).unwrap();
+            match target.receiving {
+                Some(from) if from == ANY || from == source => {
+                    target.receiving = None;
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+
+    fn ids(copied: &[(Pid, Message)]) -> Vec<(Pid, u64)> {
+        copied.iter().map(|(pid, m)| (*pid, m.payload[0])).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Random runs of calls by five processes (some services), with
+        /// signals and exits, against the model: every call's result,
+        /// every message handed over (to whom, which one), and every
+        /// mailbox and sender queue agree.
+        #[test]
+        fn the_rules_match_the_model(
+            services in proptest::collection::vec(any::<bool>(), N as usize),
+            ops in proptest::collection::vec(op(), 1..300),
+        ) {
+            let procs: Vec<(Pid, bool)> = (1..=N).zip(services.iter().copied()).collect();
+            let mut world = World::with(&procs);
+            let mut model = Model { procs: BTreeMap::new() };
+            for &(pid, privileged) in &procs {
+                model.procs.insert(pid, ModelProc { alive: true, privileged, ..ModelProc::default() });
+            }
+            let mut next_id = 0u64;
+            for op in ops {
+                next_id += 1;
+                let id = next_id;
+                world.copied.clear();
+                let mut expected_copies: Vec<(Pid, u64)> = Vec::new();
+                // Only a live process that is not blocked makes calls.
+                let idle = |model: &Model, pid: Pid| {
+                    let p = &model.procs[&pid];
+                    p.alive && p.receiving.is_none() && p.sending.is_none()
+                };
+                match op {
+                    Op::Send { me, dst, rec } => {
+                        if !idle(&model, me) { continue; }
+                        let then_receive = rec.then_some(BUF);
+                        let got = send(&mut world, me, dst, message(me, id), then_receive);
+                        let want = match model.check(me, dst) {
+                            Err(error) => Err(error),
+                            Ok(()) if model.hand_over(dst, u64::from(me)) => {
+                                expected_copies.push((dst, id));
+                                if rec {
+                                    model.procs.get_mut(&me).unwrap().receiving = Some(u64::from(dst));
+                                }
+                                Ok(Some(Delivered::Copied))
+                            }
+                            Ok(()) => {
+                                model.procs.get_mut(&dst).unwrap().senders.push((me, id));
+                                model.procs.get_mut(&me).unwrap().sending = Some((dst, rec));
+                                Ok(None)
+                            }
+                        };
+                        prop_assert_eq!(got, want);
+                        // The kernel's side: wake, block.
+                        match got {
+                            Ok(Some(_)) => {
+                                world.set_wait(dst, None);
+                                if rec {
+                                    world.set_wait(me, Some(Wait::Receive { from: u64::from(dst), buffer: BUF, reply: true }));
+                                }
+                            }
+                            Ok(None) => world.set_wait(me, Some(Wait::Send { to: dst, then_receive })),
+                            Err(_) => {}
+                        }
+                    }
+                    Op::ASend { me, dst } => {
+                        if !idle(&model, me) { continue; }
+                        let got = asend(&mut world, me, dst, message(me, id));
+                        let want = match model.check(me, dst) {
+                            Err(error) => Err(error),
+                            Ok(()) if model.hand_over(dst, u64::from(me)) => {
+                                expected_copies.push((dst, id));
+                                Ok(Some(Delivered::Copied))
+                            }
+                            Ok(()) => {
+                                let mailbox = &mut model.procs.get_mut(&dst).unwrap().mailbox;
+                                if mailbox.iter().filter(|(source, _)| *source != PM).count() >= MAILBOX_LIMIT {
+                                    Err(Errno::EAGAIN)
+                                } else {
+                                    mailbox.push((u64::from(me), id));
+                                    Ok(None)
+                                }
+                            }
+                        };
+                        prop_assert_eq!(got, want);
+                        if let Ok(Some(_)) = got { world.set_wait(dst, None); }
+                    }
+                    Op::Reply { me, dst } => {
+                        if !idle(&model, me) { continue; }
+                        let got = reply(&mut world, me, dst, message(me, id));
+                        let want = match model.check(me, dst) {
+                            Err(error) => Err(error),
+                            Ok(()) if model.hand_over(dst, u64::from(me)) => {
+                                expected_copies.push((dst, id));
+                                Ok(Delivered::Copied)
+                            }
+                            Ok(()) => Err(Errno::EAGAIN),
+                        };
+                        prop_assert_eq!(got, want);
+                        if got.is_ok() { world.set_wait(dst, None); }
+                    }
+                    Op::Pm { to } => {
+                        let got = from_pm(&mut world, to, message(0, id));
+                        let want = if model.hand_over(to, PM) {
+                            expected_copies.push((to, id));
+                            Some(Delivered::Copied)
+                        } else {
+                            model.procs.get_mut(&to).unwrap().mailbox.push((PM, id));
+                            None
+                        };
+                        prop_assert_eq!(got, want);
+                        if got.is_some() { world.set_wait(to, None); }
+                    }
+                    Op::Receive { me, src } => {
+                        if !idle(&model, me) { continue; }
+                        let src = src.map_or(ANY, u64::from);
+                        let got = receive(&mut world, me, src, BUF);
+                        let matches = |source: u64| src == ANY || src == source;
+                        let source_gone = src != ANY && src != PM
+                            && model.procs.get(&(src as Pid)).is_none_or(|p| !p.alive);
+                        let want = if source_gone {
+                            Err(Errno::ESRCH)
+                        } else if let Some(at) = model.procs[&me].mailbox.iter().position(|&(s, _)| matches(s)) {
+                            let (source, taken) = model.procs.get_mut(&me).unwrap().mailbox.remove(at);
+                            expected_copies.push((me, taken));
+                            let call = if source == PM { Call::Pm } else { Call::ASend };
+                            Ok(Received::Taken { call, wake: None })
+                        } else if let Some(at) = model.procs[&me].senders.iter().position(|&(s, _)| matches(u64::from(s))) {
+                            let (sender, taken) = model.procs.get_mut(&me).unwrap().senders.remove(at);
+                            expected_copies.push((me, taken));
+                            let s = model.procs.get_mut(&sender).unwrap();
+                            let (_, rec) = s.sending.take().unwrap();
+                            if rec {
+                                s.receiving = Some(u64::from(me));
+                                Ok(Received::Taken { call: Call::SendRec, wake: None })
+                            } else {
+                                Ok(Received::Taken { call: Call::Send, wake: Some(sender) })
+                            }
+                        } else {
+                            model.procs.get_mut(&me).unwrap().receiving = Some(src);
+                            Ok(Received::Nothing)
+                        };
+                        prop_assert_eq!(got, want);
+                        match got {
+                            Ok(Received::Taken { wake: Some(sender), .. }) => world.set_wait(sender, None),
+                            Ok(Received::Nothing) => world.receiving(me, src),
+                            _ => {}
+                        }
+                    }
+                    Op::Interrupt { pid } | Op::Exit { pid } => {
+                        if !model.procs[&pid].alive { continue; }
+                        // A signal wakes it: a request nobody took is withdrawn.
+                        if let Some(Wait::Send { to, .. }) = world.waiting(pid) {
+                            withdraw(&mut world, pid, to);
+                        }
+                        world.set_wait(pid, None);
+                        let p = model.procs.get_mut(&pid).unwrap();
+                        p.receiving = None;
+                        if let Some((to, _)) = p.sending.take() {
+                            model.procs.get_mut(&to).unwrap().senders.retain(|&(s, _)| s != pid);
+                        }
+                        if matches!(op, Op::Exit { .. }) {
+                            world.procs.get_mut(&pid).unwrap().alive = false;
+                            let woken = forget(&mut world, pid);
+                            for &waiter in &woken { world.set_wait(waiter, None); }
+                            let p = model.procs.get_mut(&pid).unwrap();
+                            p.alive = false;
+                            p.mailbox.clear();
+                            p.senders.clear();
+                            let mut want = Vec::new();
+                            for (&other, p) in model.procs.iter_mut() {
+                                let on_it = p.sending.is_some_and(|(to, _)| to == pid)
+                                    || p.receiving == Some(u64::from(pid));
+                                if on_it {
+                                    want.push(other);
+                                    p.sending = None;
+                                    p.receiving = None;
+                                }
+                            }
+                            prop_assert_eq!(woken, want);
+                        }
+                    }
+                }
+                prop_assert_eq!(ids(&world.copied), expected_copies);
+                // The queues agree, and a process has an unsent message
+                // exactly while it is blocked sending.
+                for (pid, m) in &model.procs {
+                    let ep = world.ep(*pid);
+                    let mailbox: Vec<(u64, u64)> = ep.mailbox().map(|m| (m.source, m.payload[0])).collect();
+                    prop_assert_eq!(&mailbox, &m.mailbox);
+                    let senders: Vec<Pid> = ep.senders().collect();
+                    let want: Vec<Pid> = m.senders.iter().map(|&(s, _)| s).collect();
+                    prop_assert_eq!(senders, want);
+                    prop_assert_eq!(ep.outgoing().is_some(), m.sending.is_some());
+                    prop_assert!(mailbox.iter().filter(|(s, _)| *s != PM).count() <= MAILBOX_LIMIT);
+                }
+            }
+        }
+    }
+}
