@@ -77,7 +77,7 @@ fn execute(command: &Command<&str>) -> CommandOutcome {
             if pid == 0 {
                 return failed(Errno::ESRCH);
             }
-            match pm::send_signal(0, pid, signal) {
+            match crate::signal::send_signal(0, pid, signal) {
                 Ok(()) => CommandOutcome::Done(0),
                 Err(error) => failed(error),
             }

@@ -85,6 +85,8 @@ mod sched;
 #[cfg(target_os = "none")]
 mod shared;
 #[cfg(target_os = "none")]
+mod signal;
+#[cfg(target_os = "none")]
 mod snapshot;
 #[cfg(target_os = "none")]
 mod swap;

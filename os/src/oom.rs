@@ -25,7 +25,7 @@
 //! victim, its resident pages and the reason.
 
 use crate::vm::{self, FaultError};
-use crate::{pageout, pm, process, report, sched};
+use crate::{pageout, process, report, sched, signal};
 use kernel_abi::{Pid, Signal};
 use kernel_core::vm::Access;
 use kernel_core::vm::oom::{Candidate, Choice, choose};
@@ -187,7 +187,7 @@ fn apply(reason: Reason, me: Pid) -> Option<Taken> {
                 // The faulting process's own kill is reported by the trap
                 // path with its faulting instruction.
                 report::cpu_fault(victim, PAGE_FAULT, 0, Signal::SIGKILL);
-                let _ = pm::send_signal(0, victim, Signal::SIGKILL);
+                let _ = signal::send_signal(0, victim, Signal::SIGKILL);
             }
         }
     }

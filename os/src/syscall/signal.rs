@@ -2,7 +2,7 @@
 
 use super::Args;
 use crate::arch::paging::USER_END;
-use crate::{pm, process, sched, vm};
+use crate::{process, sched, vm};
 use kernel_abi::signal::{SIG_DFL, SIG_IGN, SigAction};
 use kernel_abi::{Errno, Signal};
 
@@ -13,7 +13,7 @@ fn signal_number(number: u64) -> Result<Signal, Errno> {
 /// `kill(pid, signal)`.
 ///
 /// A signal to init that init does not catch and that would end or stop
-/// it is discarded (the call succeeds); see [`pm::send_signal`].
+/// it is discarded (the call succeeds); see [`crate::signal::send_signal`].
 ///
 /// # Return values
 /// `EINVAL` for an unknown signal and for SIGKILL to init (as MINIX's
@@ -42,7 +42,7 @@ pub fn kill(args: Args) -> Result<u64, Errno> {
     if refused {
         return Err(Errno::EPERM);
     }
-    pm::send_signal(sender, target, signal).map(|()| 0)
+    crate::signal::send_signal(sender, target, signal).map(|()| 0)
 }
 
 /// `kill(pid, 0)`: 0 if `pid` is in the process table.
