@@ -823,10 +823,8 @@ mod tests {
             for &(pid, privileged) in &procs {
                 model.procs.insert(pid, ModelProc { alive: true, privileged, ..ModelProc::default() });
             }
-            let mut next_id = 0u64;
-            for op in ops {
-                next_id += 1;
-                let id = next_id;
+            for (index, op) in ops.into_iter().enumerate() {
+                let id = index as u64 + 1;
                 world.copied.clear();
                 let mut expected_copies: Vec<(Pid, u64)> = Vec::new();
                 // Only a live process that is not blocked makes calls.
