@@ -28,7 +28,7 @@ pub enum Block {
     Sleep(u64),
     /// In `wait` for a child to end.
     Child,
-    /// In `send` until `to` receives the message in `outgoing`; with
+    /// In `send` until `to` receives the message in its endpoint; with
     /// `then_receive`, `sendrec` continues by waiting for the reply into
     /// that buffer.
     Send {
