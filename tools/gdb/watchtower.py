@@ -6,7 +6,7 @@ Commands:
   wt-processes      every process in the table
   wt-regions [PID]  a process's regions (default: the current one)
 
-They read the kernel's statics (kernel::sched::CURRENT,
+They read the kernel's statics (kernel::process::CURRENT,
 kernel::process::TABLE) with the Rust pretty printers of the active
 toolchain, which this file loads (`rustc --print sysroot`). The release
 kernel keeps full debug information for this (`[profile.release.package.os]`
@@ -124,7 +124,7 @@ def _eval(expression):
 
 
 def current_pid():
-    return int(_unwrap(_eval("kernel::sched::CURRENT")))
+    return int(_unwrap(_eval("kernel::process::CURRENT")))
 
 
 def processes():
