@@ -39,6 +39,10 @@
 extern crate alloc;
 
 #[cfg(target_os = "none")]
+mod acpi;
+#[cfg(target_os = "none")]
+mod ahci;
+#[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod arch;
 #[cfg(target_os = "none")]
@@ -138,9 +142,10 @@ fn start(start_info: u64) -> ! {
     platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
+    acpi::set_rsdp(boot.rsdp.unwrap_or(0));
+    let power_off = acpi::init();
     let disk = disk::init();
     let programs = disk.map(|sectors| {
-        platform::set_disk(protocol::message::DiskKind::VirtioPci);
         let programs = files::init(sectors);
         if programs.is_ok() {
             platform::set_programs(protocol::message::ProgramSource::Disk);
@@ -159,6 +164,13 @@ fn start(start_info: u64) -> ! {
     telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
+    }
+    match power_off {
+        Ok(plan) => klog!(Info, "ACPI S5 power-off armed: {plan:?}"),
+        Err(error) => klog!(
+            Info,
+            "no ACPI S5 power-off ({error:?}): isa-debug-exit only"
+        ),
     }
     if umip {
         klog!(Info, "UMIP on: sgdt/sidt/sldt/smsw/str fault in ring 3");

@@ -1,0 +1,162 @@
+//! Boot tests of the parts a real PC needs where QEMU's conveniences are
+//! missing: the disk on q35's built-in AHCI controller (a SATA disk, no
+//! virtio), and power-off through ACPI S5 without the `isa-debug-exit`
+//! device (QEMU then exits with status 0 by itself, and the guest's exit
+//! code comes from its final PowerOff frame).
+
+use boot_tests::{BootRun, boot_with};
+use image_builder::QemuOptions;
+use protocol::message::{DiskKind, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message};
+use std::time::Duration;
+
+fn ahci() -> QemuOptions {
+    QemuOptions {
+        ahci_disk: true,
+        ..QemuOptions::default()
+    }
+}
+
+fn disk_kind(run: &BootRun) -> Option<DiskKind> {
+    run.messages().find_map(|message| match message {
+        Message::Hello(hello) => Some(hello.platform.disk),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_demo_image_runs_its_programs_from_an_ahci_disk() {
+    let run = boot_with("demo", Duration::from_secs(25), &ahci());
+    let context = run.describe();
+    assert_eq!(disk_kind(&run), Some(DiskKind::Ahci), "{context}");
+    // Programs were loaded from the disk and live: many started and exited.
+    let spawns = run
+        .messages()
+        .filter(|message| matches!(message, Message::Spawn(_)))
+        .count();
+    let exits = run.exits().len();
+    assert!(
+        spawns >= 10 && exits >= 5,
+        "{spawns} spawns, {exits} exits\n{context}"
+    );
+    // Major faults: pages brought in from the AHCI disk.
+    let major_faults: u64 = run
+        .messages()
+        .filter_map(|message| match message {
+            Message::Process(process) => Some(process.vm.major_faults),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let disk_reads = run
+        .messages()
+        .filter_map(|message| match message {
+            Message::Memory(memory) => Some(memory.disk_reads),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        major_faults > 0 && disk_reads > 100,
+        "major faults {major_faults}, disk reads {disk_reads}\n{context}"
+    );
+    assert!(
+        run.failed_checks().is_empty(),
+        "failed checks {:?}\n{context}",
+        run.failed_checks()
+    );
+}
+
+#[test]
+fn swap_on_an_ahci_disk_keeps_every_page_and_all_vm_checks_pass() {
+    // The vm image (32 MiB of RAM, a 48 MiB hog) swaps out and back in
+    // through the AHCI disk, and checks every page it reads back.
+    let run = boot_with("vm", Duration::from_secs(240), &ahci());
+    let context = run.describe();
+    assert_eq!(disk_kind(&run), Some(DiskKind::Ahci), "{context}");
+    assert!(
+        run.failed_checks().is_empty(),
+        "failed checks {:?}\n{context}",
+        run.failed_checks()
+    );
+    let hog = run
+        .log_lines()
+        .into_iter()
+        .map(|(_, line)| line)
+        .find(|line| line.starts_with("hog: "))
+        .unwrap_or_else(|| panic!("no hog line\n{context}"));
+    assert!(hog.starts_with("hog: 48 MiB, 12288 pages: 0 bad;"), "{hog}");
+    let writes = run
+        .messages()
+        .filter_map(|message| match message {
+            Message::Memory(memory) => Some(memory.disk_writes),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(writes > 1000, "swap-outs written: {writes}\n{context}");
+    assert_eq!(run.guest_exit_code(), Some(EXIT_SUCCESS), "{context}");
+}
+
+#[test]
+fn without_isa_debug_exit_the_guest_powers_off_through_acpi_s5() {
+    let deadline = Duration::from_secs(60);
+    let options = QemuOptions {
+        no_debug_exit: true,
+        ..QemuOptions::default()
+    };
+    let run = boot_with("smoke", deadline, &options);
+    let context = run.describe();
+    // QEMU exited by itself (S5), not killed at the deadline, and with
+    // status 0, which is not an isa-debug-exit status.
+    assert_eq!(run.exit_status, Some(0), "{context}");
+    assert!(
+        run.elapsed < deadline / 2,
+        "took {:?}\n{context}",
+        run.elapsed
+    );
+    assert_eq!(run.guest_exit_code(), Some(EXIT_SUCCESS), "{context}");
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(_, line)| line.starts_with("ACPI S5 power-off armed")),
+        "{context}"
+    );
+}
+
+#[test]
+fn a_kernel_panic_without_isa_debug_exit_still_powers_off_with_its_code() {
+    let options = QemuOptions {
+        no_debug_exit: true,
+        ahci_disk: true,
+        ..QemuOptions::default()
+    };
+    let deadline = Duration::from_secs(60);
+    let run = boot_with("panic", deadline, &options);
+    let context = run.describe();
+    assert_eq!(run.exit_status, Some(0), "{context}");
+    assert!(
+        run.elapsed < deadline / 2,
+        "took {:?}\n{context}",
+        run.elapsed
+    );
+    assert!(
+        run.messages()
+            .any(|message| matches!(message, Message::Panic(_))),
+        "{context}"
+    );
+    assert_eq!(run.guest_exit_code(), Some(EXIT_KERNEL_PANIC), "{context}");
+    assert_eq!(disk_kind(&run), Some(DiskKind::Ahci), "{context}");
+}
+
+#[test]
+fn with_isa_debug_exit_the_exit_code_still_comes_from_qemus_status() {
+    let run = boot_with("panic", Duration::from_secs(60), &QemuOptions::default());
+    let context = run.describe();
+    assert_eq!(
+        run.exit_status,
+        Some(i32::from(protocol::message::debug_exit_value(EXIT_KERNEL_PANIC)) * 2 + 1),
+        "{context}"
+    );
+    assert_eq!(run.guest_exit_code(), Some(EXIT_KERNEL_PANIC), "{context}");
+    assert_eq!(disk_kind(&run), Some(DiskKind::VirtioPci), "{context}");
+}
