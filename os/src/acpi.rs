@@ -11,6 +11,7 @@
 use crate::arch::{cpu, mmio};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::acpi::{self, AcpiError, PhysicalMemory, SleepPlan};
+use kernel_core::memory_map::PhysRange;
 
 /// The RSDP address the boot loader reported (0: none).
 static RSDP_HINT: AtomicU64 = AtomicU64::new(0);
@@ -60,12 +61,14 @@ fn find_rsdp() -> Option<u64> {
 }
 
 /// Finds the tables and arms the S5 power-off; returns the plan, or why
-/// there is none (then power-off relies on `isa-debug-exit` alone).
-pub fn init() -> Result<SleepPlan, AcpiError> {
+/// there is none (then power-off relies on `isa-debug-exit` alone). `ram`
+/// is the memory map's RAM (a sleep register must lie outside it).
+pub fn init(ram: &[PhysRange]) -> Result<SleepPlan, AcpiError> {
     let rsdp = find_rsdp().ok_or(AcpiError::NoRsdp)?;
     let plan = acpi::sleep_plan(&Firmware, rsdp)?;
-    if !cpu::set_sleep_plan(plan) {
-        // A sleep control register in memory space: not carried out here.
+    if !cpu::set_sleep_plan(plan, ram) {
+        // A sleep control register this kernel will not write (in RAM, or
+        // above 4 GiB).
         return Err(AcpiError::NoSleepRegister);
     }
     Ok(plan)

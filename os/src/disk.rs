@@ -95,9 +95,10 @@ fn init_virtio_pci() -> Result<(Device, u64), DiskError> {
 pub fn read_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
         match disk.as_mut().ok_or(DiskError::NotFound)? {
-            // SAFETY: the closure only hands the bytes to the driver, which
-            // copies into them from a bounce frame; it touches no `Frame`.
             Backend::VirtioPci(device) => {
+                // SAFETY: the closure only hands the bytes to the driver,
+                // which copies into them from a bounce frame; it touches no
+                // `Frame`.
                 unsafe { frame.with_bytes(|bytes| device.read_blocks(sector as usize, bytes)) }
                     .map_err(|_| DiskError::Io)
             }
@@ -113,9 +114,10 @@ pub fn read_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
 pub fn write_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
         match disk.as_mut().ok_or(DiskError::NotFound)? {
-            // SAFETY: the closure only hands the bytes to the driver, which
-            // copies them to a bounce frame; it touches no `Frame`.
             Backend::VirtioPci(device) => {
+                // SAFETY: the closure only hands the bytes to the driver,
+                // which copies them to a bounce frame; it touches no
+                // `Frame`.
                 unsafe { frame.with_bytes(|bytes| device.write_blocks(sector as usize, bytes)) }
                     .map_err(|_| DiskError::Io)
             }

@@ -143,7 +143,7 @@ fn start(start_info: u64) -> ! {
     platform::detect_machine();
     let memory = memory::init(&boot);
     acpi::set_rsdp(boot.rsdp.unwrap_or(0));
-    let power_off = acpi::init();
+    let power_off = acpi::init(&boot.ram);
     let disk = disk::init();
     let programs = disk.map(|sectors| {
         let programs = files::init(sectors);

@@ -5,7 +5,7 @@
 //! code comes from its final PowerOff frame).
 
 use boot_tests::{BootRun, boot_with};
-use image_builder::QemuOptions;
+use image_builder::{Machine, QemuOptions};
 use protocol::message::{DiskKind, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message};
 use std::time::Duration;
 
@@ -119,6 +119,32 @@ fn without_isa_debug_exit_the_guest_powers_off_through_acpi_s5() {
         run.log_lines()
             .iter()
             .any(|(_, line)| line.starts_with("ACPI S5 power-off armed")),
+        "{context}"
+    );
+}
+
+#[test]
+fn microvm_without_isa_debug_exit_powers_off_through_its_ged_sleep_register() {
+    let deadline = Duration::from_secs(60);
+    let options = QemuOptions {
+        machine: Machine::Microvm,
+        no_debug_exit: true,
+        ..QemuOptions::default()
+    };
+    let run = boot_with("smoke", deadline, &options);
+    let context = run.describe();
+    assert_eq!(run.exit_status, Some(0), "{context}");
+    assert!(
+        run.elapsed < deadline / 2,
+        "took {:?}\n{context}",
+        run.elapsed
+    );
+    assert_eq!(run.guest_exit_code(), Some(EXIT_SUCCESS), "{context}");
+    // Hardware-reduced ACPI: the sleep control register, not PM1.
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(_, line)| line.starts_with("ACPI S5 power-off armed: SleepControl")),
         "{context}"
     );
 }

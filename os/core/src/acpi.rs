@@ -368,6 +368,13 @@ mod tests {
     const Q35_FACP: (u64, &[u8]) = (0x7FE2068, include_bytes!("acpi_tables/q35-facp.bin"));
     const Q35_DSDT: (u64, &[u8]) = (0x7FE0040, include_bytes!("acpi_tables/q35-dsdt.bin"));
 
+    /// Tables dumped from QEMU 7.2's microvm with qboot (-m 128M):
+    /// hardware-reduced ACPI 6, XSDT only, the GED's sleep registers.
+    const MICROVM_RSDP: (u64, &[u8]) = (0xF3490, include_bytes!("acpi_tables/microvm-rsdp.bin"));
+    const MICROVM_XSDT: (u64, &[u8]) = (0xEFFAE, include_bytes!("acpi_tables/microvm-xsdt.bin"));
+    const MICROVM_FACP: (u64, &[u8]) = (0xEFE50, include_bytes!("acpi_tables/microvm-facp.bin"));
+    const MICROVM_DSDT: (u64, &[u8]) = (0xEFD00, include_bytes!("acpi_tables/microvm-dsdt.bin"));
+
     /// Memory made of tables at addresses.
     struct Tables(BTreeMap<u64, Vec<u8>>);
 
@@ -406,6 +413,31 @@ mod tests {
                 value_b: 0x2000,
                 smi_command: 0xB2,
                 acpi_enable: 2,
+            })
+        );
+    }
+
+    #[test]
+    fn microvm_powers_off_through_the_ged_sleep_control_register() {
+        let tables = Tables(
+            [MICROVM_RSDP, MICROVM_XSDT, MICROVM_FACP, MICROVM_DSDT]
+                .into_iter()
+                .map(|(address, bytes)| (address, bytes.to_vec()))
+                .collect(),
+        );
+        assert_eq!(
+            parse_rsdp(MICROVM_RSDP.1).map(|rsdp| (rsdp.revision, rsdp.rsdt, rsdp.xsdt)),
+            Some((2, 0, 0xEFFAE))
+        );
+        // \_S5_ is Package (4) { 5, 0, 0, 0 }; SLP_TYP 5 << 2 | SLP_EN.
+        assert_eq!(
+            sleep_plan(&tables, MICROVM_RSDP.0),
+            Ok(SleepPlan::SleepControl {
+                register: Register {
+                    io: false,
+                    address: 0xFEA0_0200
+                },
+                value: 0x34
             })
         );
     }

@@ -4,6 +4,7 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel_core::acpi::{PM1_SCI_EN, SleepPlan};
+use kernel_core::memory_map::PhysRange;
 use x86_64::instructions::interrupts;
 use x86_64::instructions::port::Port;
 use x86_64::registers::control::{Cr4, Cr4Flags};
@@ -72,11 +73,15 @@ static PM1_PLAN: AtomicU64 = AtomicU64::new(0);
 static SMI_PLAN: AtomicU32 = AtomicU32::new(0);
 /// An I/O-port sleep control register and its S5 value (0: none).
 static SLEEP_CONTROL_PLAN: AtomicU32 = AtomicU32::new(0);
+/// A memory-space sleep control register below 4 GiB and outside RAM
+/// (bits 31:0) and its S5 value (bits 39:32); 0: none.
+static SLEEP_CONTROL_MEMORY_PLAN: AtomicU64 = AtomicU64::new(0);
 
-/// Arms ACPI S5 for [`power_off`] (from `acpi::init` at boot). Returns
-/// false for a plan this kernel cannot carry out (a sleep control register
-/// in memory space).
-pub fn set_sleep_plan(plan: SleepPlan) -> bool {
+/// Arms ACPI S5 for [`power_off`] (from `acpi::init` at boot). `ram` is
+/// the memory map's RAM: a sleep control register in memory space is
+/// accepted only below 4 GiB and outside it. Returns false for a plan this
+/// kernel cannot carry out.
+pub fn set_sleep_plan(plan: SleepPlan, ram: &[PhysRange]) -> bool {
     match plan {
         SleepPlan::Pm1 {
             pm1a_control,
@@ -106,7 +111,17 @@ pub fn set_sleep_plan(plan: SleepPlan) -> bool {
             );
             true
         }
-        SleepPlan::SleepControl { .. } => false,
+        SleepPlan::SleepControl { register, value } => {
+            let address = register.address;
+            let in_ram = ram
+                .iter()
+                .any(|range| range.start <= address && address < range.end);
+            if in_ram || address >= 1 << 32 {
+                return false;
+            }
+            SLEEP_CONTROL_MEMORY_PLAN.store(address | u64::from(value) << 32, Ordering::Relaxed);
+            true
+        }
     }
 }
 
@@ -145,6 +160,15 @@ fn enter_s5() {
         // SAFETY: the FADT's sleep control register (an I/O port); writing
         // it changes the power state, never memory.
         unsafe { Port::<u8>::new(sleep_control as u16).write((sleep_control >> 16) as u8) };
+    }
+    let memory = SLEEP_CONTROL_MEMORY_PLAN.load(Ordering::Relaxed);
+    if memory != 0 {
+        let register = super::paging::phys_to_virt(memory & 0xFFFF_FFFF);
+        // SAFETY: the FADT's sleep control register in memory space, which
+        // `set_sleep_plan` checked lies below 4 GiB (always in the direct
+        // map) and outside RAM (so the direct map has it uncached and no
+        // kernel memory is there); writing it changes the power state.
+        unsafe { core::ptr::write_volatile(register.as_mut_ptr::<u8>(), (memory >> 32) as u8) };
     }
 }
 
