@@ -39,6 +39,8 @@ pub enum AhciError {
     Engine,
     /// A command did not finish within its time limit.
     Timeout,
+    /// A buffer above 4 GiB on a controller without 64-bit addressing.
+    Unreachable,
     /// The device reported an error (ATA status and error bytes).
     Device {
         /// ATA status.
@@ -57,6 +59,8 @@ pub struct AhciDisk {
     structures: Frame,
     /// Size in 512-byte sectors.
     sectors: u64,
+    /// The controller reaches memory above 4 GiB (CAP.S64A).
+    dma64: bool,
 }
 
 impl AhciDisk {
@@ -85,6 +89,7 @@ impl AhciDisk {
         let ghc = registers.read(hba::GHC);
         registers.write(hba::GHC, (ghc | hba::GHC_AE) & !hba::GHC_IE);
         let implemented = registers.read(hba::PI);
+        let capabilities = registers.read(hba::CAP);
         let index = layout_rules::find_disk_port(implemented, |index| {
             let base = layout_rules::port_base(index);
             (
@@ -100,7 +105,11 @@ impl AhciDisk {
             port: layout_rules::port_base(index),
             structures,
             sectors: 0,
+            dma64: capabilities & hba::CAP_S64A != 0,
         };
+        if !disk.dma64 && disk.structures.address() >= 1 << 32 {
+            return Err(AhciError::Unreachable);
+        }
         disk.start()?;
         disk.sectors = disk.identify()?;
         Ok(disk)
@@ -177,6 +186,9 @@ impl AhciDisk {
         buffer: u64,
         bytes: u32,
     ) -> Result<(), AhciError> {
+        if !self.dma64 && buffer + u64::from(bytes) > 1 << 32 {
+            return Err(AhciError::Unreachable);
+        }
         let table = self.structures.address() + layout::COMMAND_TABLE as u64;
         let header = layout_rules::command_header(write, 1, table);
         let fis = layout_rules::h2d_fis(command, lba, count);
