@@ -6,7 +6,7 @@
 
 use boot_tests::{BootRun, boot_with};
 use image_builder::{Machine, QemuOptions};
-use protocol::message::{DiskKind, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message};
+use protocol::message::{DiskKind, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message, ProgramSource};
 use std::time::Duration;
 
 fn ahci() -> QemuOptions {
@@ -63,6 +63,43 @@ fn the_demo_image_runs_its_programs_from_an_ahci_disk() {
         run.failed_checks().is_empty(),
         "failed checks {:?}\n{context}",
         run.failed_checks()
+    );
+}
+
+#[test]
+fn a_cd_rom_on_an_earlier_ahci_port_is_skipped_for_the_sata_disk() {
+    // An ATAPI CD-ROM on port 0 (any file serves as its medium), the disk
+    // on port 1: the driver must pick the port whose signature is a disk.
+    let medium = std::env::temp_dir().join(format!("ahci-test-cd-{}.iso", std::process::id()));
+    std::fs::write(&medium, vec![0u8; 2048 * 16]).expect("writing the CD medium");
+    let options = QemuOptions {
+        ahci_disk: true,
+        ahci_port: 1,
+        extra_args: vec![
+            "-drive".into(),
+            format!(
+                "file={},if=none,id=cd,format=raw,media=cdrom,readonly=on",
+                medium.display()
+            ),
+            "-device".into(),
+            "ide-cd,drive=cd,bus=ide.0".into(),
+        ],
+        ..QemuOptions::default()
+    };
+    let run = boot_with("demo", Duration::from_secs(15), &options);
+    let _ = std::fs::remove_file(&medium);
+    let context = run.describe();
+    assert!(run.qemu_stderr.is_empty(), "{}\n{context}", run.qemu_stderr);
+    assert_eq!(disk_kind(&run), Some(DiskKind::Ahci), "{context}");
+    let programs = run.messages().find_map(|message| match message {
+        Message::Hello(hello) => Some(hello.platform.programs),
+        _ => None,
+    });
+    assert_eq!(programs, Some(ProgramSource::Disk), "{context}");
+    assert!(
+        run.messages()
+            .any(|message| matches!(message, Message::Spawn(_))),
+        "{context}"
     );
 }
 

@@ -107,6 +107,9 @@ pub struct QemuOptions {
     /// On q35, attach the disk to the built-in AHCI controller as a SATA
     /// disk ([`ahci_disk_args`]) instead of virtio-blk-pci.
     pub ahci_disk: bool,
+    /// The AHCI port for [`QemuOptions::ahci_disk`] (0-5 on q35; 0 unless
+    /// another device, say a CD-ROM, should sit before the disk).
+    pub ahci_port: u8,
     /// Leave out the `isa-debug-exit` device, as on a real machine: the
     /// guest then powers off through ACPI S5 and QEMU exits with status 0
     /// (the guest's exit code is in its final PowerOff frame).
@@ -114,11 +117,12 @@ pub struct QemuOptions {
 }
 
 /// The arguments that attach the `-drive` with id `drive_id` as a SATA disk
-/// on port 0 of q35's built-in AHCI controller (ICH9, 00:1f.2).
-pub fn ahci_disk_args(drive_id: &str) -> [String; 2] {
+/// on port `port` of q35's built-in AHCI controller (ICH9, 00:1f.2; QEMU
+/// calls its ports `ide.0`..`ide.5`, and `-cdrom` takes `ide.2`).
+pub fn ahci_disk_args(drive_id: &str, port: u8) -> [String; 2] {
     [
         "-device".to_string(),
-        format!("ide-hd,drive={drive_id},bus=ide.0"),
+        format!("ide-hd,drive={drive_id},bus=ide.{port}"),
     ]
 }
 
@@ -151,7 +155,7 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         .arg(drive_argument(&image.disk));
     match options.machine {
         Machine::Q35 if options.ahci_disk => {
-            command.args(ahci_disk_args("disk"));
+            command.args(ahci_disk_args("disk", options.ahci_port));
         }
         Machine::Q35 => {
             command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
