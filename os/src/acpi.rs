@@ -9,18 +9,30 @@
 //! allocates nothing.
 
 use crate::arch::{cpu, mmio};
+use crate::sync::IrqLock;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel_core::acpi::{self, AcpiError, PhysicalMemory, SleepPlan};
+use kernel_core::acpi::{self, AcpiError, PhysicalMemory, Rsdp, SleepPlan};
 use kernel_core::memory_map::PhysRange;
 
 /// The RSDP address the boot loader reported (0: none).
 static RSDP_HINT: AtomicU64 = AtomicU64::new(0);
+/// An RSDP the boot loader handed over as a copy.
+static RSDP_COPY: IrqLock<Option<Rsdp>> = IrqLock::new("rsdp", None);
 
 /// Records the RSDP's physical address as the boot loader reported it
-/// (PVH start info's `rsdp_paddr`; the multiboot2 entry passes the address
-/// of the RSDP copy in tag 14 or 15). Zero means "not reported".
+/// (PVH start info's `rsdp_paddr`). Zero means "not reported".
 pub fn set_rsdp(address: u64) {
     RSDP_HINT.store(address, Ordering::Relaxed);
+}
+
+/// Records a copy of the RSDP the boot loader handed over (multiboot2's
+/// tag 14 or 15: the bytes after the tag's 8-byte header); false if it is
+/// not a valid RSDP. A copy is believed before any address.
+#[allow(dead_code, reason = "the multiboot2 entry calls it")]
+pub fn set_rsdp_copy(bytes: &[u8]) -> bool {
+    let rsdp = acpi::parse_rsdp(bytes);
+    RSDP_COPY.with(|copy| *copy = rsdp);
+    rsdp.is_some()
 }
 
 /// Firmware memory, read through the direct map.
@@ -32,12 +44,29 @@ impl PhysicalMemory for Firmware {
     }
 }
 
-/// The RSDP: the reported one, else the first in the EBDA's first KiB or
-/// in 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1).
-fn find_rsdp() -> Option<u64> {
+/// Where the RSDP came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RsdpSource {
+    /// A copy the boot loader handed over ([`set_rsdp_copy`]).
+    BootLoaderCopy,
+    /// The address the boot loader reported ([`set_rsdp`]).
+    BootLoaderAddress,
+    /// A scan of the EBDA and the BIOS area.
+    BiosAreaScan,
+}
+
+/// The RSDP: the copy or the address the boot loader reported, else the
+/// first in the EBDA's first KiB or in 0xE0000-0xFFFFF (ACPI 6.5,
+/// 5.2.5.1).
+fn find_rsdp() -> Option<(Rsdp, RsdpSource)> {
+    if let Some(rsdp) = RSDP_COPY.with(|copy| *copy) {
+        return Some((rsdp, RsdpSource::BootLoaderCopy));
+    }
     let hint = RSDP_HINT.load(Ordering::Relaxed);
-    if hint != 0 {
-        return Some(hint);
+    if hint != 0
+        && let Some(rsdp) = acpi::read_rsdp(&Firmware, hint)
+    {
+        return Some((rsdp, RsdpSource::BootLoaderAddress));
     }
     let mut segment = [0u8; 2];
     let ebda = if mmio::read_physical(0x40E, &mut segment) {
@@ -45,31 +74,30 @@ fn find_rsdp() -> Option<u64> {
     } else {
         0
     };
-    let mut areas = [(ebda, 1024usize), (0xE0000, 0x20000)];
-    if ebda < 0x80000 {
-        // Not a plausible EBDA (below 512 KiB is conventional memory).
-        areas[0] = (0, 0);
-    }
-    areas.into_iter().find_map(|(start, len)| {
-        if len == 0 {
-            return None;
-        }
-        let mut area = alloc::vec![0u8; len];
-        mmio::read_physical(start, &mut area).then_some(())?;
-        acpi::find_rsdp(&area).map(|offset| start + offset as u64)
-    })
+    // An EBDA below 512 KiB is not plausible (conventional memory).
+    let ebda_area = (ebda >= 0x80000).then_some((ebda, 1024usize));
+    ebda_area
+        .into_iter()
+        .chain([(0xE0000, 0x20000)])
+        .find_map(|(start, len)| {
+            let mut area = alloc::vec![0u8; len];
+            mmio::read_physical(start, &mut area).then_some(())?;
+            let offset = acpi::find_rsdp(&area)?;
+            acpi::parse_rsdp(area.get(offset..)?)
+        })
+        .map(|rsdp| (rsdp, RsdpSource::BiosAreaScan))
 }
 
 /// Finds the tables and arms the S5 power-off; returns the plan, or why
 /// there is none (then power-off relies on `isa-debug-exit` alone). `ram`
 /// is the memory map's RAM (a sleep register must lie outside it).
-pub fn init(ram: &[PhysRange]) -> Result<SleepPlan, AcpiError> {
-    let rsdp = find_rsdp().ok_or(AcpiError::NoRsdp)?;
-    let plan = acpi::sleep_plan(&Firmware, rsdp)?;
+pub fn init(ram: &[PhysRange]) -> Result<(SleepPlan, RsdpSource), AcpiError> {
+    let (rsdp, source) = find_rsdp().ok_or(AcpiError::NoRsdp)?;
+    let plan = acpi::sleep_plan_from(&Firmware, &rsdp)?;
     if !cpu::set_sleep_plan(plan, ram) {
         // A sleep control register this kernel will not write (in RAM, or
         // above 4 GiB).
         return Err(AcpiError::NoSleepRegister);
     }
-    Ok(plan)
+    Ok((plan, source))
 }

@@ -142,7 +142,9 @@ fn start(start_info: u64) -> ! {
     platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
-    acpi::set_rsdp(boot.rsdp.unwrap_or(0));
+    if let Some(rsdp) = boot.rsdp {
+        acpi::set_rsdp(rsdp);
+    }
     let power_off = acpi::init(&boot.ram);
     let disk = disk::init();
     let programs = disk.map(|sectors| {
@@ -166,7 +168,10 @@ fn start(start_info: u64) -> ! {
         klog!(Warn, "ignored kernel option: {problem:?}");
     }
     match power_off {
-        Ok(plan) => klog!(Info, "ACPI S5 power-off armed: {plan:?}"),
+        Ok((plan, source)) => klog!(
+            Info,
+            "ACPI S5 power-off armed: {plan:?}, RSDP by {source:?}"
+        ),
         Err(error) => klog!(
             Info,
             "no ACPI S5 power-off ({error:?}): isa-debug-exit only"

@@ -300,18 +300,29 @@ pub const fn pm1_value(slp_typ: u8) -> u16 {
     ((slp_typ as u16 & 7) << 10) | PM1_SLP_EN
 }
 
-/// Walks the tables from the RSDP at `rsdp_address` to a [`SleepPlan`].
-pub fn sleep_plan(memory: &impl PhysicalMemory, rsdp_address: u64) -> Result<SleepPlan, AcpiError> {
-    let mut rsdp_bytes = [0u8; 36];
-    if !memory.read(rsdp_address, &mut rsdp_bytes[..20]) {
-        return Err(AcpiError::NoRsdp);
+/// Reads and checks the RSDP at physical `address`.
+pub fn read_rsdp(memory: &impl PhysicalMemory, address: u64) -> Option<Rsdp> {
+    let mut bytes = [0u8; 36];
+    if !memory.read(address, &mut bytes[..20]) {
+        return None;
     }
     // Revision 2+ RSDPs are 36 bytes; an ACPI 1.0 one may end at 20.
-    if rsdp_bytes[15] >= 2 {
-        let _ = memory.read(rsdp_address, &mut rsdp_bytes);
+    if bytes[15] >= 2 {
+        let _ = memory.read(address, &mut bytes);
     }
-    let rsdp = parse_rsdp(&rsdp_bytes).ok_or(AcpiError::NoRsdp)?;
-    let fadt = find_fadt(memory, &rsdp)?;
+    parse_rsdp(&bytes)
+}
+
+/// Walks the tables from the RSDP at `rsdp_address` to a [`SleepPlan`].
+pub fn sleep_plan(memory: &impl PhysicalMemory, rsdp_address: u64) -> Result<SleepPlan, AcpiError> {
+    let rsdp = read_rsdp(memory, rsdp_address).ok_or(AcpiError::NoRsdp)?;
+    sleep_plan_from(memory, &rsdp)
+}
+
+/// Walks the tables from `rsdp` (say, a copy the boot loader handed over,
+/// as multiboot2's tags 14 and 15 do) to a [`SleepPlan`].
+pub fn sleep_plan_from(memory: &impl PhysicalMemory, rsdp: &Rsdp) -> Result<SleepPlan, AcpiError> {
+    let fadt = find_fadt(memory, rsdp)?;
     let fadt = parse_fadt(&fadt).ok_or(AcpiError::BadTable(*b"FACP"))?;
     let dsdt = read_table(memory, fadt.dsdt, *b"DSDT")?;
     let aml = dsdt.get(SDT_HEADER_LEN..).unwrap_or_default();
@@ -425,9 +436,12 @@ mod tests {
                 .map(|(address, bytes)| (address, bytes.to_vec()))
                 .collect(),
         );
+        let rsdp = parse_rsdp(MICROVM_RSDP.1).unwrap();
+        assert_eq!((rsdp.revision, rsdp.rsdt, rsdp.xsdt), (2, 0, 0xEFFAE));
+        // From a copy (multiboot2's tag 15) as from its address.
         assert_eq!(
-            parse_rsdp(MICROVM_RSDP.1).map(|rsdp| (rsdp.revision, rsdp.rsdt, rsdp.xsdt)),
-            Some((2, 0, 0xEFFAE))
+            sleep_plan_from(&tables, &rsdp),
+            sleep_plan(&tables, MICROVM_RSDP.0)
         );
         // \_S5_ is Package (4) { 5, 0, 0, 0 }; SLP_TYP 5 << 2 | SLP_EN.
         assert_eq!(
@@ -460,6 +474,15 @@ mod tests {
                 xsdt: 0
             }
         );
+    }
+
+    #[test]
+    fn the_scan_finds_q35s_rsdp_in_seabios_area() {
+        // 0xF5000-0xF5FFF of q35's BIOS area under SeaBIOS, as dumped.
+        let area = include_bytes!("acpi_tables/q35-bios-f5000.bin");
+        let offset = find_rsdp(area).unwrap();
+        assert_eq!(0xF5000 + offset as u64, Q35_RSDP.0);
+        assert_eq!(parse_rsdp(&area[offset..]).unwrap().rsdt, 0x7FE2270);
     }
 
     #[test]
