@@ -135,6 +135,28 @@ fn swap_on_an_ahci_disk_keeps_every_page_and_all_vm_checks_pass() {
 }
 
 #[test]
+fn out_of_memory_with_swap_on_ahci_kills_the_hogs_without_a_kernel_panic() {
+    // The oom image's attacks (its init exits with the number of failed
+    // checks), with swap and page-cache misses going to the AHCI disk: a
+    // request DMAs into the page itself, so it needs no frame when none is
+    // left.
+    let run = boot_with("oom", Duration::from_secs(420), &ahci());
+    let context = run.describe();
+    assert_eq!(disk_kind(&run), Some(DiskKind::Ahci), "{context}");
+    assert!(
+        !run.messages()
+            .any(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_))),
+        "{context}"
+    );
+    assert!(
+        run.failed_checks().is_empty(),
+        "failed checks {:?}\n{context}",
+        run.failed_checks()
+    );
+    assert_eq!(run.guest_exit_code(), Some(EXIT_SUCCESS), "{context}");
+}
+
+#[test]
 fn without_isa_debug_exit_the_guest_powers_off_through_acpi_s5() {
     let deadline = Duration::from_secs(60);
     let options = QemuOptions {
