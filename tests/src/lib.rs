@@ -42,7 +42,8 @@ impl BootRun {
     /// The guest exit code: behind QEMU's exit status when the guest left
     /// through `isa-debug-exit`; when QEMU exited with status 0 (the guest
     /// powered off through ACPI S5, as without that device), the code its
-    /// final PowerOff frame announced.
+    /// final PowerOff frame announced (`None` without one: a reset under
+    /// `-no-reboot` also exits 0).
     pub fn guest_exit_code(&self) -> Option<u8> {
         match self.exit_status? {
             0 => self.power_off_code(),
