@@ -329,6 +329,7 @@ impl BootArgs {
             gdb_port: self.gdb,
             extra_args: Vec::new(),
             serial: self.qemu_serial.clone(),
+            ..QemuOptions::default()
         }
     }
 }

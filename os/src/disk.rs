@@ -1,15 +1,18 @@
-//! The disk: one virtio-blk device on the PCI bus, read and written a page
+//! The disk: one virtio-blk device on the PCI bus or, failing that, a SATA
+//! disk on an AHCI controller (`crate::ahci`), read and written a page
 //! (eight 512-byte sectors) at a time.
 //!
 //! It holds the image's boot archive (the programs) followed by the swap
 //! area. Requests are synchronous: the kernel waits for each to complete
 //! with interrupts off, which is simple and, under QEMU, fast.
 
+use crate::ahci::AhciDisk;
 use crate::arch::pci_config::PortConfigAccess;
 use crate::arch::virtio_hal::KernelHal;
 use crate::memory::Frame;
 use crate::sync::IrqLock;
 use core::sync::atomic::{AtomicU64, Ordering};
+use protocol::message::DiskKind;
 use virtio_drivers::device::blk::{SECTOR_SIZE, VirtIOBlk};
 use virtio_drivers::transport::DeviceType;
 use virtio_drivers::transport::pci::bus::PciRoot;
@@ -22,14 +25,24 @@ type Device = VirtIOBlk<KernelHal<Frames>, PciTransport>;
 
 use crate::memory::DmaFrameSource as Frames;
 
-static DISK: IrqLock<Option<Device>> = IrqLock::new("disk", None);
+/// The disk's driver.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one instance, in a static, for the whole run"
+)]
+enum Backend {
+    VirtioPci(Device),
+    Ahci(AhciDisk),
+}
+
+static DISK: IrqLock<Option<Backend>> = IrqLock::new("disk", None);
 static READS: AtomicU64 = AtomicU64::new(0);
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// Why the disk is unusable or a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiskError {
-    /// No virtio block device on the PCI bus.
+    /// No virtio block device on the PCI bus and no AHCI disk.
     NotFound,
     /// The device did not initialise.
     Init,
@@ -37,8 +50,28 @@ pub enum DiskError {
     Io,
 }
 
-/// Finds and initialises the disk; returns its size in sectors.
+/// Finds and initialises the disk (virtio-blk preferred, then AHCI);
+/// returns its size in sectors and records its kind.
 pub fn init() -> Result<u64, DiskError> {
+    let (backend, sectors, kind) = match init_virtio_pci() {
+        Ok((device, sectors)) => (Backend::VirtioPci(device), sectors, DiskKind::VirtioPci),
+        Err(DiskError::NotFound) => {
+            let disk = AhciDisk::find().map_err(|error| match error {
+                crate::ahci::AhciError::NotFound => DiskError::NotFound,
+                _ => DiskError::Init,
+            })?;
+            let sectors = disk.sectors();
+            (Backend::Ahci(disk), sectors, DiskKind::Ahci)
+        }
+        Err(error) => return Err(error),
+    };
+    DISK.with(|disk| *disk = Some(backend));
+    crate::platform::set_disk(kind);
+    Ok(sectors)
+}
+
+/// Finds and initialises a virtio-blk device on PCI bus 0.
+fn init_virtio_pci() -> Result<(Device, u64), DiskError> {
     let mut root = PciRoot::new(PortConfigAccess);
     let found = root
         .enumerate_bus(0)
@@ -54,19 +87,23 @@ pub fn init() -> Result<u64, DiskError> {
     }
     let device = Device::new(transport).map_err(|_| DiskError::Init)?;
     let capacity = device.capacity();
-    DISK.with(|disk| *disk = Some(device));
-    Ok(capacity)
+    Ok((device, capacity))
 }
 
 /// Reads the page at `sector` into `frame`.
 #[allow(unsafe_code)]
 pub fn read_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
-        let device = disk.as_mut().ok_or(DiskError::NotFound)?;
-        // SAFETY: the closure only hands the bytes to the driver, which
-        // copies into them from a bounce frame; it touches no `Frame`.
-        unsafe { frame.with_bytes(|bytes| device.read_blocks(sector as usize, bytes)) }
-            .map_err(|_| DiskError::Io)
+        match disk.as_mut().ok_or(DiskError::NotFound)? {
+            Backend::VirtioPci(device) => {
+                // SAFETY: the closure only hands the bytes to the driver,
+                // which copies into them from a bounce frame; it touches no
+                // `Frame`.
+                unsafe { frame.with_bytes(|bytes| device.read_blocks(sector as usize, bytes)) }
+                    .map_err(|_| DiskError::Io)
+            }
+            Backend::Ahci(device) => device.read_page(sector, frame).map_err(|_| DiskError::Io),
+        }
     });
     READS.fetch_add(1, Ordering::Relaxed);
     result
@@ -76,11 +113,16 @@ pub fn read_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
 #[allow(unsafe_code)]
 pub fn write_page(sector: u64, frame: &mut Frame) -> Result<(), DiskError> {
     let result = DISK.with(|disk| {
-        let device = disk.as_mut().ok_or(DiskError::NotFound)?;
-        // SAFETY: the closure only hands the bytes to the driver, which
-        // copies them to a bounce frame; it touches no `Frame`.
-        unsafe { frame.with_bytes(|bytes| device.write_blocks(sector as usize, bytes)) }
-            .map_err(|_| DiskError::Io)
+        match disk.as_mut().ok_or(DiskError::NotFound)? {
+            Backend::VirtioPci(device) => {
+                // SAFETY: the closure only hands the bytes to the driver,
+                // which copies them to a bounce frame; it touches no
+                // `Frame`.
+                unsafe { frame.with_bytes(|bytes| device.write_blocks(sector as usize, bytes)) }
+                    .map_err(|_| DiskError::Io)
+            }
+            Backend::Ahci(device) => device.write_page(sector, frame).map_err(|_| DiskError::Io),
+        }
     });
     WRITES.fetch_add(1, Ordering::Relaxed);
     result

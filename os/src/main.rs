@@ -39,6 +39,10 @@
 extern crate alloc;
 
 #[cfg(target_os = "none")]
+mod acpi;
+#[cfg(target_os = "none")]
+mod ahci;
+#[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod arch;
 #[cfg(target_os = "none")]
@@ -142,9 +146,12 @@ fn start(start_info: u64) -> ! {
     platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
+    if let Some(rsdp) = boot.rsdp {
+        acpi::set_rsdp(rsdp);
+    }
+    let power_off = acpi::init(&boot.ram);
     let disk = disk::init();
     let programs = disk.map(|sectors| {
-        platform::set_disk(protocol::message::DiskKind::VirtioPci);
         let programs = files::init(sectors);
         if programs.is_ok() {
             platform::set_programs(protocol::message::ProgramSource::Disk);
@@ -163,6 +170,16 @@ fn start(start_info: u64) -> ! {
     telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
+    }
+    match power_off {
+        Ok((plan, source)) => klog!(
+            Info,
+            "ACPI S5 power-off armed: {plan:?}, RSDP by {source:?}"
+        ),
+        Err(error) => klog!(
+            Info,
+            "no ACPI S5 power-off ({error:?}): isa-debug-exit only"
+        ),
     }
     if umip {
         klog!(Info, "UMIP on: sgdt/sidt/sldt/smsw/str fault in ring 3");

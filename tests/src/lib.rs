@@ -39,10 +39,27 @@ impl BootRun {
         self.frames.iter().map(|frame| &frame.message)
     }
 
-    /// The guest exit code behind QEMU's exit status.
+    /// The guest exit code: behind QEMU's exit status when the guest left
+    /// through `isa-debug-exit`; when QEMU exited with status 0 (the guest
+    /// powered off through ACPI S5, as without that device), the code its
+    /// final PowerOff frame announced (`None` without one: a reset under
+    /// `-no-reboot` also exits 0).
     pub fn guest_exit_code(&self) -> Option<u8> {
-        self.exit_status
-            .and_then(protocol::message::exit_code_from_qemu_status)
+        match self.exit_status? {
+            0 => self.power_off_code(),
+            status => protocol::message::exit_code_from_qemu_status(status),
+        }
+    }
+
+    /// The exit code of the last PowerOff frame, if the guest sent one.
+    pub fn power_off_code(&self) -> Option<u8> {
+        self.frames
+            .iter()
+            .rev()
+            .find_map(|frame| match &frame.message {
+                Message::PowerOff(power_off) => Some(power_off.exit_code),
+                _ => None,
+            })
     }
 
     /// Log lines (pid, text).

@@ -104,6 +104,26 @@ pub struct QemuOptions {
     /// dashboard reads QEMU's stdout). For example
     /// `unix:/tmp/guest.sock,server=on,wait=off` lets a dashboard attach.
     pub serial: Option<String>,
+    /// On q35, attach the disk to the built-in AHCI controller as a SATA
+    /// disk ([`ahci_disk_args`]) instead of virtio-blk-pci.
+    pub ahci_disk: bool,
+    /// The AHCI port for [`QemuOptions::ahci_disk`] (0-5 on q35; 0 unless
+    /// another device, say a CD-ROM, should sit before the disk).
+    pub ahci_port: u8,
+    /// Leave out the `isa-debug-exit` device, as on a real machine: the
+    /// guest then powers off through ACPI S5 and QEMU exits with status 0
+    /// (the guest's exit code is in its final PowerOff frame).
+    pub no_debug_exit: bool,
+}
+
+/// The arguments that attach the `-drive` with id `drive_id` as a SATA disk
+/// on port `port` of q35's built-in AHCI controller (ICH9, 00:1f.2; QEMU
+/// calls its ports `ide.0`..`ide.5`, and `-cdrom` takes `ide.2`).
+pub fn ahci_disk_args(drive_id: &str, port: u8) -> [String; 2] {
+    [
+        "-device".to_string(),
+        format!("ide-hd,drive={drive_id},bus=ide.{port}"),
+    ]
 }
 
 /// Builds the QEMU command for `image`. The caller decides stdio; the guest's
@@ -119,11 +139,14 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         .args(["-m", &format!("{}M", image.manifest.memory_mib)])
         .args(["-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
         .args(["-serial", options.serial.as_deref().unwrap_or("stdio")])
-        .args(["-monitor", "none"])
-        .args([
+        .args(["-monitor", "none"]);
+    if !options.no_debug_exit {
+        command.args([
             "-device",
             &format!("isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"),
-        ])
+        ]);
+    }
+    command
         .arg("-kernel")
         .arg(&image.kernel)
         // The disk is opened copy-on-write (snapshot=on): swap writes never
@@ -131,6 +154,9 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         .arg("-drive")
         .arg(drive_argument(&image.disk));
     match options.machine {
+        Machine::Q35 if options.ahci_disk => {
+            command.args(ahci_disk_args("disk", options.ahci_port));
+        }
         Machine::Q35 => {
             command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
         }

@@ -19,6 +19,8 @@
 
 extern crate alloc;
 
+pub mod acpi;
+pub mod ahci;
 pub mod boot_options;
 pub mod creds;
 pub mod events;

@@ -55,6 +55,8 @@ pub struct BootInfo {
     pub ram: Vec<PhysRange>,
     /// Modules (`-initrd`) the loader placed in memory.
     pub modules: Vec<PhysRange>,
+    /// Physical address of the ACPI RSDP, if the loader reported one.
+    pub rsdp: Option<u64>,
 }
 
 /// Why the start info cannot be used.
@@ -131,5 +133,6 @@ pub fn read(address: u64) -> Result<BootInfo, StartInfoError> {
         command_line: read_c_string(info.cmdline_paddr),
         ram,
         modules,
+        rsdp: (info.rsdp_paddr != 0).then_some(info.rsdp_paddr),
     })
 }
