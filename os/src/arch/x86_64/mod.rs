@@ -15,6 +15,7 @@ pub mod context;
 pub mod cpu;
 pub mod fpu;
 pub mod gdt;
+pub mod multiboot2;
 pub mod paging;
 pub mod pci_config;
 pub mod physmem;

@@ -53,8 +53,12 @@ pub struct BootInfo {
     pub command_line: String,
     /// Usable RAM.
     pub ram: Vec<PhysRange>,
-    /// Modules (`-initrd`) the loader placed in memory.
+    /// Modules (`-initrd`, multiboot2 `module2`) the loader placed in
+    /// memory.
     pub modules: Vec<PhysRange>,
+    /// Other memory the frame allocator must not hand out (the multiboot2
+    /// information, which may lie past the kernel image).
+    pub reserved: Vec<PhysRange>,
 }
 
 /// Why the start info cannot be used.
@@ -78,7 +82,7 @@ impl core::fmt::Display for StartInfoError {
 }
 
 /// Reads `count` values of `T` at physical address `address`.
-fn read_physical<T: Copy>(address: u64, count: usize) -> Vec<T> {
+pub(super) fn read_physical<T: Copy>(address: u64, count: usize) -> Vec<T> {
     let base = paging::early_phys_to_virt(address, (count * core::mem::size_of::<T>()) as u64);
     (0..count)
         .map(|index| {
@@ -131,5 +135,6 @@ pub fn read(address: u64) -> Result<BootInfo, StartInfoError> {
         command_line: read_c_string(info.cmdline_paddr),
         ram,
         modules,
+        reserved: Vec::new(),
     })
 }
