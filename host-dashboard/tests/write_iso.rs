@@ -23,7 +23,11 @@ fn write_iso_writes_a_bootable_iso9660_image() {
         .output()
         .expect("the dashboard binary runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {:?}: {stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "exit {:?}: {stderr}",
+        output.status
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("dd if="), "{stdout}");
 
@@ -38,9 +42,22 @@ fn write_iso_writes_a_bootable_iso9660_image() {
     // It boots: SeaBIOS, GRUB, the kernel through multiboot2; smoke powers
     // off by itself after 1.5 s.
     let mut child = Command::new(image_builder::qemu::QEMU_BINARY)
-        .args(["-machine", "q35", "-accel", "tcg", "-m", "64M", "-nodefaults"])
+        .args([
+            "-machine",
+            "q35",
+            "-accel",
+            "tcg",
+            "-m",
+            "64M",
+            "-nodefaults",
+        ])
         .args(["-display", "none", "-no-reboot", "-serial", "stdio"])
-        .args(["-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .args([
+            "-monitor",
+            "none",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ])
         .arg("-cdrom")
         .arg(&iso)
         .stdin(Stdio::null())

@@ -189,6 +189,16 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     } else {
         klog!(Info, "UMIP off: this CPU does not have it");
     }
+    if platform::get().programs == protocol::message::ProgramSource::BootModule
+        && let Some(module) = arch::multiboot2::module_range(0)
+    {
+        klog!(
+            Info,
+            "programs from the boot module at {:#x}-{:#x} (no disk: no swap)",
+            module.start,
+            module.end
+        );
+    }
     match programs {
         Ok(programs) => match programs {
             Ok(()) => {

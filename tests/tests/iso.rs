@@ -37,12 +37,10 @@ fn demo() -> &'static BuiltImage {
             "demo",
             "poweroff",
             |manifest| {
-                manifest.kernel_args = format!(
-                    "{} poweroff_after_ms={DEMO_RUN_MS}",
-                    manifest.kernel_args
-                )
-                .trim()
-                .to_string();
+                manifest.kernel_args =
+                    format!("{} poweroff_after_ms={DEMO_RUN_MS}", manifest.kernel_args)
+                        .trim()
+                        .to_string();
             },
             BuildOutput::Capture,
         )
@@ -82,7 +80,11 @@ fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware]) {
         run.errors
     );
     assert_eq!(
-        (run.stats.crc_errors, run.stats.malformed, run.stats.oversize),
+        (
+            run.stats.crc_errors,
+            run.stats.malformed,
+            run.stats.oversize
+        ),
         (0, 0, 0),
         "{:?}",
         run.stats
@@ -95,7 +97,11 @@ fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware]) {
         "firmware {:?}, expected one of {firmware:?}",
         hello.platform.firmware
     );
-    assert_eq!(hello.platform.programs, ProgramSource::BootModule, "{hello:?}");
+    assert_eq!(
+        hello.platform.programs,
+        ProgramSource::BootModule,
+        "{hello:?}"
+    );
     assert_eq!(hello.platform.disk, DiskKind::None, "{hello:?}");
     assert!(
         run.messages()
@@ -121,7 +127,10 @@ fn demo_ran_its_programs(run: &BootRun) {
         assert_eq!(run.exit_of(pid), None, "{name} died\n{context}");
     }
     let exits = run.exits().len();
-    assert!(exits >= 3, "only {exits} exits in {DEMO_RUN_MS} ms\n{context}");
+    assert!(
+        exits >= 3,
+        "only {exits} exits in {DEMO_RUN_MS} ms\n{context}"
+    );
     for (name, subscriber) in [("ipc", ipc[0]), ("acct", acct[0])] {
         let acks = run
             .messages()

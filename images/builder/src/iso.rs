@@ -121,9 +121,7 @@ pub fn build_iso(image: &BuiltImage) -> Result<PathBuf, IsoError> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     check_tools()?;
-    let tree = image
-        .dir
-        .join(format!("iso-tree.{}", std::process::id()));
+    let tree = image.dir.join(format!("iso-tree.{}", std::process::id()));
     if tree.exists() {
         std::fs::remove_dir_all(&tree).map_err(IsoError::Io)?;
     }

@@ -70,7 +70,10 @@ impl core::fmt::Display for MbiError {
         match self {
             MbiError::BadSize(size) => write!(f, "multiboot2 information of {size} bytes"),
             MbiError::BadTag { offset, kind } => {
-                write!(f, "multiboot2 tag {kind} at offset {offset} runs past the end")
+                write!(
+                    f,
+                    "multiboot2 tag {kind} at offset {offset} runs past the end"
+                )
             }
             MbiError::NoMemoryMap => f.write_str("the loader passed no memory map (tag 6)"),
         }
@@ -192,6 +195,11 @@ pub fn read(address: u64) -> Result<Multiboot2Info, MbiError> {
     Ok(info)
 }
 
+/// The physical range of module `index`.
+pub fn module_range(index: usize) -> Option<PhysRange> {
+    MODULES.get()?.get(index).copied()
+}
+
 /// The bytes of module `index` (in the order GRUB listed them), for the
 /// life of the kernel.
 pub fn module(index: usize) -> Option<&'static [u8]> {
@@ -241,7 +249,9 @@ fn smbios_bios_vendor() -> Option<String> {
         let strings = bytes.get(strings_start..strings_start + strings_len)?;
         if kind == 0 {
             let vendor = usize::from(*bytes.get(at + 4)?);
-            let text = strings.split(|&byte| byte == 0).nth(vendor.checked_sub(1)?)?;
+            let text = strings
+                .split(|&byte| byte == 0)
+                .nth(vendor.checked_sub(1)?)?;
             return Some(String::from_utf8_lossy(text).into_owned());
         }
         if kind == 127 || formatted < 4 {
