@@ -1,7 +1,9 @@
 //! The QEMU command line for a built image.
 //!
 //! The machine is `q35` under TCG by default: on this class of host `/dev/kvm`
-//! is nested and slow to boot firmware, so KVM is opt-in. The serial port
+//! is nested and slow to boot firmware, so KVM is opt-in. The `iso-bios` and
+//! `iso-uefi` machines boot the image's GRUB ISO instead of `-kernel` (see
+//! [`crate::iso`]; [`prepare`] makes it). The serial port
 //! (COM1) is the telemetry link and is wired to QEMU's stdin and stdout; the
 //! `isa-debug-exit` device lets the guest power off with an exit code.
 
