@@ -25,6 +25,7 @@ pub mod events;
 pub mod frames;
 pub mod histogram;
 pub mod memory_map;
+pub mod multiboot2;
 pub mod page_cache;
 pub mod ring;
 pub mod run_queue;
