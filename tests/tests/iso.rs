@@ -175,3 +175,20 @@ fn demo_runs_its_programs_from_the_iso_under_ovmf() {
     clean_iso_boot(&run, "demo", &[Firmware::Uefi]);
     demo_ran_its_programs(&run);
 }
+
+/// The same kernel still boots through PVH (`-kernel`) and says so; the
+/// multiboot2 entry changed nothing there.
+#[test]
+fn the_same_kernel_boots_through_pvh_on_q35_and_says_so() {
+    let run = boot_on(&built_image("smoke"), Machine::Q35);
+    assert_eq!(
+        run.exit_status,
+        Some(qemu_status_for(EXIT_SUCCESS)),
+        "{}",
+        run.describe()
+    );
+    let hello = hello(&run);
+    assert_eq!(hello.platform.boot_path, BootPath::Pvh, "{hello:?}");
+    assert_eq!(hello.platform.programs, ProgramSource::Disk, "{hello:?}");
+    assert_eq!(run.stats.resyncs, 0, "{:?}", run.stats);
+}
