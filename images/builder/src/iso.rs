@@ -63,14 +63,17 @@ impl std::error::Error for IsoError {}
 /// The `grub.cfg` for `image`: boot at once, no menu, the kernel with the
 /// image's command line and the archive as the first module.
 pub fn grub_config(image: &BuiltImage) -> String {
+    grub_config_for(&image.kernel_command_line)
+}
+
+fn grub_config_for(kernel_command_line: &str) -> String {
     format!(
         "# Made by the image builder (images/builder/src/iso.rs).\n\
          set timeout=0\n\
          set timeout_style=hidden\n\
-         multiboot2 /{ISO_KERNEL} {}\n\
+         multiboot2 /{ISO_KERNEL} {kernel_command_line}\n\
          module2 /{ISO_ARCHIVE} bootfs\n\
-         boot\n",
-        image.kernel_command_line
+         boot\n"
     )
 }
 
@@ -167,6 +170,23 @@ pub fn is_iso9660(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grub_boots_the_kernel_at_once_with_the_image_command_line_and_the_archive() {
+        let config = grub_config_for("image=demo heartbeat_ms=50");
+        let lines: Vec<&str> = config.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            lines,
+            [
+                "set timeout=0",
+                "set timeout_style=hidden",
+                "multiboot2 /boot/kernel.elf image=demo heartbeat_ms=50",
+                "module2 /boot/bootfs.bin bootfs",
+                "boot"
+            ]
+        );
+        assert!(!config.contains("serial"), "COM1 is the telemetry link");
+    }
 
     #[test]
     fn recognises_an_iso9660_signature() {

@@ -228,3 +228,76 @@ pub fn check_available() -> Result<(), String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn image() -> BuiltImage {
+        BuiltImage {
+            name: "smoke".into(),
+            source_dir: PathBuf::from("/src/images/smoke"),
+            manifest: toml::from_str("description = \"x\"\nmemory_mib = 64").unwrap(),
+            dir: PathBuf::from("/t/images/smoke"),
+            kernel: PathBuf::from("/t/images/smoke/kernel.elf"),
+            kernel_command_line: "image=smoke quiet".into(),
+            disk: PathBuf::from("/t/images/smoke/disk.img"),
+            boot_archive: PathBuf::from("/t/images/smoke/bootfs.bin"),
+            programs: Vec::new(),
+        }
+    }
+
+    fn args(machine: Machine) -> Vec<String> {
+        let options = QemuOptions {
+            machine,
+            ..QemuOptions::default()
+        };
+        command(&image(), &options)
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn has_pair(args: &[String], flag: &str, value: &str) -> bool {
+        args.windows(2)
+            .any(|pair| pair[0] == flag && pair[1] == value)
+    }
+
+    #[test]
+    fn the_iso_machines_boot_the_iso_from_a_cd_drive_on_q35() {
+        for machine in [Machine::IsoBios, Machine::IsoUefi] {
+            let args = args(machine);
+            assert!(has_pair(&args, "-machine", "q35"), "{args:?}");
+            assert!(
+                has_pair(&args, "-cdrom", "/t/images/smoke/smoke.iso"),
+                "{args:?}"
+            );
+            for absent in ["-kernel", "-append", "-drive"] {
+                assert!(!args.iter().any(|arg| arg == absent), "{absent}: {args:?}");
+            }
+            assert!(
+                args.iter().any(|arg| arg.starts_with("isa-debug-exit")),
+                "{args:?}"
+            );
+            assert_eq!(
+                has_pair(&args, "-bios", OVMF_FIRMWARE),
+                machine == Machine::IsoUefi,
+                "{args:?}"
+            );
+        }
+        let pvh = args(Machine::Q35);
+        assert!(has_pair(&pvh, "-kernel", "/t/images/smoke/kernel.elf"));
+        assert!(has_pair(&pvh, "-append", "image=smoke quiet"));
+        assert!(!pvh.iter().any(|arg| arg == "-cdrom"));
+    }
+
+    #[test]
+    fn machine_names_round_trip() {
+        for machine in Machine::ALL {
+            assert_eq!(machine.as_str().parse::<Machine>(), Ok(machine));
+        }
+        assert_eq!("iso-uefi".parse::<Machine>(), Ok(Machine::IsoUefi));
+        assert!(Machine::IsoBios.boots_iso() && !Machine::Q35.boots_iso());
+    }
+}
