@@ -283,6 +283,15 @@ pub struct BootArgs {
     #[arg(long, conflicts_with_all = ["headless", "replay"])]
     pub print_qemu: bool,
 
+    /// Build the image's bootable ISO (GRUB for BIOS and UEFI; the kernel
+    /// and the programs, no disk needed) and copy it to FILE, then exit. To
+    /// boot a PC from a USB stick: `sudo dd if=FILE of=/dev/sdX bs=4M
+    /// conv=fsync` (sdX the whole stick, not a partition: everything on it
+    /// is lost). Telemetry goes to COM1 (--attach serial:/dev/ttyUSB0).
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["headless", "replay", "attach", "print_qemu", "gdb"])]
+    pub write_iso: Option<std::path::PathBuf>,
+
     /// QEMU's -serial value for COM1 in --print-qemu (default stdio), e.g.
     /// unix:/tmp/guest.sock,server=on,wait=off.
     #[arg(long, value_name = "SERIAL", requires = "print_qemu")]
@@ -678,6 +687,21 @@ mod tests {
         assert!(
             parse(&["--headless", "man"]).is_err(),
             "flags and a helper conflict"
+        );
+    }
+
+    #[test]
+    fn write_iso_takes_a_file_and_excludes_session_flags() {
+        let cli = parse(&["--write-iso", "/tmp/w.iso", "--image", "smoke"]).unwrap();
+        assert_eq!(
+            cli.boot.write_iso.as_deref(),
+            Some(std::path::Path::new("/tmp/w.iso"))
+        );
+        assert_eq!(
+            parse(&["--write-iso", "/tmp/w.iso", "--headless"])
+                .unwrap_err()
+                .kind(),
+            ErrorKind::ArgumentConflict
         );
     }
 

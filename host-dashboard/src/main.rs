@@ -37,6 +37,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &cli.boot.write_iso {
+        return match source::write_iso(cli.boot.image(), path) {
+            Ok(bytes) => {
+                println!(
+                    "wrote {} ({} MiB): boot it with qemu-system-x86_64 -cdrom, or write it to a \
+                     USB stick with `sudo dd if={} of=/dev/sdX bs=4M conv=fsync`",
+                    path.display(),
+                    bytes.div_ceil(1 << 20),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("watchtower: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cli.boot.print_qemu {
         return match source::qemu_command_line(cli.boot.image(), &cli.boot.qemu_options()) {
             Ok(line) => {

@@ -1,9 +1,12 @@
-//! The image's programs, on the disk: the boot archive's directory, and
-//! reading pages of its files.
+//! The image's programs, on the disk or in memory: the boot archive's
+//! directory, and reading pages of its files.
 //!
 //! The disk starts with the boot archive (see the `bootfs` crate); files
 //! start on page boundaries, so a file page is a disk page. Everything past
-//! the archive is the swap area.
+//! the archive is the swap area. Booted from the ISO with no disk, the same
+//! archive bytes are a multiboot2 module GRUB put in memory
+//! ([`init_from_memory`]); file pages are then copied from there, and there
+//! is no swap area.
 
 use crate::disk::{self, DiskError, SECTORS_PER_PAGE};
 use crate::memory::{self, Claim, Frame};
@@ -22,8 +25,10 @@ struct Archive {
     directory: Directory,
     /// First disk page after the archive.
     end_page: u64,
-    /// Disk pages in all.
+    /// Disk pages in all (0 for an archive in memory: no swap area).
     disk_pages: u64,
+    /// The archive's bytes when it is in memory rather than on the disk.
+    memory: Option<&'static [u8]>,
 }
 
 static ARCHIVE: Once<Archive> = Once::new();
@@ -94,6 +99,21 @@ pub fn init(disk_sectors: u64) -> Result<(), ArchiveProblem> {
         directory,
         end_page,
         disk_pages,
+        memory: None,
+    });
+    Ok(())
+}
+
+/// Reads the archive's directory from `bytes`, the archive in memory (a
+/// boot module); its files are read from there from now on.
+pub fn init_from_memory(bytes: &'static [u8]) -> Result<(), ArchiveProblem> {
+    let directory =
+        bootfs::read_directory(bytes, bytes.len() as u64).map_err(ArchiveProblem::Invalid)?;
+    ARCHIVE.call_once(|| Archive {
+        directory,
+        end_page: 0,
+        disk_pages: 0,
+        memory: Some(bytes),
     });
     Ok(())
 }
@@ -133,6 +153,19 @@ pub fn read_page(file: FileId, offset: u64, frame: &mut Frame) -> Result<(), Dis
     debug_assert!(offset.is_multiple_of(PAGE_SIZE));
     if offset >= entry.len {
         return Err(DiskError::Io);
+    }
+    if let Some(bytes) = archive.memory {
+        // Past the end of the module (the archive's last page may be
+        // short) reads as zero.
+        let start = usize::try_from(entry.offset + offset).map_err(|_| DiskError::Io)?;
+        let page = bytes.get(start..).unwrap_or_default();
+        let page = page.get(..PAGE_SIZE as usize).unwrap_or(page);
+        frame.zero();
+        return if frame.write(0, page) {
+            Ok(())
+        } else {
+            Err(DiskError::Io)
+        };
     }
     disk::read_page(
         (entry.offset + offset) / PAGE_SIZE * SECTORS_PER_PAGE,

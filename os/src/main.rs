@@ -116,13 +116,14 @@ mod vm;
 use kernel_core::boot_options::{BootOptions, TestHook};
 
 /// Boots the kernel; called from the architecture's entry code with the
-/// physical address of the PVH start info.
+/// entry taken (PVH or multiboot2) and the physical address of the boot
+/// information it passed.
 #[cfg(target_os = "none")]
 #[allow(
     clippy::panic,
     reason = "boot-time: without usable boot information there is nothing to run"
 )]
-fn start(start_info: u64) -> ! {
+fn start(entry: arch::boot::BootEntry) -> ! {
     use protocol::message::{Hello, Message};
 
     time::mark_boot();
@@ -135,15 +136,27 @@ fn start(start_info: u64) -> ! {
     arch::pic::disable();
     time::set_tsc_hz(arch::pit::calibrate_tsc_hz(2));
 
-    let boot = match arch::pvh::read(start_info) {
-        Ok(boot) => boot,
-        Err(error) => panic!("unusable PVH start info: {error}"),
+    let boot = match entry {
+        arch::boot::BootEntry::Pvh(start_info) => match arch::pvh::read(start_info) {
+            Ok(boot) => {
+                platform::set_boot_path(protocol::message::BootPath::Pvh);
+                boot
+            }
+            Err(error) => panic!("unusable PVH start info: {error}"),
+        },
+        arch::boot::BootEntry::Multiboot2(mbi) => match arch::multiboot2::read(mbi) {
+            Ok(info) => {
+                platform::set_boot_path(protocol::message::BootPath::Multiboot2);
+                platform::set_firmware(info.firmware);
+                info.boot
+            }
+            Err(error) => panic!("unusable multiboot2 information: {error}"),
+        },
     };
     let command_line: &'static str =
         alloc::boxed::Box::leak(boot.command_line.clone().into_boxed_str());
     let (options, problems) = BootOptions::parse(command_line);
 
-    platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
     if let Some(rsdp) = boot.rsdp {
@@ -158,6 +171,17 @@ fn start(start_info: u64) -> ! {
         }
         programs
     });
+    // No disk: the boot archive may be a multiboot2 module (the ISO).
+    let programs = match (programs, arch::multiboot2::module(0)) {
+        (Err(_), Some(archive)) => {
+            let programs = files::init_from_memory(archive);
+            if programs.is_ok() {
+                platform::set_programs(protocol::message::ProgramSource::BootModule);
+            }
+            Ok(programs)
+        }
+        (programs, _) => programs,
+    };
     // Hello once the machine and its disk are known; the host learns at
     // once that the guest is up, rather than after the rest of the boot.
     telemetry::send(Message::Hello(Hello {
@@ -185,6 +209,16 @@ fn start(start_info: u64) -> ! {
         klog!(Info, "UMIP on: sgdt/sidt/sldt/smsw/str fault in ring 3");
     } else {
         klog!(Info, "UMIP off: this CPU does not have it");
+    }
+    if platform::get().programs == protocol::message::ProgramSource::BootModule
+        && let Some(module) = arch::multiboot2::module_range(0)
+    {
+        klog!(
+            Info,
+            "programs from the boot module at {:#x}-{:#x} (no disk: no swap)",
+            module.start,
+            module.end
+        );
     }
     match programs {
         Ok(programs) => match programs {

@@ -36,6 +36,7 @@ pub struct MemorySummary {
 pub fn init(boot: &BootInfo) -> MemorySummary {
     let limit = boot.ram.iter().map(|range| range.end).max().unwrap_or(0);
     let mut reserved: Vec<PhysRange> = boot.modules.clone();
+    reserved.extend(boot.reserved.iter().copied());
     // Everything below the end of the kernel image: the BIOS area, the boot
     // structures and the image itself.
     reserved.push(PhysRange {

@@ -35,10 +35,6 @@ pub fn set_boot_path(boot_path: BootPath) {
 }
 
 /// Records the firmware that ran before the kernel.
-#[allow(
-    dead_code,
-    reason = "the multiboot2 entry and firmware detection record it"
-)]
 pub fn set_firmware(firmware: Firmware) {
     PLATFORM.with(|platform| platform.firmware = firmware);
 }

@@ -68,7 +68,9 @@ impl Default for StreamDecoder {
 
 impl StreamDecoder {
     /// A decoder at the start of a stream. Bytes before the first delimiter
-    /// are treated as a partial frame and skipped unless they decode.
+    /// are treated as a partial frame (or a firmware's text, however long)
+    /// and skipped unless they decode; skipping them counts one resync and
+    /// nothing corrupt.
     pub fn new() -> Self {
         Self {
             body: Vec::with_capacity(MAX_FRAME_LEN),
@@ -114,6 +116,17 @@ impl StreamDecoder {
                 continue;
             }
             let first = !std::mem::replace(&mut self.synced, true);
+            if first && self.oversized {
+                self.oversized = false;
+                // Whatever came before the first delimiter (a frame cut
+                // when we attached, or a firmware's and boot loader's text:
+                // OVMF and GRUB print a few hundred bytes on COM1 before
+                // the kernel's first byte, a delimiter) is not a frame of
+                // this stream, however long: skip it, as a resync.
+                self.body.clear();
+                self.stats.resyncs += 1;
+                continue;
+            }
             if std::mem::take(&mut self.oversized) {
                 self.body.clear();
                 self.stats.oversize += 1;
@@ -286,6 +299,66 @@ mod tests {
             (stats.crc_errors, stats.malformed, stats.resyncs),
             (0, 0, 1)
         );
+    }
+
+    /// What OVMF and GRUB print on COM1 before the kernel runs (no 0x00 in
+    /// it), `repeat` times over.
+    fn firmware_preamble(repeat: usize) -> Vec<u8> {
+        let text = b"\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 \
+            \"UEFI QEMU DVD-ROM QM00005 \" from PciRoot(0x0)/Pci(0x1F,0x2)/Sata(0x2,0xFFFF,0x0)\r\n\
+            BdsDxe: starting Boot0001 \"UEFI QEMU DVD-ROM QM00005 \"\r\nWelcome to GRUB!\r\n\r\n";
+        let preamble = text.repeat(repeat);
+        assert!(!preamble.contains(&DELIMITER));
+        preamble
+    }
+
+    fn hello_frame(seq: u32) -> Vec<u8> {
+        encode(
+            seq,
+            Message::Hello(Hello {
+                protocol_version: 2,
+                boot_id: 1,
+                tsc_hz: 1,
+                image: "smoke",
+                platform: Default::default(),
+            }),
+        )
+    }
+
+    #[test]
+    fn a_firmware_preamble_before_the_first_delimiter_is_skipped_and_the_hello_kept() {
+        // Short (as OVMF's ~440 bytes) and longer than any frame: the same.
+        for repeat in [1, 10] {
+            let mut stream = firmware_preamble(repeat);
+            assert_eq!(repeat > 1, stream.len() > MAX_FRAME_LEN);
+            // The kernel's first byte is a delimiter, then its frames.
+            stream.push(DELIMITER);
+            stream.extend(hello_frame(0));
+            stream.extend(heartbeat(1));
+            for chunk_len in [1, 7, stream.len()] {
+                let mut decoder = StreamDecoder::new();
+                let items: Vec<StreamItem> = stream
+                    .chunks(chunk_len)
+                    .flat_map(|chunk| decoder.push(chunk))
+                    .collect();
+                assert!(
+                    matches!(
+                        items.as_slice(),
+                        [StreamItem::Frame(hello), StreamItem::Frame(_)]
+                            if matches!(hello.message, Message::Hello(_))
+                    ),
+                    "{items:?}"
+                );
+                let stats = decoder.stats();
+                assert_eq!(
+                    (stats.crc_errors, stats.malformed, stats.oversize),
+                    (0, 0, 0),
+                    "{stats:?}"
+                );
+                assert_eq!((stats.resyncs, stats.frames, stats.boots), (1, 2, 1));
+                assert_eq!(stats.seq_gaps, 0);
+            }
+        }
     }
 
     #[test]

@@ -209,6 +209,9 @@ pub fn boot_image(
         panic!("boot tests need QEMU: {message}");
     }
     let image = built.name.as_str();
+    if let Err(message) = image_builder::qemu::prepare(built, options) {
+        panic!("cannot boot {image} on {}: {message}", options.machine);
+    }
     let mut command = image_builder::qemu::command(built, options);
     command
         .stdin(Stdio::piped())

@@ -39,6 +39,9 @@ pub enum StartError {
     QemuUnavailable(String),
     /// QEMU could not be started.
     QemuSpawn(std::io::Error),
+    /// What the machine needs beyond the image (the ISO, OVMF) could not
+    /// be made or found.
+    Machine(String),
     /// The terminal, a thread, or signal handling could not be set up.
     Setup(std::io::Error),
 }
@@ -49,6 +52,7 @@ impl fmt::Display for StartError {
             StartError::Build(error) => write!(f, "build failed: {error}"),
             StartError::QemuUnavailable(reason) => write!(f, "QEMU is not available: {reason}"),
             StartError::QemuSpawn(error) => write!(f, "QEMU could not be started: {error}"),
+            StartError::Machine(reason) => write!(f, "{reason}"),
             StartError::Setup(error) => write!(f, "setup failed: {error}"),
         }
     }
@@ -88,6 +92,7 @@ pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, St
                 .unwrap_or(image_builder::qemu::DEFAULT_GDB_PORT),
         );
     }
+    image_builder::qemu::prepare(&image, options).map_err(StartError::Machine)?;
     let command = image_builder::qemu::command(&image, options);
     let words = std::iter::once(command.get_program())
         .chain(command.get_args())
@@ -111,10 +116,24 @@ pub fn open(
             if let Some(port) = boot.gdb {
                 announce_gdb(&image, port);
             }
-            let live = Live::start(&image, &boot.qemu_options(), events)?;
+            let options = boot.qemu_options();
+            image_builder::qemu::prepare(&image, &options).map_err(StartError::Machine)?;
+            let live = Live::start(&image, &options, events)?;
             Ok((Some(image.name), live))
         }
     }
+}
+
+/// Builds image `name` and its bootable ISO (GRUB for BIOS and UEFI, the
+/// kernel through multiboot2, the programs as a boot module) and copies the
+/// ISO to `to`: `--write-iso`. Returns the ISO's size in bytes.
+pub fn write_iso(name: &str, to: &std::path::Path) -> Result<u64, StartError> {
+    let image = image_builder::build(name, BuildOutput::Inherit).map_err(StartError::Build)?;
+    let iso = image_builder::iso::build_iso(&image)
+        .map_err(|error| StartError::Machine(error.to_string()))?;
+    std::fs::copy(&iso, to).map_err(|error| {
+        StartError::Machine(format!("copying the ISO to {}: {error}", to.display()))
+    })
 }
 
 /// Locks `mutex`, also after a thread panicked holding it (the data it

@@ -26,9 +26,20 @@ pub struct BuiltImage {
     /// The disk: the boot archive (programs and boot list) followed by the
     /// swap area. QEMU attaches it as a virtio-blk device.
     pub disk: PathBuf,
+    /// The boot archive alone (the disk's first bytes, without the swap
+    /// area): the multiboot2 module of the ISO.
+    pub boot_archive: PathBuf,
     /// The image's programs, in manifest order, each with a copy of its ELF
     /// (with its line tables, for gdb's `add-symbol-file`).
     pub programs: Vec<BuiltProgram>,
+}
+
+impl BuiltImage {
+    /// Where the image's bootable ISO goes: `target/images/<name>/<name>.iso`
+    /// (made on demand by [`crate::iso::build_iso`]).
+    pub fn iso(&self) -> PathBuf {
+        self.dir.join(format!("{}.iso", self.name))
+    }
 }
 
 /// One program of a built image.
@@ -257,6 +268,8 @@ fn build_manifest(
         })
         .collect();
     let mut disk_image = bootfs::write_archive(&files, boot);
+    let boot_archive = dir.join("bootfs.bin");
+    write_atomically(&boot_archive, &disk_image).map_err(BuildError::Io)?;
     disk_image.resize(
         disk_image.len() + manifest.swap_mib as usize * 1024 * 1024,
         0,
@@ -275,6 +288,7 @@ fn build_manifest(
         kernel,
         kernel_command_line,
         disk,
+        boot_archive,
         programs,
     })
 }

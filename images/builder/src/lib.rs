@@ -14,12 +14,16 @@
 //! [`gdb`] makes the command that attaches gdb to an image booted with
 //! `--gdb`, and [`scaffold`] a new image of one's own (`watchtower new`).
 //!
+//! [`iso`] makes an image's bootable GRUB ISO (multiboot2, the programs as
+//! a boot module), which the `iso-bios` and `iso-uefi` machines boot.
+//!
 //! The dashboard and the boot tests both use this crate, so what a test boots
 //! is exactly what a user boots.
 #![forbid(unsafe_code)]
 
 pub mod build;
 pub mod gdb;
+pub mod iso;
 pub mod manifest;
 pub mod qemu;
 pub mod scaffold;

@@ -1,7 +1,9 @@
 //! The QEMU command line for a built image.
 //!
 //! The machine is `q35` under TCG by default: on this class of host `/dev/kvm`
-//! is nested and slow to boot firmware, so KVM is opt-in. The serial port
+//! is nested and slow to boot firmware, so KVM is opt-in. The `iso-bios` and
+//! `iso-uefi` machines boot the image's GRUB ISO instead of `-kernel` (see
+//! [`crate::iso`]; [`prepare`] makes it). The serial port
 //! (COM1) is the telemetry link and is wired to QEMU's stdin and stdout; the
 //! `isa-debug-exit` device lets the guest power off with an exit code.
 
@@ -51,19 +53,63 @@ pub enum Machine {
     /// `-machine microvm`: the kernel through PVH, the disk as virtio-blk
     /// over virtio-mmio; no PCI.
     Microvm,
+    /// `-machine q35` with SeaBIOS booting the image's ISO from a CD drive:
+    /// GRUB, the kernel through multiboot2, the programs as a boot module;
+    /// no disk.
+    IsoBios,
+    /// `-machine q35` with OVMF (UEFI) booting the image's ISO; otherwise as
+    /// [`Machine::IsoBios`]. OVMF takes about 5 s to start under TCG.
+    IsoUefi,
 }
 
 impl Machine {
     /// Every machine, in the order `--help` lists them.
-    pub const ALL: [Machine; 2] = [Machine::Q35, Machine::Microvm];
+    pub const ALL: [Machine; 4] = [
+        Machine::Q35,
+        Machine::Microvm,
+        Machine::IsoBios,
+        Machine::IsoUefi,
+    ];
 
     /// The name `--machine` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             Machine::Q35 => "q35",
             Machine::Microvm => "microvm",
+            Machine::IsoBios => "iso-bios",
+            Machine::IsoUefi => "iso-uefi",
         }
     }
+
+    /// Whether the machine boots the image's ISO (which [`prepare`] makes)
+    /// rather than the kernel through `-kernel`.
+    pub fn boots_iso(self) -> bool {
+        matches!(self, Machine::IsoBios | Machine::IsoUefi)
+    }
+}
+
+/// OVMF as one image (code and an initial variable store), for `-bios`: no
+/// variables persist, so every run starts from the same state.
+pub const OVMF_FIRMWARE: &str = "/usr/share/ovmf/OVMF.fd";
+
+/// The Debian package that provides [`OVMF_FIRMWARE`].
+pub const OVMF_PACKAGE: &str = "ovmf";
+
+/// Makes what `options.machine` needs beyond the built image: the ISO for
+/// the ISO machines (checking OVMF is there for `iso-uefi`). Call it before
+/// [`command`]; it returns a message naming what to install if a tool is
+/// missing.
+pub fn prepare(image: &BuiltImage, options: &QemuOptions) -> Result<(), String> {
+    if options.machine == Machine::IsoUefi && !std::path::Path::new(OVMF_FIRMWARE).exists() {
+        return Err(format!(
+            "the iso-uefi machine needs OVMF ({OVMF_FIRMWARE} is missing); install the \
+             Debian package {OVMF_PACKAGE}"
+        ));
+    }
+    if options.machine.boots_iso() {
+        crate::iso::build_iso(image).map_err(|error| error.to_string())?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for Machine {
@@ -114,6 +160,9 @@ pub struct QemuOptions {
     /// guest then powers off through ACPI S5 and QEMU exits with status 0
     /// (the guest's exit code is in its final PowerOff frame).
     pub no_debug_exit: bool,
+    /// Attach no disk: no swap, and on the ISO machines the programs come
+    /// from the boot module GRUB loads.
+    pub no_disk: bool,
 }
 
 /// The arguments that attach the `-drive` with id `drive_id` as a SATA disk
@@ -131,7 +180,7 @@ pub fn ahci_disk_args(drive_id: &str, port: u8) -> [String; 2] {
 pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
     let mut command = Command::new(QEMU_BINARY);
     let machine = match options.machine {
-        Machine::Q35 => "q35",
+        Machine::Q35 | Machine::IsoBios | Machine::IsoUefi => "q35",
         Machine::Microvm => "microvm",
     };
     command
@@ -146,27 +195,44 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
             &format!("isa-debug-exit,iobase={DEBUG_EXIT_PORT:#x},iosize=0x04"),
         ]);
     }
-    command
-        .arg("-kernel")
-        .arg(&image.kernel)
-        // The disk is opened copy-on-write (snapshot=on): swap writes never
-        // reach the file, so parallel boots of one image share it safely.
-        .arg("-drive")
-        .arg(drive_argument(&image.disk));
-    match options.machine {
-        Machine::Q35 if options.ahci_disk => {
-            command.args(ahci_disk_args("disk", options.ahci_port));
+    if options.machine.boots_iso() {
+        // GRUB on the ISO loads the kernel (with the image's command line,
+        // in grub.cfg) and the programs; the firmware boots the CD drive
+        // (`-cdrom` is AHCI port 2). The disk, as on a real PC, is a SATA
+        // disk on AHCI port 0: swap and major faults work as on q35.
+        if options.machine == Machine::IsoUefi {
+            command.args(["-bios", OVMF_FIRMWARE]);
         }
-        Machine::Q35 => {
-            command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
-        }
-        Machine::Microvm => {
+        command.arg("-cdrom").arg(image.iso());
+        if !options.no_disk {
             command
-                .args(["-global", "virtio-mmio.force-legacy=false"])
-                .args(["-device", "virtio-blk-device,drive=disk"]);
+                .arg("-drive")
+                .arg(drive_argument(&image.disk))
+                .args(ahci_disk_args("disk", options.ahci_port));
         }
+    } else {
+        command.arg("-kernel").arg(&image.kernel);
+        if !options.no_disk {
+            // The disk is opened copy-on-write (snapshot=on): swap writes
+            // never reach the file, so parallel boots of one image share it
+            // safely.
+            command.arg("-drive").arg(drive_argument(&image.disk));
+            match options.machine {
+                Machine::Q35 if options.ahci_disk => {
+                    command.args(ahci_disk_args("disk", options.ahci_port));
+                }
+                Machine::Microvm => {
+                    command
+                        .args(["-global", "virtio-mmio.force-legacy=false"])
+                        .args(["-device", "virtio-blk-device,drive=disk"]);
+                }
+                Machine::Q35 | Machine::IsoBios | Machine::IsoUefi => {
+                    command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
+                }
+            }
+        }
+        command.args(["-append", &image.kernel_command_line]);
     }
-    command.args(["-append", &image.kernel_command_line]);
     if options.wait_for_gdb {
         // Loopback only (QEMU's `-s` listens on every interface).
         let port = options.gdb_port.unwrap_or(DEFAULT_GDB_PORT);
@@ -194,5 +260,78 @@ pub fn check_available() -> Result<(), String> {
         Err(error) => Err(format!(
             "{QEMU_BINARY} not found ({error}); install the Debian package {QEMU_PACKAGE}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn image() -> BuiltImage {
+        BuiltImage {
+            name: "smoke".into(),
+            source_dir: PathBuf::from("/src/images/smoke"),
+            manifest: toml::from_str("description = \"x\"\nmemory_mib = 64").unwrap(),
+            dir: PathBuf::from("/t/images/smoke"),
+            kernel: PathBuf::from("/t/images/smoke/kernel.elf"),
+            kernel_command_line: "image=smoke quiet".into(),
+            disk: PathBuf::from("/t/images/smoke/disk.img"),
+            boot_archive: PathBuf::from("/t/images/smoke/bootfs.bin"),
+            programs: Vec::new(),
+        }
+    }
+
+    fn args(machine: Machine) -> Vec<String> {
+        let options = QemuOptions {
+            machine,
+            ..QemuOptions::default()
+        };
+        command(&image(), &options)
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn has_pair(args: &[String], flag: &str, value: &str) -> bool {
+        args.windows(2)
+            .any(|pair| pair[0] == flag && pair[1] == value)
+    }
+
+    #[test]
+    fn the_iso_machines_boot_the_iso_from_a_cd_drive_on_q35() {
+        for machine in [Machine::IsoBios, Machine::IsoUefi] {
+            let args = args(machine);
+            assert!(has_pair(&args, "-machine", "q35"), "{args:?}");
+            assert!(
+                has_pair(&args, "-cdrom", "/t/images/smoke/smoke.iso"),
+                "{args:?}"
+            );
+            for absent in ["-kernel", "-append", "-drive"] {
+                assert!(!args.iter().any(|arg| arg == absent), "{absent}: {args:?}");
+            }
+            assert!(
+                args.iter().any(|arg| arg.starts_with("isa-debug-exit")),
+                "{args:?}"
+            );
+            assert_eq!(
+                has_pair(&args, "-bios", OVMF_FIRMWARE),
+                machine == Machine::IsoUefi,
+                "{args:?}"
+            );
+        }
+        let pvh = args(Machine::Q35);
+        assert!(has_pair(&pvh, "-kernel", "/t/images/smoke/kernel.elf"));
+        assert!(has_pair(&pvh, "-append", "image=smoke quiet"));
+        assert!(!pvh.iter().any(|arg| arg == "-cdrom"));
+    }
+
+    #[test]
+    fn machine_names_round_trip() {
+        for machine in Machine::ALL {
+            assert_eq!(machine.as_str().parse::<Machine>(), Ok(machine));
+        }
+        assert_eq!("iso-uefi".parse::<Machine>(), Ok(Machine::IsoUefi));
+        assert!(Machine::IsoBios.boots_iso() && !Machine::Q35.boots_iso());
     }
 }

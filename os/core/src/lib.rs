@@ -28,6 +28,7 @@ pub mod frames;
 pub mod histogram;
 pub mod ipc;
 pub mod memory_map;
+pub mod multiboot2;
 pub mod page_cache;
 pub mod ring;
 pub mod run_queue;

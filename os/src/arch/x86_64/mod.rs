@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod fpu;
 pub mod gdt;
 pub mod mmio;
+pub mod multiboot2;
 pub mod paging;
 pub mod pci_config;
 pub mod physmem;

@@ -53,10 +53,14 @@ pub struct BootInfo {
     pub command_line: String,
     /// Usable RAM.
     pub ram: Vec<PhysRange>,
-    /// Modules (`-initrd`) the loader placed in memory.
+    /// Modules (`-initrd`, multiboot2 `module2`) the loader placed in
+    /// memory.
     pub modules: Vec<PhysRange>,
     /// Physical address of the ACPI RSDP, if the loader reported one.
     pub rsdp: Option<u64>,
+    /// Other memory the frame allocator must not hand out (the multiboot2
+    /// information, which may lie past the kernel image).
+    pub reserved: Vec<PhysRange>,
 }
 
 /// Why the start info cannot be used.
@@ -80,7 +84,7 @@ impl core::fmt::Display for StartInfoError {
 }
 
 /// Reads `count` values of `T` at physical address `address`.
-fn read_physical<T: Copy>(address: u64, count: usize) -> Vec<T> {
+pub(super) fn read_physical<T: Copy>(address: u64, count: usize) -> Vec<T> {
     let base = paging::early_phys_to_virt(address, (count * core::mem::size_of::<T>()) as u64);
     (0..count)
         .map(|index| {
@@ -134,5 +138,6 @@ pub fn read(address: u64) -> Result<BootInfo, StartInfoError> {
         ram,
         modules,
         rsdp: (info.rsdp_paddr != 0).then_some(info.rsdp_paddr),
+        reserved: Vec::new(),
     })
 }
