@@ -48,12 +48,39 @@ fn demo() -> &'static BuiltImage {
     })
 }
 
+/// Boots `image` on `machine` with its disk (on the ISO machines, a SATA
+/// disk on q35's AHCI controller, as on a real PC).
 fn boot_on(image: &BuiltImage, machine: Machine) -> BootRun {
     let options = QemuOptions {
         machine,
         ..QemuOptions::default()
     };
     boot_image(image, DEADLINE, &options, Vec::new())
+}
+
+/// Boots `image` on `machine` with no disk at all: the programs can only
+/// come from the boot module GRUB loaded.
+fn boot_without_disk(image: &BuiltImage, machine: Machine) -> BootRun {
+    let options = QemuOptions {
+        machine,
+        no_disk: true,
+        ..QemuOptions::default()
+    };
+    boot_image(image, DEADLINE, &options, Vec::new())
+}
+
+/// Where an ISO boot must have found its programs and disk.
+#[derive(Clone, Copy)]
+enum Storage {
+    /// The SATA disk on AHCI (programs from the disk's boot archive).
+    AhciDisk,
+    /// No disk: the boot module.
+    ModuleOnly,
+}
+
+/// The largest value of a counter over the run's snapshots.
+fn most(run: &BootRun, counter: impl Fn(&Message<String>) -> Option<u64>) -> u64 {
+    run.messages().filter_map(counter).max().unwrap_or(0)
 }
 
 /// The run's Hello, which must be its first frame.
@@ -66,8 +93,8 @@ fn hello(run: &BootRun) -> &Hello<String> {
 
 /// What every ISO boot must show: a clean power-off, a clean stream (the
 /// firmware's preamble skipped, not counted as corrupt) and a Hello that
-/// says multiboot2, the firmware and the boot module.
-fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware]) {
+/// says multiboot2, the firmware and where the programs came from.
+fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware], storage: Storage) {
     let context = run.describe();
     assert_eq!(
         run.exit_status,
@@ -97,12 +124,15 @@ fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware]) {
         "firmware {:?}, expected one of {firmware:?}",
         hello.platform.firmware
     );
+    let (disk, programs) = match storage {
+        Storage::AhciDisk => (DiskKind::Ahci, ProgramSource::Disk),
+        Storage::ModuleOnly => (DiskKind::None, ProgramSource::BootModule),
+    };
     assert_eq!(
-        hello.platform.programs,
-        ProgramSource::BootModule,
+        (hello.platform.disk, hello.platform.programs),
+        (disk, programs),
         "{hello:?}"
     );
-    assert_eq!(hello.platform.disk, DiskKind::None, "{hello:?}");
     assert!(
         run.messages()
             .all(|message| !matches!(message, Message::Panic(_) | Message::KernelFault(_))),
@@ -114,7 +144,7 @@ fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware]) {
     }
 }
 
-/// The demo ran its programs from the boot module: its services and init
+/// The demo ran its programs: its services and init
 /// are alive at the end, programs came and went, and both services acked
 /// events.
 fn demo_ran_its_programs(run: &BootRun) {
@@ -147,32 +177,59 @@ fn demo_ran_its_programs(run: &BootRun) {
     );
 }
 
+/// The demo's major faults came from the disk: file pages read through
+/// the page cache, counted per process.
+fn demo_faulted_pages_in_from_the_disk(run: &BootRun) {
+    let major_faults = most(run, |message| match message {
+        Message::Process(process) => Some(process.vm.major_faults),
+        _ => None,
+    });
+    let disk_reads = most(run, |message| match message {
+        Message::Memory(memory) => Some(memory.disk_reads),
+        _ => None,
+    });
+    assert!(
+        major_faults > 0 && disk_reads > 100,
+        "major faults {major_faults}, disk reads {disk_reads}\n{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn smoke_boots_from_the_iso_under_seabios() {
     let run = boot_on(&built_image("smoke"), Machine::IsoBios);
-    clean_iso_boot(&run, "smoke", &[Firmware::SeaBios]);
+    clean_iso_boot(&run, "smoke", &[Firmware::SeaBios], Storage::AhciDisk);
 }
 
 #[test]
 fn smoke_boots_from_the_iso_under_ovmf_past_the_firmware_preamble() {
     let run = boot_on(&built_image("smoke"), Machine::IsoUefi);
-    clean_iso_boot(&run, "smoke", &[Firmware::Uefi]);
+    clean_iso_boot(&run, "smoke", &[Firmware::Uefi], Storage::AhciDisk);
     // OVMF and GRUB wrote their text to COM1 before the kernel's first
     // byte: the decoder skipped it in one resync, before the Hello.
     assert_eq!(run.stats.resyncs, 1, "{:?}", run.stats);
 }
 
 #[test]
-fn demo_runs_its_programs_from_the_iso_under_seabios() {
+fn demo_runs_from_the_iso_under_seabios_with_its_disk_on_ahci() {
     let run = boot_on(demo(), Machine::IsoBios);
-    clean_iso_boot(&run, "demo", &[Firmware::SeaBios]);
+    clean_iso_boot(&run, "demo", &[Firmware::SeaBios], Storage::AhciDisk);
     demo_ran_its_programs(&run);
+    demo_faulted_pages_in_from_the_disk(&run);
 }
 
 #[test]
-fn demo_runs_its_programs_from_the_iso_under_ovmf() {
+fn demo_runs_from_the_iso_under_ovmf_with_its_disk_on_ahci() {
     let run = boot_on(demo(), Machine::IsoUefi);
-    clean_iso_boot(&run, "demo", &[Firmware::Uefi]);
+    clean_iso_boot(&run, "demo", &[Firmware::Uefi], Storage::AhciDisk);
+    demo_ran_its_programs(&run);
+    demo_faulted_pages_in_from_the_disk(&run);
+}
+
+#[test]
+fn without_a_disk_the_demo_runs_its_programs_from_the_boot_module() {
+    let run = boot_without_disk(demo(), Machine::IsoBios);
+    clean_iso_boot(&run, "demo", &[Firmware::SeaBios], Storage::ModuleOnly);
     demo_ran_its_programs(&run);
 }
 
