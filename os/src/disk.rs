@@ -1,26 +1,21 @@
-//! The disk: one virtio-blk device on the PCI bus, read and written a page
-//! (eight 512-byte sectors) at a time.
+//! The disk: one block device, read and written a page (eight 512-byte
+//! sectors) at a time. This module dispatches; each kind of device has its
+//! own backend module (virtio-blk on PCI or virtio-mmio: [`virtio`]).
 //!
 //! It holds the image's boot archive (the programs) followed by the swap
 //! area. Requests are synchronous: the kernel waits for each to complete
 //! with interrupts off, which is simple and, under QEMU, fast.
 
-use crate::arch::pci_config::PortConfigAccess;
-use crate::arch::virtio_hal::KernelHal;
+mod virtio;
+
 use crate::memory::Frame;
 use crate::sync::IrqLock;
 use core::sync::atomic::{AtomicU64, Ordering};
-use virtio_drivers::device::blk::{SECTOR_SIZE, VirtIOBlk};
-use virtio_drivers::transport::DeviceType;
-use virtio_drivers::transport::pci::bus::PciRoot;
-use virtio_drivers::transport::pci::{PciTransport, virtio_device_type};
+use virtio::Device;
+use virtio_drivers::device::blk::SECTOR_SIZE;
 
 /// Sectors per page.
 pub const SECTORS_PER_PAGE: u64 = 4096 / SECTOR_SIZE as u64;
-
-type Device = VirtIOBlk<KernelHal<Frames>, PciTransport>;
-
-use crate::memory::DmaFrameSource as Frames;
 
 static DISK: IrqLock<Option<Device>> = IrqLock::new("disk", None);
 static READS: AtomicU64 = AtomicU64::new(0);
@@ -29,7 +24,7 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 /// Why the disk is unusable or a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiskError {
-    /// No virtio block device on the PCI bus.
+    /// No block device found.
     NotFound,
     /// The device did not initialise.
     Init,
@@ -37,22 +32,12 @@ pub enum DiskError {
     Io,
 }
 
-/// Finds and initialises the disk; returns its size in sectors.
-pub fn init() -> Result<u64, DiskError> {
-    let mut root = PciRoot::new(PortConfigAccess);
-    let found = root
-        .enumerate_bus(0)
-        .find(|(_, info)| virtio_device_type(info) == Some(DeviceType::Block))
-        .map(|(function, _)| function)
-        .ok_or(DiskError::NotFound)?;
-    let transport =
-        PciTransport::new::<KernelHal<Frames>, _>(&mut root, found).map_err(|_| DiskError::Init)?;
-    // Bounce frames for every request from now on, so swap I/O never needs
-    // a fresh frame (it runs exactly when there are none).
-    if KernelHal::<Frames>::reserve_bounce_frames() < 3 {
-        return Err(DiskError::Init);
-    }
-    let device = Device::new(transport).map_err(|_| DiskError::Init)?;
+/// Finds and initialises the disk of the machine recorded in
+/// [`crate::platform`] (`command_line` may name virtio-mmio transports),
+/// records its kind there, and returns its size in sectors.
+pub fn init(command_line: &str) -> Result<u64, DiskError> {
+    let (device, kind) = virtio::open(crate::platform::get().machine, command_line)?;
+    crate::platform::set_disk(kind);
     let capacity = device.capacity();
     DISK.with(|disk| *disk = Some(device));
     Ok(capacity)

@@ -125,7 +125,10 @@ fn start(start_info: u64) -> ! {
     arch::fpu::init();
     let umip = arch::cpu::enable_umip();
     arch::pic::disable();
-    time::set_tsc_hz(arch::pit::calibrate_tsc_hz(2));
+    let Some((tsc_hz, tsc_source)) = arch::tsc::frequency() else {
+        panic!("no TSC frequency: the CPU does not state it and no PIT counts")
+    };
+    time::set_tsc_hz(tsc_hz);
 
     let boot = match arch::pvh::read(start_info) {
         Ok(boot) => boot,
@@ -138,9 +141,8 @@ fn start(start_info: u64) -> ! {
     platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
-    let disk = disk::init();
+    let disk = disk::init(command_line);
     let programs = disk.map(|sectors| {
-        platform::set_disk(protocol::message::DiskKind::VirtioPci);
         let programs = files::init(sectors);
         if programs.is_ok() {
             platform::set_programs(protocol::message::ProgramSource::Disk);
@@ -186,13 +188,14 @@ fn start(start_info: u64) -> ! {
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
     klog!(
         Info,
-        "booted image '{}' in {} us: {} MiB RAM, {} frames free ({} for kernel-stack page tables), TSC {} MHz",
+        "booted image '{}' in {} us: {} MiB RAM, {} frames free ({} for kernel-stack page tables), TSC {} MHz ({:?})",
         options.image,
         time::now_us(),
         memory.ram_bytes >> 20,
         memory.free_frames - stack_tables as usize,
         stack_tables,
-        time::tsc_hz() / 1_000_000
+        time::tsc_hz() / 1_000_000,
+        tsc_source
     );
     pm::start_boot_programs();
     idle_loop(&options)

@@ -10,6 +10,7 @@
 //! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
 //! | `telemetry=quiet` | send only Hello, logs, failures, command results and power-off (benchmarks) |
 //! | `bench=on` | enable the benchmark system call |
+//! | `virtio_mmio.device=SIZE@ADDR[:IRQ]` | a virtio-mmio transport (read by the disk driver, [`crate::virtio_mmio`]) |
 //!
 //! Unknown words and bad values are reported back, never fatal: the kernel
 //! logs them and boots with the defaults.
@@ -118,6 +119,8 @@ impl<'a> BootOptions<'a> {
                     "off" => true,
                     _ => false,
                 },
+                // Read by the disk driver; here only checked.
+                crate::virtio_mmio::KEY => crate::virtio_mmio::parse_value(value).is_some(),
                 "test" => {
                     options.test_hook = match value {
                         "panic" => Some(TestHook::Panic),

@@ -32,4 +32,5 @@ pub mod signals;
 pub mod slots;
 pub mod telemetry;
 pub mod text;
+pub mod virtio_mmio;
 pub mod vm;

@@ -24,4 +24,6 @@ pub mod pvh;
 pub mod serial;
 pub mod syscall_entry;
 pub mod trap;
+pub mod tsc;
 pub mod virtio_hal;
+pub mod virtio_mmio;
