@@ -141,6 +141,7 @@ fn start(start_info: u64) -> ! {
     platform::set_boot_path(protocol::message::BootPath::Pvh);
     platform::detect_machine();
     let memory = memory::init(&boot);
+    platform::detect_firmware();
     let disk = disk::init(command_line);
     let programs = disk.map(|sectors| {
         let programs = files::init(sectors);

@@ -35,10 +35,6 @@ pub fn set_boot_path(boot_path: BootPath) {
 }
 
 /// Records the firmware that ran before the kernel.
-#[allow(
-    dead_code,
-    reason = "the multiboot2 entry and firmware detection record it"
-)]
 pub fn set_firmware(firmware: Firmware) {
     PLATFORM.with(|platform| platform.firmware = firmware);
 }
@@ -64,4 +60,17 @@ pub fn detect_machine() -> MachineKind {
     };
     set_machine(machine);
     machine
+}
+
+/// Recognises a legacy firmware (SeaBIOS, qboot, another BIOS) from the
+/// BIOS area and records it, unless the boot path already recorded one
+/// (a UEFI boot). Needs the direct map (after memory setup).
+pub fn detect_firmware() -> Firmware {
+    let recorded = get().firmware;
+    if recorded != Firmware::Unknown {
+        return recorded;
+    }
+    let firmware = crate::arch::firmware::identify();
+    set_firmware(firmware);
+    firmware
 }

@@ -13,6 +13,7 @@ pub mod apic;
 pub mod boot;
 pub mod context;
 pub mod cpu;
+pub mod firmware;
 pub mod fpu;
 pub mod gdt;
 pub mod paging;
