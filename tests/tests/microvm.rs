@@ -138,6 +138,29 @@ fn smoke_on_microvm_finds_its_disk_over_virtio_mmio_keeps_real_time_and_powers_o
 }
 
 #[test]
+fn smoke_on_microvm_without_acpi_takes_its_disk_from_the_command_line_words() {
+    // With acpi=off QEMU has 8 transport slots and appends
+    // `virtio_mmio.device=512@0xfeb00e00:12` to the command line; the
+    // kernel must accept the word (not log it as ignored) and find the disk.
+    let options = QemuOptions {
+        extra_args: vec!["-machine".into(), "acpi=off".into()],
+        ..on(Machine::Microvm)
+    };
+    let run = boot_with("smoke", Duration::from_secs(60), &options);
+    let context = run.describe();
+    powered_off_cleanly(&run);
+    let (platform, _) = hello(&run);
+    assert_eq!(platform.disk, DiskKind::VirtioMmio, "{context}");
+    assert_eq!(platform.programs, ProgramSource::Disk, "{context}");
+    assert!(
+        !run.log_lines()
+            .iter()
+            .any(|(_, line)| line.starts_with("ignored kernel option")),
+        "{context}"
+    );
+}
+
+#[test]
 fn smoke_on_q35_says_q35_seabios_and_virtio_pci() {
     let run = boot_with("smoke", Duration::from_secs(60), &on(Machine::Q35));
     powered_off_cleanly(&run);

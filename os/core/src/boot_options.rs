@@ -167,6 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn virtio_mmio_words_are_accepted_and_malformed_ones_reported() {
+        let line = "image=x virtio_mmio.device=512@0xfeb00e00:12 virtio_mmio.device=oops";
+        let (options, problems) = BootOptions::parse(line);
+        assert_eq!(options.image, "x");
+        assert_eq!(
+            problems,
+            [OptionProblem::BadValue("virtio_mmio.device=oops")]
+        );
+    }
+
+    #[test]
     fn benchmark_switches() {
         let (options, problems) = BootOptions::parse("telemetry=quiet bench=on");
         assert!(problems.is_empty());
