@@ -135,6 +135,8 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
             command.args(["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]);
         }
         Machine::Microvm => {
+            // QEMU's virtio-mmio transports are legacy (version 1) unless
+            // told otherwise; run them modern, like the PCI device.
             command
                 .args(["-global", "virtio-mmio.force-legacy=false"])
                 .args(["-device", "virtio-blk-device,drive=disk"]);
