@@ -22,6 +22,7 @@ extern crate alloc;
 pub mod boot_options;
 pub mod creds;
 pub mod events;
+pub mod firmware;
 pub mod frames;
 pub mod histogram;
 pub mod memory_map;
