@@ -126,7 +126,7 @@ fn start(start_info: u64) -> ! {
     let umip = arch::cpu::enable_umip();
     arch::pic::disable();
     let Some((tsc_hz, tsc_source)) = arch::tsc::frequency() else {
-        panic!("no TSC frequency: the CPU does not state it and no PIT counts")
+        panic!("no TSC frequency: the CPU does not state it, and no PIT or RTC counts")
     };
     time::set_tsc_hz(tsc_hz);
 

@@ -163,6 +163,26 @@ fn smoke_on_microvm_without_acpi_takes_its_disk_from_the_command_line_words() {
 }
 
 #[test]
+fn smoke_on_microvm_without_a_pit_calibrates_against_the_rtc() {
+    // `pit=off`: the TSC frequency must come from the RTC, and be right.
+    let options = QemuOptions {
+        extra_args: vec!["-machine".into(), "pit=off".into()],
+        ..on(Machine::Microvm)
+    };
+    let run = boot_with("smoke", Duration::from_secs(60), &options);
+    let context = run.describe();
+    powered_off_cleanly(&run);
+    assert!(
+        run.log_lines()
+            .iter()
+            .any(|(_, line)| line.starts_with("booted image") && line.ends_with("(Rtc)")),
+        "{context}"
+    );
+    assert_eq!(hello(&run).0.disk, DiskKind::VirtioMmio, "{context}");
+    clock_is_real(&run, 1_500_000_000);
+}
+
+#[test]
 fn smoke_on_q35_says_q35_seabios_and_virtio_pci() {
     let run = boot_with("smoke", Duration::from_secs(60), &on(Machine::Q35));
     powered_off_cleanly(&run);

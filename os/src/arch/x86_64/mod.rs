@@ -22,6 +22,7 @@ pub mod physmem;
 pub mod pic;
 pub mod pit;
 pub mod pvh;
+pub mod rtc;
 pub mod serial;
 pub mod syscall_entry;
 pub mod trap;

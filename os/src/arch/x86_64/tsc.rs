@@ -7,6 +7,8 @@
 //! 3. CPUID leaf 0x16 (`EAX` = base frequency in MHz), which equals the
 //!    TSC rate on the CPUs that have it.
 //! 4. Measuring against the PIT ([`super::pit`]).
+//! 5. Measuring against the RTC's periodic flag ([`super::rtc`]), on
+//!    machines without a PIT (`microvm,pit=off`).
 //!
 //! QEMU under TCG offers none of the CPUID leaves (its highest basic leaf is
 //! 0xD, its hypervisor range ends at 0x40000001), on q35 and microvm alike,
@@ -26,6 +28,8 @@ pub enum TscSource {
     CpuidBase,
     /// Measured against PIT channel 0.
     Pit,
+    /// Measured against the RTC's periodic flag.
+    Rtc,
 }
 
 const HYPERVISOR_PRESENT: u32 = 1 << 31;
@@ -61,7 +65,7 @@ fn from_leaf_0x16(max_leaf: u32) -> Option<u64> {
 }
 
 /// The TSC frequency in Hz and its source; `None` when the CPU does not
-/// state it and no PIT counts.
+/// state it and neither a PIT nor an RTC counts.
 pub fn frequency() -> Option<(u64, TscSource)> {
     let max_leaf = __cpuid(0).eax;
     from_leaf_0x15(max_leaf)
@@ -69,4 +73,5 @@ pub fn frequency() -> Option<(u64, TscSource)> {
         .or_else(|| from_hypervisor_leaf().map(|hz| (hz, TscSource::Hypervisor)))
         .or_else(|| from_leaf_0x16(max_leaf).map(|hz| (hz, TscSource::CpuidBase)))
         .or_else(|| super::pit::calibrate_tsc_hz(2).map(|hz| (hz, TscSource::Pit)))
+        .or_else(|| super::rtc::calibrate_tsc_hz().map(|hz| (hz, TscSource::Rtc)))
 }
