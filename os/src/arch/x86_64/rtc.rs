@@ -27,7 +27,7 @@ const PERIODS: u64 = 8;
 /// millisecond; this is far more than that).
 const POLLS: u32 = 10_000_000;
 /// How many measurements [`calibrate_tsc_hz`] takes.
-const MEASUREMENTS: usize = 5;
+const MEASUREMENTS: usize = 7;
 
 fn read(register: u8) -> u8 {
     outb(INDEX, register);
@@ -44,18 +44,29 @@ fn next_edge() -> Option<u64> {
     (0..POLLS).find_map(|_| (read(REGISTER_C) & PERIODIC != 0).then(read_tsc))
 }
 
-fn measure() -> Option<u64> {
+/// One measurement: the frequency, and whether it is clean (no period
+/// near twice the median: the CPU stalled across an edge and two periods
+/// looked like one). `None` if the flag stopped rising.
+fn measure() -> Option<(u64, bool)> {
     next_edge()?;
     let start = next_edge()?;
     let mut end = start;
-    for _ in 0..PERIODS {
-        end = next_edge()?;
+    let mut gaps = [0u64; PERIODS as usize];
+    for gap in &mut gaps {
+        let edge = next_edge()?;
+        *gap = edge - end;
+        end = edge;
     }
-    Some((end - start) * PERIODIC_HZ / PERIODS)
+    gaps.sort_unstable();
+    let median = gaps.get(gaps.len() / 2).copied()?;
+    let longest = gaps.last().copied()?;
+    let clean = longest < median + median * 3 / 4;
+    Some(((end - start) * PERIODIC_HZ / PERIODS, clean))
 }
 
-/// The TSC frequency in Hz (median of several measurements), or `None`
-/// without an RTC (its registers then read 0xFF).
+/// The TSC frequency in Hz (the median of the clean measurements, or of
+/// all when none is clean), or `None` without an RTC (its registers then
+/// read 0xFF).
 pub fn calibrate_tsc_hz() -> Option<u64> {
     let (a, b) = (read(REGISTER_A), read(REGISTER_B));
     if a == 0xFF || b == 0xFF {
@@ -64,19 +75,29 @@ pub fn calibrate_tsc_hz() -> Option<u64> {
     write(REGISTER_A, RATE_1024_HZ);
     write(REGISTER_B, b | PERIODIC);
     read(REGISTER_C);
-    let mut measured = [0u64; MEASUREMENTS];
-    let mut complete = true;
+    let mut measured = [(0u64, false); MEASUREMENTS];
+    let mut taken = 0;
     for slot in &mut measured {
         match measure() {
-            Some(hz) => *slot = hz,
-            None => complete = false,
+            Some(measurement) => *slot = measurement,
+            None => break,
         }
+        taken += 1;
     }
     write(REGISTER_B, b);
     write(REGISTER_A, a);
     read(REGISTER_C);
-    measured.sort_unstable();
+    let measured = measured.get_mut(..taken)?;
+    let mut clean: alloc::vec::Vec<u64> = measured
+        .iter()
+        .filter(|(_, clean)| *clean)
+        .map(|(hz, _)| *hz)
+        .collect();
+    if clean.is_empty() {
+        clean = measured.iter().map(|(hz, _)| *hz).collect();
+    }
+    clean.sort_unstable();
     // A few MHz at least: anything less is no clock at all.
-    let median = measured.get(MEASUREMENTS / 2).copied()?;
-    (complete && median > 1_000_000).then_some(median)
+    let median = clean.get(clean.len() / 2).copied()?;
+    (median > 1_000_000).then_some(median)
 }
