@@ -134,7 +134,10 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     arch::fpu::init();
     let umip = arch::cpu::enable_umip();
     arch::pic::disable();
-    time::set_tsc_hz(arch::pit::calibrate_tsc_hz(2));
+    let Some((tsc_hz, tsc_source)) = arch::tsc::frequency() else {
+        panic!("no TSC frequency: the CPU does not state it, and no PIT or RTC counts")
+    };
+    time::set_tsc_hz(tsc_hz);
 
     let boot = match entry {
         arch::boot::BootEntry::Pvh(start_info) => match arch::pvh::read(start_info) {
@@ -163,7 +166,8 @@ fn start(entry: arch::boot::BootEntry) -> ! {
         acpi::set_rsdp(rsdp);
     }
     let power_off = acpi::init(&boot.ram);
-    let disk = disk::init();
+    platform::detect_firmware();
+    let disk = disk::init(command_line);
     let programs = disk.map(|sectors| {
         let programs = files::init(sectors);
         if programs.is_ok() {
@@ -241,13 +245,14 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     arch::apic::init(time::tsc_hz(), timer::TICK_HZ);
     klog!(
         Info,
-        "booted image '{}' in {} us: {} MiB RAM, {} frames free ({} for kernel-stack page tables), TSC {} MHz",
+        "booted image '{}' in {} us: {} MiB RAM, {} frames free ({} for kernel-stack page tables), TSC {} MHz ({:?})",
         options.image,
         time::now_us(),
         memory.ram_bytes >> 20,
         memory.free_frames - stack_tables as usize,
         stack_tables,
-        time::tsc_hz() / 1_000_000
+        time::tsc_hz() / 1_000_000,
+        tsc_source
     );
     pm::start_boot_programs();
     idle_loop(&options)

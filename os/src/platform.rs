@@ -61,3 +61,16 @@ pub fn detect_machine() -> MachineKind {
     set_machine(machine);
     machine
 }
+
+/// Recognises a legacy firmware (SeaBIOS, qboot, another BIOS) from the
+/// BIOS area and records it, unless the boot path already recorded one
+/// (a UEFI boot). Needs the direct map (after memory setup).
+pub fn detect_firmware() -> Firmware {
+    let recorded = get().firmware;
+    if recorded != Firmware::Unknown {
+        return recorded;
+    }
+    let firmware = crate::arch::firmware::identify();
+    set_firmware(firmware);
+    firmware
+}

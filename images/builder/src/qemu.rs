@@ -222,6 +222,9 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
                     command.args(ahci_disk_args("disk", options.ahci_port));
                 }
                 Machine::Microvm => {
+                    // QEMU's virtio-mmio transports are legacy (version 1)
+                    // unless told otherwise; run them modern, like the PCI
+                    // device.
                     command
                         .args(["-global", "virtio-mmio.force-legacy=false"])
                         .args(["-device", "virtio-blk-device,drive=disk"]);

@@ -10,6 +10,7 @@
 //! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
 //! | `telemetry=quiet` | send only Hello, logs, failures, command results and power-off (benchmarks) |
 //! | `bench=on` | enable the benchmark system call |
+//! | `virtio_mmio.device=SIZE@ADDR[:IRQ]` | a virtio-mmio transport (read by the disk driver, [`crate::virtio_mmio`]) |
 //!
 //! Unknown words and bad values are reported back, never fatal: the kernel
 //! logs them and boots with the defaults.
@@ -118,6 +119,8 @@ impl<'a> BootOptions<'a> {
                     "off" => true,
                     _ => false,
                 },
+                // Read by the disk driver; here only checked.
+                crate::virtio_mmio::KEY => crate::virtio_mmio::parse_value(value).is_some(),
                 "test" => {
                     options.test_hook = match value {
                         "panic" => Some(TestHook::Panic),
@@ -160,6 +163,17 @@ mod tests {
                 quiet_telemetry: false,
                 bench: false,
             }
+        );
+    }
+
+    #[test]
+    fn virtio_mmio_words_are_accepted_and_malformed_ones_reported() {
+        let line = "image=x virtio_mmio.device=512@0xfeb00e00:12 virtio_mmio.device=oops";
+        let (options, problems) = BootOptions::parse(line);
+        assert_eq!(options.image, "x");
+        assert_eq!(
+            problems,
+            [OptionProblem::BadValue("virtio_mmio.device=oops")]
         );
     }
 

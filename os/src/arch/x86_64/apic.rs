@@ -17,6 +17,8 @@ const REGISTER_TASK_PRIORITY: u64 = 0x80;
 const REGISTER_EOI: u64 = 0xB0;
 const REGISTER_SPURIOUS: u64 = 0xF0;
 const REGISTER_LVT_TIMER: u64 = 0x320;
+const REGISTER_LVT_LINT0: u64 = 0x350;
+const REGISTER_LVT_LINT1: u64 = 0x360;
 const REGISTER_TIMER_INITIAL: u64 = 0x380;
 const REGISTER_TIMER_CURRENT: u64 = 0x390;
 const REGISTER_TIMER_DIVIDE: u64 = 0x3E0;
@@ -24,6 +26,7 @@ const REGISTER_TIMER_DIVIDE: u64 = 0x3E0;
 const SPURIOUS_ENABLE: u32 = 1 << 8;
 const LVT_MASKED: u32 = 1 << 16;
 const LVT_TIMER_PERIODIC: u32 = 1 << 17;
+const LVT_DELIVERY_NMI: u32 = 0b100 << 8;
 const DIVIDE_BY_16: u32 = 0b0011;
 
 /// Virtual address of the register page (0 until [`init`]).
@@ -57,6 +60,14 @@ pub fn init(tsc_hz: u64, hz: u64) {
 
     write(REGISTER_TASK_PRIORITY, 0);
     write(REGISTER_SPURIOUS, SPURIOUS_ENABLE | vector::SPURIOUS as u32);
+    // The local interrupt pins are set here rather than trusted to the
+    // firmware: SeaBIOS leaves LINT0 in ExtINT mode, unmasked (the 8259s
+    // reach the CPU through it), OVMF likewise; qboot (microvm) leaves both
+    // pins masked and the APIC software-disabled. The kernel takes no
+    // interrupt from the 8259s, so LINT0 is masked whatever they do (they
+    // are masked as well, where they exist); LINT1 carries NMIs.
+    write(REGISTER_LVT_LINT0, LVT_MASKED);
+    write(REGISTER_LVT_LINT1, LVT_DELIVERY_NMI);
 
     // Count APIC timer ticks over 10 ms of TSC time.
     write(REGISTER_TIMER_DIVIDE, DIVIDE_BY_16);

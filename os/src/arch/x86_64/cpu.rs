@@ -50,7 +50,7 @@ pub fn allow_pending_interrupts() {
 /// Reads a byte from an I/O port.
 pub fn inb(port: u16) -> u8 {
     // SAFETY: the ports read through this function are the legacy PC devices
-    // the kernel owns (PIT, 8042 control port B); reading them has no memory
+    // the kernel owns (PIT, RTC); reading them has no memory
     // effects.
     unsafe { Port::<u8>::new(port).read() }
 }
@@ -58,7 +58,7 @@ pub fn inb(port: u16) -> u8 {
 /// Writes a byte to an I/O port.
 pub fn outb(port: u16, value: u8) {
     // SAFETY: the ports written through this function are the legacy PC
-    // devices the kernel owns (PIT, 8259 PICs, port B); none of them can
+    // devices the kernel owns (PIT, RTC, 8259 PICs); none of them can
     // affect memory safety.
     unsafe { Port::<u8>::new(port).write(value) }
 }

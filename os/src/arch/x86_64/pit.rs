@@ -1,53 +1,118 @@
-//! TSC calibration against the 8254 programmable interval timer.
+//! TSC calibration against the 8254 programmable interval timer (the
+//! fallback of [`super::tsc`] when the CPU does not state its TSC frequency).
 //!
-//! PIT channel 2 counts down at a fixed 1.193182 MHz; its output is visible
-//! in bit 5 of port 0x61. Counting TSC cycles over a known number of PIT
-//! ticks gives the TSC frequency.
+//! It uses PIT channel 0, read with the latch command: channel 0 exists
+//! wherever a PIT does (q35, and microvm under TCG). The gate of channel 2
+//! hangs off port 0x61 (the PC speaker's port B), which microvm does not
+//! have: there port 0x61 reads 0xFF, "terminal count reached" at once, and
+//! the old channel-2 method measured a 52 kHz TSC, so guest time ran about
+//! 40,000 times too fast (boots of "10 s" and heartbeats flooding the link).
 //!
-//! Under an emulator on a busy host the virtual CPU can be descheduled
-//! while it polls, so it sees the PIT's output late and counts too many
-//! cycles (a boot once calibrated 18.5 GHz for a 2.6 GHz TSC, and its clock
-//! ran seven times slow). A late look only ever adds cycles, so
-//! [`calibrate_tsc_hz`] takes the smallest of several short measurements.
+//! Each reading of the counter is bracketed by two TSC reads, so the moment
+//! the count was taken is known to within those two, and a pause between
+//! readings counts in both clocks alike. Under an emulator on a busy host
+//! the virtual CPU can still be descheduled inside a bracket, or for longer
+//! than a turn of the counter (55 ms); [`calibrate_tsc_hz`] drops
+//! measurements with such a stall and takes the median of the rest.
 
 use super::cpu::{inb, outb, read_tsc};
 
 const PIT_HZ: u64 = 1_193_182;
-const PIT_CHANNEL2: u16 = 0x42;
+const PIT_CHANNEL0: u16 = 0x40;
 const PIT_COMMAND: u16 = 0x43;
-const PORT_B: u16 = 0x61;
+/// Channel 0, low then high byte, mode 0 (interrupt on terminal count:
+/// one edge on IRQ0, which is masked anyway), binary.
+const CHANNEL0_MODE0: u8 = 0b0011_0000;
+/// Channel 0, counter latch.
+const CHANNEL0_LATCH: u8 = 0b0000_0000;
+/// Readings without the counter moving before we call the PIT absent.
+const STUCK_READINGS: u32 = 100_000;
 
-/// Measures the TSC frequency in Hz over `window_ms` milliseconds (the PIT
-/// counts 1193 ticks per millisecond, so a few milliseconds give a
-/// resolution of a few parts in ten thousand).
-pub fn measure_tsc_hz(window_ms: u64) -> u64 {
-    let count = (PIT_HZ * window_ms / 1000).clamp(1, 0xFFFF);
-    // Gate on, speaker off.
-    let port_b = (inb(PORT_B) & !0x02) | 0x01;
-    outb(PORT_B, port_b);
-    // Channel 2, low then high byte, mode 0 (interrupt on terminal count).
-    outb(PIT_COMMAND, 0b1011_0000);
-    outb(PIT_CHANNEL2, (count & 0xFF) as u8);
-    outb(PIT_CHANNEL2, (count >> 8) as u8);
-    // Restart the count with a rising edge on the gate.
-    outb(PORT_B, port_b & !0x01);
-    outb(PORT_B, port_b | 0x01);
-    let start = read_tsc();
-    while inb(PORT_B) & 0x20 == 0 {
+/// The counter of channel 0, with the TSC read just before and just after.
+fn bracketed_count() -> (u64, u16, u64) {
+    let before = read_tsc();
+    outb(PIT_COMMAND, CHANNEL0_LATCH);
+    let low = inb(PIT_CHANNEL0);
+    let high = inb(PIT_CHANNEL0);
+    let after = read_tsc();
+    (before, u16::from_le_bytes([low, high]), after)
+}
+
+/// What one measurement gave.
+enum Measurement {
+    /// The TSC frequency in Hz.
+    Hz(u64),
+    /// The virtual CPU stalled for most of the window (long enough, perhaps,
+    /// for the 16-bit counter to wrap unseen): try again.
+    Disturbed,
+    /// The counter does not move: there is no PIT.
+    NoPit,
+}
+
+/// Measures the TSC frequency over about `window_ms` milliseconds (at most
+/// 50: the counter wraps after 55 ms).
+fn measure(window_ms: u64) -> Measurement {
+    let window = (PIT_HZ * window_ms.min(50) / 1000).max(1) as u16;
+    // A free-running 16-bit down-counter: count 0 means 65536.
+    outb(PIT_COMMAND, CHANNEL0_MODE0);
+    outb(PIT_CHANNEL0, 0);
+    outb(PIT_CHANNEL0, 0);
+    let (start_before, start_count, start_after) = bracketed_count();
+    let mut previous = start_after;
+    let mut longest_step = 0;
+    let mut stuck = 0;
+    loop {
+        let (before, count, after) = bracketed_count();
+        longest_step = longest_step.max(after - previous);
+        previous = after;
+        let ticks = start_count.wrapping_sub(count);
+        if ticks >= window {
+            // From the midpoint of the first bracket to that of the last.
+            let cycles =
+                (before / 2 + after / 2).saturating_sub(start_before / 2 + start_after / 2);
+            // Steps take microseconds; one that took half the window means
+            // the CPU was away, maybe for a whole turn of the counter.
+            if longest_step > cycles / 2 {
+                return Measurement::Disturbed;
+            }
+            return Measurement::Hz(cycles * PIT_HZ / u64::from(ticks));
+        }
+        if ticks == 0 {
+            stuck += 1;
+            if stuck > STUCK_READINGS {
+                return Measurement::NoPit;
+            }
+        }
         core::hint::spin_loop();
     }
-    let cycles = read_tsc() - start;
-    cycles * PIT_HZ / count
 }
 
 /// How many measurements [`calibrate_tsc_hz`] takes.
 const MEASUREMENTS: usize = 7;
+/// How many attempts it makes to get them.
+const ATTEMPTS: usize = 4 * MEASUREMENTS;
 
-/// The TSC frequency in Hz: the smallest of several measurements over
-/// `window_ms` each (see the module docs for why the smallest).
-pub fn calibrate_tsc_hz(window_ms: u64) -> u64 {
-    (0..MEASUREMENTS)
-        .map(|_| measure_tsc_hz(window_ms))
-        .min()
-        .unwrap_or(0)
+/// The TSC frequency in Hz: the median of several undisturbed measurements
+/// over `window_ms` each, or `None` without a working PIT.
+pub fn calibrate_tsc_hz(window_ms: u64) -> Option<u64> {
+    let mut measured = [0u64; MEASUREMENTS];
+    let mut taken = 0;
+    for _ in 0..ATTEMPTS {
+        if taken == MEASUREMENTS {
+            break;
+        }
+        match measure(window_ms) {
+            Measurement::Hz(hz) => {
+                if let Some(slot) = measured.get_mut(taken) {
+                    *slot = hz;
+                }
+                taken += 1;
+            }
+            Measurement::Disturbed => {}
+            Measurement::NoPit => return None,
+        }
+    }
+    let measured = measured.get_mut(..taken)?;
+    measured.sort_unstable();
+    measured.get(taken / 2).copied()
 }
