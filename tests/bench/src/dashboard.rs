@@ -2,7 +2,7 @@
 //! model per second, against the most frames the link can carry; and its
 //! memory after ten million frames against after ten thousand.
 
-use crate::figures::{Figure, Report};
+use crate::figures::{Figure, Report, Target};
 use protocol::frame::{self, MAX_FRAME_LEN};
 use protocol::message::OwnedFrame;
 use std::time::{Duration, Instant};
@@ -76,7 +76,7 @@ pub fn measure(
     let frames_per_s = LARGE as f64 / busy.as_secs_f64();
     let link_frames_per_s = link_bytes_per_s / mean_frame_bytes;
     report.figures.push(
-        Figure::at_least("dashboard throughput (frames/s applied / link's max frames/s)", frames_per_s / link_frames_per_s, (frames_per_s / link_frames_per_s, frames_per_s / link_frames_per_s), 20.0, ">= 20")
+        Figure::new("dashboard_throughput_over_link", "dashboard throughput (frames/s applied / link's max frames/s)", frames_per_s / link_frames_per_s, (frames_per_s / link_frames_per_s, frames_per_s / link_frames_per_s), Target::AtLeast(20.0))
             .detail(format!(
                 "{:.2} M frames/s decoded and applied over 10 M frames; the link carries at most {:.0} frames/s ({:.0} KB/s raw, {mean_frame_bytes:.1} bytes per frame)",
                 frames_per_s / 1e6,
@@ -90,7 +90,7 @@ pub fn measure(
             ),
     );
     report.figures.push(
-        Figure::at_most("dashboard memory (after 10 M frames / after 10 k)", large_rss as f64 / small_rss as f64, (large_rss as f64 / small_rss as f64, large_rss as f64 / small_rss as f64), 1.5, "<= 1.5")
+        Figure::new("dashboard_memory_growth", "dashboard memory (after 10 M frames / after 10 k)", large_rss as f64 / small_rss as f64, (large_rss as f64 / small_rss as f64, large_rss as f64 / small_rss as f64), Target::AtMost(1.5))
             .detail(format!("resident {} MiB after 10 M frames, {} MiB after 10 k", large_rss / 1024, small_rss / 1024))
             .method("VmRSS of the benchmark process after each replay; the model keeps bounded histories, so memory must not grow with the stream."),
     );
