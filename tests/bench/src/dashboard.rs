@@ -35,6 +35,9 @@ fn replay(sample: &[OwnedFrame], count: usize) -> (Duration, u64) {
     let mut encoded = vec![0u8; MAX_FRAME_LEN];
     let mut sent = 0usize;
     let mut guest_time_us = 0u64;
+    // Headers as the guest would send them: time deltas, absolute every
+    // so often.
+    let mut headers = protocol::message::HeaderEncoder::new();
     while sent < count {
         bytes.clear();
         let chunk = CHUNK.min(count - sent);
@@ -54,7 +57,12 @@ fn replay(sample: &[OwnedFrame], count: usize) -> (Duration, u64) {
                         });
                 }
             }
-            let len = frame::encode(&frame, &mut encoded).expect("encodes");
+            let wire = protocol::message::WireFrame {
+                header: headers.wire(frame.header),
+                message: &frame.message,
+            };
+            headers.enqueued(frame.header);
+            let len = frame::encode(&wire, &mut encoded).expect("encodes");
             bytes.extend_from_slice(&encoded[..len]);
         }
         let start = Instant::now();

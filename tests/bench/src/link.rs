@@ -6,7 +6,7 @@ use crate::figures::{Curve, Figure, Report, Sampling, Target, sample_until_stead
 use crate::guest::{self, GuestRun, summarize};
 use boot_tests::boot;
 use protocol::frame::{self, MAX_FRAME_LEN};
-use protocol::message::{Message, OwnedFrame};
+use protocol::message::{HeaderEncoder, Message, OwnedFrame, WireFrame};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -14,20 +14,21 @@ use std::time::Duration;
 /// normal stream, quiet, flooded): at least this many...
 const MIN_ROUNDS: usize = 4;
 /// ...and at most this many while a cycle share's spread is wider than ±10%.
-const MAX_ROUNDS: usize = 10;
+const MAX_ROUNDS: usize = 8;
 
 /// The kernel options of a flooded boot.
 const FLOOD: &str = "snapshot_ms=10 heartbeat_ms=1";
 
-/// Telemetry's share of the busy cycles of one workload boot, and the
-/// workload's wall-clock time.
-fn workload(extra_args: &str) -> (f64, f64, GuestRun) {
+/// Telemetry's share of the busy cycles of one workload boot, the part of
+/// it spent draining, and the workload's wall-clock time.
+fn workload(extra_args: &str) -> (f64, f64, f64, GuestRun) {
     let run = guest::boot("bench-workload", extra_args, Duration::from_secs(300));
-    let telemetry =
-        run.get("telemetry_send_cycles").median + run.get("telemetry_drain_cycles").median;
+    let drain = run.get("telemetry_drain_cycles").median;
+    let telemetry = run.get("telemetry_send_cycles").median + drain;
     let busy = run.get("busy_cycles").median;
     let share = telemetry / busy.max(1.0);
-    (share, run.get("workload_ns").median, run)
+    let drain_part = drain / telemetry.max(1.0);
+    (share, drain_part, run.get("workload_ns").median, run)
 }
 
 pub fn overhead(report: &mut Report) {
@@ -36,14 +37,17 @@ pub fn overhead(report: &mut Report) {
     let mut quiet_share = Vec::new();
     let mut wall_ns = (Vec::new(), Vec::new(), Vec::new());
     let mut flood_dropped = 0;
+    let mut drain_parts = (Vec::new(), Vec::new());
     // One boot to warm QEMU, the host's caches and the disk image, not
     // counted; then the modes interleaved, so drift in the machine's speed
     // hits every mode alike.
     guest::boot("bench-workload", "", Duration::from_secs(300));
     let columns = sample_until_steady(MIN_ROUNDS, MAX_ROUNDS, || {
-        let (share, on_ns, _) = workload("");
-        let (quiet, off_ns, _) = workload("telemetry=quiet");
-        let (share_flood, flood_ns, flooded) = workload(FLOOD);
+        let (share, drain, on_ns, _) = workload("");
+        let (quiet, _, off_ns, _) = workload("telemetry=quiet");
+        let (share_flood, drain_flood, flood_ns, flooded) = workload(FLOOD);
+        drain_parts.0.push(drain);
+        drain_parts.1.push(drain_flood);
         flood_dropped += flooded.run.stats.guest_dropped;
         wall.push(on_ns / off_ns);
         wall_flood.push(flood_ns / off_ns);
@@ -61,6 +65,8 @@ pub fn overhead(report: &mut Report) {
     let off = summarize(&mut wall_ns.1);
     let flood = summarize(&mut wall_ns.2);
     let per_cent = |value: f64| format!("{:.2}%", value * 100.0);
+    let drain = summarize(&mut drain_parts.0).median;
+    let drain_flood = summarize(&mut drain_parts.1).median;
     report.figures.push(
         Figure::summarised(
             "telemetry_cycle_share",
@@ -70,8 +76,9 @@ pub fn overhead(report: &mut Report) {
             Target::AtMost(0.02),
         )
         .detail(format!(
-            "telemetry {} of the busy cycles while the workload ran (median of {rounds} boots; {} with only essential frames)",
+            "telemetry {} of the busy cycles while the workload ran ({} of it draining to the UART, the rest stamping, encoding and queueing; median of {rounds} boots; {} with only essential frames)",
             per_cent(share.median),
+            per_cent(drain),
             per_cent(quiet.median)
         ))
         .method(
@@ -90,8 +97,9 @@ pub fn overhead(report: &mut Report) {
             Target::AtMost(0.05),
         )
         .detail(format!(
-            "telemetry {} of the busy cycles with snapshots every 10 ms and heartbeats every 1 ms ({flood_dropped} frames dropped by the full ring over {rounds} boots)",
-            per_cent(share_flood.median)
+            "telemetry {} of the busy cycles with snapshots every 10 ms and heartbeats every 1 ms ({} of it draining; {flood_dropped} frames dropped by the full ring over {rounds} boots)",
+            per_cent(share_flood.median),
+            per_cent(drain_flood)
         ))
         .method(
             "The same counters and workload with the stream flooded past what the link drains while the CPU is \
@@ -135,11 +143,27 @@ pub fn overhead(report: &mut Report) {
     );
 }
 
-/// Encoded size of a frame (re-encoding is deterministic: the same bytes
-/// the guest sent).
-fn encoded_len(frame: &OwnedFrame) -> usize {
+/// Encoded sizes of `frames`, in order, exactly as the guest sent them:
+/// each header in the form the guest's encoder chose (a delta after the
+/// frame before it, absolute on the first frame, after a drop and every
+/// so often), then postcard, CRC, COBS and the delimiter.
+fn encoded_lens(frames: &[OwnedFrame]) -> Vec<usize> {
+    let mut headers = HeaderEncoder::new();
     let mut out = vec![0u8; MAX_FRAME_LEN];
-    frame::encode(frame, &mut out).expect("a decoded frame encodes")
+    frames
+        .iter()
+        .map(|frame| {
+            if matches!(frame.message, Message::Hello(_)) {
+                headers = HeaderEncoder::new();
+            }
+            let wire = WireFrame {
+                header: headers.wire(frame.header),
+                message: &frame.message,
+            };
+            headers.enqueued(frame.header);
+            frame::encode(&wire, &mut out).expect("a decoded frame encodes")
+        })
+        .collect()
 }
 
 fn kind_name(message: &Message<String>) -> &'static str {
@@ -190,11 +214,11 @@ const LIFECYCLE: [&str; 7] = [
 pub fn bytes_per_event(report: &mut Report) -> (f64, Vec<OwnedFrame>) {
     let run = boot("demo", Duration::from_secs(8));
     let mut sizes: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
-    for frame in &run.frames {
+    for (frame, len) in run.frames.iter().zip(encoded_lens(&run.frames)) {
         sizes
             .entry(kind_name(&frame.message))
             .or_default()
-            .push(encoded_len(frame));
+            .push(len);
     }
     let all: Vec<usize> = sizes.values().flatten().copied().collect();
     let mean_all = all.iter().sum::<usize>() as f64 / all.len().max(1) as f64;
@@ -212,8 +236,9 @@ pub fn bytes_per_event(report: &mut Report) -> (f64, Vec<OwnedFrame>) {
             .samples(lifecycle.len() as u64, Sampling::Distribution)
             .detail(format!("{} lifecycle frames of {} in 8 s of the demo; spread is min..max", lifecycle.len(), all.len()))
             .method(
-                "Every frame of a demo run re-encoded exactly as sent (postcard, CRC-16, COBS, delimiter) and \
-                 measured; lifecycle events are spawn, exit, signal, reaped, publish, ack and event done.",
+                "Every frame of a demo run re-encoded exactly as sent (the header as a time delta or absolute, as \
+                 the guest chose it; postcard, CRC-16, COBS, delimiter) and measured; lifecycle events are spawn, \
+                 exit, signal, reaped, publish, ack and event done.",
             ),
     );
     let rows = sizes
@@ -232,7 +257,9 @@ pub fn bytes_per_event(report: &mut Report) -> (f64, Vec<OwnedFrame>) {
         title: "Bytes per frame on the wire, by message kind (8 s of the demo)",
         header: vec!["kind", "frames", "mean bytes", "max bytes"],
         rows,
-        note: "Sizes include the header (sequence number, time, drop count), the CRC, COBS overhead and the delimiter.",
+        note: "Sizes include the header (one varint of time since the previous frame; sequence number, time and drop \
+               count spelled out on the first frame, after a drop and on every 16th), the CRC, COBS overhead and the \
+               delimiter.",
     });
     (mean_all, run.frames)
 }
