@@ -211,7 +211,7 @@ mod tests {
         let bytes = drain(&mut queue);
         let wire = wire_headers(&bytes);
         for (seq, header) in wire.iter().enumerate() {
-            let absolute = seq as u32 % ABSOLUTE_EVERY == 0;
+            let absolute = (seq as u32).is_multiple_of(ABSOLUTE_EVERY);
             match header {
                 WireHeader::Absolute(header) => {
                     assert!(absolute, "frame {seq} is absolute");

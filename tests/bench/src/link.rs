@@ -28,6 +28,14 @@ fn workload(extra_args: &str) -> (f64, f64, f64, GuestRun) {
     let busy = run.get("busy_cycles").median;
     let share = telemetry / busy.max(1.0);
     let drain_part = drain / telemetry.max(1.0);
+    eprintln!(
+        "bench:   workload [{extra_args}]: telemetry {:.2}% of {:.0} M busy cycles (send {:.1} M, drain {:.1} M), {:.0} ms",
+        share * 100.0,
+        busy / 1e6,
+        run.get("telemetry_send_cycles").median / 1e6,
+        drain / 1e6,
+        run.get("workload_ns").median / 1e6
+    );
     (share, drain_part, run.get("workload_ns").median, run)
 }
 
