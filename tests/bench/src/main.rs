@@ -256,3 +256,20 @@ fn analysis(report: &Report) -> Vec<String> {
     }
     notes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_takes_known_ids_and_nothing_means_everything() {
+        assert_eq!(selection(&[]).unwrap().len(), IDS.len());
+        let chosen = selection(&["link_efficiency".into(), " boot_over_floor_q35".into()]).unwrap();
+        assert_eq!(
+            chosen.into_iter().collect::<Vec<_>>(),
+            vec!["boot_over_floor_q35", "link_efficiency"]
+        );
+        let error = selection(&["link_efficiency".into(), "warp_speed".into()]).unwrap_err();
+        assert!(error.contains("warp_speed") && error.contains("minor_fault_over_floor"));
+    }
+}
