@@ -116,8 +116,10 @@ impl<'de> Deserialize<'de> for Header {
 ///
 /// A lifecycle event's header is thus one or two bytes instead of six to
 /// eight. The guest ([`HeaderEncoder`]) sends an absolute header on the
-/// first frame, after any drop, and on every frame whose sequence number is
-/// a multiple of [`ABSOLUTE_EVERY`], so a host that lost a frame on the link
+/// first frame, after any drop, on the frames a host must never have to
+/// skip ([`Message::wants_absolute_header`]: command answers, Hello, the
+/// frames that end a run) and on every frame whose sequence number is a
+/// multiple of [`ABSOLUTE_EVERY`], so a host that lost a frame on the link
 /// (or attached mid-stream) knows sequence and time again within that many
 /// frames. Until then it cannot place the delta frames it receives: the
 /// stream decoder skips them, and they count as lost (a sequence gap) when
@@ -226,6 +228,18 @@ impl HeaderEncoder {
         }
     }
 
+    /// The wire form of `header` on a frame carrying `message`: always
+    /// absolute for the frames a host must be able to place the moment it
+    /// attaches ([`Message::wants_absolute_header`]), otherwise as
+    /// [`HeaderEncoder::wire`].
+    pub fn wire_for<S>(&self, header: Header, message: &Message<S>) -> WireHeader {
+        if message.wants_absolute_header() {
+            WireHeader::Absolute(header)
+        } else {
+            self.wire(header)
+        }
+    }
+
     /// Records that the frame with `header` was enqueued (a dropped frame is
     /// not recorded: the next one reports the drop, absolutely).
     pub fn enqueued(&mut self, header: Header) {
@@ -280,6 +294,24 @@ pub struct WireFrame<M> {
     pub header: WireHeader,
     /// The payload.
     pub message: M,
+}
+
+impl<S> Message<S> {
+    /// Whether a frame of this message always spells out its header: a
+    /// host that has just attached must be able to show the answer to its
+    /// command, a boot's Hello, and the frames that end a run, rather than
+    /// skip them until the next absolute header.
+    pub fn wants_absolute_header(&self) -> bool {
+        matches!(
+            self,
+            Message::Hello(_)
+                | Message::Panic(_)
+                | Message::KernelFault(_)
+                | Message::PowerOff(_)
+                | Message::CommandResult(_)
+                | Message::CommandRejected(_)
+        )
+    }
 }
 
 /// One guest frame: header plus message.

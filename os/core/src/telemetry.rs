@@ -68,7 +68,7 @@ impl<const N: usize> TelemetryQueue<N> {
             dropped_before: self.dropped_since_last,
         };
         let frame = WireFrame {
-            header: self.headers.wire(header),
+            header: self.headers.wire_for(header, &message),
             message: &message,
         };
         let outcome = match frame::encode_with_scratch(&frame, &mut self.scratch, &mut self.encoded)
@@ -232,6 +232,21 @@ mod tests {
                 (seq as u32, times[seq])
             );
         }
+        // The answer to a host command is absolute even mid-run, so that a
+        // host which has just attached sees it.
+        let mut answers = TelemetryQueue::<1024>::new();
+        answers.send(1, heartbeat(1));
+        answers.send(2, heartbeat(2));
+        answers.send(
+            3,
+            Message::CommandResult(protocol::message::CommandResult {
+                id: 7,
+                outcome: protocol::command::CommandOutcome::Done(0),
+            }),
+        );
+        let wire = wire_headers(&drain(&mut answers));
+        assert!(matches!(wire[1], WireHeader::Delta { delta_us: 1 }));
+        assert!(matches!(wire[2], WireHeader::Absolute(header) if header.seq == 2));
         // A drop: the next frame is absolute and reports it.
         let mut small = TelemetryQueue::<128>::new();
         while let SendOutcome::Queued(_) = small.send(9, heartbeat(u64::MAX)) {}

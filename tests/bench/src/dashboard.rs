@@ -58,7 +58,7 @@ fn replay(sample: &[OwnedFrame], count: usize) -> (Duration, u64) {
                 }
             }
             let wire = protocol::message::WireFrame {
-                header: headers.wire(frame.header),
+                header: headers.wire_for(frame.header, &frame.message),
                 message: &frame.message,
             };
             headers.enqueued(frame.header);

@@ -165,7 +165,7 @@ fn encoded_lens(frames: &[OwnedFrame]) -> Vec<usize> {
                 headers = HeaderEncoder::new();
             }
             let wire = WireFrame {
-                header: headers.wire(frame.header),
+                header: headers.wire_for(frame.header, &frame.message),
                 message: &frame.message,
             };
             headers.enqueued(frame.header);
