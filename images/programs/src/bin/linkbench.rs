@@ -21,9 +21,20 @@ const WINDOWS: usize = 10;
 /// Length of one window in milliseconds.
 const WINDOW_MS: u64 = 100;
 
-/// Per window: efficiency in parts per million, UART cycles per byte and
-/// whole-path cycles per byte (both in thousandths of a cycle).
-fn windows() -> SysResult<([u64; WINDOWS], [u64; WINDOWS], [u64; WINDOWS], u64)> {
+/// What the flood windows measured.
+struct Windows {
+    /// Per window: UART-write cycles over whole-path cycles, in parts per
+    /// million.
+    efficiency: [u64; WINDOWS],
+    /// Per window: UART-write cycles per byte, in thousandths of a cycle.
+    uart: [u64; WINDOWS],
+    /// Per window: whole-path cycles per byte, in thousandths of a cycle.
+    path: [u64; WINDOWS],
+    /// Bytes drained in all windows.
+    bytes: u64,
+}
+
+fn windows() -> SysResult<Windows> {
     let mut efficiency = [0; WINDOWS];
     let mut uart = [0; WINDOWS];
     let mut path = [0; WINDOWS];
@@ -39,7 +50,12 @@ fn windows() -> SysResult<([u64; WINDOWS], [u64; WINDOWS], [u64; WINDOWS], u64)>
         path[window] = whole * 1000 / drained;
         bytes += cost.drained_bytes;
     }
-    Ok((efficiency, uart, path, bytes))
+    Ok(Windows {
+        efficiency,
+        uart,
+        path,
+        bytes,
+    })
 }
 
 fn run(_args: userlib::Args) -> i32 {
@@ -56,12 +72,12 @@ fn run(_args: userlib::Args) -> i32 {
     }
     let _ = time::sleep_ms(500);
     match (raw, measured) {
-        (Ok(raw), Ok((mut efficiency, mut uart, mut path, bytes))) => {
+        (Ok(raw), Ok(mut measured)) => {
             report_one("uart_raw_bytes_per_500ms", raw);
-            bench::report("link_efficiency_ppm", &mut efficiency);
-            bench::report("link_uart_millicycles_per_byte", &mut uart);
-            bench::report("link_path_millicycles_per_byte", &mut path);
-            report_one("link_drained_bytes", bytes);
+            bench::report("link_efficiency_ppm", &mut measured.efficiency);
+            bench::report("link_uart_millicycles_per_byte", &mut measured.uart);
+            bench::report("link_path_millicycles_per_byte", &mut measured.path);
+            report_one("link_drained_bytes", measured.bytes);
             0
         }
         (raw, measured) => {
