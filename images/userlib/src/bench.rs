@@ -53,7 +53,7 @@ impl Cost {
 }
 
 /// Prints one value as a `BENCH` line of a single sample.
-pub fn report_one(name: &str, value: u64) {
+pub fn report_one(name: impl core::fmt::Display, value: u64) {
     crate::println!("BENCH {name} median={value} p10={value} p90={value} n=1");
 }
 

@@ -74,6 +74,11 @@ fn run(_args: userlib::Args) -> i32 {
     match (raw, measured) {
         (Ok(raw), Ok(mut measured)) => {
             report_one("uart_raw_bytes_per_500ms", raw);
+            for (window, efficiency) in measured.efficiency.iter().enumerate() {
+                // One line per window: the runner pools windows over boots
+                // when their spread is wide.
+                report_one(format_args!("link_efficiency_ppm_w{window}"), *efficiency);
+            }
             bench::report("link_efficiency_ppm", &mut measured.efficiency);
             bench::report("link_uart_millicycles_per_byte", &mut measured.uart);
             bench::report("link_path_millicycles_per_byte", &mut measured.path);
