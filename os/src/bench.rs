@@ -58,6 +58,7 @@ fn cost_counter(which: u64) -> Result<u64, Errno> {
         w if w == CostCounter::UartCycles as u64 => cost.uart_cycles,
         w if w == CostCounter::DrainedBytes as u64 => cost.drained_bytes,
         w if w == CostCounter::BusyCycles as u64 => busy_cycles(),
+        w if w == CostCounter::FramesQueued as u64 => cost.frames_queued,
         _ => return Err(Errno::EINVAL),
     })
 }

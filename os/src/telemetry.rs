@@ -90,6 +90,8 @@ pub struct Cost {
     pub uart_cycles: u64,
     /// Bytes written to the UART by the drain.
     pub drained_bytes: u64,
+    /// Frames queued since boot (counted whether or not counting is on).
+    pub frames_queued: u64,
 }
 
 /// Turns the cycle counters on (benchmark boots only).
@@ -104,6 +106,7 @@ pub fn cost() -> Cost {
         drain_cycles: DRAIN_CYCLES.load(Ordering::Relaxed),
         uart_cycles: UART_CYCLES.load(Ordering::Relaxed),
         drained_bytes: DRAINED_BYTES.load(Ordering::Relaxed),
+        frames_queued: QUEUE.with(|queue| queue.queued_frames()),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Cost {
     pub drained_bytes: u64,
     /// Cycles the CPU was not halted in the idle loop.
     pub busy_cycles: u64,
+    /// Telemetry frames queued.
+    pub frames_queued: u64,
 }
 
 impl Cost {
@@ -37,6 +39,7 @@ impl Cost {
             uart_cycles: read(CostCounter::UartCycles)?,
             drained_bytes: read(CostCounter::DrainedBytes)?,
             busy_cycles: read(CostCounter::BusyCycles)?,
+            frames_queued: read(CostCounter::FramesQueued)?,
         })
     }
 
@@ -48,6 +51,7 @@ impl Cost {
             uart_cycles: self.uart_cycles.wrapping_sub(earlier.uart_cycles),
             drained_bytes: self.drained_bytes.wrapping_sub(earlier.drained_bytes),
             busy_cycles: self.busy_cycles.wrapping_sub(earlier.busy_cycles),
+            frames_queued: self.frames_queued.wrapping_sub(earlier.frames_queued),
         }
     }
 }

@@ -118,6 +118,8 @@ pub enum CostCounter {
     DrainedBytes = 3,
     /// Cycles since boot that the CPU was not halted in the idle loop.
     BusyCycles = 4,
+    /// Frames queued since boot.
+    FramesQueued = 5,
 }
 
 impl Syscall {

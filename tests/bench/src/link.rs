@@ -19,15 +19,29 @@ const MAX_ROUNDS: usize = 8;
 /// The kernel options of a flooded boot.
 const FLOOD: &str = "snapshot_ms=10 heartbeat_ms=1";
 
-/// Telemetry's share of the busy cycles of one workload boot, the part of
-/// it spent draining, and the workload's wall-clock time.
-fn workload(extra_args: &str) -> (f64, f64, f64, GuestRun) {
+/// What one workload boot measured.
+struct Workload {
+    /// Telemetry cycles over busy cycles.
+    share: f64,
+    /// The part of the telemetry cycles spent draining.
+    drain_part: f64,
+    /// Send (stamp, encode, queue) cycles per frame queued.
+    send_per_frame: f64,
+    /// The workload's wall-clock time.
+    wall_ns: f64,
+    run: GuestRun,
+}
+
+/// Boots the workload once with `extra_args`.
+fn workload(extra_args: &str) -> Workload {
     let run = guest::boot("bench-workload", extra_args, Duration::from_secs(300));
     let drain = run.get("telemetry_drain_cycles").median;
     let telemetry = run.get("telemetry_send_cycles").median + drain;
     let busy = run.get("busy_cycles").median;
     let share = telemetry / busy.max(1.0);
     let drain_part = drain / telemetry.max(1.0);
+    let send_per_frame =
+        run.get("telemetry_send_cycles").median / run.get("telemetry_frames").median.max(1.0);
     eprintln!(
         "bench:   workload [{extra_args}]: telemetry {:.2}% of {:.0} M busy cycles (send {:.1} M, drain {:.1} M), {:.0} ms",
         share * 100.0,
@@ -36,7 +50,13 @@ fn workload(extra_args: &str) -> (f64, f64, f64, GuestRun) {
         drain / 1e6,
         run.get("workload_ns").median / 1e6
     );
-    (share, drain_part, run.get("workload_ns").median, run)
+    Workload {
+        share,
+        drain_part,
+        send_per_frame,
+        wall_ns: run.get("workload_ns").median,
+        run,
+    }
 }
 
 pub fn overhead(report: &mut Report) {
@@ -46,17 +66,22 @@ pub fn overhead(report: &mut Report) {
     let mut wall_ns = (Vec::new(), Vec::new(), Vec::new());
     let mut flood_dropped = 0;
     let mut drain_parts = (Vec::new(), Vec::new());
+    let mut send_per_frame = Vec::new();
     // One boot to warm QEMU, the host's caches and the disk image, not
     // counted; then the modes interleaved, so drift in the machine's speed
     // hits every mode alike.
     guest::boot("bench-workload", "", Duration::from_secs(300));
     let columns = sample_until_steady(MIN_ROUNDS, MAX_ROUNDS, || {
-        let (share, drain, on_ns, _) = workload("");
-        let (quiet, _, off_ns, _) = workload("telemetry=quiet");
-        let (share_flood, drain_flood, flood_ns, flooded) = workload(FLOOD);
-        drain_parts.0.push(drain);
-        drain_parts.1.push(drain_flood);
-        flood_dropped += flooded.run.stats.guest_dropped;
+        let normal = workload("");
+        let quiet = workload("telemetry=quiet");
+        let flooded = workload(FLOOD);
+        let (share, on_ns) = (normal.share, normal.wall_ns);
+        let (quiet, off_ns) = (quiet.share, quiet.wall_ns);
+        let (share_flood, flood_ns) = (flooded.share, flooded.wall_ns);
+        drain_parts.0.push(normal.drain_part);
+        drain_parts.1.push(flooded.drain_part);
+        send_per_frame.push(normal.send_per_frame);
+        flood_dropped += flooded.run.run.stats.guest_dropped;
         wall.push(on_ns / off_ns);
         wall_flood.push(flood_ns / off_ns);
         quiet_share.push(quiet);
@@ -75,6 +100,7 @@ pub fn overhead(report: &mut Report) {
     let per_cent = |value: f64| format!("{:.2}%", value * 100.0);
     let drain = summarize(&mut drain_parts.0).median;
     let drain_flood = summarize(&mut drain_parts.1).median;
+    let per_frame = summarize(&mut send_per_frame).median;
     report.figures.push(
         Figure::summarised(
             "telemetry_cycle_share",
@@ -84,7 +110,7 @@ pub fn overhead(report: &mut Report) {
             Target::AtMost(0.02),
         )
         .detail(format!(
-            "telemetry {} of the busy cycles while the workload ran ({} of it draining to the UART, the rest stamping, encoding and queueing; median of {rounds} boots; {} with only essential frames)",
+            "telemetry {} of the busy cycles while the workload ran ({} of it draining to the UART, the rest stamping, encoding and queueing at {per_frame:.0} cycles per frame; median of {rounds} boots; {} with only essential frames)",
             per_cent(share.median),
             per_cent(drain),
             per_cent(quiet.median)

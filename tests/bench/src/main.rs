@@ -223,11 +223,12 @@ fn analysis(report: &Report) -> Vec<String> {
     if missed("telemetry_cycle_share") || missed("telemetry_cycle_share_flooded") {
         notes.push(
             "Telemetry cycles: every process event costs several frames (spawn, exit, publish, ack, done, \
-             reaped), each stamped, encoded and queued, and while the CPU is busy the ring is drained from the \
-             timer tick, one UART byte at a time at a few thousand cycles per byte under TCG; the detail column \
-             says how much of the share is draining. Moving lifecycle events into the periodic snapshots as \
-             counters, or widening the path (a virtio-console queue instead of byte-wise 16550 writes), would \
-             bring the share down."
+             reaped), each stamped, encoded (postcard, CRC-16, COBS) and queued, a few thousand TSC cycles per \
+             frame under TCG (the detail column gives the figure), and while the CPU is busy the ring is drained \
+             from the timer tick, one UART byte at a time at a few thousand cycles per byte. Fewer frames per \
+             event (lifecycle counters in the periodic snapshots instead of a frame per step), one pass that \
+             does CRC and COBS together, or a wider path (a virtio-console queue instead of byte-wise 16550 \
+             writes) would bring the share down."
                 .to_string(),
         );
     }

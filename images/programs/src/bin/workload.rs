@@ -3,7 +3,7 @@
 //! argument, default 150); prints `BENCH workload_ns` with the time taken
 //! and, when booted with `bench=on`, the kernel's telemetry cycles and busy
 //! cycles over the same stretch (`BENCH telemetry_send_cycles`,
-//! `telemetry_drain_cycles`, `busy_cycles`).
+//! `telemetry_drain_cycles`, `busy_cycles`, `telemetry_frames`).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use userlib::bench::{Cost, report_one};
@@ -49,6 +49,7 @@ fn run(args: userlib::Args) -> i32 {
         report_one("telemetry_send_cycles", cost.send_cycles);
         report_one("telemetry_drain_cycles", cost.drain_cycles);
         report_one("busy_cycles", cost.busy_cycles);
+        report_one("telemetry_frames", cost.frames_queued);
     }
     0
 }
