@@ -1,7 +1,10 @@
 //! Every view drawn from a real recorded boot: `fixtures/demo.rec` holds
 //! four seconds of the demo image as the dashboard recorded them
 //! (`--headless --seconds 4 --record`), replayed through the same decoder
-//! and model as live, then drawn with ratatui's `TestBackend`.
+//! and model as live, then drawn with ratatui's `TestBackend`. When protocol
+//! v2 turned most headers into time deltas, its serial bytes were re-encoded
+//! frame by frame as the guest now sends them (same frames, times and record
+//! times; its v1 Hello became a v2 Hello with an unknown platform).
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

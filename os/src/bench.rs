@@ -8,7 +8,7 @@ use crate::{disk, memory, process, telemetry, time};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_abi::Errno;
-use kernel_abi::syscall::BenchKind;
+use kernel_abi::syscall::{BenchKind, CostCounter};
 use protocol::message::{Log, LogLevel, Message};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -21,6 +21,7 @@ const MAX_ITERATIONS: u64 = 100_000;
 /// Allows the benchmark system call.
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
+    telemetry::count_cycles();
 }
 
 fn median(mut samples: Vec<u64>) -> u64 {
@@ -43,8 +44,31 @@ pub fn run(kind: u64, a: u64, b: u64) -> Result<u64, Errno> {
         k if k == BenchKind::UartRaw as u64 => Ok(uart_raw(a)),
         k if k == BenchKind::TelemetryFlood as u64 => Ok(telemetry_flood(a)),
         k if k == BenchKind::EncodeFrame as u64 => encode_frame(a),
+        k if k == BenchKind::TelemetryCost as u64 => cost_counter(a),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// One of the cumulative counters of `BenchKind::TelemetryCost`.
+fn cost_counter(which: u64) -> Result<u64, Errno> {
+    let cost = telemetry::cost();
+    Ok(match which {
+        w if w == CostCounter::SendCycles as u64 => cost.send_cycles,
+        w if w == CostCounter::DrainCycles as u64 => cost.drain_cycles,
+        w if w == CostCounter::UartCycles as u64 => cost.uart_cycles,
+        w if w == CostCounter::DrainedBytes as u64 => cost.drained_bytes,
+        w if w == CostCounter::BusyCycles as u64 => busy_cycles(),
+        w if w == CostCounter::FramesQueued as u64 => cost.frames_queued,
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+/// Cycles since boot minus those spent halted in the idle loop.
+fn busy_cycles() -> u64 {
+    let elapsed = read_tsc().wrapping_sub(time::boot_tsc());
+    let idle =
+        (u128::from(crate::timer::idle_ns()) * u128::from(time::tsc_hz()) / 1_000_000_000) as u64;
+    elapsed.saturating_sub(idle)
 }
 
 fn page_floor(iterations: u64) -> Result<u64, Errno> {

@@ -7,9 +7,11 @@
 //! 1.6 µs (several times that when trickled), so the budgets bound what
 //! telemetry can take from programs.
 
+use crate::arch::cpu::read_tsc;
 use crate::arch::serial;
 use crate::sync::IrqLock;
 use crate::time;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel_core::telemetry::{SendOutcome, TelemetryQueue};
 use protocol::message::Message;
 
@@ -44,12 +46,12 @@ pub fn over_half_full() -> bool {
 static QUEUE: IrqLock<TelemetryQueue<RING_BYTES>> =
     IrqLock::new("telemetry", TelemetryQueue::new());
 
-static QUIET: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Quiet mode: only essential frames (Hello, logs, failures, command
 /// results, power-off) are sent; the rest are not even encoded.
 pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, core::sync::atomic::Ordering::Relaxed);
+    QUIET.store(quiet, Ordering::Relaxed);
 }
 
 fn essential(message: &Message<&str>) -> bool {
@@ -65,12 +67,71 @@ fn essential(message: &Message<&str>) -> bool {
     )
 }
 
+/// Whether the cycle counters below run (the `bench=on` boot option turns
+/// them on; otherwise telemetry pays nothing for being measured).
+static COUNTING: AtomicBool = AtomicBool::new(false);
+/// TSC cycles spent stamping, encoding and queueing frames ([`send`]).
+static SEND_CYCLES: AtomicU64 = AtomicU64::new(0);
+/// TSC cycles spent draining the ring ([`drain`], UART writes included).
+static DRAIN_CYCLES: AtomicU64 = AtomicU64::new(0);
+/// The part of [`DRAIN_CYCLES`] spent inside the UART writes themselves.
+static UART_CYCLES: AtomicU64 = AtomicU64::new(0);
+/// Bytes the drain wrote to the UART.
+static DRAINED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// What telemetry has cost the CPU since boot (zeros unless counting).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cost {
+    /// Cycles stamping, encoding and queueing frames.
+    pub send_cycles: u64,
+    /// Cycles draining the ring, UART writes included.
+    pub drain_cycles: u64,
+    /// Cycles inside the UART writes (a part of `drain_cycles`).
+    pub uart_cycles: u64,
+    /// Bytes written to the UART by the drain.
+    pub drained_bytes: u64,
+    /// Frames queued since boot (counted whether or not counting is on).
+    pub frames_queued: u64,
+}
+
+/// Turns the cycle counters on (benchmark boots only).
+pub fn count_cycles() {
+    COUNTING.store(true, Ordering::Relaxed);
+}
+
+/// The counters so far.
+pub fn cost() -> Cost {
+    Cost {
+        send_cycles: SEND_CYCLES.load(Ordering::Relaxed),
+        drain_cycles: DRAIN_CYCLES.load(Ordering::Relaxed),
+        uart_cycles: UART_CYCLES.load(Ordering::Relaxed),
+        drained_bytes: DRAINED_BYTES.load(Ordering::Relaxed),
+        frames_queued: QUEUE.with(|queue| queue.queued_frames()),
+    }
+}
+
+/// The TSC now if counting, for [`counted_since`].
+fn counting_start() -> Option<u64> {
+    COUNTING.load(Ordering::Relaxed).then(read_tsc)
+}
+
+/// Adds the cycles since `start` (if counting) to `counter`.
+fn counted_since(start: Option<u64>, counter: &AtomicU64) {
+    if let Some(start) = start {
+        counter.fetch_add(read_tsc().wrapping_sub(start), Ordering::Relaxed);
+    }
+}
+
 /// Queues `message`, stamped with the current time.
 pub fn send(message: Message<&str>) -> SendOutcome {
-    if QUIET.load(core::sync::atomic::Ordering::Relaxed) && !essential(&message) {
-        return SendOutcome::Dropped;
-    }
-    QUEUE.with(|queue| queue.send(time::now_us(), message))
+    let start = counting_start();
+    let outcome = if QUIET.load(Ordering::Relaxed) && !essential(&message) {
+        SendOutcome::Dropped
+    } else {
+        QUEUE.with(|queue| queue.send(time::now_us(), message))
+    };
+    counted_since(start, &SEND_CYCLES);
+    outcome
 }
 
 /// Writes a lone delimiter straight to the UART, so that whatever the
@@ -81,7 +142,10 @@ pub fn start_of_stream() {
 
 /// Writes up to `budget` queued bytes to the UART; returns how many.
 pub fn drain(budget: usize) -> usize {
-    QUEUE.with(|queue| drain_queue(queue, budget))
+    let start = counting_start();
+    let sent = QUEUE.with(|queue| drain_queue(queue, budget));
+    counted_since(start, &DRAIN_CYCLES);
+    sent
 }
 
 fn drain_queue(queue: &mut TelemetryQueue<RING_BYTES>, budget: usize) -> usize {
@@ -90,7 +154,12 @@ fn drain_queue(queue: &mut TelemetryQueue<RING_BYTES>, budget: usize) -> usize {
     while sent < budget && !ring.is_empty() {
         let front = ring.front();
         let chunk = front.get(..front.len().min(budget - sent)).unwrap_or(front);
+        let start = counting_start();
         let written = serial::send_some(chunk);
+        counted_since(start, &UART_CYCLES);
+        if start.is_some() {
+            DRAINED_BYTES.fetch_add(written as u64, Ordering::Relaxed);
+        }
         if written == 0 {
             break;
         }

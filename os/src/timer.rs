@@ -34,6 +34,11 @@ pub fn account_idle(ns: u64) {
     IDLE_NS.fetch_add(ns, Ordering::Relaxed);
 }
 
+/// Nanoseconds the CPU spent halted since boot.
+pub fn idle_ns() -> u64 {
+    IDLE_NS.load(Ordering::Relaxed)
+}
+
 /// Called on every timer interrupt.
 pub fn tick() {
     let now = time::now_ns();

@@ -9,7 +9,9 @@
 //! One frame on the wire is `COBS(postcard(value) ++ crc16_le) ++ 0x00`
 //! ([`frame`]). Guest frames carry a [`message::Header`] (sequence number,
 //! timestamp, drop count) and one [`message::Message`]; host commands use the
-//! same framing in the other direction.
+//! same framing in the other direction. On the wire most guest headers are a
+//! one-varint time delta from the frame before ([`message::WireHeader`]);
+//! the [`stream`] decoder restores the full header.
 //!
 //! # Compatibility rules
 //!

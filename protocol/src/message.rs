@@ -41,7 +41,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Carried by every guest frame.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire (postcard) a header is either *absolute* or a *delta* (see
+/// [`WireHeader`]); a lone frame always encodes absolute, and decoding a
+/// delta frame needs the stream before it ([`crate::stream::StreamDecoder`]).
+/// Human-readable formats (JSON) see the three named fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Header {
     /// Frame sequence number: 0 for the Hello frame of a boot, then +1 for
@@ -54,6 +59,259 @@ pub struct Header {
     /// Frames the guest dropped (its ring was full) since the frame before
     /// this one. [`Heartbeat::dropped_total`] carries the running total.
     pub dropped_before: u32,
+}
+
+/// The header's named fields, for human-readable formats.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "Header")]
+struct HeaderFields {
+    seq: u32,
+    time_us: u64,
+    dropped_before: u32,
+}
+
+impl Serialize for Header {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        if serializer.is_human_readable() {
+            HeaderFields {
+                seq: self.seq,
+                time_us: self.time_us,
+                dropped_before: self.dropped_before,
+            }
+            .serialize(serializer)
+        } else {
+            WireHeader::Absolute(*self).serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Header {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let fields = HeaderFields::deserialize(deserializer)?;
+            return Ok(Header {
+                seq: fields.seq,
+                time_us: fields.time_us,
+                dropped_before: fields.dropped_before,
+            });
+        }
+        match WireHeader::deserialize(deserializer)? {
+            WireHeader::Absolute(header) => Ok(header),
+            WireHeader::Delta { .. } => Err(serde::de::Error::custom(
+                "a delta header needs the frames before it (decode the stream)",
+            )),
+        }
+    }
+}
+
+/// A header as it travels on the wire.
+///
+/// The first field is one varint whose low bit says which form follows:
+///
+/// - **absolute** (low bit 1): `seq << 1 | 1`, then `time_us` and
+///   `dropped_before` as varints (three varints, as a plain header was);
+/// - **delta** (low bit 0): `delta_us << 1` alone: the frame is the one
+///   after the previous frame the guest enqueued (`seq + 1`, nothing
+///   dropped in between) and was produced `delta_us` after it.
+///
+/// A lifecycle event's header is thus one or two bytes instead of six to
+/// eight. The guest ([`HeaderEncoder`]) sends an absolute header on the
+/// first frame, after any drop, on the frames a host must never have to
+/// skip ([`Message::wants_absolute_header`]: command answers, Hello, the
+/// frames that end a run) and on every frame whose sequence number is a
+/// multiple of [`ABSOLUTE_EVERY`], so a host that lost a frame on the link
+/// (or attached mid-stream) knows sequence and time again within that many
+/// frames. Until then it cannot place the delta frames it receives: the
+/// stream decoder skips them, and they count as lost (a sequence gap) when
+/// the next absolute header arrives; it never shows a guessed time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireHeader {
+    /// Sequence number, time and drop count spelled out.
+    Absolute(Header),
+    /// The frame after the previous one, `delta_us` later.
+    Delta {
+        /// Microseconds since the previous enqueued frame (below 2^63).
+        delta_us: u64,
+    },
+}
+
+/// Every frame whose sequence number is a multiple of this has an absolute
+/// header, so a receiver that lost its place finds it again.
+pub const ABSOLUTE_EVERY: u32 = 16;
+
+impl Serialize for WireHeader {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        use serde::ser::SerializeTuple;
+        match *self {
+            WireHeader::Absolute(header) => {
+                let mut tuple = serializer.serialize_tuple(3)?;
+                tuple.serialize_element(&((u64::from(header.seq) << 1) | 1))?;
+                tuple.serialize_element(&header.time_us)?;
+                tuple.serialize_element(&header.dropped_before)?;
+                tuple.end()
+            }
+            WireHeader::Delta { delta_us } => {
+                let mut tuple = serializer.serialize_tuple(1)?;
+                tuple.serialize_element(&(delta_us << 1))?;
+                tuple.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WireHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = WireHeader;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a frame header")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<WireHeader, A::Error> {
+                use serde::de::Error;
+                let missing = || A::Error::custom("header cut short");
+                let first: u64 = seq.next_element()?.ok_or_else(missing)?;
+                if first & 1 == 0 {
+                    return Ok(WireHeader::Delta {
+                        delta_us: first >> 1,
+                    });
+                }
+                let number = u32::try_from(first >> 1)
+                    .map_err(|_| A::Error::custom("sequence number out of range"))?;
+                let time_us: u64 = seq.next_element()?.ok_or_else(missing)?;
+                let dropped_before: u32 = seq.next_element()?.ok_or_else(missing)?;
+                Ok(WireHeader::Absolute(Header {
+                    seq: number,
+                    time_us,
+                    dropped_before,
+                }))
+            }
+        }
+        // Three elements at most; postcard reads only those the visitor asks for.
+        deserializer.deserialize_tuple(3, Visitor)
+    }
+}
+
+/// The guest's choice of header form, frame by frame (see [`WireHeader`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeaderEncoder {
+    /// Sequence number and time of the last frame enqueued.
+    last: Option<(u32, u64)>,
+}
+
+impl HeaderEncoder {
+    /// A fresh encoder: its first header is absolute.
+    pub const fn new() -> Self {
+        Self { last: None }
+    }
+
+    /// The wire form of `header`: a delta when the frame directly follows
+    /// the last one enqueued, nothing was dropped, its time did not go
+    /// backwards and its number is not due an absolute header.
+    pub fn wire(&self, header: Header) -> WireHeader {
+        match self.last {
+            Some((seq, time_us))
+                if header.dropped_before == 0
+                    && header.seq == seq.wrapping_add(1)
+                    && !header.seq.is_multiple_of(ABSOLUTE_EVERY)
+                    && header.time_us >= time_us
+                    && header.time_us - time_us < 1 << 62 =>
+            {
+                WireHeader::Delta {
+                    delta_us: header.time_us - time_us,
+                }
+            }
+            _ => WireHeader::Absolute(header),
+        }
+    }
+
+    /// The wire form of `header` on a frame carrying `message`: always
+    /// absolute for the frames a host must be able to place the moment it
+    /// attaches ([`Message::wants_absolute_header`]), otherwise as
+    /// [`HeaderEncoder::wire`].
+    pub fn wire_for<S>(&self, header: Header, message: &Message<S>) -> WireHeader {
+        if message.wants_absolute_header() {
+            WireHeader::Absolute(header)
+        } else {
+            self.wire(header)
+        }
+    }
+
+    /// Records that the frame with `header` was enqueued (a dropped frame is
+    /// not recorded: the next one reports the drop, absolutely).
+    pub fn enqueued(&mut self, header: Header) {
+        self.last = Some((header.seq, header.time_us));
+    }
+}
+
+/// The host's end of [`HeaderEncoder`]: places delta headers after the
+/// frame before them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeaderDecoder {
+    /// Sequence number and time of the last frame placed, while known.
+    last: Option<(u32, u64)>,
+}
+
+impl HeaderDecoder {
+    /// A decoder that knows nothing yet: it places delta frames only after
+    /// an absolute one.
+    pub const fn new() -> Self {
+        Self { last: None }
+    }
+
+    /// The full header of the next frame received, or `None` when a delta
+    /// cannot be placed (nothing absolute since the start or since
+    /// [`HeaderDecoder::lost_place`]).
+    pub fn place(&mut self, wire: WireHeader) -> Option<Header> {
+        let header = match (wire, self.last) {
+            (WireHeader::Absolute(header), _) => header,
+            (WireHeader::Delta { delta_us }, Some((seq, time_us))) => Header {
+                seq: seq.wrapping_add(1),
+                time_us: time_us.saturating_add(delta_us),
+                dropped_before: 0,
+            },
+            (WireHeader::Delta { .. }, None) => return None,
+        };
+        self.last = Some((header.seq, header.time_us));
+        Some(header)
+    }
+
+    /// A frame may have been lost (a damaged frame, a reconnection): delta
+    /// headers cannot be placed until the next absolute one.
+    pub fn lost_place(&mut self) {
+        self.last = None;
+    }
+}
+
+/// One guest frame as it travels on the wire, its header in wire form: `M`
+/// is a [`Message`] when decoding, a reference to one when encoding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireFrame<M> {
+    /// The header, absolute or delta.
+    pub header: WireHeader,
+    /// The payload.
+    pub message: M,
+}
+
+impl<S> Message<S> {
+    /// Whether a frame of this message always spells out its header: a
+    /// host that has just attached must be able to show the answer to its
+    /// command, a boot's Hello, and the frames that end a run, rather than
+    /// skip them until the next absolute header.
+    pub fn wants_absolute_header(&self) -> bool {
+        matches!(
+            self,
+            Message::Hello(_)
+                | Message::Panic(_)
+                | Message::KernelFault(_)
+                | Message::PowerOff(_)
+                | Message::CommandResult(_)
+                | Message::CommandRejected(_)
+        )
+    }
 }
 
 /// One guest frame: header plus message.

@@ -57,7 +57,7 @@ fn hello() {
             },
         }),
         0,
-        "01 04 87 ad 4b 01 18 02 ef fd b6 f5 0d 80 f2 8b a8 09 04 64 65 6d 6f 02 01 03 03 02 51 65 00",
+        "05 01 87 ad 4b 01 18 02 ef fd b6 f5 0d 80 f2 8b a8 09 04 64 65 6d 6f 02 01 03 03 02 19 37 00",
     );
 }
 
@@ -70,7 +70,7 @@ fn heartbeat() {
             idle_ns: 1_000_000,
         }),
         1,
-        "05 01 87 ad 4b 0d 01 d8 fe d7 cc 04 03 c0 84 3d 74 ee 00",
+        "05 03 87 ad 4b 0d 01 d8 fe d7 cc 04 03 c0 84 3d 20 7e 00",
     );
 }
 
@@ -83,7 +83,7 @@ fn log() {
             text: "boot ok",
         }),
         2,
-        "05 02 87 ad 4b 03 02 02 0b 07 62 6f 6f 74 20 6f 6b 44 e8 00",
+        "05 05 87 ad 4b 03 02 02 0b 07 62 6f 6f 74 20 6f 6b 07 5a 00",
     );
 }
 
@@ -97,7 +97,7 @@ fn panic() {
             column: 5,
         }),
         3,
-        "05 03 87 ad 4b 1a 03 04 6f 6f 70 73 0e 6f 73 2f 73 72 63 2f 6d 61 69 6e 2e 72 73 2a 05 f0 4b 00",
+        "05 07 87 ad 4b 1a 03 04 6f 6f 70 73 0e 6f 73 2f 73 72 63 2f 6d 61 69 6e 2e 72 73 2a 05 bb 6b 00",
     );
 }
 
@@ -111,7 +111,7 @@ fn kernel_fault() {
             fault_address: 0xdead_0000,
         }),
         4,
-        "05 04 87 ad 4b 15 04 0e 02 c5 c6 c0 80 f8 ff ff ff ff 01 80 80 b4 f5 0d ee d9 00",
+        "05 09 87 ad 4b 15 04 0e 02 c5 c6 c0 80 f8 ff ff ff ff 01 80 80 b4 f5 0d 2d 09 00",
     );
 }
 
@@ -122,7 +122,7 @@ fn power_off() {
             exit_code: EXIT_SUCCESS,
         }),
         5,
-        "05 05 87 ad 4b 02 05 03 0a 5b 00",
+        "05 0b 87 ad 4b 02 05 03 2b dd 00",
     );
 }
 
@@ -135,7 +135,7 @@ fn spawn() {
             name: "worker",
         }),
         6,
-        "05 06 87 ad 4b 0d 06 07 01 06 77 6f 72 6b 65 72 55 2b 00",
+        "05 0d 87 ad 4b 0d 06 07 01 06 77 6f 72 6b 65 72 59 a2 00",
     );
 }
 
@@ -148,7 +148,7 @@ fn exit() {
             signal: 0,
         }),
         7,
-        "05 07 87 ad 4b 04 07 07 06 03 38 64 00",
+        "05 0f 87 ad 4b 04 07 07 06 03 f2 1b 00",
     );
 }
 
@@ -162,7 +162,7 @@ fn signal() {
             outcome: SignalOutcome::Caught,
         }),
         8,
-        "05 08 87 ad 4b 08 08 07 01 0a 02 90 d8 00",
+        "05 11 87 ad 4b 08 08 07 01 0a 02 cc 4f 00",
     );
 }
 
@@ -171,7 +171,7 @@ fn signal_handled() {
     check(
         Message::SignalHandled(SignalHandled { pid: 7, signal: 10 }),
         9,
-        "05 09 87 ad 4b 06 09 07 0a ea 23 00",
+        "05 13 87 ad 4b 06 09 07 0a 41 5e 00",
     );
 }
 
@@ -185,7 +185,7 @@ fn user_fault() {
             signal: 11,
         }),
         10,
-        "05 0a 87 ad 4b 0b 0a 07 0e b4 a4 80 02 0b e6 b4 00",
+        "05 15 87 ad 4b 0b 0a 07 0e b4 a4 80 02 0b 1d db 00",
     );
 }
 
@@ -194,7 +194,7 @@ fn bad_pointer() {
     check(
         Message::BadPointer(BadPointer { pid: 7, syscall: 1 }),
         11,
-        "05 0b 87 ad 4b 06 0b 07 01 ee 23 00",
+        "05 17 87 ad 4b 06 0b 07 01 f4 43 00",
     );
 }
 
@@ -203,7 +203,7 @@ fn reaped() {
     check(
         Message::Reaped(Reaped { pid: 7 }),
         12,
-        "05 0c 87 ad 4b 05 0c 07 94 b9 00",
+        "05 19 87 ad 4b 05 0c 07 fe fc 00",
     );
 }
 
@@ -227,7 +227,7 @@ fn process() {
             regions: 5,
         }),
         13,
-        "05 0d 87 ad 4b 0d 0d 03 07 01 06 77 6f 72 6b 65 72 02 0b e0 c6 5b 0c 14 19 02 05 5b d8 00",
+        "05 1b 87 ad 4b 0d 0d 03 07 01 06 77 6f 72 6b 65 72 02 0b e0 c6 5b 0c 14 19 02 05 55 d2 00",
     );
 }
 
@@ -239,7 +239,7 @@ fn snapshot_done() {
             processes: 5,
         }),
         14,
-        "05 0e 87 ad 4b 06 0e 03 05 76 ac 00",
+        "05 1d 87 ad 4b 06 0e 03 05 de 7d 00",
     );
 }
 
@@ -257,7 +257,7 @@ fn region() {
             swapped_pages: 0,
         }),
         15,
-        "05 0f 87 ad 4b 0a 0f 03 07 80 80 80 02 80 60 03 05 02 03 fb b5 00",
+        "05 1f 87 ad 4b 0a 0f 03 07 80 80 80 02 80 60 03 05 02 03 74 43 00",
     );
 }
 
@@ -275,7 +275,7 @@ fn memory() {
             disk_writes: 0,
         }),
         16,
-        "05 10 87 ad 4b 08 10 03 b3 2c e0 2c 06 05 80 c0 01 78 03 34 e2 00",
+        "05 21 87 ad 4b 08 10 03 b3 2c e0 2c 06 05 80 c0 01 78 03 53 09 00",
     );
 }
 
@@ -287,7 +287,7 @@ fn subscribed() {
             mask: MASK_EXIT | MASK_SIGNAL,
         }),
         17,
-        "05 11 87 ad 4b 04 11 02 03 02 f5 00",
+        "05 23 87 ad 4b 06 11 02 03 e7 13 00",
     );
 }
 
@@ -301,7 +301,7 @@ fn publish() {
             subscriber: 2,
         }),
         18,
-        "05 12 87 ad 4b 04 12 29 07 04 02 f5 c9 00",
+        "05 25 87 ad 4b 04 12 29 07 04 02 e7 73 00",
     );
 }
 
@@ -314,7 +314,7 @@ fn ack() {
             latency_ns: 23_456,
         }),
         19,
-        "05 13 87 ad 4b 09 13 29 02 a0 b7 01 f6 35 00",
+        "05 27 87 ad 4b 09 13 29 02 a0 b7 01 6c f8 00",
     );
 }
 
@@ -328,7 +328,7 @@ fn ack_ignored() {
             reason: IgnoredReason::WrongSubscriber,
         }),
         20,
-        "05 14 87 ad 4b 08 14 03 07 01 01 01 62 00",
+        "05 29 87 ad 4b 08 14 03 07 01 01 74 e9 00",
     );
 }
 
@@ -342,7 +342,7 @@ fn event_done() {
             elapsed_ns: 80_000,
         }),
         21,
-        "05 15 87 ad 4b 0a 15 29 07 01 80 f1 04 a1 95 00",
+        "05 2b 87 ad 4b 0a 15 29 07 01 80 f1 04 e8 a6 00",
     );
 }
 
@@ -369,7 +369,7 @@ fn subscriber() {
             },
         }),
         22,
-        "05 16 87 ad 4b 03 16 03 09 02 03 69 70 63 03 78 77 11 01 07 88 27 77 a0 9c 01 e0 d4 03 f8 c9 04 a5 02 00",
+        "05 2d 87 ad 4b 03 16 03 09 02 03 69 70 63 03 78 77 11 01 07 88 27 77 a0 9c 01 e0 d4 03 f8 c9 04 ba 08 00",
     );
 }
 
@@ -386,7 +386,7 @@ fn latency_histogram() {
             buckets,
         }),
         25,
-        "05 19 87 ad 4b 0f 1a 03 02 c0 8d b7 01 02 0f 64 10 13 e8 a4 00",
+        "05 33 87 ad 4b 0f 1a 03 02 c0 8d b7 01 02 0f 64 10 13 4c 15 00",
     );
 }
 
@@ -398,7 +398,7 @@ fn command_result() {
             outcome: protocol::command::CommandOutcome::Done(17),
         }),
         23,
-        "05 17 87 ad 4b 03 17 0c 04 11 73 24 00",
+        "05 2f 87 ad 4b 03 17 0c 04 11 14 53 00",
     );
 }
 
@@ -410,7 +410,7 @@ fn command_rejected() {
             rejected_total: 3,
         }),
         24,
-        "05 18 87 ad 4b 02 18 04 03 ad f6 00",
+        "05 31 87 ad 4b 02 18 04 03 5e ec 00",
     );
 }
 
@@ -423,7 +423,7 @@ fn vm_flags() {
             flags: VMF_INUSE | VMF_EXITING,
         }),
         25,
-        "05 19 87 ad 4b 07 19 03 07 03 b8 65 00",
+        "05 33 87 ad 4b 07 19 03 07 03 b1 76 00",
     );
 }
 
@@ -510,4 +510,42 @@ fn every_message_kind_has_a_golden_vector() {
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });
     assert_eq!(golden_test_of(&sample), "power_off");
+}
+
+/// The delta header: an EXIT event 37 µs after the frame before it is a
+/// one-byte header (37 << 1), and only a decoder that saw that frame can
+/// place it.
+#[test]
+fn delta_header() {
+    let message: Message<&str> = Message::Exit(Exit {
+        pid: 7,
+        status: 0,
+        signal: 0,
+    });
+    let wire = WireFrame {
+        header: WireHeader::Delta { delta_us: 37 },
+        message: &message,
+    };
+    let mut out = [0u8; MAX_FRAME_LEN];
+    let len = frame::encode(&wire, &mut out).expect("encodes");
+    assert_eq!(hex(&out[..len]), "04 4a 07 07 01 03 d9 99 00");
+    // Alone, a delta frame cannot become a frame with a header.
+    let mut alone = out;
+    assert!(frame::decode::<OwnedFrame>(&mut alone[..len - 1]).is_err());
+    let decoded: WireFrame<Message<String>> = frame::decode(&mut out[..len - 1]).unwrap();
+    assert_eq!(decoded.header, WireHeader::Delta { delta_us: 37 });
+    let mut place = HeaderDecoder::new();
+    assert_eq!(place.place(decoded.header), None);
+    assert_eq!(
+        place.place(WireHeader::Absolute(header(4))),
+        Some(header(4))
+    );
+    assert_eq!(
+        place.place(decoded.header),
+        Some(Header {
+            seq: 5,
+            time_us: 1_234_567 + 37,
+            dropped_before: 0
+        })
+    );
 }

@@ -96,6 +96,30 @@ pub enum BenchKind {
     /// Median TSC cycles to stamp, encode and queue one lifecycle event
     /// frame, over `argument` frames.
     EncodeFrame = 4,
+    /// A cumulative counter since boot, chosen by `argument` (see
+    /// `CostCounter`): what telemetry has cost in TSC cycles, or the busy
+    /// (not halted) cycles, so a program can take the telemetry share of
+    /// the CPU over any stretch of its run. The kernel counts telemetry
+    /// cycles only when booted with `bench=on`.
+    TelemetryCost = 5,
+}
+
+/// The counters of `BenchKind::TelemetryCost`.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostCounter {
+    /// Cycles stamping, encoding and queueing telemetry frames.
+    SendCycles = 0,
+    /// Cycles draining the telemetry ring, UART writes included.
+    DrainCycles = 1,
+    /// The part of the drain spent inside UART writes.
+    UartCycles = 2,
+    /// Bytes the drain wrote to the UART.
+    DrainedBytes = 3,
+    /// Cycles since boot that the CPU was not halted in the idle loop.
+    BusyCycles = 4,
+    /// Frames queued since boot.
+    FramesQueued = 5,
 }
 
 impl Syscall {

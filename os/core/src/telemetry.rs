@@ -10,7 +10,7 @@
 
 use crate::ring::ByteRing;
 use protocol::frame::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
-use protocol::message::{GuestFrame, Header, Message};
+use protocol::message::{Header, HeaderEncoder, Message, WireFrame};
 
 /// What happened to one frame handed to [`TelemetryQueue::send`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct TelemetryQueue<const N: usize> {
     scratch: [u8; MAX_PAYLOAD_LEN],
     encoded: [u8; MAX_FRAME_LEN],
     next_seq: u32,
+    /// Chooses each frame's header form (absolute or a time delta).
+    headers: HeaderEncoder,
     dropped_since_last: u32,
     dropped_total: u64,
     queued_frames: u64,
@@ -51,6 +53,7 @@ impl<const N: usize> TelemetryQueue<N> {
             scratch: [0; MAX_PAYLOAD_LEN],
             encoded: [0; MAX_FRAME_LEN],
             next_seq: 0,
+            headers: HeaderEncoder::new(),
             dropped_since_last: 0,
             dropped_total: 0,
             queued_frames: 0,
@@ -64,7 +67,10 @@ impl<const N: usize> TelemetryQueue<N> {
             time_us,
             dropped_before: self.dropped_since_last,
         };
-        let frame = GuestFrame { header, message };
+        let frame = WireFrame {
+            header: self.headers.wire_for(header, &message),
+            message: &message,
+        };
         let outcome = match frame::encode_with_scratch(&frame, &mut self.scratch, &mut self.encoded)
         {
             Err(_) => SendOutcome::TooLarge,
@@ -73,6 +79,7 @@ impl<const N: usize> TelemetryQueue<N> {
         };
         match outcome {
             SendOutcome::Queued(_) => {
+                self.headers.enqueued(header);
                 self.next_seq = self.next_seq.wrapping_add(1);
                 self.dropped_since_last = 0;
                 self.queued_frames += 1;
@@ -173,6 +180,83 @@ mod tests {
             after[0].header.seq, queued as u32,
             "dropped frames take no sequence number"
         );
+    }
+
+    /// The bodies of the frames in `bytes`, each decoded with its header in
+    /// wire form.
+    fn wire_headers(bytes: &[u8]) -> Vec<protocol::message::WireHeader> {
+        bytes
+            .split(|byte| *byte == protocol::frame::DELIMITER)
+            .filter(|body| !body.is_empty())
+            .map(|body| {
+                let mut body = body.to_vec();
+                protocol::frame::decode::<protocol::message::WireFrame<Message<String>>>(&mut body)
+                    .unwrap()
+                    .header
+            })
+            .collect()
+    }
+
+    #[test]
+    fn headers_are_time_deltas_except_the_first_every_sixteenth_and_after_a_drop() {
+        use protocol::message::{ABSOLUTE_EVERY, WireHeader};
+        let mut queue = TelemetryQueue::<4096>::new();
+        let times: Vec<u64> = (0..40u64).map(|i| 5_000_000 + i * i * 7).collect();
+        for &time in &times {
+            assert!(matches!(
+                queue.send(time, heartbeat(time)),
+                SendOutcome::Queued(_)
+            ));
+        }
+        let bytes = drain(&mut queue);
+        let wire = wire_headers(&bytes);
+        for (seq, header) in wire.iter().enumerate() {
+            let absolute = (seq as u32).is_multiple_of(ABSOLUTE_EVERY);
+            match header {
+                WireHeader::Absolute(header) => {
+                    assert!(absolute, "frame {seq} is absolute");
+                    assert_eq!((header.seq, header.time_us), (seq as u32, times[seq]));
+                }
+                WireHeader::Delta { delta_us } => {
+                    assert!(!absolute, "frame {seq} should be absolute");
+                    assert_eq!(*delta_us, times[seq] - times[seq - 1]);
+                }
+            }
+        }
+        // The host places every frame at its exact number and time.
+        let frames = decode(&bytes);
+        assert_eq!(frames.len(), times.len());
+        for (seq, frame) in frames.iter().enumerate() {
+            assert_eq!(
+                (frame.header.seq, frame.header.time_us),
+                (seq as u32, times[seq])
+            );
+        }
+        // The answer to a host command is absolute even mid-run, so that a
+        // host which has just attached sees it.
+        let mut answers = TelemetryQueue::<1024>::new();
+        answers.send(1, heartbeat(1));
+        answers.send(2, heartbeat(2));
+        answers.send(
+            3,
+            Message::CommandResult(protocol::message::CommandResult {
+                id: 7,
+                outcome: protocol::command::CommandOutcome::Done(0),
+            }),
+        );
+        let wire = wire_headers(&drain(&mut answers));
+        assert!(matches!(wire[1], WireHeader::Delta { delta_us: 1 }));
+        assert!(matches!(wire[2], WireHeader::Absolute(header) if header.seq == 2));
+        // A drop: the next frame is absolute and reports it.
+        let mut small = TelemetryQueue::<128>::new();
+        while let SendOutcome::Queued(_) = small.send(9, heartbeat(u64::MAX)) {}
+        drain(&mut small);
+        small.send(10, heartbeat(1));
+        let after = drain(&mut small);
+        assert!(matches!(
+            wire_headers(&after)[0],
+            WireHeader::Absolute(header) if header.dropped_before == 1
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Page-fault costs (`bench-faults`) against the kernel's own floors.
 
-use crate::figures::{Curve, Figure, Report};
+use crate::figures::{Curve, Figure, Report, Sampling, Target};
 use crate::guest;
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ pub fn measure(report: &mut Report) {
     let floor = run.get("page_floor_cycles").median;
     let minor = run.get("minor_fault_cycles_rss_4096");
     report.figures.push(
-        Figure::at_most("minor fault cost / floor", minor.median / floor, (minor.p10 / floor, minor.p90 / floor), 2.0, "<= 2.0")
+        Figure::new("minor_fault_over_floor", "minor fault cost / floor", minor.median / floor, (minor.p10 / floor, minor.p90 / floor), Target::AtMost(1.5))
+            .samples(minor.n, Sampling::Distribution)
             .detail(format!(
                 "first-touch anonymous fault {:.0} cycles (median of {}), floor {floor:.0} cycles",
                 minor.median, minor.n
@@ -23,7 +24,8 @@ pub fn measure(report: &mut Report) {
     let major = run.get("major_fault_cycles");
     let disk = run.get("disk_read_cycles").median;
     report.figures.push(
-        Figure::at_most("major fault cost / disk read", major.median / disk, (major.p10 / disk, major.p90 / disk), 1.3, "<= 1.3")
+        Figure::new("major_fault_over_disk_read", "major fault cost / disk read", major.median / disk, (major.p10 / disk, major.p90 / disk), Target::AtMost(1.3))
+            .samples(major.n, Sampling::Distribution)
             .detail(format!(
                 "first touch of a not-yet-read file page {:.0} cycles (median of {}), raw read of a disk page {disk:.0} cycles",
                 major.median, major.n

@@ -9,13 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A `BENCH name median=… p10=… p90=… n=…` line.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Reported {
-    pub median: f64,
-    pub p10: f64,
-    pub p90: f64,
-    pub n: u64,
-}
+pub use crate::figures::{Summary as Reported, summarize};
 
 /// One boot of a benchmark image.
 pub struct GuestRun {
@@ -106,21 +100,6 @@ impl GuestRun {
             .find(|&i| is_log(i, &|text| text.starts_with(&end_prefix)))
             .expect("phase end");
         &frames[start..end]
-    }
-}
-
-/// Median, 10th and 90th percentile, and count of `values`.
-pub fn summarize(values: &mut [f64]) -> Reported {
-    if values.is_empty() {
-        return Reported::default();
-    }
-    values.sort_by(f64::total_cmp);
-    let at = |per_cent: usize| values[(values.len() - 1) * per_cent / 100];
-    Reported {
-        median: at(50),
-        p10: at(10),
-        p90: at(90),
-        n: values.len() as u64,
     }
 }
 

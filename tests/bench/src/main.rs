@@ -15,19 +15,37 @@ mod ipc;
 mod link;
 
 use clap::Parser;
-use figures::Report;
+use figures::{IDS, MachineInfo, Report};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// Runs the benchmarks and writes BENCHMARKS.md.
 #[derive(Parser)]
 #[command(about)]
 struct Args {
-    /// Where to write the report (default: BENCHMARKS.md at the workspace root).
+    /// Where to write the report (default: BENCHMARKS.md at the workspace
+    /// root; with --only, no Markdown is written unless this is given).
     #[arg(long)]
     output: Option<PathBuf>,
+    /// Also write every figure (id, value, spread, target, method, machine)
+    /// as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Run only these figures (comma-separated ids; `--only list` prints
+    /// them). Figures another one needs are measured too but not reported.
+    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',')]
+    only: Vec<String>,
 }
 
-fn machine() -> String {
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+}
+
+fn machine() -> MachineInfo {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -37,28 +55,60 @@ fn machine() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let qemu = std::process::Command::new(image_builder::qemu::QEMU_BINARY)
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
+    let qemu = command_output(image_builder::qemu::QEMU_BINARY, &["--version"])
         .and_then(|text| text.lines().next().map(str::to_string))
         .unwrap_or_else(|| "QEMU (version unknown)".into());
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .unwrap_or_default();
-    format!(
-        "Machine: {cpu}, {cores} cores. {qemu}, accelerator **TCG**, `-machine q35`, one vCPU. Date: {}.",
-        date.trim()
-    )
+    let date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let options = image_builder::QemuOptions::default();
+    MachineInfo {
+        cpu,
+        cores,
+        qemu,
+        accelerator: options.accel.as_str().to_uppercase(),
+        machine_type: options.machine.as_str().to_string(),
+        date: date.trim().to_string(),
+    }
+}
+
+/// The ids asked for, or an error naming the unknown ones.
+fn selection(only: &[String]) -> Result<BTreeSet<&'static str>, String> {
+    if only.is_empty() {
+        return Ok(IDS.iter().copied().collect());
+    }
+    let mut chosen = BTreeSet::new();
+    let mut unknown = Vec::new();
+    for id in only {
+        match IDS.iter().find(|known| **known == id.trim()) {
+            Some(known) => {
+                chosen.insert(*known);
+            }
+            None => unknown.push(id.clone()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(chosen)
+    } else {
+        Err(format!(
+            "unknown figure id(s): {}; the ids are: {}",
+            unknown.join(", "),
+            IDS.join(", ")
+        ))
+    }
 }
 
 fn main() {
     let args = Args::parse();
+    if args.only.iter().any(|id| id == "list") {
+        for id in IDS {
+            println!("{id}");
+        }
+        return;
+    }
+    let chosen = selection(&args.only).unwrap_or_else(|message| {
+        eprintln!("bench: {message}");
+        std::process::exit(2);
+    });
+    let wants = |ids: &[&str]| ids.iter().any(|id| chosen.contains(id));
     if let Err(message) = image_builder::qemu::check_available() {
         eprintln!("bench: {message}");
         std::process::exit(1);
@@ -69,31 +119,77 @@ fn main() {
         curves: Vec::new(),
         analysis: Vec::new(),
     };
-    eprintln!("bench: messages and process events (bench-ipc)...");
-    let ipc_run = ipc::measure(&mut report);
-    eprintln!("bench: page faults (bench-faults)...");
-    faults::measure(&mut report);
-    eprintln!("bench: telemetry overhead (bench-workload, 15 boots)...");
-    link::overhead(&mut report);
-    eprintln!("bench: bytes per event (8 s of demo)...");
-    let mean_frame = link::bytes_per_event(&mut report);
-    eprintln!("bench: link efficiency (bench-link)...");
-    let raw_rate = link::efficiency(&mut report);
-    eprintln!("bench: boot overhead (20 boots)...");
-    boot::measure(&mut report);
-    eprintln!("bench: dashboard throughput (10 M frames)...");
-    dashboard::measure(&mut report, &ipc_run.run.frames, mean_frame, raw_rate);
+    let dashboard = wants(&["dashboard_throughput_over_link", "dashboard_memory_growth"]);
+    if wants(&[
+        "ack_p50_over_ipc_rtt",
+        "ack_p50_over_ipc_rtt_2_subscribers",
+        "ack_p50_over_ipc_rtt_4_subscribers",
+        "ipc_rtt_over_floor",
+    ]) {
+        eprintln!("bench: messages and process events (bench-ipc)...");
+        ipc::measure(&mut report);
+    }
+    if wants(&["minor_fault_over_floor", "major_fault_over_disk_read"]) {
+        eprintln!("bench: page faults (bench-faults)...");
+        faults::measure(&mut report);
+    }
+    if wants(&[
+        "telemetry_cycle_share",
+        "telemetry_cycle_share_flooded",
+        "telemetry_wall_clock_overhead",
+        "telemetry_wall_clock_overhead_flooded",
+    ]) {
+        eprintln!("bench: telemetry cost (bench-workload, 3 boots per round)...");
+        link::overhead(&mut report);
+    }
+    let mut demo = None;
+    if dashboard || wants(&["bytes_per_lifecycle_event"]) {
+        eprintln!("bench: bytes per event (8 s of demo)...");
+        demo = Some(link::bytes_per_event(&mut report));
+    }
+    let mut raw_rate = None;
+    if dashboard || wants(&["link_efficiency"]) {
+        eprintln!("bench: link efficiency (bench-link)...");
+        raw_rate = Some(link::efficiency(&mut report));
+    }
+    if wants(&["boot_over_floor_q35", "boot_over_floor_microvm"]) {
+        eprintln!("bench: boot overhead (alternating boots)...");
+        boot::measure(&mut report, &chosen);
+    }
+    if wants(&["fast_link_over_uart"]) {
+        link::fast_link(&mut report);
+    }
+    if let (true, Some((mean_frame, frames)), Some(raw_rate)) = (dashboard, &demo, raw_rate) {
+        eprintln!("bench: dashboard throughput (10 M frames)...");
+        dashboard::measure(&mut report, frames, *mean_frame, raw_rate);
+    }
+    report.figures.retain(|figure| chosen.contains(figure.id));
+    report
+        .figures
+        .sort_by_key(|figure| IDS.iter().position(|id| *id == figure.id));
     report.analysis = analysis(&report);
 
     print!("{}", report.table());
-    let output = args
-        .output
-        .unwrap_or_else(|| image_builder::workspace_root().join("BENCHMARKS.md"));
-    std::fs::write(&output, report.markdown()).unwrap_or_else(|error| {
-        eprintln!("bench: cannot write {}: {error}", output.display());
-        std::process::exit(1);
-    });
-    eprintln!("bench: wrote {}", output.display());
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report.json()).expect("JSON of plain values");
+        std::fs::write(path, text + "\n").unwrap_or_else(|error| {
+            eprintln!("bench: cannot write {}: {error}", path.display());
+            std::process::exit(1);
+        });
+        eprintln!("bench: wrote {}", path.display());
+    }
+    let output = match (args.output, args.only.is_empty()) {
+        (Some(path), _) => Some(path),
+        (None, true) => Some(image_builder::workspace_root().join("BENCHMARKS.md")),
+        (None, false) => None,
+    };
+    if let Some(output) = output {
+        std::fs::write(&output, report.markdown()).unwrap_or_else(|error| {
+            eprintln!("bench: cannot write {}: {error}", output.display());
+            std::process::exit(1);
+        });
+        eprintln!("bench: wrote {}", output.display());
+    }
 }
 
 /// Why the figures that miss their target miss it, and what would close the
@@ -103,10 +199,10 @@ fn analysis(report: &Report) -> Vec<String> {
         report
             .figures
             .iter()
-            .any(|figure| figure.name.starts_with(name) && !figure.met)
+            .any(|figure| figure.id == name && figure.value.is_some() && !figure.met())
     };
     let mut notes = Vec::new();
-    if missed("minor fault cost") {
+    if missed("minor_fault_over_floor") {
         notes.push(
             "Minor faults: under TCG a CPU exception is expensive to emulate (the trap, the 176-byte frame, iretq), \
              and the fault path adds the region lookup, the frame allocator's bitmap search, page-record \
@@ -116,7 +212,7 @@ fn analysis(report: &Report) -> Vec<String> {
                 .to_string(),
         );
     }
-    if missed("ack latency p50 / bare IPC round trip (1") {
+    if missed("ack_p50_over_ipc_rtt") {
         notes.push(
             "Ack latency: the notify-to-ack path includes the subscriber's receive returning and its asend of the \
              ack, plus the telemetry frames the PM sends for each step (publish, ack), which a bare sendrec does not \
@@ -124,23 +220,34 @@ fn analysis(report: &Report) -> Vec<String> {
                 .to_string(),
         );
     }
-    if missed("telemetry overhead") {
+    if missed("telemetry_cycle_share") || missed("telemetry_cycle_share_flooded") {
         notes.push(
-            "Telemetry overhead: every process event costs several frames (spawn, exit, publish, ack, done, \
-             reaped), each encoded and, while the CPU is busy, drained 32 bytes per tick at about 1.6 µs per byte. \
-             Moving lifecycle events into the periodic snapshots as counters, or widening the UART path (a \
-             virtio-console queue instead of byte-wise 16550 writes), would bring the cost down."
+            "Telemetry cycles: every process event costs several frames (spawn, exit, publish, ack, done, \
+             reaped), each stamped, encoded (postcard, CRC-16, COBS) and queued, a few thousand TSC cycles per \
+             frame under TCG (the detail column gives the figure), and while the CPU is busy the ring is drained \
+             from the timer tick, one UART byte at a time at a few thousand cycles per byte. Fewer frames per \
+             event (lifecycle counters in the periodic snapshots instead of a frame per step), one pass that \
+             does CRC and COBS together, or a wider path (a virtio-console queue instead of byte-wise 16550 \
+             writes) would bring the share down."
                 .to_string(),
         );
     }
-    if missed("bytes per lifecycle event") {
+    if missed("link_efficiency") {
         notes.push(
-            "Bytes per event: the header (sequence number, microsecond time, drop count) is 6-8 bytes of every \
-             frame; a time delta since the previous frame instead of the absolute time would save 2-3 bytes."
+            "Link efficiency: the cycles outside the UART writes are stamping, encoding (postcard, CRC, COBS) and \
+             queueing; a cheaper encoder or larger UART writes per drain call would close the gap."
                 .to_string(),
         );
     }
-    if missed("boot overhead") {
+    if missed("bytes_per_lifecycle_event") {
+        notes.push(
+            "Bytes per event: the header is now a one- or two-byte time delta on most frames; what is left is the \
+             message itself (pids, event ids, latencies as varints), the CRC (2), COBS (1) and the delimiter (1). \
+             Shorter latencies (microseconds instead of nanoseconds) would save a byte or two more."
+                .to_string(),
+        );
+    }
+    if missed("boot_over_floor_q35") || missed("boot_over_floor_microvm") {
         notes.push(
             "Boot overhead: before its first frame the kernel calibrates the TSC against the PIT (10 ms) and reads \
              the start info; sending Hello before calibrating (with the frequency in a later frame) would move the \
@@ -149,4 +256,21 @@ fn analysis(report: &Report) -> Vec<String> {
         );
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_takes_known_ids_and_nothing_means_everything() {
+        assert_eq!(selection(&[]).unwrap().len(), IDS.len());
+        let chosen = selection(&["link_efficiency".into(), " boot_over_floor_q35".into()]).unwrap();
+        assert_eq!(
+            chosen.into_iter().collect::<Vec<_>>(),
+            vec!["boot_over_floor_q35", "link_efficiency"]
+        );
+        let error = selection(&["link_efficiency".into(), "warp_speed".into()]).unwrap_err();
+        assert!(error.contains("warp_speed") && error.contains("minor_fault_over_floor"));
+    }
 }
