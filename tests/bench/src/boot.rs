@@ -157,6 +157,11 @@ fn ratio_on(machine: Machine) -> Result<Figure, String> {
             "boot_over_floor_microvm",
             "boot overhead on microvm (first frame / empty PVH kernel exit)",
         ),
+        Machine::IsoBios | Machine::IsoUefi => {
+            return Err(format!(
+                "no boot-overhead figure on {machine}: its floor is an empty PVH kernel, which GRUB does not load"
+            ));
+        }
     };
     Ok(
         Figure::summarised(id, name, ratio, Sampling::Repeated, Target::AtMost(1.2))
