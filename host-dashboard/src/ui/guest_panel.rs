@@ -3,7 +3,7 @@
 
 use super::theme::THEME;
 use super::{field, format, panel};
-use crate::state::{State, exit_code_meaning};
+use crate::state::{PlatformNames, State, exit_code_meaning};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -46,7 +46,22 @@ impl Widget for GuestPanel<'_> {
             Some(_) => THEME.value_bad,
             None => THEME.value,
         };
+        let platform = identity.map(|identity| PlatformNames::from(&identity.platform));
         let rows = [
+            (
+                "machine",
+                platform.map_or_else(unknown, |names| {
+                    format!("{} {} {}", names.machine, names.boot_path, names.firmware)
+                }),
+                THEME.value,
+            ),
+            (
+                "disk",
+                platform.map_or_else(unknown, |names| {
+                    format!("{}, programs: {}", names.disk, names.programs)
+                }),
+                THEME.value,
+            ),
             (
                 "TSC",
                 identity.map_or_else(unknown, |identity| format::frequency(identity.tsc_hz)),
