@@ -91,6 +91,9 @@ pub enum StartError {
     QemuUnavailable(String),
     /// QEMU could not be started.
     QemuSpawn(std::io::Error),
+    /// The accelerator asked for cannot run the OS (the one-line reason:
+    /// see `image_builder::probe`).
+    Accelerator(String),
     /// The terminal, a thread, or signal handling could not be set up.
     Setup(std::io::Error),
 }
@@ -101,6 +104,7 @@ impl fmt::Display for StartError {
             StartError::Build(error) => write!(f, "build failed: {error}"),
             StartError::QemuUnavailable(reason) => write!(f, "QEMU is not available: {reason}"),
             StartError::QemuSpawn(error) => write!(f, "QEMU could not be started: {error}"),
+            StartError::Accelerator(reason) => f.write_str(reason),
             StartError::Setup(error) => write!(f, "setup failed: {error}"),
         }
     }
@@ -148,7 +152,9 @@ pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, St
 }
 
 /// Opens the session's source as `boot` asks: attaches to its address, or
-/// builds its image (cargo's output going to `output`) and boots it.
+/// builds its image (cargo's output going to `output`) and boots it. Under
+/// KVM, the accelerator probe runs first (once per host, then cached) and
+/// a KVM that cannot run ring-3 system calls is refused with one line.
 /// Returns the image's name (`None` when attached: the guest's Hello names
 /// it) and the live source.
 pub fn open(
@@ -159,6 +165,10 @@ pub fn open(
     match &boot.attach {
         Some(address) => Ok((None, Live::attach(address.clone(), events)?)),
         None => {
+            if boot.accel == Accelerator::Kvm {
+                image_builder::qemu::check_available().map_err(StartError::QemuUnavailable)?;
+                image_builder::probe::check_kvm(output).map_err(StartError::Accelerator)?;
+            }
             let image = prepare(&boot.image, output)?;
             if let Some(port) = boot.gdb {
                 announce_gdb(&image, port);

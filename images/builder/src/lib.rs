@@ -21,6 +21,7 @@
 pub mod build;
 pub mod gdb;
 pub mod manifest;
+pub mod probe;
 pub mod qemu;
 pub mod scaffold;
 pub mod sdk;
