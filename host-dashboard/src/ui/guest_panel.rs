@@ -49,6 +49,16 @@ impl Widget for GuestPanel<'_> {
         let platform = identity.map(|identity| PlatformNames::from(&identity.platform));
         let rows = [
             (
+                "TSC",
+                identity.map_or_else(unknown, |identity| format::frequency(identity.tsc_hz)),
+                THEME.value,
+            ),
+            ("idle", idle, THEME.value),
+            ("heartbeats", guest.heartbeats.to_string(), THEME.value),
+            ("ring drops", guest.dropped_total.to_string(), THEME.value),
+            ("boots", guest.boots.to_string(), THEME.value),
+            ("exit code", exit_code, exit_style),
+            (
                 "machine",
                 platform.map_or_else(unknown, |names| {
                     format!("{} {} {}", names.machine, names.boot_path, names.firmware)
@@ -62,16 +72,6 @@ impl Widget for GuestPanel<'_> {
                 }),
                 THEME.value,
             ),
-            (
-                "TSC",
-                identity.map_or_else(unknown, |identity| format::frequency(identity.tsc_hz)),
-                THEME.value,
-            ),
-            ("idle", idle, THEME.value),
-            ("heartbeats", guest.heartbeats.to_string(), THEME.value),
-            ("ring drops", guest.dropped_total.to_string(), THEME.value),
-            ("boots", guest.boots.to_string(), THEME.value),
-            ("exit code", exit_code, exit_style),
         ];
         let lines: Vec<Line> = rows
             .into_iter()
