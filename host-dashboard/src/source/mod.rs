@@ -167,7 +167,9 @@ pub fn open(
         None => {
             if boot.accel == Accelerator::Kvm {
                 image_builder::qemu::check_available().map_err(StartError::QemuUnavailable)?;
-                image_builder::probe::check_kvm(output).map_err(StartError::Accelerator)?;
+                // The probe builds quietly (it takes a second): the refusal stays one line.
+                image_builder::probe::check_kvm(BuildOutput::Capture)
+                    .map_err(StartError::Accelerator)?;
             }
             let image = prepare(&boot.image, output)?;
             if let Some(port) = boot.gdb {
