@@ -7,7 +7,7 @@
 //! panes, and navigation actions act on the focused [`Pane`]: they move the
 //! process or event selection, or scroll the log.
 
-pub mod config;
+use crate::config;
 mod keys;
 mod log_view;
 mod modal;
@@ -15,7 +15,7 @@ mod request;
 mod selection;
 mod table;
 
-pub use keys::{BINDINGS, Binding, PAGE_LINES, action_for_key};
+pub use keys::{ACTION_NAMES, BINDINGS, Binding, PAGE_LINES, action_for_key, key_named};
 pub use log_view::LogView;
 pub use modal::{Overlay, PromptKind, SIGNAL_MENU};
 pub use request::{ReplayControl, Request};

@@ -9,8 +9,10 @@
 // table and `[ and ]` are keys, not rustdoc links.
 #![allow(rustdoc::broken_intra_doc_links)]
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
-use image_builder::{Accel, QemuOptions};
+use crate::source::{Accelerator, SourceOptions};
+use clap::builder::TypedValueParser;
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
+use image_builder::Machine;
 use std::time::Duration;
 
 /// Boots an image of the OS in QEMU and shows its telemetry live.
@@ -93,7 +95,8 @@ impl Subcommand {
 pub struct UiArgs {
     /// Config file (TOML: [thresholds] slow_ack_ms, fault_storm_per_second,
     /// heartbeat_stale_ms; [display] color, ascii; [theme] colour =
-    /// colour; [keys] key = action; [source] image or attach, accel). Default:
+    /// colour; [keys] key = action; [source] image or attach, accel,
+    /// machine). Default:
     /// $XDG_CONFIG_HOME/watchtower/config.toml, else
     /// ~/.config/watchtower/config.toml, if it exists.
     #[arg(long, value_name = "FILE")]
@@ -112,10 +115,7 @@ pub struct UiArgs {
 impl UiArgs {
     /// The display options: the config file's, with these flags and the
     /// environment's `NO_COLOR` over them.
-    pub fn display(
-        &self,
-        config: &crate::app::config::Config,
-    ) -> crate::app::config::DisplayConfig {
+    pub fn display(&self, config: &crate::config::Config) -> crate::config::DisplayConfig {
         self.display_with(config, std::env::var_os("NO_COLOR").as_deref())
     }
 
@@ -123,11 +123,11 @@ impl UiArgs {
     /// present and not empty, it turns colours off (no-color.org).
     pub fn display_with(
         &self,
-        config: &crate::app::config::Config,
+        config: &crate::config::Config,
         no_color_env: Option<&std::ffi::OsStr>,
-    ) -> crate::app::config::DisplayConfig {
+    ) -> crate::config::DisplayConfig {
         let env_says_no = no_color_env.is_some_and(|value| !value.is_empty());
-        crate::app::config::DisplayConfig {
+        crate::config::DisplayConfig {
             color: config.display.color && !self.no_color && !env_says_no,
             ascii: config.display.ascii || self.ascii,
         }
@@ -258,7 +258,13 @@ pub struct BootArgs {
     /// QEMU accelerator: tcg (software, works everywhere; the default) or
     /// kvm (hardware, needs /dev/kvm).
     #[arg(long, value_enum)]
-    pub accel: Option<AccelArg>,
+    pub accel: Option<Accelerator>,
+
+    /// The machine QEMU emulates: q35 (a PC with PCI, the kernel loaded
+    /// through PVH; the default), microvm (no PCI, virtio-mmio), or the
+    /// bootable ISO under SeaBIOS or OVMF where the image builder offers it.
+    #[arg(long, value_name = "MACHINE", value_parser = machine_parser())]
+    pub machine: Option<Machine>,
 
     /// Start the guest paused with a gdb server on 127.0.0.1:PORT (default
     /// 1234) and print the gdb command that attaches to it, with the
@@ -275,7 +281,7 @@ pub struct BootArgs {
     /// commands go over the same link. Headless, the run ends after
     /// --seconds or when the guest powers off.
     #[arg(long, value_name = "ADDRESS", value_parser = parse_address,
-          conflicts_with_all = ["replay", "gdb", "image", "accel", "print_qemu"])]
+          conflicts_with_all = ["replay", "gdb", "image", "accel", "machine", "print_qemu"])]
     pub attach: Option<crate::source::Address>,
 
     /// Build the image and print the QEMU command that boots it (one line,
@@ -309,10 +315,7 @@ impl BootArgs {
     /// Fills in what the command line left out from the config file's
     /// `[source]` table: its image or its address (only when the command
     /// line names neither), and its accelerator.
-    pub fn with_config(
-        mut self,
-        source: &crate::app::config::SourceConfig,
-    ) -> Result<Self, String> {
+    pub fn with_config(mut self, source: &crate::config::SourceConfig) -> Result<Self, String> {
         if self.image.is_none() && self.attach.is_none() {
             if let Some(address) = &source.attach {
                 let address = address
@@ -326,41 +329,33 @@ impl BootArgs {
             }
         }
         self.accel = self.accel.or(source.accel);
+        self.machine = self.machine.or(source.machine);
         Ok(self)
     }
 
-    /// The QEMU options these flags ask for.
-    pub fn qemu_options(&self) -> QemuOptions {
-        QemuOptions {
-            machine: image_builder::Machine::default(),
-            accel: self.accel.unwrap_or(AccelArg::Tcg).into(),
-            wait_for_gdb: self.gdb.is_some(),
-            gdb_port: self.gdb,
-            extra_args: Vec::new(),
+    /// The source these flags ask for (defaults for what they leave out).
+    pub fn options(&self) -> SourceOptions {
+        SourceOptions {
+            image: self.image().to_string(),
+            attach: self.attach.clone(),
+            accel: self.accel.unwrap_or_default(),
+            machine: self.machine.unwrap_or_default(),
+            gdb: self.gdb,
             serial: self.qemu_serial.clone(),
-            ..QemuOptions::default()
         }
+    }
+
+    /// The QEMU options these flags ask for.
+    pub fn qemu_options(&self) -> image_builder::QemuOptions {
+        self.options().qemu_options()
     }
 }
 
-/// QEMU accelerator choice on the command line (and in the config file's
-/// `[source]`, as `"tcg"` or `"kvm"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccelArg {
-    /// Software emulation (TCG).
-    Tcg,
-    /// Hardware virtualisation (KVM).
-    Kvm,
-}
-
-impl From<AccelArg> for Accel {
-    fn from(accel: AccelArg) -> Self {
-        match accel {
-            AccelArg::Tcg => Accel::Tcg,
-            AccelArg::Kvm => Accel::Kvm,
-        }
-    }
+/// Accepts the name of one of [`Machine::ALL`] (completions and the manual
+/// list them).
+fn machine_parser() -> impl TypedValueParser<Value = Machine> {
+    clap::builder::PossibleValuesParser::new(Machine::ALL.map(Machine::as_str))
+        .try_map(|name| name.parse::<Machine>())
 }
 
 /// Accepts a replay speed within the player's bounds.
@@ -412,6 +407,7 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
     use clap::error::ErrorKind;
+    use image_builder::Accel;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("watchtower").chain(args.iter().copied()))
@@ -531,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_non_empty_no_color_in_the_environment_turns_colours_off() {
-        use crate::app::config::Config;
+        use crate::config::Config;
         use std::ffi::OsStr;
         let cli = parse(&[]).unwrap();
         let config = Config::default();
@@ -551,7 +547,7 @@ mod tests {
 
     #[test]
     fn ui_flags_override_the_config_file() {
-        use crate::app::config::{Config, DisplayConfig};
+        use crate::config::{Config, DisplayConfig};
         let cli = parse(&["--no-color", "--ascii", "--config", "/tmp/w.toml"]).unwrap();
         assert_eq!(
             cli.ui.config.as_deref(),
@@ -592,11 +588,11 @@ mod tests {
 
     #[test]
     fn the_config_source_fills_in_only_what_the_command_line_left_out() {
-        use crate::app::config::SourceConfig;
+        use crate::config::SourceConfig;
         use crate::source::Address;
         let attach = SourceConfig {
             attach: Some("tcp:localhost:4444".into()),
-            accel: Some(AccelArg::Kvm),
+            accel: Some(Accelerator::Kvm),
             ..SourceConfig::default()
         };
         let boot = parse(&[]).unwrap().boot.with_config(&attach).unwrap();
@@ -631,6 +627,37 @@ mod tests {
         assert!(
             error.contains("source.image") && error.contains("demo"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn machine_takes_every_builder_machine_and_the_config_fills_it_in() {
+        use crate::config::SourceConfig;
+        assert_eq!(parse(&[]).unwrap().boot.options().machine, Machine::Q35);
+        for machine in Machine::ALL {
+            let cli = parse(&["--machine", machine.as_str()]).unwrap();
+            assert_eq!(cli.boot.qemu_options().machine, machine);
+        }
+        let error = parse(&["--machine", "pc"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidValue);
+        assert!(error.to_string().contains("microvm"), "{error}");
+        let config = SourceConfig {
+            machine: Some(Machine::Microvm),
+            ..SourceConfig::default()
+        };
+        let boot = parse(&[]).unwrap().boot.with_config(&config).unwrap();
+        assert_eq!(boot.options().machine, Machine::Microvm);
+        let boot = parse(&["--machine", "q35"])
+            .unwrap()
+            .boot
+            .with_config(&config)
+            .unwrap();
+        assert_eq!(boot.options().machine, Machine::Q35);
+        assert_eq!(
+            parse(&["--attach", "unix:/tmp/g", "--machine", "q35"])
+                .unwrap_err()
+                .kind(),
+            ErrorKind::ArgumentConflict
         );
     }
 
@@ -675,8 +702,17 @@ mod tests {
         let mut script = Vec::new();
         cli.command.unwrap().print(&mut script).unwrap();
         let script = String::from_utf8(script).unwrap();
-        for flag in ["--headless", "--metrics-addr", "--trace", "--replay"] {
+        for flag in [
+            "--headless",
+            "--metrics-addr",
+            "--trace",
+            "--replay",
+            "--machine",
+        ] {
             assert!(script.contains(flag), "{flag} missing from the bash script");
+        }
+        for machine in Machine::ALL {
+            assert!(script.contains(machine.as_str()), "{machine} not completed");
         }
         let mut page = Vec::new();
         Subcommand::Man.print(&mut page).unwrap();

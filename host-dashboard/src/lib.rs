@@ -23,6 +23,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod event;
 pub mod export;
 pub mod headless;

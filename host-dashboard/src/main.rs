@@ -4,8 +4,8 @@
 //! the default image; `--headless --seconds N` prints one JSON summary.
 
 use std::process::ExitCode;
-use watchtower::app::config::Config;
 use watchtower::cli::{Cli, Subcommand};
+use watchtower::config::Config;
 use watchtower::{headless, source, tui};
 
 fn main() -> ExitCode {

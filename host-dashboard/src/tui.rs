@@ -6,9 +6,9 @@
 //! a time; the screen is redrawn on every tick and user event. When QEMU
 //! exits, the dashboard stays up (showing why) until `q`.
 
-use crate::app::config::Config;
 use crate::app::{App, Request};
 use crate::cli::Cli;
+use crate::config::Config;
 use crate::event::{self, Event, SourceEvent};
 use crate::metrics::MetricsServer;
 use crate::record::{self, Tape};
@@ -69,7 +69,8 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
     }
     let (sender, events) = mpsc::channel();
     event::spawn_signal_listener(sender.clone()).map_err(StartError::Setup)?;
-    let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Inherit, sender.clone())?;
+    let (image_name, mut live) =
+        source::open(&cli.boot.options(), BuildOutput::Inherit, sender.clone())?;
     let mut tape = Tape::create(cli.run.record.as_deref(), image_name.as_deref())
         .map_err(StartError::Setup)?;
     terminal::install_panic_hook(live.killer());

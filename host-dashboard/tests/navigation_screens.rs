@@ -308,7 +308,7 @@ fn f7_starts_a_program_with_arguments() {
 #[test]
 fn ascii_mode_without_colours() {
     use ratatui::style::Color;
-    use watchtower::app::config::DisplayConfig;
+    use watchtower::config::DisplayConfig;
     let mut session = running();
     session.app.set_display(DisplayConfig {
         color: false,
@@ -330,8 +330,8 @@ fn ascii_mode_without_colours() {
 fn no_color_in_the_environment_gives_the_colourless_screen() {
     use clap::Parser;
     use ratatui::style::{Color, Modifier};
-    use watchtower::app::config::Config;
     use watchtower::cli::Cli;
+    use watchtower::config::Config;
     let cli = Cli::try_parse_from(["watchtower"]).expect("no flags parse");
     let mut session = running();
     session.app.set_display(

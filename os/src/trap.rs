@@ -40,6 +40,12 @@ pub fn handle(frame: &mut TrapFrame) {
 
 fn user_exception(frame: &TrapFrame) {
     let signal = match frame.vector {
+        // The `syscall` instruction jumped to LSTAR still in ring 3 (the
+        // kernel's page is supervisor-only): the hypervisor does not emulate
+        // system calls, so no program can run. Say so and stop.
+        vector::PAGE_FAULT if frame.rip == crate::arch::syscall_entry::entry_address() => {
+            fatal::syscall_not_emulated(frame.rip)
+        }
         vector::PAGE_FAULT => {
             let address = cpu::page_fault_address();
             let access = if frame.error_code & PF_INSTRUCTION != 0 {

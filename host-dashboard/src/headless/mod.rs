@@ -16,8 +16,8 @@ pub use summary::{
     WarningSummary, summarize,
 };
 
-use crate::app::config::Config;
 use crate::cli::Cli;
+use crate::config::Config;
 use crate::event::{self, Event, SourceEvent};
 use crate::export::JsonLines;
 use crate::metrics::MetricsServer;
@@ -175,7 +175,7 @@ fn session(
                 .or_else(|| finish_trace(trace)),
         });
     }
-    let (image_name, mut live) = source::open(&cli.boot, BuildOutput::Capture, sender)?;
+    let (image_name, mut live) = source::open(&cli.boot.options(), BuildOutput::Capture, sender)?;
     let mut tape = Tape::create(cli.run.record.as_deref(), image_name.as_deref())
         .map_err(StartError::Setup)?;
     let mut state = State::for_image(image_name)

@@ -19,7 +19,9 @@ pub use system::{
 };
 
 use super::verdict;
-use crate::state::{LogLine, PanicReport, QemuState, State, describe_fault, exception_name};
+use crate::state::{
+    LogLine, PanicReport, PlatformNames, QemuState, State, describe_fault, exception_name,
+};
 use protocol::PROTOCOL_VERSION;
 use protocol::stream::LinkStats;
 use serde::Serialize;
@@ -178,6 +180,10 @@ pub struct GuestSummary<'a> {
     pub tsc_hz: Option<u64>,
     /// Image name the guest reported, or null.
     pub image: Option<&'a str>,
+    /// What the guest found itself running on (machine, boot path,
+    /// firmware, disk, where its programs came from), from its Hello; null
+    /// before it.
+    pub platform: Option<PlatformNames>,
     /// Hello frames seen.
     pub boots: u32,
     /// Heartbeats received.
@@ -310,6 +316,7 @@ pub fn summarize(state: &State) -> Summary<'_> {
             boot_id: identity.map(|identity| identity.boot_id),
             tsc_hz: identity.map(|identity| identity.tsc_hz),
             image: identity.map(|identity| identity.image.as_str()),
+            platform: identity.map(|identity| PlatformNames::from(&identity.platform)),
             boots: guest.boots,
             heartbeats: guest.heartbeats,
             idle_ns: guest.idle_ns,

@@ -13,11 +13,10 @@ mod qemu;
 pub use attach::{Address, Attachment};
 pub use qemu::{QemuKiller, QemuProcess, STDERR_TAIL_LINES};
 
-use crate::cli::BootArgs;
 use crate::event::{Event, SourceEvent};
 use crate::ingest::Ingest;
 use crate::state::{AttachInput, Input};
-use image_builder::{BuildError, BuildOutput, BuiltImage, QemuOptions};
+use image_builder::{Accel, BuildError, BuildOutput, BuiltImage, Machine, QemuOptions};
 use protocol::command::{Command, HostFrame, MAX_COMMAND_FRAME};
 use protocol::frame::{self, MAX_FRAME_LEN};
 use std::fmt;
@@ -29,6 +28,60 @@ use std::time::{Duration, Instant};
 /// How long QEMU may take to exit after closing its stdout before it is
 /// killed.
 pub const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// The QEMU accelerator a session asks for (`--accel`, and the config
+/// file's `[source] accel` as `"tcg"` or `"kvm"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accelerator {
+    /// Software emulation (TCG).
+    #[default]
+    Tcg,
+    /// Hardware virtualisation (KVM).
+    Kvm,
+}
+
+impl From<Accelerator> for Accel {
+    fn from(accel: Accelerator) -> Self {
+        match accel {
+            Accelerator::Tcg => Accel::Tcg,
+            Accelerator::Kvm => Accel::Kvm,
+        }
+    }
+}
+
+/// What a live session watches and how it boots it: the command line's
+/// and the config file's choices, resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceOptions {
+    /// The image to build and boot (a name or a directory).
+    pub image: String,
+    /// Attach to this running guest instead of booting one.
+    pub attach: Option<Address>,
+    /// The accelerator.
+    pub accel: Accelerator,
+    /// The machine QEMU emulates.
+    pub machine: Machine,
+    /// Start paused with a gdb server on this port.
+    pub gdb: Option<u16>,
+    /// QEMU's `-serial` value for COM1 (`None`: stdio).
+    pub serial: Option<String>,
+}
+
+impl SourceOptions {
+    /// The QEMU options these choices ask for.
+    pub fn qemu_options(&self) -> QemuOptions {
+        QemuOptions {
+            machine: self.machine,
+            accel: self.accel.into(),
+            wait_for_gdb: self.gdb.is_some(),
+            gdb_port: self.gdb,
+            extra_args: Vec::new(),
+            serial: self.serial.clone(),
+            ..QemuOptions::default()
+        }
+    }
+}
 
 /// Why a session could not start.
 #[derive(Debug)]
@@ -42,6 +95,9 @@ pub enum StartError {
     /// What the machine needs beyond the image (the ISO, OVMF) could not
     /// be made or found.
     Machine(String),
+    /// The accelerator asked for cannot run the OS (the one-line reason:
+    /// see `image_builder::probe`).
+    Accelerator(String),
     /// The terminal, a thread, or signal handling could not be set up.
     Setup(std::io::Error),
 }
@@ -53,6 +109,7 @@ impl fmt::Display for StartError {
             StartError::QemuUnavailable(reason) => write!(f, "QEMU is not available: {reason}"),
             StartError::QemuSpawn(error) => write!(f, "QEMU could not be started: {error}"),
             StartError::Machine(reason) => write!(f, "{reason}"),
+            StartError::Accelerator(reason) => f.write_str(reason),
             StartError::Setup(error) => write!(f, "setup failed: {error}"),
         }
     }
@@ -101,18 +158,26 @@ pub fn qemu_command_line(name: &str, options: &QemuOptions) -> Result<String, St
 }
 
 /// Opens the session's source as `boot` asks: attaches to its address, or
-/// builds its image (cargo's output going to `output`) and boots it.
+/// builds its image (cargo's output going to `output`) and boots it. Under
+/// KVM, the accelerator probe runs first (once per host, then cached) and
+/// a KVM that cannot run ring-3 system calls is refused with one line.
 /// Returns the image's name (`None` when attached: the guest's Hello names
 /// it) and the live source.
 pub fn open(
-    boot: &BootArgs,
+    boot: &SourceOptions,
     output: BuildOutput,
     events: Sender<Event>,
 ) -> Result<(Option<String>, Live), StartError> {
     match &boot.attach {
         Some(address) => Ok((None, Live::attach(address.clone(), events)?)),
         None => {
-            let image = prepare(boot.image(), output)?;
+            if boot.accel == Accelerator::Kvm {
+                image_builder::qemu::check_available().map_err(StartError::QemuUnavailable)?;
+                // The probe builds quietly (it takes a second): the refusal stays one line.
+                image_builder::probe::check_kvm(BuildOutput::Capture)
+                    .map_err(StartError::Accelerator)?;
+            }
+            let image = prepare(&boot.image, output)?;
             if let Some(port) = boot.gdb {
                 announce_gdb(&image, port);
             }

@@ -1,6 +1,9 @@
 //! What the guest told us about itself: identity, clock, and how it ended.
 
-use protocol::message::{Heartbeat, Hello, KernelFault, Panic};
+use protocol::message::{
+    BootPath, DiskKind, Firmware, Heartbeat, Hello, KernelFault, MachineKind, Panic, Platform,
+    ProgramSource,
+};
 
 /// Identity of the running boot, from its Hello frame.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -13,6 +16,58 @@ pub struct GuestIdentity {
     pub tsc_hz: u64,
     /// Image name the guest reports.
     pub image: String,
+    /// What the guest found itself running on.
+    pub platform: Platform,
+}
+
+/// A guest's [`Platform`] by name, as the Guest panel shows it and the
+/// headless summary reports it (`guest.platform`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct PlatformNames {
+    /// The machine type: `q35`, `microvm`, or `other`.
+    pub machine: &'static str,
+    /// How the kernel was entered: `pvh` or `multiboot2`.
+    pub boot_path: &'static str,
+    /// The firmware: `seabios`, `qboot`, `uefi`, `other-bios` or `unknown`.
+    pub firmware: &'static str,
+    /// The disk: `virtio-pci`, `virtio-mmio`, `ahci`, or `none`.
+    pub disk: &'static str,
+    /// Where the programs came from: `disk`, `boot-module`, or `none`.
+    pub programs: &'static str,
+}
+
+impl From<&Platform> for PlatformNames {
+    fn from(platform: &Platform) -> Self {
+        Self {
+            machine: match platform.machine {
+                MachineKind::Q35 => "q35",
+                MachineKind::Microvm => "microvm",
+                MachineKind::Other => "other",
+            },
+            boot_path: match platform.boot_path {
+                BootPath::Pvh => "pvh",
+                BootPath::Multiboot2 => "multiboot2",
+            },
+            firmware: match platform.firmware {
+                Firmware::SeaBios => "seabios",
+                Firmware::Qboot => "qboot",
+                Firmware::Uefi => "uefi",
+                Firmware::OtherBios => "other-bios",
+                Firmware::Unknown => "unknown",
+            },
+            disk: match platform.disk {
+                DiskKind::VirtioPci => "virtio-pci",
+                DiskKind::VirtioMmio => "virtio-mmio",
+                DiskKind::Ahci => "ahci",
+                DiskKind::None => "none",
+            },
+            programs: match platform.programs {
+                ProgramSource::Disk => "disk",
+                ProgramSource::BootModule => "boot-module",
+                ProgramSource::None => "none",
+            },
+        }
+    }
 }
 
 /// A kernel panic as reported by the guest.
@@ -112,6 +167,7 @@ impl Guest {
                 boot_id: hello.boot_id,
                 tsc_hz: hello.tsc_hz,
                 image: hello.image,
+                platform: hello.platform,
             }),
             boots,
             ..Guest::default()

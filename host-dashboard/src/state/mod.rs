@@ -41,7 +41,7 @@ pub use flow::{
     EVENT_HISTORY, EventEnd, EventFlow, EventRecord, FlowCounts, FollowUp, FollowUpKind,
     IgnoredAckRecord, IgnoredCounts, KindCounts, Notification, NotificationOutcome, UnseenEnd,
 };
-pub use guest::{Guest, GuestIdentity, INJECT_PREFIX, INJECTIONS_KEPT, PanicReport};
+pub use guest::{Guest, GuestIdentity, INJECT_PREFIX, INJECTIONS_KEPT, PanicReport, PlatformNames};
 pub use history::{HISTORY_SAMPLES, History, HistorySample};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};

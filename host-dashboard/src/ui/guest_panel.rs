@@ -3,7 +3,7 @@
 
 use super::theme::THEME;
 use super::{field, format, panel};
-use crate::state::{State, exit_code_meaning};
+use crate::state::{PlatformNames, State, exit_code_meaning};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -46,6 +46,7 @@ impl Widget for GuestPanel<'_> {
             Some(_) => THEME.value_bad,
             None => THEME.value,
         };
+        let platform = identity.map(|identity| PlatformNames::from(&identity.platform));
         let rows = [
             (
                 "TSC",
@@ -57,6 +58,20 @@ impl Widget for GuestPanel<'_> {
             ("ring drops", guest.dropped_total.to_string(), THEME.value),
             ("boots", guest.boots.to_string(), THEME.value),
             ("exit code", exit_code, exit_style),
+            (
+                "machine",
+                platform.map_or_else(unknown, |names| {
+                    format!("{} {} {}", names.machine, names.boot_path, names.firmware)
+                }),
+                THEME.value,
+            ),
+            (
+                "disk",
+                platform.map_or_else(unknown, |names| {
+                    format!("{}, programs: {}", names.disk, names.programs)
+                }),
+                THEME.value,
+            ),
         ];
         let lines: Vec<Line> = rows
             .into_iter()

@@ -4,8 +4,8 @@
 
 use super::panel;
 use super::theme::THEME;
-use crate::app::config::CustomKey;
 use crate::app::{BINDINGS, FilterError, PromptKind, SIGNAL_MENU};
+use crate::config::CustomKey;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};

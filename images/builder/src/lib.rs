@@ -25,6 +25,7 @@ pub mod build;
 pub mod gdb;
 pub mod iso;
 pub mod manifest;
+pub mod probe;
 pub mod qemu;
 pub mod scaffold;
 pub mod sdk;

@@ -33,7 +33,13 @@ fn hello(version: u16) -> Message<String> {
         boot_id: 77,
         tsc_hz: 3_000_000,
         image: "demo".into(),
-        platform: Default::default(),
+        platform: protocol::message::Platform {
+            machine: protocol::message::MachineKind::Q35,
+            boot_path: protocol::message::BootPath::Pvh,
+            firmware: protocol::message::Firmware::SeaBios,
+            disk: protocol::message::DiskKind::VirtioPci,
+            programs: protocol::message::ProgramSource::Disk,
+        },
     })
 }
 
@@ -99,6 +105,13 @@ fn a_running_guest_meets_the_contract() {
                 "boot_id": 77,
                 "tsc_hz": 3_000_000,
                 "image": "demo",
+                "platform": {
+                    "machine": "q35",
+                    "boot_path": "pvh",
+                    "firmware": "seabios",
+                    "disk": "virtio-pci",
+                    "programs": "disk"
+                },
                 "boots": 1,
                 "heartbeats": 1,
                 "idle_ns": 1_000_000,

@@ -29,6 +29,13 @@ pub fn set_kernel_stack(top: u64) {
     KERNEL_STACK_TOP.store(top, Ordering::Relaxed);
 }
 
+/// The address of the system-call entry (what LSTAR holds). A page fault
+/// from user mode at this address means the hypervisor jumped to LSTAR
+/// without entering ring 0: `syscall` is not emulated (`kvm_pvm`).
+pub fn entry_address() -> u64 {
+    syscall_entry as *const () as u64
+}
+
 #[unsafe(naked)]
 unsafe extern "C" fn syscall_entry() {
     core::arch::naked_asm!(

@@ -26,6 +26,7 @@
 //! image = "demo"          # boot this image, or
 //! attach = "unix:/tmp/guest.sock"   # attach to a running guest
 //! accel = "tcg"           # or "kvm"
+//! machine = "q35"         # or "microvm", "iso-bios", "iso-uefi"
 //! ```
 
 use crate::state::Thresholds;
@@ -66,7 +67,18 @@ pub struct SourceConfig {
     /// The address to attach to (as `--attach` takes it).
     pub attach: Option<String>,
     /// The QEMU accelerator, `tcg` or `kvm`.
-    pub accel: Option<crate::cli::AccelArg>,
+    pub accel: Option<crate::source::Accelerator>,
+    /// The machine QEMU emulates (as `--machine` takes it).
+    #[serde(default, deserialize_with = "machine")]
+    pub machine: Option<image_builder::Machine>,
+}
+
+/// Reads `[source] machine` by its name, naming the machines on error.
+fn machine<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<image_builder::Machine>, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    name.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// Colour changes from the `[theme]` table: each built-in colour to the
@@ -79,7 +91,7 @@ pub struct CustomKey {
     /// The key.
     pub code: ratatui::crossterm::event::KeyCode,
     /// What it does.
-    pub action: super::Action,
+    pub action: crate::app::Action,
     /// The action's name, for the help.
     pub action_name: &'static str,
 }
@@ -207,16 +219,16 @@ impl Config {
         self.keys
             .iter()
             .map(|(key, action)| {
-                let code = super::keys::key_named(key).ok_or_else(|| {
+                let code = crate::app::key_named(key).ok_or_else(|| {
                     format!("keys: `{key}` is not a key (one character, F1..F12, Enter, Esc, Tab, Space, Up, ...)")
                 })?;
-                let (action_name, action) = super::keys::ACTION_NAMES
+                let (action_name, action) = crate::app::ACTION_NAMES
                     .iter()
                     .find(|(name, _)| name == action)
                     .copied()
                     .ok_or_else(|| {
                         let names: Vec<&str> =
-                            super::keys::ACTION_NAMES.iter().map(|(name, _)| *name).collect();
+                            crate::app::ACTION_NAMES.iter().map(|(name, _)| *name).collect();
                         format!("keys: `{key} = \"{action}\"`: no such action (one of {})", names.join(", "))
                     })?;
                 Ok(CustomKey {
@@ -332,7 +344,7 @@ mod tests {
         assert_eq!(keys.len(), 2);
         assert!(keys.iter().any(
             |key| key.code == ratatui::crossterm::event::KeyCode::Char('k')
-                && key.action == super::super::Action::SignalMenu
+                && key.action == crate::app::Action::SignalMenu
         ));
         let error = parse("[keys]\nk = \"kill\"\n").unwrap_err().to_string();
         assert!(
@@ -361,6 +373,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("not both"), "{error}");
+        let config = parse("[source]\nmachine = \"microvm\"\n").unwrap();
+        assert_eq!(config.source.machine, Some(image_builder::Machine::Microvm));
+        let error = parse("[source]\nmachine = \"pc\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("pc") && error.contains("q35") && error.contains("line 2"),
+            "{error}"
+        );
         let error = parse("[source]\naccel = \"hvf\"\n")
             .unwrap_err()
             .to_string();
