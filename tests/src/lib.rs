@@ -127,6 +127,63 @@ impl BootRun {
             .position(|frame| predicate(&frame.message))
     }
 
+    /// Whether a log line (from any process) says `PASS name`.
+    pub fn has_passed(&self, name: &str) -> bool {
+        let line = format!("PASS {name}");
+        self.log_lines().iter().any(|(_, text)| *text == line)
+    }
+
+    /// Asserts that a test program logged `PASS name` (`userlib::verdict`).
+    #[track_caller]
+    pub fn assert_passed(&self, name: &str) {
+        assert!(
+            self.has_passed(name),
+            "no 'PASS {name}'\n{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that process `pid` itself logged `PASS name` (a driver's
+    /// verdict, not a child's line that happens to read the same).
+    #[track_caller]
+    pub fn assert_passed_by(&self, pid: u32, name: &str) {
+        let line = format!("PASS {name}");
+        assert!(
+            self.log_lines()
+                .iter()
+                .any(|(by, text)| *by == pid && *text == line),
+            "no '{line}' from pid {pid}\n{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that no test program reported a failed check
+    /// ([`failed_checks`](Self::failed_checks)).
+    #[track_caller]
+    pub fn assert_no_failed_checks(&self) {
+        let failures = self.failed_checks();
+        assert!(
+            failures.is_empty(),
+            "failed checks in {}: {failures:?}\n{}",
+            self.image,
+            self.describe()
+        );
+    }
+
+    /// The kernel's Panic and KernelFault frames.
+    pub fn kernel_panics(&self) -> Vec<&Message<String>> {
+        self.messages()
+            .filter(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_)))
+            .collect()
+    }
+
+    /// Asserts that the kernel neither panicked nor faulted.
+    #[track_caller]
+    pub fn assert_no_kernel_panic(&self) {
+        let fatal = self.kernel_panics();
+        assert!(fatal.is_empty(), "{fatal:?}\n{}", self.describe());
+    }
+
     /// A short description for assertion messages: exit status and the log.
     pub fn describe(&self) -> String {
         let mut text = format!(
@@ -146,6 +203,30 @@ impl BootRun {
         }
         text
     }
+}
+
+/// One boot shared by every test of a test binary that asks for `key`:
+/// the first caller runs `boot`, the others wait for it and get the same
+/// run (tests of one file run in parallel threads). Different keys boot
+/// independently, in parallel. A boot that panics is not kept: the next
+/// caller tries again.
+pub fn shared_run(key: &str, boot: impl FnOnce() -> BootRun) -> &'static BootRun {
+    static RUNS: OnceLock<Mutex<HashMap<String, &'static OnceLock<BootRun>>>> = OnceLock::new();
+    let cell: &'static OnceLock<BootRun> = {
+        let mut runs = RUNS
+            .get_or_init(|| Mutex::new(HashMap::new()))
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        runs.entry(key.to_string())
+            .or_insert_with(|| Box::leak(Box::new(OnceLock::new())))
+    };
+    cell.get_or_init(boot)
+}
+
+/// [`boot`] of `image` once per test binary, shared by its tests
+/// ([`shared_run`] keyed by the image name).
+pub fn boot_shared(image: &str, deadline: Duration) -> &'static BootRun {
+    shared_run(image, || boot(image, deadline))
 }
 
 /// Builds `image` (a name under `images/`, or a path to a directory with an

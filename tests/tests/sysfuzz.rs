@@ -21,7 +21,6 @@
 use boot_tests::BootRun;
 use image_builder::{BuildOutput, QemuOptions};
 use protocol::message::Message;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Seeds that found a bug once, with what they found.
@@ -57,8 +56,7 @@ fn boot_seed(seed: u64, seconds: u64, rounds: usize) -> BootRun {
 
 /// The run with the image's own arguments (seed 1, 3 rounds of 10 s).
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot_tests::boot("sysfuzz", Duration::from_secs(240)))
+    boot_tests::boot_shared("sysfuzz", Duration::from_secs(240))
 }
 
 /// The lines of the driver (init) and the kernel: the fuzzing processes'
