@@ -378,3 +378,97 @@ impl Drop for KillOnDrop<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::message::{Header, Log, LogLevel, Panic};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn run_of(messages: Vec<Message<String>>) -> BootRun {
+        BootRun {
+            image: "synthetic".to_string(),
+            frames: messages
+                .into_iter()
+                .map(|message| OwnedFrame {
+                    header: Header::default(),
+                    message,
+                })
+                .collect(),
+            errors: Vec::new(),
+            stats: LinkStats::default(),
+            exit_status: Some(33),
+            qemu_stderr: String::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn log(pid: u32, text: &str) -> Message<String> {
+        Message::Log(Log {
+            level: LogLevel::Info,
+            pid,
+            text: text.to_string(),
+        })
+    }
+
+    fn panics(check: impl FnOnce() + std::panic::UnwindSafe) -> bool {
+        std::panic::catch_unwind(check).is_err()
+    }
+
+    #[test]
+    fn a_pass_line_must_match_the_whole_name_and_the_pid_asked_for() {
+        let run = run_of(vec![
+            log(1, "PASS fork-child-status"),
+            log(2, "PASS preemption"),
+            log(1, "FAIL wait: ECHILD"),
+        ]);
+        assert!(run.has_passed("fork-child-status"));
+        assert!(run.has_passed("preemption"));
+        assert!(!run.has_passed("fork-child"), "a prefix is no pass");
+        assert!(!run.has_passed("wait"), "a FAIL line is no pass");
+        run.assert_passed_by(1, "fork-child-status");
+        assert!(panics(|| run.assert_passed_by(1, "preemption")));
+        assert!(panics(|| run.assert_passed("wait")));
+        assert!(panics(|| run.assert_no_failed_checks()));
+        run.assert_no_kernel_panic();
+    }
+
+    #[test]
+    fn a_kernel_panic_fails_the_no_panic_assertion() {
+        let run = run_of(vec![
+            log(1, "PASS x"),
+            Message::Panic(Panic {
+                message: "boom".to_string(),
+                file: "os/src/main.rs".to_string(),
+                line: 1,
+                column: 1,
+            }),
+        ]);
+        run.assert_no_failed_checks();
+        assert_eq!(run.kernel_panics().len(), 1);
+        assert!(panics(|| run.assert_no_kernel_panic()));
+    }
+
+    #[test]
+    fn a_shared_run_boots_once_per_key_for_every_thread() {
+        static BOOTS: AtomicUsize = AtomicUsize::new(0);
+        let threads: Vec<_> = (0..8)
+            .map(|n| {
+                std::thread::spawn(move || {
+                    let key = if n % 2 == 0 { "unit-a" } else { "unit-b" };
+                    let run = shared_run(key, || {
+                        BOOTS.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(20));
+                        run_of(vec![log(1, key)])
+                    });
+                    (key, run.log_lines()[0].1)
+                })
+            })
+            .collect();
+        for thread in threads {
+            let (key, logged) = thread.join().unwrap();
+            assert_eq!(key, logged, "each key gets its own run");
+        }
+        assert_eq!(BOOTS.load(Ordering::SeqCst), 2, "one boot per key");
+    }
+}
