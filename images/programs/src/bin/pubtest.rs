@@ -5,7 +5,6 @@
 //! of the PM's telemetry (publish, ack, done) for each scenario.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
-use kernel_abi::Syscall;
 use userlib::ipc::{self, EventKind};
 use userlib::process::{self, ExitStatus};
 use userlib::testsub::{
@@ -28,8 +27,7 @@ fn present(pid: Pid) -> bool {
 
 /// A page shared with children forked afterwards.
 fn shared_page() -> *mut u64 {
-    let result = userlib::raw::syscall_plain(Syscall::MapShared, [4096, 0, 0, 0, 0, 0]);
-    userlib::raw::check(result).expect("map_shared") as *mut u64
+    userlib::memory::map_shared(4096).expect("map_shared") as *mut u64
 }
 
 fn read(page: *mut u64, index: usize) -> u64 {
