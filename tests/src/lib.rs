@@ -193,10 +193,8 @@ impl BootRun {
         for (pid, line) in self.log_lines() {
             text.push_str(&format!("  [{pid}] {line}\n"));
         }
-        for message in self.messages() {
-            if matches!(message, Message::Panic(_) | Message::KernelFault(_)) {
-                text.push_str(&format!("  {message:?}\n"));
-            }
+        for message in self.kernel_panics() {
+            text.push_str(&format!("  {message:?}\n"));
         }
         if !self.qemu_stderr.trim().is_empty() {
             text.push_str(&format!("qemu stderr: {}\n", self.qemu_stderr.trim()));

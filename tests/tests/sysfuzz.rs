@@ -68,10 +68,8 @@ fn describe(run: &BootRun, init: u32) -> String {
             text.push_str(&format!("  [{pid}] {line}\n"));
         }
     }
-    for message in run.messages() {
-        if matches!(message, Message::Panic(_) | Message::KernelFault(_)) {
-            text.push_str(&format!("  {message:?}\n"));
-        }
+    for message in run.kernel_panics() {
+        text.push_str(&format!("  {message:?}\n"));
     }
     text
 }
@@ -86,8 +84,7 @@ fn check_survived(run: &BootRun, rounds: usize) -> u64 {
         .expect("sysfuzz is init");
     let what = describe(run, init);
     assert!(
-        !run.messages()
-            .any(|m| matches!(m, Message::Panic(_) | Message::KernelFault(_))),
+        run.kernel_panics().is_empty(),
         "the kernel panicked or faulted:\n{what}"
     );
     assert_eq!(
