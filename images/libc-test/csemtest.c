@@ -10,19 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-static void check(const char *name, int ok, const char *detail)
-{
-    if (ok) {
-        printf("PASS %s\n", name);
-    } else {
-        failures++;
-        printf("FAIL %s: %s (errno %d)\n", name, detail, errno);
-    }
-}
-
-#define CHECK(name, cond) check(name, (cond), #cond)
+#include "check.h"
 
 static void on_usr1(int sig) { (void)sig; }
 

@@ -14,19 +14,7 @@
 #include <unistd.h>
 #include <watchtower.h>
 
-static int failures;
-
-static void check(const char *name, int ok, const char *detail)
-{
-    if (ok) {
-        printf("PASS %s\n", name);
-    } else {
-        failures++;
-        printf("FAIL %s: %s\n", name, detail);
-    }
-}
-
-#define CHECK(name, cond) check(name, (cond), #cond)
+#include "check.h"
 
 static void test_string(void)
 {

@@ -127,6 +127,63 @@ impl BootRun {
             .position(|frame| predicate(&frame.message))
     }
 
+    /// Whether a log line (from any process) says `PASS name`.
+    pub fn has_passed(&self, name: &str) -> bool {
+        let line = format!("PASS {name}");
+        self.log_lines().iter().any(|(_, text)| *text == line)
+    }
+
+    /// Asserts that a test program logged `PASS name` (`userlib::verdict`).
+    #[track_caller]
+    pub fn assert_passed(&self, name: &str) {
+        assert!(
+            self.has_passed(name),
+            "no 'PASS {name}'\n{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that process `pid` itself logged `PASS name` (a driver's
+    /// verdict, not a child's line that happens to read the same).
+    #[track_caller]
+    pub fn assert_passed_by(&self, pid: u32, name: &str) {
+        let line = format!("PASS {name}");
+        assert!(
+            self.log_lines()
+                .iter()
+                .any(|(by, text)| *by == pid && *text == line),
+            "no '{line}' from pid {pid}\n{}",
+            self.describe()
+        );
+    }
+
+    /// Asserts that no test program reported a failed check
+    /// ([`failed_checks`](Self::failed_checks)).
+    #[track_caller]
+    pub fn assert_no_failed_checks(&self) {
+        let failures = self.failed_checks();
+        assert!(
+            failures.is_empty(),
+            "failed checks in {}: {failures:?}\n{}",
+            self.image,
+            self.describe()
+        );
+    }
+
+    /// The kernel's Panic and KernelFault frames.
+    pub fn kernel_panics(&self) -> Vec<&Message<String>> {
+        self.messages()
+            .filter(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_)))
+            .collect()
+    }
+
+    /// Asserts that the kernel neither panicked nor faulted.
+    #[track_caller]
+    pub fn assert_no_kernel_panic(&self) {
+        let fatal = self.kernel_panics();
+        assert!(fatal.is_empty(), "{fatal:?}\n{}", self.describe());
+    }
+
     /// A short description for assertion messages: exit status and the log.
     pub fn describe(&self) -> String {
         let mut text = format!(
@@ -136,16 +193,38 @@ impl BootRun {
         for (pid, line) in self.log_lines() {
             text.push_str(&format!("  [{pid}] {line}\n"));
         }
-        for message in self.messages() {
-            if matches!(message, Message::Panic(_) | Message::KernelFault(_)) {
-                text.push_str(&format!("  {message:?}\n"));
-            }
+        for message in self.kernel_panics() {
+            text.push_str(&format!("  {message:?}\n"));
         }
         if !self.qemu_stderr.trim().is_empty() {
             text.push_str(&format!("qemu stderr: {}\n", self.qemu_stderr.trim()));
         }
         text
     }
+}
+
+/// One boot shared by every test of a test binary that asks for `key`:
+/// the first caller runs `boot`, the others wait for it and get the same
+/// run (tests of one file run in parallel threads). Different keys boot
+/// independently, in parallel. A boot that panics is not kept: the next
+/// caller tries again.
+pub fn shared_run(key: &str, boot: impl FnOnce() -> BootRun) -> &'static BootRun {
+    static RUNS: OnceLock<Mutex<HashMap<String, &'static OnceLock<BootRun>>>> = OnceLock::new();
+    let cell: &'static OnceLock<BootRun> = {
+        let mut runs = RUNS
+            .get_or_init(|| Mutex::new(HashMap::new()))
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        runs.entry(key.to_string())
+            .or_insert_with(|| Box::leak(Box::new(OnceLock::new())))
+    };
+    cell.get_or_init(boot)
+}
+
+/// [`boot`] of `image` once per test binary, shared by its tests
+/// ([`shared_run`] keyed by the image name).
+pub fn boot_shared(image: &str, deadline: Duration) -> &'static BootRun {
+    shared_run(image, || boot(image, deadline))
 }
 
 /// Builds `image` (a name under `images/`, or a path to a directory with an
@@ -298,5 +377,99 @@ impl Drop for KillOnDrop<'_> {
             let _ = self.0.kill();
             let _ = self.0.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::message::{Header, Log, LogLevel, Panic};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn run_of(messages: Vec<Message<String>>) -> BootRun {
+        BootRun {
+            image: "synthetic".to_string(),
+            frames: messages
+                .into_iter()
+                .map(|message| OwnedFrame {
+                    header: Header::default(),
+                    message,
+                })
+                .collect(),
+            errors: Vec::new(),
+            stats: LinkStats::default(),
+            exit_status: Some(33),
+            qemu_stderr: String::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn log(pid: u32, text: &str) -> Message<String> {
+        Message::Log(Log {
+            level: LogLevel::Info,
+            pid,
+            text: text.to_string(),
+        })
+    }
+
+    fn panics(check: impl FnOnce() + std::panic::UnwindSafe) -> bool {
+        std::panic::catch_unwind(check).is_err()
+    }
+
+    #[test]
+    fn a_pass_line_must_match_the_whole_name_and_the_pid_asked_for() {
+        let run = run_of(vec![
+            log(1, "PASS fork-child-status"),
+            log(2, "PASS preemption"),
+            log(1, "FAIL wait: ECHILD"),
+        ]);
+        assert!(run.has_passed("fork-child-status"));
+        assert!(run.has_passed("preemption"));
+        assert!(!run.has_passed("fork-child"), "a prefix is no pass");
+        assert!(!run.has_passed("wait"), "a FAIL line is no pass");
+        run.assert_passed_by(1, "fork-child-status");
+        assert!(panics(|| run.assert_passed_by(1, "preemption")));
+        assert!(panics(|| run.assert_passed("wait")));
+        assert!(panics(|| run.assert_no_failed_checks()));
+        run.assert_no_kernel_panic();
+    }
+
+    #[test]
+    fn a_kernel_panic_fails_the_no_panic_assertion() {
+        let run = run_of(vec![
+            log(1, "PASS x"),
+            Message::Panic(Panic {
+                message: "boom".to_string(),
+                file: "os/src/main.rs".to_string(),
+                line: 1,
+                column: 1,
+            }),
+        ]);
+        run.assert_no_failed_checks();
+        assert_eq!(run.kernel_panics().len(), 1);
+        assert!(panics(|| run.assert_no_kernel_panic()));
+    }
+
+    #[test]
+    fn a_shared_run_boots_once_per_key_for_every_thread() {
+        static BOOTS: AtomicUsize = AtomicUsize::new(0);
+        let threads: Vec<_> = (0..8)
+            .map(|n| {
+                std::thread::spawn(move || {
+                    let key = if n % 2 == 0 { "unit-a" } else { "unit-b" };
+                    let run = shared_run(key, || {
+                        BOOTS.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(20));
+                        run_of(vec![log(1, key)])
+                    });
+                    (key, run.log_lines()[0].1)
+                })
+            })
+            .collect();
+        for thread in threads {
+            let (key, logged) = thread.join().unwrap();
+            assert_eq!(key, logged, "each key gets its own run");
+        }
+        assert_eq!(BOOTS.load(Ordering::SeqCst), 2, "one boot per key");
     }
 }

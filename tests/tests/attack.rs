@@ -6,22 +6,11 @@
 //! happened then) and guards the fix now; the others record attacks that
 //! held from the start.
 
-use boot_tests::{BootRun, boot};
-use protocol::message::Message;
-use std::sync::OnceLock;
+use boot_tests::{BootRun, boot_shared};
 use std::time::Duration;
 
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("attack", Duration::from_secs(240)))
-}
-
-fn no_kernel_panic(run: &BootRun) {
-    let fatal: Vec<&Message<String>> = run
-        .messages()
-        .filter(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_)))
-        .collect();
-    assert!(fatal.is_empty(), "{fatal:?}\n{}", run.describe());
+    boot_shared("attack", Duration::from_secs(240))
 }
 
 /// Every log line (any pid) from `attack: start <name>` to the line that
@@ -47,7 +36,7 @@ fn attack(name: &str) -> (Vec<&'static str>, &'static str) {
 #[test]
 fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     // (attack, how its child ends): QEMU 7.2's TCG makes `icebp` (F1) a
     // #UD; a single step over `syscall` (with or without `mov ss` before
     // it, with any rsp) traps in ring 3 after the call, never in the
@@ -96,7 +85,7 @@ fn traps_and_odd_entries_from_ring_3_end_only_the_trapping_process() {
 #[test]
 fn oom_rule_kills_the_hog_not_the_copy_on_write_sharers_whose_deaths_free_nothing() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("oom-cow-sharers");
     assert_eq!(ending, "Ok(Exited(0))", "{}", run.describe());
     let kills: Vec<&&str> = lines
@@ -125,7 +114,7 @@ fn oom_rule_kills_the_hog_not_the_copy_on_write_sharers_whose_deaths_free_nothin
 #[test]
 fn init_survives_a_pending_signal_after_it_restores_the_default_action() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (_, ending) = attack("init-pending-then-default");
     assert!(
         ending.starts_with("init runs on"),
@@ -155,7 +144,7 @@ fn init_survives_a_pending_signal_after_it_restores_the_default_action() {
 #[test]
 fn a_signal_frame_that_needs_a_frame_gets_one_from_the_oom_rule_not_a_sigsegv() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("signal-frame-needs-a-frame");
     assert!(
         lines.iter().any(|line| line
@@ -206,7 +195,7 @@ fn no_attack_leaks_a_frame_or_a_swap_slot() {
 #[test]
 fn memory_and_ipc_attacks_that_held() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("regions-fork-enomem");
     assert_eq!(ending, "Ok(Exited(0))", "{}", run.describe());
     assert!(
@@ -260,7 +249,7 @@ fn memory_and_ipc_attacks_that_held() {
 #[test]
 fn oom_rule_counts_page_tables_and_takes_the_process_that_holds_most_in_them() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("page-table-hoarder");
     assert_eq!(ending, "Ok(Exited(0))", "{}", run.describe());
     assert!(
@@ -292,7 +281,7 @@ fn oom_rule_counts_page_tables_and_takes_the_process_that_holds_most_in_them() {
 #[test]
 fn thrashing_is_caught_despite_a_minor_fault_now_and_then() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("thrash-plain");
     assert_eq!(ending, "Ok(Exited(0))", "the control is killed: {lines:#?}");
     let (lines, ending) = attack("thrash-with-a-minor-fault-now-and-then");
@@ -315,7 +304,7 @@ fn thrashing_is_caught_despite_a_minor_fault_now_and_then() {
 #[test]
 fn a_semop_waiter_whose_reply_buffer_was_paged_out_gets_its_unit_when_memory_is_short() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (lines, ending) = attack("semop-reply-needs-a-frame");
     assert!(
         lines
@@ -338,9 +327,8 @@ fn a_semop_waiter_whose_reply_buffer_was_paged_out_gets_its_unit_when_memory_is_
 /// init (`init exited (status 0, signal Some(SIGTERM)): powering off`).
 #[test]
 fn init_with_a_one_shot_handler_survives_two_sigterms_in_a_row() {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    let run = RUN.get_or_init(|| boot("attack-init", Duration::from_secs(120)));
-    no_kernel_panic(run);
+    let run = boot_shared("attack-init", Duration::from_secs(120));
+    run.assert_no_kernel_panic();
     let lines: Vec<&str> = run.log_lines().into_iter().map(|(_, line)| line).collect();
     assert!(
         lines

@@ -2,11 +2,11 @@
 //! answered with its id and carried out; bad frames are answered with a
 //! rejection and change nothing; the guest never stalls.
 
-use boot_tests::{BootRun, boot_with_input};
+use boot_tests::{BootRun, boot_with_input, shared_run};
+use kernel_abi::Signal;
 use protocol::command::{Command, CommandOutcome, HostFrame, RejectReason};
 use protocol::frame::{self, MAX_FRAME_LEN};
 use protocol::message::{Message, SignalOutcome};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 fn encode(id: u32, command: Command<&str>) -> Vec<u8> {
@@ -20,8 +20,7 @@ fn encode(id: u32, command: Command<&str>) -> Vec<u8> {
 const FIRST_SPAWNED: u32 = 2;
 
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| {
+    shared_run("commands", || {
         let at = Duration::from_millis;
         let mut too_long = vec![0x41u8; 400];
         too_long.push(0);
@@ -53,7 +52,7 @@ fn run() -> &'static BootRun {
                     4,
                     Command::Signal {
                         pid: FIRST_SPAWNED + 1,
-                        signal: 15,
+                        signal: Signal::SIGTERM.number(),
                     },
                 ),
             ),
@@ -73,7 +72,7 @@ fn run() -> &'static BootRun {
                     6,
                     Command::Signal {
                         pid: 4000,
-                        signal: 15,
+                        signal: Signal::SIGTERM.number(),
                     },
                 ),
             ),
@@ -152,11 +151,14 @@ fn signal_reaches_the_process() {
     );
     assert_eq!(result(run, 4), CommandOutcome::Done(0));
     let sent = run.messages().any(|m| {
-        matches!(m, Message::Signal(s) if s.pid == FIRST_SPAWNED + 1 && s.sender == 0 && s.signal == 15
+        matches!(m, Message::Signal(s) if s.pid == FIRST_SPAWNED + 1 && s.sender == 0 && s.signal == Signal::SIGTERM.number()
             && s.outcome == SignalOutcome::Terminate)
     });
     assert!(sent, "a Signal event from the kernel (sender 0)");
-    assert_eq!(run.exit_of(FIRST_SPAWNED + 1), Some((0, 15)));
+    assert_eq!(
+        run.exit_of(FIRST_SPAWNED + 1),
+        Some((0, Signal::SIGTERM.number()))
+    );
 }
 
 #[test]

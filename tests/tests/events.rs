@@ -4,30 +4,27 @@
 //! own telemetry: which subscriber was notified when, which ack came, when
 //! the work was finished.
 
-use boot_tests::{BootRun, boot, boot_with_input};
+use boot_tests::{BootRun, boot_shared, boot_with_input, shared_run};
 use kernel_abi::Signal;
 use protocol::command::{Command, HostFrame};
 use protocol::frame::{self, MAX_FRAME_LEN};
 use protocol::message::{EventKind, IgnoredReason, Message, ProcessState, VMF_EXITING, VMF_INUSE};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// sub-e's pid: init (pubtest) is pid 1, the nine subscribers follow in
 /// image order (sub-a is 2).
 const SUB_E: u32 = 6;
-const SIGUSR1: u8 = Signal::SIGUSR1.number();
 
 fn pubsub() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| {
-        // The host signals sub-e (a service that catches SIGUSR1 and, late
+    shared_run("pubsub", || {
+        // The host signals sub-e (a service that catches Signal::SIGUSR1.number() and, late
         // in the run, subscribes to SIGNAL) every 2 s.
         let input = (1..=40)
             .map(|n| {
                 let mut out = vec![0u8; MAX_FRAME_LEN];
                 let command: Command<&str> = Command::Signal {
                     pid: SUB_E,
-                    signal: SIGUSR1,
+                    signal: Signal::SIGUSR1.number(),
                 };
                 let len = frame::encode(&HostFrame { id: n, command }, &mut out).unwrap();
                 out.truncate(len);
@@ -44,17 +41,7 @@ fn pubsub() -> &'static BootRun {
 }
 
 fn sem() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("sem", Duration::from_secs(120)))
-}
-
-fn passed(run: &BootRun, name: &str) {
-    let line = format!("PASS {name}");
-    assert!(
-        run.log_lines().iter().any(|(_, text)| *text == line),
-        "no '{line}'\n{}",
-        run.describe()
-    );
+    boot_shared("sem", Duration::from_secs(120))
 }
 
 /// The pid of the process labelled `label` (a boot service).
@@ -93,26 +80,20 @@ fn position(run: &BootRun, predicate: impl Fn(&Message<String>) -> bool) -> usiz
 #[test]
 fn every_event_check_passes() {
     for run in [pubsub(), sem()] {
-        let failures = run.failed_checks();
-        assert!(
-            failures.is_empty(),
-            "failed checks in {}: {failures:?}\n{}",
-            run.image,
-            run.describe()
-        );
+        run.assert_no_failed_checks();
         assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
     }
 }
 
 #[test]
 fn subscribe_permissions_eperm_and_enosys() {
-    passed(pubsub(), "subscribe-permissions");
+    pubsub().assert_passed("subscribe-permissions");
 }
 
 #[test]
 fn table_full_enomem() {
     let run = pubsub();
-    passed(run, "table-full-enomem");
+    run.assert_passed("table-full-enomem");
     let subscribed: Vec<u32> = run
         .messages()
         .filter_map(|message| match message {
@@ -141,7 +122,7 @@ fn table_full_enomem() {
 #[test]
 fn subscription_order_delivery_with_mask_skipping() {
     let run = pubsub();
-    passed(run, "subscription-order-and-mask-skipping");
+    run.assert_passed("subscription-order-and-mask-skipping");
     let child = exit_with(run, 5);
     let (a, c) = (pid_of(run, "sub-a"), pid_of(run, "sub-c"));
     assert_eq!(
@@ -153,7 +134,7 @@ fn subscription_order_delivery_with_mask_skipping() {
 
 #[test]
 fn unknown_mask_bits_are_accepted() {
-    passed(pubsub(), "unknown-mask-bits-accepted");
+    pubsub().assert_passed("unknown-mask-bits-accepted");
 }
 
 #[test]
@@ -165,6 +146,29 @@ fn init_is_pid_1_and_services_follow_in_image_order() {
     assert_eq!(pid_of(run, "sub-i"), 10);
 }
 
+/// The first Publish frame about `pid` sent to `subscriber`: its position
+/// and the event's id.
+fn published_to(run: &BootRun, pid: u32, subscriber: u32) -> (usize, u64) {
+    let index = position(
+        run,
+        |m| matches!(m, Message::Publish(p) if p.pid == pid && p.subscriber == subscriber),
+    );
+    match &run.frames[index].message {
+        Message::Publish(p) => (index, p.event_id),
+        _ => unreachable!("position found a Publish frame"),
+    }
+}
+
+/// The process of the first SIGNAL event published.
+fn first_signalled(run: &BootRun) -> u32 {
+    run.messages()
+        .find_map(|m| match m {
+            Message::Publish(p) if p.kind == EventKind::Signal => Some(p.pid),
+            _ => None,
+        })
+        .expect("a SIGNAL event")
+}
+
 /// The index of pubtest's log line `text`.
 fn log_position(run: &BootRun, text: &str) -> usize {
     position(run, |m| matches!(m, Message::Log(log) if log.text == text))
@@ -173,18 +177,11 @@ fn log_position(run: &BootRun, text: &str) -> usize {
 #[test]
 fn exit_status_collected_at_once_slot_released_after_the_last_ack_and_handler_after_it() {
     let run = pubsub();
-    passed(run, "exit-status-collected-before-last-ack-slot-after");
-    passed(run, "handler-runs-after-last-ack");
+    run.assert_passed("exit-status-collected-before-last-ack-slot-after");
+    run.assert_passed("handler-runs-after-last-ack");
     let child = exit_with(run, 6);
     let c = pid_of(run, "sub-c");
-    let publish = position(
-        run,
-        |m| matches!(m, Message::Publish(p) if p.pid == child && p.subscriber == c),
-    );
-    let event_id = match &run.frames[publish].message {
-        Message::Publish(p) => p.event_id,
-        _ => unreachable!(),
-    };
+    let (publish, event_id) = published_to(run, child, c);
     let ack = position(
         run,
         |m| matches!(m, Message::Ack(a) if a.event_id == event_id && a.subscriber == c),
@@ -210,14 +207,8 @@ fn exit_status_collected_at_once_slot_released_after_the_last_ack_and_handler_af
         _ => unreachable!(),
     }
 
-    // The SIGUSR1 handler entered only after the SIGNAL event was done.
-    let signalled = run
-        .messages()
-        .find_map(|m| match m {
-            Message::Publish(p) if p.kind == EventKind::Signal => Some(p.pid),
-            _ => None,
-        })
-        .expect("a SIGNAL event");
+    // The Signal::SIGUSR1.number() handler entered only after the SIGNAL event was done.
+    let signalled = first_signalled(run);
     let done = position(
         run,
         |m| matches!(m, Message::EventDone(d) if d.pid == signalled && d.kind == EventKind::Signal),
@@ -232,16 +223,10 @@ fn exit_status_collected_at_once_slot_released_after_the_last_ack_and_handler_af
 #[test]
 fn pending_signal_during_an_event_waits_for_it_and_needs_no_event_of_its_own() {
     let run = pubsub();
-    passed(run, "pending-signal-during-event");
+    run.assert_passed("pending-signal-during-event");
     // The first signalled child: one SIGNAL event per round (two rounds),
-    // although the second round sent SIGUSR1 and SIGUSR2.
-    let signalled = run
-        .messages()
-        .find_map(|m| match m {
-            Message::Publish(p) if p.kind == EventKind::Signal => Some(p.pid),
-            _ => None,
-        })
-        .expect("a SIGNAL event");
+    // although the second round sent Signal::SIGUSR1.number() and Signal::SIGUSR2.number().
+    let signalled = first_signalled(run);
     let events: Vec<u64> = run
         .messages()
         .filter_map(|m| match m {
@@ -270,7 +255,11 @@ fn pending_signal_during_an_event_waits_for_it_and_needs_no_event_of_its_own() {
             .iter()
             .map(|(_, signal)| *signal)
             .collect::<Vec<_>>(),
-        vec![10, 10, 12],
+        vec![
+            Signal::SIGUSR1.number(),
+            Signal::SIGUSR1.number(),
+            Signal::SIGUSR2.number()
+        ],
         "SIGUSR1, then SIGUSR1 and SIGUSR2 set up in number order"
     );
     assert!(
@@ -281,19 +270,19 @@ fn pending_signal_during_an_event_waits_for_it_and_needs_no_event_of_its_own() {
 
 #[test]
 fn a_caught_signal_to_a_process_in_wait_publishes_no_event() {
-    passed(pubsub(), "signal-to-a-waiting-process-publishes-no-event");
+    pubsub().assert_passed("signal-to-a-waiting-process-publishes-no-event");
 }
 
 #[test]
 fn sigkill_during_an_event_kills_without_entering_the_handler() {
     let run = pubsub();
-    passed(run, "sigkill-during-an-event-kills-without-the-handler");
-    passed(run, "sigkill-while-a-subscriber-never-acks-waits-for-it");
-    // Both children: killed by SIGKILL after a SIGNAL event, no handler.
+    run.assert_passed("sigkill-during-an-event-kills-without-the-handler");
+    run.assert_passed("sigkill-while-a-subscriber-never-acks-waits-for-it");
+    // Both children: killed by Signal::SIGKILL.number() after a SIGNAL event, no handler.
     let killed: Vec<u32> = run
         .exits()
         .into_iter()
-        .filter(|(_, _, signal)| *signal == 9)
+        .filter(|(_, _, signal)| *signal == Signal::SIGKILL.number())
         .map(|(pid, _, _)| pid)
         .collect();
     assert_eq!(killed.len(), 2, "{killed:?}\n{}", run.describe());
@@ -317,7 +306,7 @@ fn sigkill_during_an_event_kills_without_entering_the_handler() {
 #[test]
 fn a_signal_to_a_service_is_a_message_never_a_signal_event() {
     let run = pubsub();
-    passed(run, "signal-to-a-service-is-a-message-not-an-event");
+    run.assert_passed("signal-to-a-service-is-a-message-not-an-event");
     let e = pid_of(run, "sub-e");
     assert!(
         run.messages()
@@ -335,7 +324,7 @@ fn a_signal_to_a_service_is_a_message_never_a_signal_event() {
 fn mismatched_ack_ignored_and_counted() {
     let run = pubsub();
     // The wrong-turn ack did not move the event on (checked in the guest).
-    passed(run, "late-ack-after-unsubscribe-accepted");
+    run.assert_passed("late-ack-after-unsubscribe-accepted");
     let c = pid_of(run, "sub-c");
     let reasons: Vec<IgnoredReason> = run
         .messages()
@@ -357,17 +346,10 @@ fn mismatched_ack_ignored_and_counted() {
 #[test]
 fn mask_replace_and_unsubscribe_with_outstanding_acks_late_ack_accepted() {
     let run = pubsub();
-    passed(run, "late-ack-after-unsubscribe-accepted");
+    run.assert_passed("late-ack-after-unsubscribe-accepted");
     let a = pid_of(run, "sub-a");
     let child = exit_with(run, 7);
-    let published = position(
-        run,
-        |m| matches!(m, Message::Publish(p) if p.pid == child && p.subscriber == a),
-    );
-    let event_id = match &run.frames[published].message {
-        Message::Publish(p) => p.event_id,
-        _ => unreachable!(),
-    };
+    let (published, event_id) = published_to(run, child, a);
     let unsubscribed = run
         .frames
         .iter()
@@ -405,7 +387,7 @@ fn mask_replace_and_unsubscribe_with_outstanding_acks_late_ack_accepted() {
 #[test]
 fn subscriber_death_moves_waiting_processes_on() {
     let run = pubsub();
-    passed(run, "subscriber-death-moves-waiting-processes-on");
+    run.assert_passed("subscriber-death-moves-waiting-processes-on");
     let (c, d) = (pid_of(run, "sub-c"), pid_of(run, "sub-d"));
     let child = exit_with(run, 8);
     assert_eq!(
@@ -419,9 +401,9 @@ fn subscriber_death_moves_waiting_processes_on() {
 #[test]
 fn never_acking_subscriber_leaves_the_process_visibly_stuck_while_the_rest_runs() {
     let run = pubsub();
-    passed(run, "never-acking-subscriber-blocks-only-that-process");
-    passed(run, "stuck-process-freed-when-subscriber-dies");
-    passed(run, "signalling-a-service-is-eperm");
+    run.assert_passed("never-acking-subscriber-blocks-only-that-process");
+    run.assert_passed("stuck-process-freed-when-subscriber-dies");
+    run.assert_passed("signalling-a-service-is-eperm");
     let d = pid_of(run, "sub-d");
     assert_eq!(
         run.exit_of(d),
@@ -476,7 +458,7 @@ fn never_acking_subscriber_leaves_the_process_visibly_stuck_while_the_rest_runs(
 #[test]
 fn semop_eintr_runs_the_handler_exactly_once_with_values_unchanged() {
     let run = sem();
-    passed(run, "semop-eintr-handler-once-values-unchanged");
+    run.assert_passed("semop-eintr-handler-once-values-unchanged");
     let ipc = pid_of(run, "ipc");
     let waiter = run
         .pids_of("semtest")
@@ -492,19 +474,19 @@ fn semop_eintr_runs_the_handler_exactly_once_with_values_unchanged() {
 #[test]
 fn a_killed_semaphore_waiter_is_removed_and_the_next_fifo_waiter_proceeds() {
     let run = sem();
-    passed(run, "killed-waiter-removed-next-fifo-waiter-proceeds");
+    run.assert_passed("killed-waiter-removed-next-fifo-waiter-proceeds");
 }
 
 #[test]
 fn ipc_rmid_wakes_waiters_with_eidrm() {
     let run = sem();
-    passed(run, "ipc-rmid-wakes-waiters-with-eidrm");
-    passed(run, "semop-nowait-eagain");
+    run.assert_passed("ipc-rmid-wakes-waiters-with-eidrm");
+    run.assert_passed("semop-nowait-eagain");
 }
 
 #[test]
 fn an_asend_semop_request_does_not_take_a_real_waiters_unit() {
-    passed(sem(), "asend-semop-does-not-take-a-real-waiters-unit");
+    sem().assert_passed("asend-semop-does-not-take-a-real-waiters-unit");
 }
 
 /// Bytes the IPC service's heap may gain over the flood. Queueing the
@@ -515,7 +497,7 @@ const IPC_HEAP_GROWTH: u64 = 16 * 1024;
 #[test]
 fn an_asend_flood_is_not_queued_and_the_services_memory_stays_put() {
     let run = sem();
-    passed(run, "asend-semop-flood-not-queued");
+    run.assert_passed("asend-semop-flood-not-queued");
     // The service logs its heap growth at each power-of-two refusal.
     let growth: Vec<u64> = run
         .log_lines()
@@ -541,28 +523,22 @@ fn an_asend_flood_is_not_queued_and_the_services_memory_stays_put() {
 
 #[test]
 fn the_semaphore_waiter_queue_is_bounded_with_eagain() {
-    passed(sem(), "semop-waiter-queue-bounded-eagain");
+    sem().assert_passed("semop-waiter-queue-bounded-eagain");
 }
 
 #[test]
 fn a_waiter_killed_just_before_a_post_does_not_take_the_unit() {
     let run = sem();
-    passed(
-        run,
-        "sigkilled-waiter-then-post-at-once-next-waiter-gets-the-unit",
-    );
-    passed(
-        run,
-        "sigtermed-waiter-then-post-at-once-next-waiter-gets-the-unit",
-    );
+    run.assert_passed("sigkilled-waiter-then-post-at-once-next-waiter-gets-the-unit");
+    run.assert_passed("sigtermed-waiter-then-post-at-once-next-waiter-gets-the-unit");
 }
 
 #[test]
 fn kill_of_an_exiting_process_is_ok_and_kill_0_checks_existence() {
-    passed(pubsub(), "kill-of-an-exiting-process-is-ok");
+    pubsub().assert_passed("kill-of-an-exiting-process-is-ok");
 }
 
 #[test]
 fn a_services_forked_child_loses_its_privileges() {
-    passed(pubsub(), "a-services-forked-child-is-not-a-service");
+    pubsub().assert_passed("a-services-forked-child-is-not-a-service");
 }

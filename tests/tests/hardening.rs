@@ -15,18 +15,12 @@
 //! pointers to `write` and `wait`), `events.rs` (subscribing and acking as
 //! an ordinary program: EPERM, ENOSYS).
 
-use boot_tests::{BootRun, boot, boot_with};
+use boot_tests::{BootRun, boot_shared, boot_with};
 use image_builder::QemuOptions;
 use kernel_abi::Signal;
 use protocol::message::{Message, SignalOutcome};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-const SIGILL: u8 = Signal::SIGILL.number();
-const SIGTRAP: u8 = Signal::SIGTRAP.number();
-const SIGFPE: u8 = Signal::SIGFPE.number();
-const SIGKILL: u8 = Signal::SIGKILL.number();
-const SIGSEGV: u8 = Signal::SIGSEGV.number();
 const DEBUG: u8 = 1;
 const BREAKPOINT: u8 = 3;
 const OVERFLOW: u8 = 4;
@@ -37,8 +31,7 @@ const X87_FLOATING_POINT: u8 = 16;
 const SIMD_FLOATING_POINT: u8 = 19;
 
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("hardening", Duration::from_secs(180)))
+    boot_shared("hardening", Duration::from_secs(180))
 }
 
 /// The pid of init (`isolation`, the first program spawned by the kernel).
@@ -111,12 +104,7 @@ fn user_faults(pid: u32) -> Vec<(u8, u8)> {
 #[test]
 fn every_check_passes_and_the_machine_powers_off_cleanly() {
     let run = run();
-    let failures = run.failed_checks();
-    assert!(
-        failures.is_empty(),
-        "failed checks: {failures:#?}\n{}",
-        run.describe()
-    );
+    run.assert_no_failed_checks();
     let summaries: Vec<&str> = run
         .log_lines()
         .into_iter()
@@ -147,11 +135,7 @@ fn every_check_passes_and_the_machine_powers_off_cleanly() {
 #[test]
 fn the_kernel_never_panics_or_faults() {
     let run = run();
-    let fatal: Vec<&Message<String>> = run
-        .messages()
-        .filter(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_)))
-        .collect();
-    assert!(fatal.is_empty(), "{fatal:?}\n{}", run.describe());
+    run.assert_no_kernel_panic();
     assert!(
         run.exit_status.is_some(),
         "QEMU exited on its own (no hang)"
@@ -307,7 +291,7 @@ fn forged_signal_frames_and_privileged_flags_only_kill_the_forger() {
         .spawns()
         .into_iter()
         .filter(|(_, parent, name)| *parent == badcalls && *name == "badcalls")
-        .filter(|(pid, ..)| run.exit_of(*pid) == Some((0, SIGSEGV)))
+        .filter(|(pid, ..)| run.exit_of(*pid) == Some((0, Signal::SIGSEGV.number())))
         .count();
     assert!(
         killed >= 5,
@@ -337,12 +321,12 @@ fn a_stack_overflow_is_sigsegv_from_the_guard_gap() {
     for pid in &bombs {
         assert_eq!(
             run.exit_of(*pid),
-            Some((0, SIGSEGV)),
+            Some((0, Signal::SIGSEGV.number())),
             "stackbomb {pid}\n{}",
             run.describe()
         );
         assert!(
-            user_faults(*pid).contains(&(PAGE_FAULT, SIGSEGV)),
+            user_faults(*pid).contains(&(PAGE_FAULT, Signal::SIGSEGV.number())),
             "a page fault turned SIGSEGV for {pid}: {:?}",
             user_faults(*pid)
         );
@@ -397,7 +381,11 @@ fn kernel_memory_is_out_of_reach_of_ring_3() {
     let children = forked_by_init();
     let kernel_attacks = &children[..16];
     for pid in kernel_attacks {
-        assert_eq!(run.exit_of(*pid), Some((0, SIGSEGV)), "attacker {pid}");
+        assert_eq!(
+            run.exit_of(*pid),
+            Some((0, Signal::SIGSEGV.number())),
+            "attacker {pid}"
+        );
         assert!(
             !lines_of(*pid)
                 .iter()
@@ -408,7 +396,8 @@ fn kernel_memory_is_out_of_reach_of_ring_3() {
         let faults = user_faults(*pid);
         assert!(
             faults.len() == 1
-                && matches!(faults[0], (PAGE_FAULT | GENERAL_PROTECTION | 12, SIGSEGV)),
+                && matches!(faults[0].0, PAGE_FAULT | GENERAL_PROTECTION | 12)
+                && faults[0].1 == Signal::SIGSEGV.number(),
             "one user fault, a #PF or #GP (#SS), for {pid}: {faults:?}"
         );
     }
@@ -435,10 +424,14 @@ fn privileged_instructions_and_kernel_vectors_are_general_protection_faults() {
     let run = run();
     let children = forked_by_init();
     for pid in &children[16..28] {
-        assert_eq!(run.exit_of(*pid), Some((0, SIGSEGV)), "attacker {pid}");
+        assert_eq!(
+            run.exit_of(*pid),
+            Some((0, Signal::SIGSEGV.number())),
+            "attacker {pid}"
+        );
         assert_eq!(
             user_faults(*pid),
-            vec![(GENERAL_PROTECTION, SIGSEGV)],
+            vec![(GENERAL_PROTECTION, Signal::SIGSEGV.number())],
             "one #GP for {pid}"
         );
     }
@@ -466,7 +459,11 @@ fn another_process_cannot_see_our_memory() {
         .collect();
     let ends: Vec<Option<(i32, u8)>> = readers.iter().map(|pid| run.exit_of(*pid)).collect();
     assert!(
-        ends.starts_with(&[Some((0, SIGSEGV)), Some((0, SIGSEGV)), Some((0, 0))]),
+        ends.starts_with(&[
+            Some((0, Signal::SIGSEGV.number())),
+            Some((0, Signal::SIGSEGV.number())),
+            Some((0, 0))
+        ]),
         "heap and shared readers segfault, the data reader finds its own value: {ends:?}"
     );
 }
@@ -545,7 +542,7 @@ fn unmasked_fpu_errors_are_sigfpe_for_the_faulting_process_only() {
     }
     let run = run();
     // QEMU's TCG flags an unmasked SSE error in MXCSR without raising #XM
-    // (KVM raises it): the SSE check either saw SIGFPE or says the CPU did
+    // (KVM raises it): the SSE check either saw Signal::SIGFPE.number() or says the CPU did
     // not trap.
     let sse_trapped = lines_of(fputest).contains(&"fputest: ok sse-divide-by-zero-is-sigfpe");
     let sse_untrapped = lines_of(fputest).iter().any(|line| {
@@ -554,13 +551,13 @@ fn unmasked_fpu_errors_are_sigfpe_for_the_faulting_process_only() {
     assert!(sse_trapped != sse_untrapped, "{}", run.describe());
     let sigfpe: Vec<u32> = forked_by(fputest, "fputest")
         .into_iter()
-        .filter(|pid| run.exit_of(*pid) == Some((0, SIGFPE)))
+        .filter(|pid| run.exit_of(*pid) == Some((0, Signal::SIGFPE.number())))
         .collect();
     let mut expected = Vec::new();
     if sse_trapped {
-        expected.push(vec![(SIMD_FLOATING_POINT, SIGFPE)]);
+        expected.push(vec![(SIMD_FLOATING_POINT, Signal::SIGFPE.number())]);
     }
-    expected.push(vec![(X87_FLOATING_POINT, SIGFPE)]);
+    expected.push(vec![(X87_FLOATING_POINT, Signal::SIGFPE.number())]);
     let faults: Vec<Vec<(u8, u8)>> = sigfpe.iter().map(|pid| user_faults(*pid)).collect();
     assert_eq!(
         faults,
@@ -598,15 +595,18 @@ fn int3_is_sigtrap_and_int_4_sigsegv_as_on_unix() {
     assert_eq!(
         faults,
         vec![
-            vec![(DEBUG, SIGTRAP)],
-            vec![(BREAKPOINT, SIGTRAP)],
-            vec![(BREAKPOINT, SIGTRAP)],
+            vec![(DEBUG, Signal::SIGTRAP.number())],
+            vec![(BREAKPOINT, Signal::SIGTRAP.number())],
+            vec![(BREAKPOINT, Signal::SIGTRAP.number())],
             // The overflow gate itself, not a #GP for a gate ring 3 may
             // not use.
-            vec![(OVERFLOW, SIGSEGV)],
-            vec![(INVALID_OPCODE, SIGILL)],
+            vec![(OVERFLOW, Signal::SIGSEGV.number())],
+            vec![(INVALID_OPCODE, Signal::SIGILL.number())],
             // Two breakpoints caught, each handler returning past its int3.
-            vec![(BREAKPOINT, SIGTRAP), (BREAKPOINT, SIGTRAP)],
+            vec![
+                (BREAKPOINT, Signal::SIGTRAP.number()),
+                (BREAKPOINT, Signal::SIGTRAP.number())
+            ],
         ],
         "{}",
         run().describe()
@@ -615,7 +615,7 @@ fn int3_is_sigtrap_and_int_4_sigsegv_as_on_unix() {
         .messages()
         .filter(|message| {
             matches!(message, Message::SignalHandled(handled)
-            if handled.pid == children[5] && handled.signal == SIGTRAP)
+            if handled.pid == children[5] && handled.signal == Signal::SIGTRAP.number())
         })
         .count();
     assert_eq!(handled, 2, "the SIGTRAP handler ran twice");
@@ -696,7 +696,11 @@ fn umip_on_a_cpu_that_has_it_makes_descriptor_table_reads_fault() {
         .collect();
     assert_eq!(attackers.len(), 5);
     for pid in attackers {
-        assert_eq!(run.exit_of(pid), Some((0, SIGSEGV)), "attacker {pid}");
+        assert_eq!(
+            run.exit_of(pid),
+            Some((0, Signal::SIGSEGV.number())),
+            "attacker {pid}"
+        );
         let faults: Vec<(u8, u8)> = run
             .messages()
             .filter_map(|message| match message {
@@ -706,7 +710,7 @@ fn umip_on_a_cpu_that_has_it_makes_descriptor_table_reads_fault() {
             .collect();
         assert_eq!(
             faults,
-            vec![(GENERAL_PROTECTION, SIGSEGV)],
+            vec![(GENERAL_PROTECTION, Signal::SIGSEGV.number())],
             "one #GP for {pid}"
         );
     }
@@ -718,27 +722,27 @@ fn init_refuses_sigkill_and_survives_every_signal_it_does_not_catch() {
     let traps = only_pid_of("traps");
     ok(traps, "traps", "sigkill-to-init-is-einval");
     let uncaught = [
-        (1, "SIGHUP"),
-        (2, "SIGINT"),
-        (3, "SIGQUIT"),
-        (4, "SIGILL"),
-        (5, "SIGTRAP"),
-        (6, "SIGABRT"),
-        (7, "SIGBUS"),
-        (8, "SIGFPE"),
-        (10, "SIGUSR1"),
-        (11, "SIGSEGV"),
-        (12, "SIGUSR2"),
-        (13, "SIGPIPE"),
-        (14, "SIGALRM"),
-        (15, "SIGTERM"),
-        (19, "SIGSTOP"),
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGILL,
+        Signal::SIGTRAP,
+        Signal::SIGABRT,
+        Signal::SIGBUS,
+        Signal::SIGFPE,
+        Signal::SIGUSR1,
+        Signal::SIGSEGV,
+        Signal::SIGUSR2,
+        Signal::SIGPIPE,
+        Signal::SIGALRM,
+        Signal::SIGTERM,
+        Signal::SIGSTOP,
     ];
-    for (_, name) in uncaught {
+    for signal in uncaught {
         ok(
             traps,
             "traps",
-            &format!("uncaught-{name}-to-init-is-discarded"),
+            &format!("uncaught-{}-to-init-is-discarded", signal.name()),
         );
     }
     let run = run();
@@ -754,11 +758,11 @@ fn init_refuses_sigkill_and_survives_every_signal_it_does_not_catch() {
         .collect();
     let expected: Vec<(u8, SignalOutcome)> = uncaught
         .iter()
-        .map(|(number, _)| (*number, SignalOutcome::Ignored))
+        .map(|signal| (signal.number(), SignalOutcome::Ignored))
         .collect();
     assert_eq!(
         sent, expected,
-        "each one recorded as discarded; the refused SIGKILL ({SIGKILL}) not at all"
+        "each one recorded as discarded; the refused SIGKILL not at all"
     );
     // Init went on: it saw `traps` pass and ran its last check.
     ok(init, "isolation", "traps-all-passed");

@@ -5,12 +5,11 @@
 //! `semtest` written against `<sys/sem.h>`, against the IPC service. Both
 //! are compiled with the system's `cc` by the image builder.
 
-use std::sync::OnceLock;
+use kernel_abi::Signal;
 use std::time::Duration;
 
 fn run() -> &'static boot_tests::BootRun {
-    static RUN: OnceLock<boot_tests::BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot_tests::boot("libc-test", Duration::from_secs(90)))
+    boot_tests::boot_shared("libc-test", Duration::from_secs(90))
 }
 
 /// Checks each header has at least one of, by name prefix.
@@ -32,12 +31,7 @@ const HEADERS: [&str; 12] = [
 #[test]
 fn every_check_of_the_c_library_passes() {
     let run = run();
-    assert!(
-        run.failed_checks().is_empty(),
-        "{:?}\n{}",
-        run.failed_checks(),
-        run.describe()
-    );
+    run.assert_no_failed_checks();
     let lines: Vec<&str> = run.log_lines().into_iter().map(|(_, line)| line).collect();
     for header in HEADERS {
         assert!(
@@ -93,7 +87,7 @@ fn the_c_programs_fork_and_signal_as_the_kernel_reports() {
     let killed = run
         .exits()
         .into_iter()
-        .filter(|(_, _, signal)| *signal == 15)
+        .filter(|(_, _, signal)| *signal == Signal::SIGTERM.number())
         .count();
     assert!(killed >= 1, "{}", run.describe());
     // csemtest ran as a child of libctest (spawned) and forked its three

@@ -8,33 +8,20 @@
 //! another service) in bounded time, must answer the fork loop with an
 //! errno, and `ipc` and `acct` must go on acking events afterwards.
 
-use boot_tests::{BootRun, boot};
+use boot_tests::{BootRun, boot_shared};
+use kernel_abi::Signal;
 use protocol::message::{EventKind, Message};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("oom", Duration::from_secs(420)))
+    boot_shared("oom", Duration::from_secs(420))
 }
 
-fn no_kernel_panic(run: &BootRun) {
-    let panics: Vec<&Message<String>> = run
-        .messages()
-        .filter(|message| matches!(message, Message::Panic(_) | Message::KernelFault(_)))
-        .collect();
-    assert!(panics.is_empty(), "{panics:?}\n{}", run.describe());
-}
-
+/// No kernel panic, and oomtest logged `PASS name`.
 fn passed(name: &str) {
     let run = run();
-    no_kernel_panic(run);
-    let line = format!("PASS {name}");
-    assert!(
-        run.log_lines().iter().any(|(_, text)| *text == line),
-        "no '{line}'\n{}",
-        run.describe()
-    );
+    run.assert_no_kernel_panic();
+    run.assert_passed(name);
 }
 
 /// The pid of a service: the process that logged a line starting `prefix`.
@@ -66,7 +53,7 @@ fn marker(after: &str) -> u32 {
 /// marker that exited after attack `after`.
 fn services_ack_after(after: &str) {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     let (ipc, acct) = (service("ipc: "), service("acct: "));
     for pid in [ipc, acct] {
         assert_eq!(
@@ -144,7 +131,7 @@ fn a_service_that_takes_every_frame_dies_alone_and_disk_io_needs_no_frame() {
     let hog = service("memhog: waiting");
     assert_eq!(
         run.exit_of(hog).map(|(_, signal)| signal),
-        Some(9),
+        Some(Signal::SIGKILL.number()),
         "{}",
         run.describe()
     );
@@ -163,7 +150,7 @@ fn a_service_that_takes_every_frame_dies_alone_and_disk_io_needs_no_frame() {
 #[test]
 fn every_check_passes_and_memory_comes_back() {
     let run = run();
-    no_kernel_panic(run);
+    run.assert_no_kernel_panic();
     // What happened, for `--nocapture`.
     for (pid, line) in run.log_lines() {
         let story = [
@@ -179,12 +166,7 @@ fn every_check_passes_and_memory_comes_back() {
             println!("[{pid}] {line}");
         }
     }
-    let failures = run.failed_checks();
-    assert!(
-        failures.is_empty(),
-        "failed checks: {failures:?}\n{}",
-        run.describe()
-    );
+    run.assert_no_failed_checks();
     passed("memory-comes-back");
     assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }

@@ -6,54 +6,24 @@
 //! here checks one behaviour twice, by the program's own verdict and by the
 //! telemetry the kernel sent about the processes involved.
 
-use boot_tests::{BootRun, boot};
+use boot_tests::{BootRun, boot_shared};
 use kernel_abi::Signal;
 use protocol::message::{Message, SignalOutcome};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-const SIGILL: u8 = Signal::SIGILL.number();
-const SIGFPE: u8 = Signal::SIGFPE.number();
-const SIGKILL: u8 = Signal::SIGKILL.number();
-const SIGUSR1: u8 = Signal::SIGUSR1.number();
-const SIGSEGV: u8 = Signal::SIGSEGV.number();
-const SIGUSR2: u8 = Signal::SIGUSR2.number();
-const SIGTERM: u8 = Signal::SIGTERM.number();
-
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("processes", Duration::from_secs(120)))
+    boot_shared("processes", Duration::from_secs(120))
 }
 
-/// Asserts that proctest printed `PASS name`.
+/// Asserts that proctest (init, pid 1) printed `PASS name`.
 fn passed(name: &str) {
-    let run = run();
-    let verdict = run
-        .log_lines()
-        .into_iter()
-        .map(|(_, line)| line)
-        .find(|line| line.starts_with("PASS ") || line.starts_with("FAIL ")) // any verdict at all
-        .is_some();
-    assert!(verdict, "proctest printed no verdicts\n{}", run.describe());
-    let line = format!("PASS {name}");
-    assert!(
-        run.log_lines()
-            .iter()
-            .any(|(pid, text)| *pid == 1 && *text == line),
-        "no '{line}'\n{}",
-        run.describe()
-    );
+    run().assert_passed_by(1, name);
 }
 
 #[test]
 fn every_check_passes_and_init_exit_powers_off_cleanly() {
     let run = run();
-    let failures = run.failed_checks();
-    assert!(
-        failures.is_empty(),
-        "failed checks: {failures:?}\n{}",
-        run.describe()
-    );
+    run.assert_no_failed_checks();
     assert_eq!(
         run.guest_exit_code(),
         Some(0),
@@ -133,7 +103,7 @@ fn a_spinning_program_is_preempted_while_others_finish() {
         );
         assert_eq!(run.exit_of(hello), Some((0, 0)));
     }
-    assert_eq!(run.exit_of(spinner), Some((0, SIGKILL)));
+    assert_eq!(run.exit_of(spinner), Some((0, Signal::SIGKILL.number())));
 }
 
 #[test]
@@ -142,12 +112,12 @@ fn a_caught_signal_runs_its_handler_exactly_once_and_the_process_continues() {
     let run = run();
     let caught = run.position(|message| {
         matches!(message, Message::Signal(signal)
-            if signal.pid == 1 && signal.signal == SIGUSR1 && signal.outcome == SignalOutcome::Caught)
+            if signal.pid == 1 && signal.signal == Signal::SIGUSR1.number() && signal.outcome == SignalOutcome::Caught)
     });
     assert!(caught.is_some(), "a Signal event: SIGUSR1 caught by pid 1");
     let handled = run
         .messages()
-        .filter(|message| matches!(message, Message::SignalHandled(handled) if handled.pid == 1 && handled.signal == SIGUSR1))
+        .filter(|message| matches!(message, Message::SignalHandled(handled) if handled.pid == 1 && handled.signal == Signal::SIGUSR1.number()))
         .count();
     assert_eq!(handled, 1, "pid 1 entered its SIGUSR1 handler once");
 }
@@ -159,11 +129,11 @@ fn a_blocked_signal_is_delivered_after_unblocking() {
     let blocked = run
         .position(|message| {
             matches!(message, Message::Signal(signal)
-                if signal.pid == 1 && signal.signal == SIGUSR2 && signal.outcome == SignalOutcome::Blocked)
+                if signal.pid == 1 && signal.signal == Signal::SIGUSR2.number() && signal.outcome == SignalOutcome::Blocked)
         })
         .expect("SIGUSR2 was reported blocked");
     let handled = run
-        .position(|message| matches!(message, Message::SignalHandled(handled) if handled.pid == 1 && handled.signal == SIGUSR2))
+        .position(|message| matches!(message, Message::SignalHandled(handled) if handled.pid == 1 && handled.signal == Signal::SIGUSR2.number()))
         .expect("the SIGUSR2 handler ran");
     assert!(handled > blocked);
 }
@@ -177,7 +147,7 @@ fn signals_interrupt_sleep_and_default_actions_terminate() {
     let spinners = run.pids_of("spinner");
     assert_eq!(
         run.exit_of(spinners[1]),
-        Some((0, SIGTERM)),
+        Some((0, Signal::SIGTERM.number())),
         "the second spinner died of SIGTERM"
     );
     let ignored = run.position(|message| {
@@ -205,7 +175,11 @@ fn faulting_programs_die_alone_with_the_right_signal() {
     }
     let run = run();
     let crashes = crash_pids();
-    let expected = [(SIGSEGV, 14), (SIGFPE, 0), (SIGILL, 6)];
+    let expected = [
+        (Signal::SIGSEGV.number(), 14),
+        (Signal::SIGFPE.number(), 0),
+        (Signal::SIGILL.number(), 6),
+    ];
     for (pid, (signal, vector)) in crashes.iter().zip(expected) {
         assert_eq!(run.exit_of(*pid), Some((0, signal)), "crash pid {pid}");
         let fault = run.position(|message| {
@@ -225,7 +199,7 @@ fn reading_kernel_memory_from_ring_3_faults_instead_of_returning_data() {
     passed("fault-kernel-write");
     let run = run();
     let reader = crash_pids()[3];
-    assert_eq!(run.exit_of(reader), Some((0, SIGSEGV)));
+    assert_eq!(run.exit_of(reader), Some((0, Signal::SIGSEGV.number())));
     assert!(
         !run.log_lines()
             .iter()

@@ -21,7 +21,6 @@
 use boot_tests::BootRun;
 use image_builder::{BuildOutput, QemuOptions};
 use protocol::message::Message;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Seeds that found a bug once, with what they found.
@@ -57,8 +56,7 @@ fn boot_seed(seed: u64, seconds: u64, rounds: usize) -> BootRun {
 
 /// The run with the image's own arguments (seed 1, 3 rounds of 10 s).
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot_tests::boot("sysfuzz", Duration::from_secs(240)))
+    boot_tests::boot_shared("sysfuzz", Duration::from_secs(240))
 }
 
 /// The lines of the driver (init) and the kernel: the fuzzing processes'
@@ -70,10 +68,8 @@ fn describe(run: &BootRun, init: u32) -> String {
             text.push_str(&format!("  [{pid}] {line}\n"));
         }
     }
-    for message in run.messages() {
-        if matches!(message, Message::Panic(_) | Message::KernelFault(_)) {
-            text.push_str(&format!("  {message:?}\n"));
-        }
+    for message in run.kernel_panics() {
+        text.push_str(&format!("  {message:?}\n"));
     }
     text
 }
@@ -88,8 +84,7 @@ fn check_survived(run: &BootRun, rounds: usize) -> u64 {
         .expect("sysfuzz is init");
     let what = describe(run, init);
     assert!(
-        !run.messages()
-            .any(|m| matches!(m, Message::Panic(_) | Message::KernelFault(_))),
+        run.kernel_panics().is_empty(),
         "the kernel panicked or faulted:\n{what}"
     );
     assert_eq!(

@@ -2,23 +2,19 @@
 //! boot test per subtest group, each asserting its group's named checks
 //! (`PASS test88x-...`) from the guest program `test88`.
 
-use boot_tests::{BootRun, boot};
-use std::sync::OnceLock;
+use boot_tests::{BootRun, boot_shared};
 use std::time::Duration;
 
 fn abcd() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("test88", Duration::from_secs(240)))
+    boot_shared("test88", Duration::from_secs(240))
 }
 
 fn e() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("test88e", Duration::from_secs(420)))
+    boot_shared("test88e", Duration::from_secs(420))
 }
 
 /// Every check of `group` passed, and all of `names` are among them.
 fn group_passed(run: &BootRun, group: &str, names: &[&str]) {
-    let lines = run.log_lines();
     let failed: Vec<&str> = run
         .failed_checks()
         .into_iter()
@@ -26,12 +22,7 @@ fn group_passed(run: &BootRun, group: &str, names: &[&str]) {
         .collect();
     assert!(failed.is_empty(), "{failed:#?}\n{}", run.describe());
     for name in names {
-        let line = format!("PASS {name}");
-        assert!(
-            lines.iter().any(|(_, text)| *text == line),
-            "no '{line}'\n{}",
-            run.describe()
-        );
+        run.assert_passed(name);
     }
 }
 
@@ -143,7 +134,7 @@ fn test88d_sem_undo_applied_at_exit_as_our_extension() {
 #[test]
 fn test88_abcd_runs_to_the_end_with_no_failure() {
     let run = abcd();
-    assert!(run.failed_checks().is_empty(), "{}", run.describe());
+    run.assert_no_failed_checks();
     assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }
 

@@ -7,25 +7,17 @@
 //! children print the numbers they measured, which the tests here check
 //! exactly.
 
-use boot_tests::{BootRun, boot};
-use std::sync::OnceLock;
+use boot_tests::{BootRun, boot_shared};
+use kernel_abi::Signal;
 use std::time::Duration;
 
 fn run() -> &'static BootRun {
-    static RUN: OnceLock<BootRun> = OnceLock::new();
-    RUN.get_or_init(|| boot("vm", Duration::from_secs(180)))
+    boot_shared("vm", Duration::from_secs(180))
 }
 
+/// Asserts that vmtest (init, pid 1) printed `PASS name`.
 fn passed(name: &str) {
-    let run = run();
-    let line = format!("PASS {name}");
-    assert!(
-        run.log_lines()
-            .iter()
-            .any(|(pid, text)| *pid == 1 && *text == line),
-        "no '{line}'\n{}",
-        run.describe()
-    );
+    run().assert_passed_by(1, name);
 }
 
 /// The log line of a child starting with `prefix`.
@@ -42,12 +34,7 @@ fn line_starting(prefix: &str) -> String {
 #[test]
 fn every_vm_check_passes() {
     let run = run();
-    let failures = run.failed_checks();
-    assert!(
-        failures.is_empty(),
-        "failed checks: {failures:?}\n{}",
-        run.describe()
-    );
+    run.assert_no_failed_checks();
     assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }
 
@@ -89,7 +76,7 @@ fn out_of_region_and_read_only_writes_are_sigsegv_and_count_no_fault() {
     assert_eq!(caught, 2);
     let segv_faults = run
         .messages()
-        .filter(|message| matches!(message, protocol::message::Message::UserFault(fault) if fault.signal == 11))
+        .filter(|message| matches!(message, protocol::message::Message::UserFault(fault) if fault.signal == Signal::SIGSEGV.number()))
         .count();
     assert_eq!(
         segv_faults, 2,

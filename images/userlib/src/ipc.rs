@@ -140,8 +140,13 @@ impl ProcessEvent {
 /// Sends an ack with arbitrary contents (to test that mismatches are
 /// ignored). ENOSYS for ordinary programs.
 pub fn ack_raw(pid: Pid, kind: u64, event_id: u64) -> SysResult<()> {
-    let message = Message::new(PROC_EVENT_REPLY, [u64::from(pid), kind, event_id, 0, 0, 0]);
-    asend(PM, &message)
+    asend(PM, &ack_message(pid, kind, event_id))
+}
+
+/// The ack message of event `event_id` (of kind bit `kind`, about `pid`),
+/// as a subscriber sends it to the PM.
+pub fn ack_message(pid: Pid, kind: u64, event_id: u64) -> Message {
+    Message::new(PROC_EVENT_REPLY, [u64::from(pid), kind, event_id, 0, 0, 0])
 }
 
 /// The result word of a service reply: `kind` carries a value (>= 0) or

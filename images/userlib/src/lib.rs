@@ -32,6 +32,7 @@
 //! | [`io`] | the log (`println!`) |
 //! | [`ipc`] | messages, services, process events |
 //! | [`sem`] | System V semaphores (the IPC service) |
+//! | [`testsub`] | the control protocol of the test subscriber (event tests) |
 //! | [`raw`] | the `syscall` instruction itself |
 //!
 //! The crate builds on the host too (as a stub), so that the workspace builds
@@ -54,6 +55,7 @@ pub mod runtime;
 pub mod sem;
 pub mod signal;
 pub mod syscalls;
+pub mod testsub;
 pub mod time;
 pub mod verdict;
 

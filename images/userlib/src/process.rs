@@ -209,6 +209,26 @@ pub fn reap(pid: Pid) -> Option<ExitStatus> {
     }
 }
 
+/// Waits up to `timeout_ms` for child `pid` to end and reaps it. `None`
+/// if it has not ended by then (or is no child): it is then killed with
+/// SIGKILL and reaped, so that a test's next check starts clean.
+pub fn wait_within(pid: Pid, timeout_ms: u64) -> Option<ExitStatus> {
+    let deadline = crate::time::clock_ns() + timeout_ms * 1_000_000;
+    loop {
+        match try_wait_for(pid) {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if crate::time::clock_ns() < deadline => {
+                let _ = crate::time::sleep_ms(10);
+            }
+            _ => {
+                let _ = crate::signal::kill(pid, crate::Signal::SIGKILL);
+                let _ = reap(pid);
+                return None;
+            }
+        }
+    }
+}
+
 /// Waits up to `timeout_ms` until `pid`'s slot is released (`kill(pid, 0)`
 /// fails): as in MINIX, a child's exit status can be collected while its
 /// EXIT event is still in flight, and its memory and slot go only after the

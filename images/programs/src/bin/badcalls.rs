@@ -18,7 +18,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use kernel_abi::ipc::{Message, PM, PROC_EVENT_REPLY};
+use kernel_abi::ipc::{Message, PM};
 use kernel_abi::signal::{
     FpuState, SIGNAL_FRAME_MAGIC, SavedRegisters, SigAction as Action, SignalFrame,
 };
@@ -155,9 +155,10 @@ fn raw_cases(echo: u64) -> Vec<Case> {
     let message: &'static Message =
         alloc::boxed::Box::leak(alloc::boxed::Box::new(Message::new(0x1234, [0; 6])));
     let message_address = message as *const Message as u64;
-    let ack: &'static Message = alloc::boxed::Box::leak(alloc::boxed::Box::new(Message::new(
-        PROC_EVENT_REPLY,
-        [me, 1, 0, 0, 0, 0],
+    let ack: &'static Message = alloc::boxed::Box::leak(alloc::boxed::Box::new(ipc::ack_message(
+        process::getpid(),
+        1,
+        0,
     )));
     let ack_address = ack as *const Message as u64;
     // Actions with handlers or restorers outside user space.

@@ -80,17 +80,7 @@ fn run(_args: userlib::Args) -> i32 {
         samples.push(cycles);
         page += PAGE;
     }
-    let stats = {
-        let mut stats = kernel_abi::VmStats::default();
-        // SAFETY: the pointer is to a live, writable VmStats.
-        unsafe {
-            userlib::raw::syscall(
-                kernel_abi::Syscall::VmStats,
-                [&mut stats as *mut kernel_abi::VmStats as u64, 0, 0, 0, 0, 0],
-            )
-        };
-        stats
-    };
+    let stats = userlib::memory::vmstats();
     println!(
         "faultbench: table checksum {checksum}, major faults {}",
         stats.major_faults

@@ -7,7 +7,6 @@
 //! may be taken, so the out-of-memory rule ends with the service itself.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
-use kernel_abi::Syscall;
 use userlib::ipc::{self, ANY};
 use userlib::{memory, println};
 
@@ -21,20 +20,15 @@ const TABLE_PAGES: usize = 32;
 /// In the file (not zero, so not bss), untouched until the end.
 static TABLE: [u8; TABLE_PAGES * 4096] = [7; TABLE_PAGES * 4096];
 
-fn map_shared(len: u64) -> Option<u64> {
-    userlib::raw::check(userlib::raw::syscall_plain(
-        Syscall::MapShared,
-        [len, 0, 0, 0, 0, 0],
-    ))
-    .ok()
-}
-
 fn run(_args: userlib::Args) -> i32 {
     println!("memhog: waiting to be poked");
     if ipc::receive(ANY).is_err() {
         return 1;
     }
-    let (Some(first), Some(second)) = (map_shared(REGION), map_shared(REGION)) else {
+    let (Some(first), Some(second)) = (
+        memory::map_shared(REGION).ok(),
+        memory::map_shared(REGION).ok(),
+    ) else {
         println!("memhog: map_shared failed");
         return 2;
     };

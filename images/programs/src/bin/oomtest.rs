@@ -33,7 +33,6 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use kernel_abi::Syscall;
 use userlib::process::ExitStatus;
 use userlib::sem::{self, IPC_CREAT, IPC_PRIVATE, SemOp};
 use userlib::verdict::Verdicts;
@@ -97,13 +96,6 @@ fn run(args: userlib::Args) -> i32 {
     verdicts.failures()
 }
 
-fn map_shared(len: u64) -> Result<u64, Errno> {
-    userlib::raw::check(userlib::raw::syscall_plain(
-        Syscall::MapShared,
-        [len, 0, 0, 0, 0, 0],
-    ))
-}
-
 fn write_byte(address: u64, value: u8) {
     // SAFETY: the callers pass addresses inside regions this process mapped
     // (shared regions or its heap) and nothing else references them.
@@ -153,7 +145,7 @@ fn hog_is_killed(verdicts: &mut Verdicts, name: &str, hog: fn() -> i32) {
 
 /// Two 64 MiB shared regions, one byte written per page.
 fn bounce_hog() -> i32 {
-    let (Ok(first), Ok(second)) = (map_shared(REGION), map_shared(REGION)) else {
+    let (Ok(first), Ok(second)) = (memory::map_shared(REGION), memory::map_shared(REGION)) else {
         println!("bounce hog: map_shared failed");
         return 2;
     };
@@ -176,7 +168,7 @@ const FILL_DOWN_TO: u64 = 400;
 /// each step copying a word from one page to the next (an instruction
 /// pair that needs both pages resident).
 fn livelock_hog() -> i32 {
-    let (Ok(first), Ok(second)) = (map_shared(REGION), map_shared(REGION)) else {
+    let (Ok(first), Ok(second)) = (memory::map_shared(REGION), memory::map_shared(REGION)) else {
         println!("livelock hog: map_shared failed");
         return 2;
     };
@@ -230,7 +222,8 @@ fn largest_is_the_victim(verdicts: &mut Verdicts) {
     let before = memory::meminfo().free_frames;
     let big = match process::fork() {
         Ok(0) => {
-            let (Ok(first), Ok(second)) = (map_shared(REGION), map_shared(REGION)) else {
+            let (Ok(first), Ok(second)) = (memory::map_shared(REGION), memory::map_shared(REGION))
+            else {
                 process::exit(2);
             };
             for index in 0..BYSTANDER_PAGES {
@@ -318,7 +311,7 @@ fn region_hog() -> i32 {
     let mut mapped = 0u32;
     let mut refusal = None;
     for _ in 0..4_000 {
-        match map_shared(PAGE) {
+        match memory::map_shared(PAGE) {
             Ok(address) => {
                 write_byte(address, 1);
                 mapped += 1;

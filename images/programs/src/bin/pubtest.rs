@@ -5,83 +5,29 @@
 //! of the PM's telemetry (publish, ack, done) for each scenario.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
-use kernel_abi::Syscall;
-use userlib::ipc::{self, EventKind, Message};
+use userlib::ipc::{self, EventKind};
 use userlib::process::{self, ExitStatus};
+use userlib::testsub::{
+    self, ACK_AFTER_DELAY, ACK_AT_ONCE, BOGUS_ACK, CRASH, FORK_PROBE, HOLD, QUIT, RELEASE, request,
+    set_mode, stats, subscribe,
+};
 use userlib::verdict::Verdicts;
 use userlib::{Errno, Pid, Signal, println, signal, time};
 
 userlib::entry!(run);
 
-const SUBSCRIBE: u64 = 0x200;
-const MODE: u64 = 0x201;
-const RELEASE: u64 = 0x202;
-const BOGUS_ACK: u64 = 0x203;
-const STATS: u64 = 0x204;
-const QUIT: u64 = 0x205;
-const FORK_PROBE: u64 = 0x206;
-const ACK_AT_ONCE: u64 = 0;
-const ACK_AFTER_DELAY: u64 = 1;
-const HOLD: u64 = 2;
-const CRASH: u64 = 3;
-
 const EXIT: u64 = EventKind::Exit.bit();
 const SIGNAL: u64 = EventKind::Signal.bit();
 const SPAWN: u64 = EventKind::Spawn.bit();
-
-fn service(name: &str) -> u64 {
-    u64::from(ipc::lookup_service(name).unwrap_or(0))
-}
-
-fn request(service: u64, kind: u64, first: u64, second: u64) -> Message {
-    let mut message = Message::new(kind, [first, second, 0, 0, 0, 0]);
-    if let Err(error) = ipc::sendrec(service, &mut message) {
-        println!("pubtest: request {kind:#x} to {service} failed: {error:?}");
-    }
-    message
-}
-
-fn subscribe(service: u64, mask: u64) -> i64 {
-    request(service, SUBSCRIBE, mask, 0).kind as i64
-}
-
-fn set_mode(service: u64, mode: u64, ms: u64) {
-    request(service, MODE, mode, ms);
-}
-
-/// (events seen, acks sent, events held).
-fn stats(service: u64) -> (u64, u64, u64) {
-    let reply = request(service, STATS, 0, 0);
-    (reply.payload[0], reply.payload[1], reply.payload[2])
-}
-
-/// (signals received as messages, SIGUSR1 handler runs) of a subscriber.
-fn signal_stats(service: u64) -> (u64, u64) {
-    let reply = request(service, STATS, 0, 0);
-    (reply.payload[3], reply.payload[4])
-}
 
 /// `kill(pid, 0)`: whether `pid` still holds a slot (ESRCH once released).
 fn present(pid: Pid) -> bool {
     signal::kill_raw(u64::from(pid), 0).is_ok()
 }
 
-/// Waits up to `ms` for `pid`'s slot to be released.
-fn released_within(pid: Pid, ms: u64) -> bool {
-    let start = time::clock_ns();
-    while present(pid) {
-        if time::clock_ns() - start > ms * 1_000_000 {
-            return false;
-        }
-        let _ = time::sleep_ms(10);
-    }
-    true
-}
-
 /// A page shared with children forked afterwards.
 fn shared_page() -> *mut u64 {
-    let result = userlib::raw::syscall_plain(Syscall::MapShared, [4096, 0, 0, 0, 0, 0]);
-    userlib::raw::check(result).expect("map_shared") as *mut u64
+    userlib::memory::map_shared(4096).expect("map_shared") as *mut u64
 }
 
 fn read(page: *mut u64, index: usize) -> u64 {
@@ -154,7 +100,7 @@ fn run(_args: userlib::Args) -> i32 {
     let subs: [u64; 9] = [
         "sub-a", "sub-b", "sub-c", "sub-d", "sub-e", "sub-f", "sub-g", "sub-h", "sub-i",
     ]
-    .map(service);
+    .map(testsub::lookup);
     let [a, b, c, d, ..] = subs;
     println!("pubtest: subscribers {subs:?}");
 
@@ -181,11 +127,11 @@ fn run(_args: userlib::Args) -> i32 {
     let odd_mask = subscribe(a, EXIT | 0x100);
     subscribe(b, SIGNAL);
     subscribe(c, EXIT);
-    let before = [stats(a).0, stats(b).0, stats(c).0];
+    let before = [stats(a).events, stats(b).events, stats(c).events];
     let child = process::spawn("exit-with", &["5"]).and_then(process::wait_for);
     // Let the EXIT event finish before counting.
     let _ = time::sleep_ms(50);
-    let after = [stats(a).0, stats(b).0, stats(c).0];
+    let after = [stats(a).events, stats(b).events, stats(c).events];
     let seen = [
         after[0] - before[0],
         after[1] - before[1],
@@ -217,7 +163,7 @@ fn run(_args: userlib::Args) -> i32 {
     if let Ok(pid) = spawned {
         println!("pubtest: collected exit-with 6 (pid {pid})");
     }
-    let freed = spawned.is_ok_and(|pid| released_within(pid, 3_000));
+    let freed = spawned.is_ok_and(|pid| process::wait_released(pid, 3_000));
     set_mode(c, ACK_AT_ONCE, 0);
     verdicts.check(
         "exit-status-collected-before-last-ack-slot-after",
@@ -248,14 +194,14 @@ fn run(_args: userlib::Args) -> i32 {
     // number) runs first.
     set_mode(b, ACK_AFTER_DELAY, 300);
     write(page, 0, 0);
-    let events_before = stats(b).0;
+    let events_before = stats(b).events;
     let _ = signal::kill(child, Signal::SIGUSR1);
     let _ = signal::kill(child, Signal::SIGUSR2);
     let _ = time::sleep_ms(1_000);
     let (usr1, usr2) = (read(page, 0), read(page, 1));
     let (order1, order2) = (read(page, 11), read(page, 12));
     set_mode(b, ACK_AT_ONCE, 0);
-    let events = stats(b).0 - events_before;
+    let events = stats(b).events - events_before;
     write(page, 2, 1);
     let ended = process::wait_for(child);
     verdicts.check(
@@ -275,7 +221,7 @@ fn run(_args: userlib::Args) -> i32 {
     for slot in [0, 3, 4, 5] {
         write(page, slot, 0);
     }
-    let events_before = stats(b).0;
+    let events_before = stats(b).events;
     let waiter = match process::fork() {
         Ok(0) => {
             let _ = signal::catch(Signal::SIGUSR1, on_usr1);
@@ -305,7 +251,7 @@ fn run(_args: userlib::Args) -> i32 {
     let _ = time::sleep_ms(100);
     let _ = signal::kill(waiter, Signal::SIGUSR1);
     let ended = process::wait_for(waiter);
-    let events = stats(b).0 - events_before;
+    let events = stats(b).events - events_before;
     let (ran, interrupted) = (read(page, 0), read(page, 4));
     verdicts.check(
         "signal-to-a-waiting-process-publishes-no-event",
@@ -340,21 +286,21 @@ fn run(_args: userlib::Args) -> i32 {
     // 7. Unsubscribing with an ack outstanding keeps the entry until the
     // late ack, which is accepted. The exit status is collected at once.
     set_mode(a, HOLD, 0);
-    let c_before = stats(c).0;
+    let c_before = stats(c).events;
     let held_child = process::spawn("exit-with", &["7"]).unwrap_or(0);
     let collected = process::wait_for(held_child);
     let _ = time::sleep_ms(100);
-    let held = stats(a).2;
+    let held = stats(a).held;
     // Not sub-c's turn: ignored, and the event does not move on to sub-c.
     let wrong_turn = request(c, BOGUS_ACK, u64::from(held_child), EXIT).kind;
-    let c_during = stats(c).0 - c_before;
+    let c_during = stats(c).events - c_before;
     let unsubscribed = subscribe(a, 0);
     // Let a snapshot round show the kept entry (mask 0, one outstanding).
     let _ = time::sleep_ms(700);
     let still_there = present(held_child);
     let released = request(a, RELEASE, 0, 0).kind;
-    let freed = released_within(held_child, 3_000);
-    let c_after = stats(c).0 - c_before;
+    let freed = process::wait_released(held_child, 3_000);
+    let c_after = stats(c).events - c_before;
     set_mode(a, ACK_AT_ONCE, 0);
     verdicts.check(
         "late-ack-after-unsubscribe-accepted",
@@ -426,7 +372,7 @@ fn run(_args: userlib::Args) -> i32 {
     );
     // The way out: the subscriber dies, and the process moves on.
     request(d, QUIT, 0, 0);
-    let freed = released_within(stuck, 3_000);
+    let freed = process::wait_released(stuck, 3_000);
     verdicts.check(
         "stuck-process-freed-when-subscriber-dies",
         freed,
@@ -479,15 +425,15 @@ fn run(_args: userlib::Args) -> i32 {
     // catches SIGUSR1 and subscribes to SIGNAL itself, every 2 s).
     let e = subs[4];
     subscribe(e, SIGNAL);
-    let (messages_before, _) = signal_stats(e);
+    let messages_before = stats(e).signal_messages;
     let start = time::clock_ns();
     let mut messages = messages_before;
     while messages == messages_before && time::clock_ns() - start < 30_000_000_000 {
         let _ = time::sleep_ms(100);
-        messages = signal_stats(e).0;
+        messages = stats(e).signal_messages;
     }
-    let (_, handler_runs) = signal_stats(e);
-    let events = stats(e).0;
+    let handler_runs = stats(e).handler_runs;
+    let events = stats(e).events;
     subscribe(e, 0);
     verdicts.check(
         "signal-to-a-service-is-a-message-not-an-event",
@@ -498,6 +444,5 @@ fn run(_args: userlib::Args) -> i32 {
     );
 
     println!("pubtest: {} failures", verdicts.failures());
-    let _ = (HOLD, CRASH);
     verdicts.failures()
 }

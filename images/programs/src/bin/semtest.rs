@@ -52,25 +52,6 @@ fn count(id: u64, cmd: u64) -> u64 {
     sem::semctl(id, 0, cmd, 0).unwrap_or(u64::MAX)
 }
 
-/// Waits up to `ms` for child `pid` to end. `None` if it has not: it is
-/// then killed and reaped, so the next check starts clean.
-fn end_within(pid: Pid, ms: u64) -> Option<ExitStatus> {
-    let deadline = time::clock_ns() + ms * 1_000_000;
-    loop {
-        match process::try_wait_for(pid) {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if time::clock_ns() < deadline => {
-                let _ = time::sleep_ms(10);
-            }
-            _ => {
-                let _ = signal::kill(pid, Signal::SIGKILL);
-                let _ = process::reap(pid);
-                return None;
-            }
-        }
-    }
-}
-
 /// A child blocked in `semop(id, -1)`: exits 0 when it gets the unit, with
 /// the errno's number when the call fails.
 fn waiter(id: u64) -> Pid {
@@ -109,7 +90,7 @@ fn asend_request_leaves_the_unit_to_a_real_waiter(verdicts: &mut Verdicts) {
     let _ = time::sleep_ms(100);
     let queued = count(id, GETNCNT);
     let posted = sem::semop(id, &[op(1)]);
-    let woken = end_within(real, 2_000);
+    let woken = process::wait_within(real, 2_000);
     let value = count(id, GETVAL);
     let _ = signal::kill(asender, Signal::SIGKILL);
     let _ = process::reap(asender);
@@ -154,7 +135,7 @@ fn asend_flood_is_not_queued(verdicts: &mut Verdicts) {
         );
         if queued == 0 && other == 0 { 0 } else { 1 }
     });
-    let flooded = end_within(flooder, 30_000);
+    let flooded = process::wait_within(flooder, 30_000);
     let _ = sem::semctl(id, 0, SETVAL, 1);
     let served = sem::semop(id, &[op(-1)]);
     let value = count(id, GETVAL);
@@ -193,7 +174,7 @@ fn waiter_queue_is_bounded(verdicts: &mut Verdicts) {
         queued = count(id, GETNCNT);
     }
     let one_more = waiter(id);
-    let refused = end_within(one_more, 2_000);
+    let refused = process::wait_within(one_more, 2_000);
     let removed = sem::semctl(id, 0, IPC_RMID, 0);
     let woken = waiters
         .iter()
@@ -224,8 +205,8 @@ fn killed_waiter_then_post_at_once(verdicts: &mut Verdicts, signal: Signal, name
     let queued = count(id, GETNCNT);
     let killed = signal::kill(first, signal);
     let posted = sem::semop(id, &[op(1)]);
-    let woken = end_within(second, 2_000);
-    let victim = end_within(first, 2_000);
+    let woken = process::wait_within(second, 2_000);
+    let victim = process::wait_within(first, 2_000);
     let value = count(id, GETVAL);
     let _ = sem::semctl(id, 0, IPC_RMID, 0);
     verdicts.check(

@@ -1502,24 +1502,6 @@ fn test88c(verdicts: &mut Verdicts) {
 
 // ----------------------------------------------------------------- 88d ---
 
-/// Waits up to 2 s for `pid`; kills and reaps it if it has not ended.
-fn end_within(pid: Pid) -> Option<ExitStatus> {
-    let deadline = time::clock_ns() + 2_000_000_000;
-    loop {
-        match process::try_wait_for(pid) {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if time::clock_ns() < deadline => {
-                let _ = time::sleep_ms(10);
-            }
-            _ => {
-                let _ = signal::kill(pid, Signal::SIGKILL);
-                let _ = process::reap(pid);
-                return None;
-            }
-        }
-    }
-}
-
 fn test88d(verdicts: &mut Verdicts) {
     // MINIX: an all-ones (but positive) flag field is EINVAL. It includes
     // SEM_UNDO, which we serve; the unknown bits alone make it EINVAL.
@@ -1592,7 +1574,7 @@ fn test88d(verdicts: &mut Verdicts) {
     ensure!(ck, signal::kill(holder, Signal::SIGKILL).is_ok());
     let killed = process::wait_for(holder);
     ensure!(ck, killed == Ok(ExitStatus::Killed(9)), "{killed:?}");
-    let woken = end_within(waiter);
+    let woken = process::wait_within(waiter, 2_000);
     ensure!(
         ck,
         woken == Some(ExitStatus::Exited(0)),

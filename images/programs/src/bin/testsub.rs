@@ -1,15 +1,6 @@
-//! A test subscriber (a system service) that a test driver steers with
-//! messages, to make the process-event rules observable:
-//!
-//! | request (`sendrec`) | payload | effect | reply |
-//! | --- | --- | --- | --- |
-//! | `SUBSCRIBE` | mask | `proceventmask(mask)` | result |
-//! | `MODE` | mode, milliseconds | how to treat the next events: ack at once (0), after a delay (1), never: hold them (2), crash without acking (3) | 0 |
-//! | `RELEASE` | | ack every held event now | number acked |
-//! | `BOGUS_ACK` | pid, kind | send an ack that matches nothing | result |
-//! | `STATS` | | | `[events, acks, held, signal messages, handler runs]` in the payload |
-//! | `QUIT` | | exit at once, without acking what it holds (a service that dies; ordinary programs may not signal services) | 0, before it exits |
-//! | `FORK_PROBE` | | fork; the child tries `proceventmask(EXIT)` and exits 0 if it got EPERM (it is no service), 1 otherwise | the child's exit status |
+//! The test subscriber: a system service that a test driver steers with
+//! messages, to make the process-event rules observable. The requests,
+//! modes and replies are `userlib::testsub`'s protocol.
 //!
 //! It catches SIGUSR1 (counting handler runs), so that a signal sent to it
 //! shows whether the PM treated it as a service (a `SIGS_SIGNAL_RECEIVED`
@@ -22,31 +13,13 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_abi::ipc::{PM, SIGS_SIGNAL_RECEIVED};
 use userlib::ipc::{self, ANY, Message, ProcessEvent};
+use userlib::testsub::{
+    ACK_AFTER_DELAY, ACK_AT_ONCE, BOGUS_ACK, CRASH, FORK_PROBE, HOLD, MODE, QUIT, RELEASE, STATS,
+    SUBSCRIBE, Stats, result_word,
+};
 use userlib::{Errno, Signal, println, process, signal, time};
 
 userlib::entry!(run);
-
-/// Request kinds.
-const SUBSCRIBE: u64 = 0x200;
-const MODE: u64 = 0x201;
-const RELEASE: u64 = 0x202;
-const BOGUS_ACK: u64 = 0x203;
-const STATS: u64 = 0x204;
-const QUIT: u64 = 0x205;
-const FORK_PROBE: u64 = 0x206;
-
-/// Modes.
-const ACK_AT_ONCE: u64 = 0;
-const ACK_AFTER_DELAY: u64 = 1;
-const HOLD: u64 = 2;
-const CRASH: u64 = 3;
-
-fn result_word(result: Result<(), Errno>) -> u64 {
-    match result {
-        Ok(()) => 0,
-        Err(error) => error.as_return() as u64,
-    }
-}
 
 /// Times the SIGUSR1 handler ran.
 static HANDLER_RUNS: AtomicU64 = AtomicU64::new(0);
@@ -106,14 +79,14 @@ fn run(_args: userlib::Args) -> i32 {
             BOGUS_ACK => Message::new(result_word(ipc::ack_raw(first as u32, second, 0)), [0; 6]),
             STATS => Message::new(
                 0,
-                [
+                Stats {
                     events,
                     acks,
-                    held.len() as u64,
+                    held: held.len() as u64,
                     signal_messages,
-                    HANDLER_RUNS.load(Ordering::Relaxed),
-                    0,
-                ],
+                    handler_runs: HANDLER_RUNS.load(Ordering::Relaxed),
+                }
+                .to_payload(),
             ),
             FORK_PROBE => match process::fork() {
                 Ok(0) => {

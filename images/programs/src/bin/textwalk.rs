@@ -6,8 +6,8 @@
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use kernel_abi::{Syscall, USER_IMAGE_BASE, VmStats};
-use userlib::{Signal, println, process, signal, time};
+use kernel_abi::USER_IMAGE_BASE;
+use userlib::{Signal, memory, println, process, signal, time};
 
 userlib::entry!(run);
 
@@ -17,18 +17,6 @@ static RELEASED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_usr1(_signal: u64) {
     RELEASED.store(true, Ordering::SeqCst);
-}
-
-fn vmstats() -> VmStats {
-    let mut stats = VmStats::default();
-    // SAFETY: the pointer is to a live, writable VmStats.
-    unsafe {
-        userlib::raw::syscall(
-            Syscall::VmStats,
-            [&mut stats as *mut VmStats as u64, 0, 0, 0, 0, 0],
-        )
-    };
-    stats
 }
 
 fn run(args: userlib::Args) -> i32 {
@@ -44,7 +32,7 @@ fn run(args: userlib::Args) -> i32 {
         }));
         page += 4096;
     }
-    let stats = vmstats();
+    let stats = memory::vmstats();
     let pages = (text_end - USER_IMAGE_BASE) / 4096;
     println!(
         "textwalk {}: read {pages} text pages (sum {sum}); major faults {}, minor faults {}",

@@ -12,25 +12,12 @@
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel_abi::{Syscall, VmStats};
 use userlib::process::{self, ExitStatus};
 use userlib::{Signal, memory, println, signal};
 
 userlib::entry!(run);
 
 const PAGE: u64 = 4096;
-
-fn vmstats() -> VmStats {
-    let mut stats = VmStats::default();
-    // SAFETY: the pointer is to a live, writable VmStats.
-    unsafe {
-        userlib::raw::syscall(
-            Syscall::VmStats,
-            [&mut stats as *mut VmStats as u64, 0, 0, 0, 0, 0],
-        )
-    };
-    stats
-}
 
 /// Writes `value` to the first byte of each of `pages` pages from `start`.
 #[inline(never)]
@@ -74,9 +61,9 @@ fn anon(pages: u64) -> i32 {
     let warm = memory::sbrk(PAGE).expect("sbrk");
     touch_pages(warm, 1, 1);
     let start = memory::sbrk(pages * PAGE).expect("sbrk");
-    let before = vmstats();
+    let before = memory::vmstats();
     touch_pages(start, pages, 7);
-    let after = vmstats();
+    let after = memory::vmstats();
     let minor = after.minor_faults - before.minor_faults;
     let major = after.major_faults - before.major_faults;
     let total = after.vm_total - before.vm_total;
@@ -97,19 +84,19 @@ fn cow(pages: u64, written: u64) -> i32 {
         memory::touch(start + page * PAGE, page as u8);
     }
     warm_stack();
-    let parent = vmstats();
+    let parent = memory::vmstats();
     match process::fork() {
         Ok(0) => {
             // Its own counters (a deliberate deviation from MINIX, whose
             // child inherits the parent's fault counts and starts with
             // twice its vm_total): faults start from zero (only the few
             // of its first steps here), vm_total is the pages it shares.
-            let at_start = vmstats();
+            let at_start = memory::vmstats();
             warm_stack();
-            let _ = vmstats();
-            let before = vmstats();
+            let _ = memory::vmstats();
+            let before = memory::vmstats();
             touch_pages(start, written, 0xEE);
-            let after = vmstats();
+            let after = memory::vmstats();
             let minor = after.minor_faults - before.minor_faults;
             let fresh_counters = at_start.minor_faults < pages
                 && at_start.minor_faults < parent.minor_faults
@@ -155,7 +142,7 @@ static BEFORE_MINOR: AtomicU64 = AtomicU64::new(0);
 static BEFORE_MAJOR: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_segv(_signal: u64) {
-    let after = vmstats();
+    let after = memory::vmstats();
     let counted = after.minor_faults - BEFORE_MINOR.load(Ordering::SeqCst)
         + (after.major_faults - BEFORE_MAJOR.load(Ordering::SeqCst));
     println!("segv: caught SIGSEGV; faults counted by the bad access: {counted}");
@@ -166,9 +153,9 @@ fn segv(address: u64) -> i32 {
     let _ = signal::catch(Signal::SIGSEGV, on_segv);
     // Run the handler's code paths once, harmlessly, so that its own page
     // faults happen now and not inside the measurement.
-    let _ = vmstats();
+    let _ = memory::vmstats();
     warm_stack();
-    let before = vmstats();
+    let before = memory::vmstats();
     BEFORE_MINOR.store(before.minor_faults, Ordering::SeqCst);
     BEFORE_MAJOR.store(before.major_faults, Ordering::SeqCst);
     let pointer = core::hint::black_box(address) as *mut u8;
@@ -203,7 +190,7 @@ fn hog(mib: u64) -> i32 {
         memory::touch(start + page * PAGE, pattern(page));
         memory::touch(start + page * PAGE + PAGE - 1, pattern(page + 1));
     }
-    let written = vmstats();
+    let written = memory::vmstats();
     let mut bad = 0;
     for page in 0..pages {
         let first = memory::peek(start + page * PAGE);
@@ -212,7 +199,7 @@ fn hog(mib: u64) -> i32 {
             bad += 1;
         }
     }
-    let read = vmstats();
+    let read = memory::vmstats();
     println!(
         "hog: {mib} MiB, {pages} pages: {bad} bad; major faults {} while writing, {} while reading back; vm_total_max {}",
         written.major_faults,
@@ -228,7 +215,7 @@ fn hog(mib: u64) -> i32 {
 
 fn shared() -> i32 {
     let len = 3 * PAGE;
-    let region = match shared_region(len) {
+    let region = match memory::map_shared(len).ok() {
         Some(region) => region,
         None => return 2,
     };
@@ -256,9 +243,4 @@ fn shared() -> i32 {
         }
         Err(_) => 3,
     }
-}
-
-fn shared_region(len: u64) -> Option<u64> {
-    let result = userlib::raw::syscall_plain(Syscall::MapShared, [len, 0, 0, 0, 0, 0]);
-    userlib::raw::check(result).ok()
 }

@@ -5,10 +5,10 @@
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel_abi::{MemInfo, Syscall, USER_IMAGE_BASE};
+use kernel_abi::USER_IMAGE_BASE;
 use userlib::process::{self, ExitStatus};
 use userlib::verdict::Verdicts;
-use userlib::{Signal, println, signal, time};
+use userlib::{Signal, memory, println, signal, time};
 
 userlib::entry!(run);
 
@@ -16,18 +16,6 @@ static READY: AtomicU32 = AtomicU32::new(0);
 
 extern "C" fn on_usr2(_signal: u64) {
     READY.fetch_add(1, Ordering::SeqCst);
-}
-
-fn meminfo() -> MemInfo {
-    let mut info = MemInfo::default();
-    // SAFETY: the pointer is to a live, writable MemInfo.
-    unsafe {
-        userlib::raw::syscall(
-            Syscall::MemInfo,
-            [&mut info as *mut MemInfo as u64, 0, 0, 0, 0, 0],
-        )
-    };
-    info
 }
 
 fn vmcheck(args: &[&str]) -> Result<ExitStatus, userlib::Errno> {
@@ -40,7 +28,7 @@ fn run(args: userlib::Args) -> i32 {
     let _ = signal::catch(Signal::SIGUSR2, on_usr2);
     let mut verdicts = Verdicts::new();
     warm_up();
-    let baseline = meminfo();
+    let baseline = memory::meminfo();
     println!(
         "vmtest: baseline {} free frames of {}, swap {}/{} pages, {} cached",
         baseline.free_frames,
@@ -76,7 +64,7 @@ fn run(args: userlib::Args) -> i32 {
     text_cache_check(&mut verdicts);
 
     let _ = time::sleep_ms(10);
-    let after = meminfo();
+    let after = memory::meminfo();
     println!(
         "vmtest: after {} free frames, swap {} pages, {} cached",
         after.free_frames, after.swap_used, after.cached_pages
@@ -121,7 +109,7 @@ fn warm_up() {
         stack[index] = (sum as u8).wrapping_add(index as u8);
     }
     core::hint::black_box(&stack);
-    let _ = meminfo();
+    let _ = memory::meminfo();
     let _ = time::sleep_ms(1);
     println!("vmtest: warmed up");
 }
