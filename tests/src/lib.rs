@@ -5,7 +5,7 @@
 //! QEMU fails the test with instructions; it never skips.
 #![forbid(unsafe_code)]
 
-use image_builder::{BuildOutput, BuiltImage, QemuOptions};
+use image_builder::{BuildOutput, BuiltImage, Machine, QemuOptions};
 use protocol::message::{Message, OwnedFrame};
 use protocol::stream::{LinkStats, StreamDecoder, StreamItem};
 use std::collections::HashMap;
@@ -253,10 +253,31 @@ pub fn built_image(image: &str) -> BuiltImage {
     built
 }
 
-/// Boots `image` under TCG and collects its telemetry until QEMU exits or
-/// `deadline` passes (then QEMU is killed and `exit_status` is `None`).
+/// The environment variable that chooses the machine of [`boot`] and
+/// [`boot_shared`] (`q35` when unset; any `--machine` value).
+pub const MACHINE_VARIABLE: &str = "WATCHTOWER_TEST_MACHINE";
+
+/// The machine the boot tests run on: [`MACHINE_VARIABLE`], else q35. An
+/// unknown name fails the test with the list of machines (never a silent
+/// fallback to q35).
+pub fn test_machine() -> Machine {
+    match std::env::var(MACHINE_VARIABLE) {
+        Ok(name) => name
+            .parse()
+            .unwrap_or_else(|error| panic!("{MACHINE_VARIABLE}: {error}")),
+        Err(_) => Machine::default(),
+    }
+}
+
+/// Boots `image` under TCG on [`test_machine`] and collects its telemetry
+/// until QEMU exits or `deadline` passes (then QEMU is killed and
+/// `exit_status` is `None`).
 pub fn boot(image: &str, deadline: Duration) -> BootRun {
-    boot_with(image, deadline, &QemuOptions::default())
+    let options = QemuOptions {
+        machine: test_machine(),
+        ..QemuOptions::default()
+    };
+    boot_with(image, deadline, &options)
 }
 
 /// [`boot`] with explicit QEMU options.
