@@ -1,9 +1,13 @@
 //! The page-fault benchmark (init of the `bench-faults` image, booted with
 //! `bench=on`). Prints `BENCH` lines (TSC cycles) for the runner:
 //!
-//! - a minor fault: first touch of an anonymous heap page, at three
-//!   resident-set sizes; and its floor, the kernel allocating, zeroing,
-//!   mapping and flushing a page itself;
+//! - a minor fault: first touches of anonymous heap pages in order, at
+//!   three resident-set sizes, timed in runs of [`RUN`] pages, each sample
+//!   a run's cycles over its pages (every page touched counts one minor
+//!   fault, whether the kernel mapped it in its own fault or ahead of it by
+//!   fault-around); the cost of one isolated fault (one page in 32, so
+//!   no run forms); and the floor, the kernel allocating, zeroing, mapping
+//!   and flushing a page itself;
 //! - a major fault: first touch of a page of this program's 1 MiB table,
 //!   read from the disk on demand; and its floor, a raw read of a disk page.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -17,6 +21,8 @@ use userlib::{bench, memory, println, time};
 userlib::entry!(run);
 
 const PAGE: u64 = 4096;
+/// Pages per timed run of sequential first touches.
+const RUN: u64 = 16;
 const TABLE_BYTES: usize = 1024 * 1024;
 
 /// A megabyte of non-zero data, so it lives in the file (read-only data),
@@ -38,6 +44,16 @@ fn touch_timed(address: u64) -> u64 {
     time::cycles() - start
 }
 
+/// Cycles to touch `RUN` pages from `address` on, in order.
+#[inline(never)]
+fn touch_run_timed(address: u64) -> u64 {
+    let start = time::cycles();
+    for page in 0..RUN {
+        memory::touch(address + page * PAGE, 1);
+    }
+    time::cycles() - start
+}
+
 #[inline(never)]
 fn read_timed(address: *const u8) -> (u64, u8) {
     let start = time::cycles();
@@ -52,16 +68,28 @@ fn run(_args: userlib::Args) -> i32 {
     touch_timed(warm);
 
     for pages in [256u64, 4096, 16384] {
+        let before = memory::vmstats();
         let start = memory::sbrk(pages * PAGE).expect("sbrk");
-        let mut samples: Vec<u64> = (0..pages)
-            .map(|page| touch_timed(start + page * PAGE))
+        let mut samples: Vec<u64> = (0..pages / RUN)
+            .map(|run| touch_run_timed(start + run * RUN * PAGE) / RUN)
             .collect();
+        let counted = memory::vmstats().minor_faults - before.minor_faults;
+        println!("faultbench: {pages} pages touched, {counted} minor faults counted");
         let mut name = [0u8; 40];
         bench::report(
             label(&mut name, "minor_fault_cycles_rss_", pages),
             &mut samples,
         );
     }
+    // Isolated faults: one page in every 32 (more than fault-around maps
+    // ahead), so no sequential run forms.
+    let pages = 512u64;
+    let start = memory::sbrk(pages * 32 * PAGE).expect("sbrk");
+    let mut samples: Vec<u64> = (0..pages)
+        .map(|index| touch_timed(start + index * 32 * PAGE))
+        .collect();
+    bench::report("minor_fault_single_cycles", &mut samples);
+
     match bench::kernel(BenchKind::PageFloor, 4000, 0) {
         Ok(cycles) => {
             println!("BENCH page_floor_cycles median={cycles} p10={cycles} p90={cycles} n=4000")
