@@ -43,6 +43,7 @@ pub fn run(kind: u64, a: u64, b: u64) -> Result<u64, Errno> {
         k if k == BenchKind::UartRaw as u64 => Ok(uart_raw(a)),
         k if k == BenchKind::TelemetryFlood as u64 => Ok(telemetry_flood(a)),
         k if k == BenchKind::EncodeFrame as u64 => encode_frame(a),
+        k if k == BenchKind::AddressSpaceSwitch as u64 => address_space_switch(a, b),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -67,6 +68,36 @@ fn page_floor(iterations: u64) -> Result<u64, Errno> {
         })?;
         samples.push(read_tsc() - start);
         unmap_scratch(root, mapped);
+    }
+    Ok(median(samples))
+}
+
+/// Two address-space switches, to `pid`'s page tables and back to the
+/// caller's, as the scheduler makes them (`paging::activate`), timed
+/// together. Interrupts are off (a system call), so nothing runs in
+/// `pid`'s address space meanwhile; the kernel half is the same in both.
+fn address_space_switch(pid: u64, iterations: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Errno::EINVAL);
+    }
+    let own = process::with_current(|process| process.root);
+    let other = process::with_table(|table| {
+        u32::try_from(pid)
+            .ok()
+            .and_then(|pid| table.get(pid))
+            .map(|process| process.root)
+    })
+    .filter(|&root| root != 0 && root != own)
+    .ok_or(Errno::ESRCH)?;
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let start = read_tsc();
+        let there = paging::activate(other);
+        let back = paging::activate(own);
+        samples.push(read_tsc() - start);
+        if !(there && back) {
+            return Err(Errno::ESRCH);
+        }
     }
     Ok(median(samples))
 }

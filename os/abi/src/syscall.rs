@@ -96,6 +96,11 @@ pub enum BenchKind {
     /// Median TSC cycles to stamp, encode and queue one lifecycle event
     /// frame, over `argument` frames.
     EncodeFrame = 4,
+    /// Median TSC cycles of two address-space switches: loading the page
+    /// tables of process `argument` and then the caller's own again (two
+    /// CR3 loads), over `second argument` round trips. With two null
+    /// system calls, the floor of a message round trip.
+    AddressSpaceSwitch = 5,
 }
 
 impl Syscall {

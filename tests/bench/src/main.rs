@@ -12,6 +12,7 @@ mod faults;
 mod figures;
 mod guest;
 mod ipc;
+mod ipc_floor;
 mod link;
 
 use clap::Parser;
@@ -71,6 +72,7 @@ fn main() {
     };
     eprintln!("bench: messages and process events (bench-ipc)...");
     let ipc_run = ipc::measure(&mut report);
+    ipc_floor::measure(&mut report, &ipc_run);
     eprintln!("bench: page faults (bench-faults)...");
     faults::measure(&mut report);
     eprintln!("bench: telemetry overhead (bench-workload, 15 boots)...");
