@@ -131,7 +131,7 @@ fn map_and_record(
 }
 
 /// Pages fault-around maps ahead of a sequential first touch, at most.
-pub const FAULT_AROUND_PAGES: usize = 15;
+pub const FAULT_AROUND_PAGES: usize = 31;
 
 /// Free frames below which fault-around maps nothing: well above the
 /// pageout high watermark, so mapping ahead never makes pageout (or the
@@ -160,16 +160,10 @@ pub struct Ahead {
 /// since (one minor fault each, see [`Ahead`]) and empties the list.
 pub fn settle_ahead(process: &mut Process) {
     let ahead = core::mem::take(&mut process.ahead.len);
-    for index in 0..ahead {
-        let Some(&page) = process.ahead.pages.get(index) else {
-            break;
-        };
-        let touched = paging::user_page(process.root, page).is_some_and(|(_, flags)| {
-            flags.contains(x86_64::structures::paging::PageTableFlags::ACCESSED)
-        });
-        if touched {
-            process.vm.count_fault(false);
-        }
+    let pages = process.ahead.pages.get(..ahead).unwrap_or_default();
+    let touched = paging::accessed_pages(process.root, pages).count_ones();
+    for _ in 0..touched {
+        process.vm.count_fault(false);
     }
 }
 
@@ -177,6 +171,7 @@ pub fn settle_ahead(process: &mut Process) {
 /// continues a sequential run, maps zeroed frames at the next pages of the
 /// region that have no record yet (up to [`FAULT_AROUND_PAGES`], stopping
 /// at the first that has one) while frames and kernel heap are plentiful.
+/// One region lookup and one page-record insertion pass for the whole run.
 fn fault_around(process: &mut Process, page: u64) {
     let sequential = page == process.ahead.next;
     process.ahead.next = page + PAGE_SIZE;
@@ -187,36 +182,55 @@ fn fault_around(process: &mut Process, page: u64) {
     if !memory::heap_allows(claim, FAULT_AROUND_PAGES * FAULT_HEAP_BYTES) {
         return;
     }
+    let first = page + PAGE_SIZE;
     let Some(region) = process.vm.region(page) else {
         return;
     };
     if !matches!(region.backing, Backing::Anonymous) || !region.perms.write {
         return;
     }
-    let end = region.end;
-    let mut next = page + PAGE_SIZE;
-    while process.ahead.len < FAULT_AROUND_PAGES && next < end {
-        let recorded = process
-            .vm
-            .region(next)
-            .is_none_or(|region| region.page(next).is_some());
-        if recorded {
-            break;
-        }
+    let flags = paging::user_flags(true, region.perms.execute);
+    let limit = process
+        .vm
+        .unrecorded_until(first)
+        .unwrap_or(first)
+        .min(first + FAULT_AROUND_PAGES as u64 * PAGE_SIZE);
+    let mut mapped = [0u64; FAULT_AROUND_PAGES];
+    let mut count = 0;
+    let mut next = first;
+    while next < limit {
         let Some(mut frame) = allocate_frame(process) else {
             break;
         };
         frame.zero();
-        if map_and_record(process, next, frame, true).is_err() {
+        let Ok(address) = paging::map_user_frame(process.root, next, frame, flags, &mut || {
+            memory::allocate_table(claim)
+        })
+        .map_err(|(frame, _)| memory::release(frame)) else {
             break;
-        }
-        if let Some(slot) = process.ahead.pages.get_mut(process.ahead.len) {
-            *slot = next;
-        }
-        process.ahead.len += 1;
+        };
+        let Some(slot) = mapped.get_mut(count) else {
+            break;
+        };
+        *slot = address;
+        count += 1;
         next += PAGE_SIZE;
     }
-    process.ahead.next = next;
+    let frames = mapped.get(..count).unwrap_or_default();
+    let attached = process.vm.attach_run(first, frames);
+    // Cannot happen (the run was checked to be record-less, in the region):
+    // a mapping without a record is undone.
+    for (index, &frame) in frames.iter().enumerate().skip(attached) {
+        let address = first + index as u64 * PAGE_SIZE;
+        if paging::clear_user_page(process.root, address) == Some(frame) {
+            release_recorded(frame);
+        }
+    }
+    for (index, slot) in process.ahead.pages.iter_mut().take(attached).enumerate() {
+        *slot = first + index as u64 * PAGE_SIZE;
+    }
+    process.ahead.len = attached;
+    process.ahead.next = first + attached as u64 * PAGE_SIZE;
 }
 
 /// What a resolved fault was.

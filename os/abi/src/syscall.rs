@@ -101,6 +101,11 @@ pub enum BenchKind {
     /// CR3 loads), over `second argument` round trips. With two null
     /// system calls, the floor of a message round trip.
     AddressSpaceSwitch = 5,
+    /// [`BenchKind::PageFloor`] with a different frame and page each
+    /// iteration (all kept until the end, at most 4096), as every real
+    /// fault gets: no frame is reused while its bytes are still in the
+    /// caches (or, under TCG, QEMU's software TLB).
+    PageFloorFresh = 6,
 }
 
 impl Syscall {
