@@ -561,6 +561,36 @@ mod tests {
         true
     }
 
+    #[test]
+    fn a_run_is_recorded_up_to_the_first_recorded_page_or_the_region_end() {
+        let mut space = program();
+        // DATA has two pages; the second already has a record.
+        assert_eq!(space.attach(DATA + 0x1000, 0x9000), None);
+        assert_eq!(space.unrecorded_until(DATA), Some(DATA + 0x1000));
+        assert_eq!(space.unrecorded_until(DATA + 0x1000), Some(DATA + 0x1000));
+        assert_eq!(space.attach_run(DATA, &[0xa000, 0xb000]), 1);
+        assert_eq!(space.stats.vm_total, 2);
+        assert_eq!(
+            space.region(DATA).unwrap().page(DATA),
+            Some(Page::Resident(0xa000))
+        );
+        assert_eq!(
+            space.region(DATA).unwrap().page(DATA + 0x1000),
+            Some(Page::Resident(0x9000))
+        );
+        // TEXT: three record-less pages, a run of four stops at its end.
+        assert_eq!(space.unrecorded_until(TEXT + 0x1000), Some(TEXT + 0x3000));
+        assert_eq!(
+            space.attach_run(TEXT + 0x1000, &[0xc000, 0xd000, 0xe000, 0xf000]),
+            2
+        );
+        assert_eq!(space.stats.vm_total, 4);
+        assert_eq!(space.stats.vm_total_max, 4);
+        // Outside any region: nothing.
+        assert_eq!(space.unrecorded_until(0x1000), None);
+        assert_eq!(space.attach_run(0x1000, &[0x1000]), 0);
+    }
+
     fn shared(_: u64) -> bool {
         false
     }
