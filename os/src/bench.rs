@@ -45,6 +45,8 @@ pub fn run(kind: u64, a: u64, b: u64) -> Result<u64, Errno> {
         k if k == BenchKind::TelemetryFlood as u64 => Ok(telemetry_flood(a)),
         k if k == BenchKind::EncodeFrame as u64 => encode_frame(a),
         k if k == BenchKind::TelemetryCost as u64 => cost_counter(a),
+        k if k == BenchKind::AddressSpaceSwitch as u64 => address_space_switch(a, b),
+        k if k == BenchKind::PageFloorFresh as u64 => page_floor_fresh(a),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -95,6 +97,74 @@ fn page_floor(iterations: u64) -> Result<u64, Errno> {
     Ok(median(samples))
 }
 
+/// Two address-space switches, to `pid`'s page tables and back to the
+/// caller's, as the scheduler makes them (`paging::activate`), timed
+/// together. Interrupts are off (a system call), so nothing runs in
+/// `pid`'s address space meanwhile; the kernel half is the same in both.
+fn address_space_switch(pid: u64, iterations: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(Errno::EINVAL);
+    }
+    let own = process::with_current(|process| process.root);
+    let other = process::with_table(|table| {
+        u32::try_from(pid)
+            .ok()
+            .and_then(|pid| table.get(pid))
+            .map(|process| process.root)
+    })
+    .filter(|&root| root != 0 && root != own)
+    .ok_or(Errno::ESRCH)?;
+    let mut samples = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let start = read_tsc();
+        let there = paging::activate(other);
+        let back = paging::activate(own);
+        samples.push(read_tsc() - start);
+        if !(there && back) {
+            return Err(Errno::ESRCH);
+        }
+    }
+    Ok(median(samples))
+}
+
+/// Most iterations of the fresh-frame page floor (16 MiB held at once).
+const MAX_FRESH_PAGES: u64 = 4096;
+
+fn page_floor_fresh(iterations: u64) -> Result<u64, Errno> {
+    if iterations == 0 || iterations > MAX_FRESH_PAGES {
+        return Err(Errno::EINVAL);
+    }
+    let root = process::with_current(|process| process.root);
+    let flags = paging::user_flags(true, false);
+    let mut samples = Vec::with_capacity(iterations as usize);
+    let mut mapped = Vec::with_capacity(iterations as usize);
+    let mut result = Ok(());
+    for index in 0..iterations {
+        let page = SCRATCH_PAGE + index * 4096;
+        let start = read_tsc();
+        let Some(mut frame) = memory::allocate(Claim::Service) else {
+            result = Err(Errno::ENOMEM);
+            break;
+        };
+        frame.zero();
+        match paging::map_user_frame(root, page, frame, flags, &mut || {
+            memory::allocate_table(Claim::Service)
+        }) {
+            Ok(address) => mapped.push((page, address)),
+            Err((frame, _)) => {
+                memory::release(frame);
+                result = Err(Errno::ENOMEM);
+                break;
+            }
+        }
+        samples.push(read_tsc() - start);
+    }
+    for (page, address) in mapped {
+        unmap_scratch_page(root, page, address);
+    }
+    result.map(|()| median(samples))
+}
+
 fn disk_read(iterations: u64, page: u64) -> Result<u64, Errno> {
     if iterations == 0 || iterations > MAX_ITERATIONS {
         return Err(Errno::EINVAL);
@@ -117,9 +187,14 @@ fn disk_read(iterations: u64, page: u64) -> Result<u64, Errno> {
 /// Unmaps the scratch page and frees the frame `map_user_frame` recorded
 /// as `mapped` (the scratch page has no page record: its mapping holds the
 /// reference).
-#[allow(unsafe_code)]
 fn unmap_scratch(root: u64, mapped: u64) {
-    if paging::clear_user_page(root, SCRATCH_PAGE) == Some(mapped) {
+    unmap_scratch_page(root, SCRATCH_PAGE, mapped);
+}
+
+/// [`unmap_scratch`] for scratch page `page`.
+#[allow(unsafe_code)]
+fn unmap_scratch_page(root: u64, page: u64, mapped: u64) {
+    if paging::clear_user_page(root, page) == Some(mapped) {
         // SAFETY: the reference was the scratch mapping's, which is gone.
         unsafe { memory::release_raw(mapped) };
     }

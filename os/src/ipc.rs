@@ -108,12 +108,21 @@ fn stamp(message: &mut Message, me: Pid) {
 /// a frame while the out-of-memory rule could still free one (a paged-out
 /// buffer of a semop waiter would lose its reply, and with it its unit).
 fn prepare_receiver(dst: Pid) {
+    let size = core::mem::size_of::<Message>() as u64;
     let buffer = process::with_table(|table| match table.waiting(dst) {
+        // Already mapped writable: the copy cannot fault (the common case).
+        Some(Wait::Receive { buffer, .. })
+            if table
+                .get(dst)
+                .is_some_and(|process| vm::mapped_for_copy(process, buffer, size, true)) =>
+        {
+            None
+        }
         Some(Wait::Receive { buffer, .. }) => Some(buffer),
         _ => None,
     });
     if let Some(buffer) = buffer {
-        crate::oom::bring_in(dst, buffer, core::mem::size_of::<Message>() as u64, true);
+        crate::oom::bring_in(dst, buffer, size, true);
     }
 }
 

@@ -70,6 +70,11 @@ struct Victim {
 fn page_out_batch() -> usize {
     let running = crate::sched::current();
     process::with_table(|table| {
+        // The clock clears accessed bits: pages mapped ahead by
+        // fault-around are counted first (`vm::Ahead`).
+        for process in table.iter_mut() {
+            crate::vm::settle_ahead(process);
+        }
         let mut victims = scan(table, Some(running), &LOCAL_HAND);
         if victims.is_empty() {
             victims = scan(table, None, &HAND);

@@ -107,6 +107,8 @@ pub struct Process {
     pub root: u64,
     /// Regions, pages and VM counters.
     pub vm: VmSpace,
+    /// Pages fault-around mapped ahead, not yet counted (`vm::Ahead`).
+    pub ahead: crate::vm::Ahead,
     /// Signal state.
     pub signals: SignalState,
     /// Set when woken from a block.
@@ -158,6 +160,7 @@ impl Process {
             stack: None,
             root,
             vm,
+            ahead: crate::vm::Ahead::default(),
             signals: SignalState::default(),
             wake: None,
             exit: None,

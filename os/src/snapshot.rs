@@ -86,6 +86,9 @@ fn vm_flags(flags: kernel_core::vm::VmFlags) -> u8 {
 
 fn send_snapshot(round: u32) {
     let processes = process::with_table(|table| {
+        for process in table.iter_mut() {
+            crate::vm::settle_ahead(process);
+        }
         for process in table.iter() {
             let stats = process.vm.stats;
             telemetry::send(Message::Process(ProcessSnapshot {

@@ -130,6 +130,109 @@ fn map_and_record(
     Ok(())
 }
 
+/// Pages fault-around maps ahead of a sequential first touch, at most.
+pub const FAULT_AROUND_PAGES: usize = 31;
+
+/// Free frames below which fault-around maps nothing: well above the
+/// pageout high watermark, so mapping ahead never makes pageout (or the
+/// out-of-memory rule) take a page another process uses.
+const FAULT_AROUND_MIN_FREE: usize = crate::pageout::LOW_WATERMARK + 256;
+
+/// Fault-around state of a process: the anonymous pages mapped ahead of a
+/// sequential run of first touches that the process has not been seen to
+/// touch yet, and where the run would fault next.
+///
+/// Such a page is not a fault until the program touches it: each one
+/// whose page-table accessed bit is set when the list is settled counts
+/// one minor fault (the fault MINIX, which maps one page per fault, would
+/// have taken), one never touched counts nothing. The list is settled
+/// before anything reads the counters or could clear the bit or the
+/// mapping ([`settle_ahead`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ahead {
+    pages: [u64; FAULT_AROUND_PAGES],
+    len: usize,
+    /// The page a sequential run of zero-fill faults would fault on next.
+    next: u64,
+}
+
+/// Counts the pages fault-around mapped ahead that the process touched
+/// since (one minor fault each, see [`Ahead`]) and empties the list.
+pub fn settle_ahead(process: &mut Process) {
+    let ahead = core::mem::take(&mut process.ahead.len);
+    let pages = process.ahead.pages.get(..ahead).unwrap_or_default();
+    let touched = paging::accessed_pages(process.root, pages).count_ones();
+    for _ in 0..touched {
+        process.vm.count_fault(false);
+    }
+}
+
+/// After a counted zero-fill fault at `page` of an anonymous region: if it
+/// continues a sequential run, maps zeroed frames at the next pages of the
+/// region that have no record yet (up to [`FAULT_AROUND_PAGES`], stopping
+/// at the first that has one) while frames and kernel heap are plentiful.
+/// One region lookup and one page-record insertion pass for the whole run.
+fn fault_around(process: &mut Process, page: u64) {
+    let sequential = page == process.ahead.next;
+    process.ahead.next = page + PAGE_SIZE;
+    if !sequential || memory::free_frames() < FAULT_AROUND_MIN_FREE {
+        return;
+    }
+    let claim = Claim::of(process.privileged);
+    if !memory::heap_allows(claim, FAULT_AROUND_PAGES * FAULT_HEAP_BYTES) {
+        return;
+    }
+    let first = page + PAGE_SIZE;
+    let Some(region) = process.vm.region(page) else {
+        return;
+    };
+    if !matches!(region.backing, Backing::Anonymous) || !region.perms.write {
+        return;
+    }
+    let flags = paging::user_flags(true, region.perms.execute);
+    let limit = process
+        .vm
+        .unrecorded_until(first)
+        .unwrap_or(first)
+        .min(first + FAULT_AROUND_PAGES as u64 * PAGE_SIZE);
+    let mut mapped = [0u64; FAULT_AROUND_PAGES];
+    let mut count = 0;
+    let mut next = first;
+    while next < limit {
+        let Some(mut frame) = allocate_frame(process) else {
+            break;
+        };
+        frame.zero();
+        let Ok(address) = paging::map_user_frame(process.root, next, frame, flags, &mut || {
+            memory::allocate_table(claim)
+        })
+        .map_err(|(frame, _)| memory::release(frame)) else {
+            break;
+        };
+        let Some(slot) = mapped.get_mut(count) else {
+            break;
+        };
+        *slot = address;
+        count += 1;
+        next += PAGE_SIZE;
+    }
+    let frames = mapped.get(..count).unwrap_or_default();
+    let attached = process.vm.attach_run(first, frames);
+    // Cannot happen (the run was checked to be record-less, in the region):
+    // a mapping without a record is undone.
+    for (index, &frame) in frames.iter().enumerate().skip(attached) {
+        let address = first + index as u64 * PAGE_SIZE;
+        if paging::clear_user_page(process.root, address) == Some(frame) {
+            release_recorded(frame);
+        }
+    }
+    for (index, slot) in process.ahead.pages.iter_mut().take(attached).enumerate() {
+        *slot = first + index as u64 * PAGE_SIZE;
+    }
+    process.ahead.len = attached;
+    process.ahead.next = first + attached as u64 * PAGE_SIZE;
+}
+
 /// What a resolved fault was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Resolved {
@@ -167,6 +270,7 @@ pub fn resolve(
         return Err(FaultError::Segv(SegvReason::NoRegion));
     }
     let page = page_floor(address);
+    settle_ahead(process);
     let plan = process.vm.plan_fault(address, access, exclusive);
     let claim = Claim::of(process.privileged);
     let new_record = matches!(
@@ -244,6 +348,9 @@ pub fn resolve(
     if count {
         process.vm.count_fault(kind != FaultKind::Minor);
         thrashing = process.vm.pressure.note_fault(page, kind);
+        if plan == FaultPlan::ZeroFill {
+            fault_around(process, page);
+        }
     }
     Ok(Resolved { kind, thrashing })
 }
@@ -266,6 +373,35 @@ fn with_mapped<R>(process: &Process, page: u64, f: impl FnOnce(&mut Frame) -> R)
     // page's record holds (module documentation), and nothing releases it
     // during `f`, which only copies bytes.
     Some(unsafe { Frame::with_raw(frame, f) })
+}
+
+/// The frame of the user page holding all of `[address, address + len)`
+/// if the range lies in one page that is mapped for the access (writable
+/// for `write`): a kernel copy there needs no fault and no region lookup,
+/// since a page-table entry exists only for a page a region's record holds
+/// (module documentation), every region is readable, and an entry is
+/// writable only where its region is and the frame is the process's own.
+/// `None` sends the caller down the general path.
+fn mapped_single_page(process: &Process, address: u64, len: u64, write: bool) -> Option<u64> {
+    let page = page_floor(address);
+    let last = address.checked_add(len.checked_sub(1)?)?;
+    if page_floor(last) != page || address >= USER_END {
+        return None;
+    }
+    let (frame, flags) = paging::user_page(process.root, page)?;
+    use x86_64::structures::paging::PageTableFlags;
+    let needed = if write {
+        PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE | PageTableFlags::WRITABLE
+    } else {
+        PageTableFlags::PRESENT | PageTableFlags::USER_ACCESSIBLE
+    };
+    flags.contains(needed).then_some(frame)
+}
+
+/// Whether `[address, address + len)` of `process` lies in one page mapped
+/// for the access (writable for `write`): a copy into it cannot fault.
+pub fn mapped_for_copy(process: &Process, address: u64, len: u64, write: bool) -> bool {
+    mapped_single_page(process, address, len, write).is_some()
 }
 
 /// Makes the page at `address` present (and writable if `write`) for a
@@ -312,7 +448,19 @@ pub fn bring_in(process: &mut Process, address: u64, write: bool) -> Result<(), 
 /// # Return values
 /// `Err(EFAULT)` if any byte is outside a readable region (or memory ran out
 /// bringing it in).
+#[allow(unsafe_code)]
 pub fn copy_from_user(process: &mut Process, address: u64, buffer: &mut [u8]) -> Result<(), Errno> {
+    if let Some(frame) = mapped_single_page(process, address, buffer.len() as u64, false) {
+        let offset = (address % PAGE_SIZE) as usize;
+        // SAFETY: a page-table entry of a live user root maps a frame the
+        // page's record holds (module documentation); nothing releases it
+        // during the copy.
+        return if unsafe { Frame::with_raw(frame, |frame| frame.read(offset, buffer)) } {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        };
+    }
     if !process.vm.check_range(address, buffer.len() as u64, false) {
         return Err(Errno::EFAULT);
     }
@@ -338,7 +486,19 @@ pub fn copy_from_user(process: &mut Process, address: u64, buffer: &mut [u8]) ->
 ///
 /// # Return values
 /// `Err(EFAULT)` if any byte is outside a writable region (or memory ran out).
+#[allow(unsafe_code)]
 pub fn copy_to_user(process: &mut Process, address: u64, bytes: &[u8]) -> Result<(), Errno> {
+    if let Some(frame) = mapped_single_page(process, address, bytes.len() as u64, true) {
+        let offset = (address % PAGE_SIZE) as usize;
+        // SAFETY: as in `copy_from_user`; the entry is writable, so the
+        // frame is this process's own (a shared or cached frame is mapped
+        // read-only until copy-on-write).
+        return if unsafe { Frame::with_raw(frame, |frame| frame.write(offset, bytes)) } {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        };
+    }
     if !process.vm.check_range(address, bytes.len() as u64, true) {
         return Err(Errno::EFAULT);
     }
@@ -433,6 +593,7 @@ fn shared_objects_of(vm: &VmSpace) -> impl Iterator<Item = u32> + '_ {
 /// `ENOMEM` if the kernel heap cannot hold the copy of the region map
 /// (beyond its reserve), or frames or swap slots ran out.
 pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno> {
+    settle_ahead(parent);
     let claim = Claim::of(parent.privileged);
     if !memory::heap_allows(claim, parent.vm.heap_cost() + PROCESS_HEAP_BYTES) {
         return Err(Errno::ENOMEM);
@@ -531,6 +692,7 @@ pub const STACK_GUARD_START: u64 = USER_STACK_TOP - USER_STACK_SIZE - USER_STACK
 /// Moves the program break; pages that fall out of the heap are freed. The
 /// heap may not reach into the stack's guard gap.
 pub fn set_brk(process: &mut Process, new_brk: u64) -> Result<u64, Errno> {
+    settle_ahead(process);
     let removed = process
         .vm
         .set_brk(new_brk, STACK_GUARD_START)
@@ -607,6 +769,7 @@ pub fn freeable_frames(process: &Process) -> u64 {
 /// slot and counters stay until it exits; any later access to its memory
 /// finds no region (EFAULT). Returns the pages it had resident.
 pub fn reclaim(process: &mut Process) -> u64 {
+    settle_ahead(process);
     let resident = process.vm.stats.vm_total;
     for region in process.vm.regions() {
         for (page, _) in region.pages() {
@@ -628,6 +791,7 @@ pub fn reclaim(process: &mut Process) -> u64 {
 /// [`release_memory`]). It must not be the active address space. The
 /// counters stay, for the last snapshot of the process.
 pub fn teardown(process: &mut Process) {
+    settle_ahead(process);
     release_memory(&mut process.vm);
     if process.root != 0 {
         free_root(process.root);

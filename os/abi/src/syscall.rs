@@ -102,6 +102,16 @@ pub enum BenchKind {
     /// the CPU over any stretch of its run. The kernel counts telemetry
     /// cycles only when booted with `bench=on`.
     TelemetryCost = 5,
+    /// Median TSC cycles of two address-space switches: loading the page
+    /// tables of process `argument` and then the caller's own again (two
+    /// CR3 loads), over `second argument` round trips. With two null
+    /// system calls, the floor of a message round trip.
+    AddressSpaceSwitch = 6,
+    /// [`BenchKind::PageFloor`] with a different frame and page each
+    /// iteration (all kept until the end, at most 4096), as every real
+    /// fault gets: no frame is reused while its bytes are still in the
+    /// caches (or, under TCG, QEMU's software TLB).
+    PageFloorFresh = 7,
 }
 
 /// The counters of `BenchKind::TelemetryCost`.

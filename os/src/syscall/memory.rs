@@ -25,6 +25,7 @@ pub fn brk(args: Args) -> Result<u64, Errno> {
 pub fn vmstats(args: Args) -> Result<u64, Errno> {
     let [address, ..] = args;
     process::with_current(|process| {
+        vm::settle_ahead(process);
         let stats = process.vm.stats;
         let value = VmStats {
             vm_total: stats.vm_total,

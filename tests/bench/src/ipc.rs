@@ -34,22 +34,6 @@ pub fn measure(report: &mut Report) -> GuestRun {
     let run = guest::boot("bench-ipc", "", Duration::from_secs(900));
     let rtt = run.get("ipc_rtt_cycles");
     let rtt_ns = run.ns(rtt.median);
-    report.figures.push(
-        Figure::missing(
-            "ipc_rtt_over_floor",
-            "null sendrec round trip / (two null system calls + two address-space switches)",
-            Target::AtMost(1.3),
-            format!(
-                "the kernel does not measure the floor yet (null system call and address-space switch in the \
-                 same boot: the IPC fast-path part of issue 21); the null sendrec round trip alone is {:.0} cycles",
-                rtt.median
-            ),
-        )
-        .method(
-            "To come: the median null sendrec round trip against two null system calls plus two address-space \
-             switches, each timed by the kernel in the same boot.",
-        ),
-    );
 
     let mut curve_rows = Vec::new();
     for subscribers in [1usize, 2, 4, 8] {

@@ -12,6 +12,7 @@ mod faults;
 mod figures;
 mod guest;
 mod ipc;
+mod ipc_floor;
 mod link;
 
 use clap::Parser;
@@ -127,7 +128,8 @@ fn main() {
         "ipc_rtt_over_floor",
     ]) {
         eprintln!("bench: messages and process events (bench-ipc)...");
-        ipc::measure(&mut report);
+        let ipc_run = ipc::measure(&mut report);
+        ipc_floor::measure(&mut report, &ipc_run);
     }
     if wants(&["minor_fault_over_floor", "major_fault_over_disk_read"]) {
         eprintln!("bench: page faults (bench-faults)...");

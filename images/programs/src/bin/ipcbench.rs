@@ -3,7 +3,12 @@
 //! that bracket the stretches whose PM telemetry (Ack latencies, event
 //! completion times) the runner measures:
 //!
-//! 1. a null `sendrec` round trip to the `echo-1` service;
+//! 1. a null `sendrec` round trip to the `echo-1` service, and its floor:
+//!    a null system call (`getpid`) and two address-space switches (the
+//!    benchmark system call: to `echo-1`'s page tables and back; needs
+//!    `bench=on`), so the runner can compare the round trip with two null
+//!    system calls plus two switches, all measured in this boot (with the
+//!    argument `floor`, only this step runs);
 //! 2. publish to last ack of one SIGNAL event (`kill` of itself, a handler
 //!    installed) with 1, 2, 4 and 8 subscribers (`echo-1` ... `echo-8`);
 //! 3. 10, 100 and 1000 processes exiting together, one EXIT subscriber.
@@ -12,6 +17,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use kernel_abi::syscall::BenchKind;
 use userlib::ipc::{self, EventKind, Message};
 use userlib::{Signal, bench, println, process, signal, time};
 
@@ -53,6 +59,26 @@ fn run(args: userlib::Args) -> i32 {
         }
     }
     bench::report("ipc_rtt_cycles", &mut samples);
+    let mut samples = Vec::with_capacity(iterations);
+    for round in 0..iterations + 100 {
+        let start = time::cycles();
+        let pid = process::getpid();
+        let cycles = time::cycles() - start;
+        core::hint::black_box(pid);
+        if round >= 100 {
+            samples.push(cycles);
+        }
+    }
+    bench::report("null_syscall_cycles", &mut samples);
+    match bench::kernel(BenchKind::AddressSpaceSwitch, echo[0], iterations as u64) {
+        Ok(cycles) => println!(
+            "BENCH address_space_switch_cycles median={cycles} p10={cycles} p90={cycles} n={iterations}"
+        ),
+        Err(error) => println!("ipcbench: address-space switch floor unavailable: {error:?}"),
+    }
+    if args.get(2) == Some("floor") {
+        return 0;
+    }
 
     // 2. One SIGNAL event, published to 1, 2, 4, 8 subscribers.
     let _ = signal::catch(Signal::SIGUSR1, on_usr1);

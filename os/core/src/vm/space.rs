@@ -299,6 +299,47 @@ impl VmSpace {
         previous
     }
 
+    /// How far a run of pages without a record extends from `address` in
+    /// its region: the first page at or after it that has a record, or the
+    /// region's end (`None` outside a region).
+    pub fn unrecorded_until(&self, address: u64) -> Option<u64> {
+        let page = page_floor(address);
+        let region = self.region(page)?;
+        Some(
+            region
+                .pages
+                .range(page..)
+                .next()
+                .map_or(region.end, |(&recorded, _)| recorded),
+        )
+    }
+
+    /// Records pages `start`, `start + PAGE_SIZE`, ... as resident in
+    /// `frames` (in order), all in the region containing `start` and with
+    /// no record before (see [`VmSpace::unrecorded_until`]); one region
+    /// lookup for the run. Returns how many were recorded: a page outside
+    /// the region or already recorded ends the run (the caller keeps the
+    /// frames from there on).
+    pub fn attach_run(&mut self, start: u64, frames: &[u64]) -> usize {
+        let Some(region) = self.region_mut(start) else {
+            return 0;
+        };
+        let mut attached = 0;
+        let mut page = page_floor(start);
+        for &frame in frames {
+            if page >= region.end || region.pages.contains_key(&page) {
+                break;
+            }
+            region.pages.insert(page, Page::Resident(frame));
+            attached += 1;
+            page += PAGE_SIZE;
+        }
+        for _ in 0..attached {
+            self.attached();
+        }
+        attached
+    }
+
     /// Records that the resident page at `address` went to swap slot `slot`;
     /// returns the frame it occupied.
     pub fn swap_out(&mut self, address: u64, slot: u32) -> Option<u64> {
@@ -518,6 +559,36 @@ mod tests {
 
     fn owned(_: u64) -> bool {
         true
+    }
+
+    #[test]
+    fn a_run_is_recorded_up_to_the_first_recorded_page_or_the_region_end() {
+        let mut space = program();
+        // DATA has two pages; the second already has a record.
+        assert_eq!(space.attach(DATA + 0x1000, 0x9000), None);
+        assert_eq!(space.unrecorded_until(DATA), Some(DATA + 0x1000));
+        assert_eq!(space.unrecorded_until(DATA + 0x1000), Some(DATA + 0x1000));
+        assert_eq!(space.attach_run(DATA, &[0xa000, 0xb000]), 1);
+        assert_eq!(space.stats.vm_total, 2);
+        assert_eq!(
+            space.region(DATA).unwrap().page(DATA),
+            Some(Page::Resident(0xa000))
+        );
+        assert_eq!(
+            space.region(DATA).unwrap().page(DATA + 0x1000),
+            Some(Page::Resident(0x9000))
+        );
+        // TEXT: three record-less pages, a run of four stops at its end.
+        assert_eq!(space.unrecorded_until(TEXT + 0x1000), Some(TEXT + 0x3000));
+        assert_eq!(
+            space.attach_run(TEXT + 0x1000, &[0xc000, 0xd000, 0xe000, 0xf000]),
+            2
+        );
+        assert_eq!(space.stats.vm_total, 4);
+        assert_eq!(space.stats.vm_total_max, 4);
+        // Outside any region: nothing.
+        assert_eq!(space.unrecorded_until(0x1000), None);
+        assert_eq!(space.attach_run(0x1000, &[0x1000]), 0);
     }
 
     fn shared(_: u64) -> bool {

@@ -341,6 +341,15 @@ fn leaf_entry(
     if root != kernel_root() && !is_user_root(root) {
         return None;
     }
+    walk_leaf(root, virt)
+}
+
+/// [`leaf_entry`] for a root the caller checked (the kernel root or a
+/// live user root).
+fn walk_leaf(
+    root: u64,
+    virt: u64,
+) -> Option<&'static mut x86_64::structures::paging::page_table::PageTableEntry> {
     let virt = VirtAddr::new(virt);
     let mut table_address = root;
     for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
@@ -378,15 +387,21 @@ pub unsafe fn set_user_page(
     if virt >= USER_END || !is_user_root(root) {
         return Err(MapError::NoSuchRoot);
     }
+    // A not-present entry is never cached in the TLB (Intel SDM vol. 3,
+    // 4.10.2.3; AMD alike), so a page mapped where nothing was needs no
+    // flush; only a changed present entry does.
     if let Some(entry) = leaf_entry(root, virt) {
+        let was_present = entry.flags().contains(Flags::PRESENT);
         entry.set_addr(PhysAddr::new(frame), flags);
+        if was_present {
+            flush_if_active(root, virt);
+        }
     } else {
         // SAFETY: `root` is a live user root (checked), `virt` a user page;
         // the caller vouches for `frame`; `allocate_frame` gives fresh
         // frames for tables.
         unsafe { map(root, virt, frame, PageSize::Small, flags, allocate_frame)? };
     }
-    flush_if_active(root, virt);
     Ok(())
 }
 
@@ -451,6 +466,27 @@ pub fn user_page(root: u64, virt: u64) -> Option<(u64, Flags)> {
     } else {
         Some((entry.addr().as_u64(), entry.flags()))
     }
+}
+
+/// Which of `pages` (user pages of `root`) are mapped with their
+/// accessed bit set: bit `i` of the result for `pages[i]` (at most 64).
+/// Reads the entries only (the bits stay); one root check for all.
+pub fn accessed_pages(root: u64, pages: &[u64]) -> u64 {
+    if !is_user_root(root) {
+        return 0;
+    }
+    let mut bits = 0;
+    for (index, &page) in pages.iter().enumerate().take(64) {
+        if page >= USER_END {
+            continue;
+        }
+        if walk_leaf(root, page)
+            .is_some_and(|entry| entry.flags().contains(Flags::PRESENT | Flags::ACCESSED))
+        {
+            bits |= 1 << index;
+        }
+    }
+    bits
 }
 
 /// Frees the user half's page tables (not the pages they map, which the VM

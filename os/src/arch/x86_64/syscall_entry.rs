@@ -3,9 +3,21 @@
 //! `syscall` leaves the user stack in place, so the entry stub switches to
 //! the current process's kernel stack (kept in [`KERNEL_STACK_TOP`]), then
 //! builds the same [`TrapFrame`] an interrupt from user mode would, so that
-//! system calls, interrupts and exceptions share one frame layout and one
-//! exit path (`trap_return`, `iretq`). Interrupts stay disabled from entry
-//! (`IA32_FMASK` clears IF) until the return to user mode.
+//! system calls, interrupts and exceptions share one frame layout. Interrupts
+//! stay disabled from entry (`IA32_FMASK` clears IF) until the return to
+//! user mode.
+//!
+//! The way back is `sysretq` when that is exact and safe, else the common
+//! exit path (`trap_return`, `iretq`). `sysretq` loads RIP from RCX and
+//! RFLAGS from R11, so it is taken only when the frame's RCX equals its RIP
+//! and R11 its RFLAGS (always so after an ordinary system call: `syscall`
+//! put them there and nothing changed the frame; not so after signal
+//! delivery, `sigreturn` or the first entry of a process, which take
+//! `iretq`), as Linux does (`entry_SYSCALL_64`), and only when RIP is a
+//! canonical user address: on Intel CPUs `sysretq` to a non-canonical RIP
+//! raises #GP in ring 0 with the user's stack pointer already loaded. TF
+//! and RF set also take `iretq`, and so does any frame whose selectors are
+//! not the user ones.
 
 use super::gdt;
 use super::trap::TrapFrame;
@@ -66,7 +78,30 @@ unsafe extern "C" fn syscall_entry() {
         "mov rdi, rsp",
         "cld",
         "call {dispatch}",
-        "jmp trap_return",
+        "test al, al",
+        "jz trap_return",
+        // sysretq: the frame was checked by `sysret_allowed`. RCX and R11
+        // pop as the user RIP and RFLAGS. Interrupts stay off until
+        // `sysretq` loads RFLAGS (IF set), so nothing runs on the user stack
+        // loaded just before it (the kernel uses no NMIs).
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop r11",
+        "pop r10",
+        "pop r9",
+        "pop r8",
+        "pop rbp",
+        "pop rdi",
+        "pop rsi",
+        "pop rdx",
+        "pop rcx",
+        "pop rbx",
+        "pop rax",
+        // Skip vector, error code, RIP, CS, RFLAGS: load the user RSP.
+        "mov rsp, [rsp + 40]",
+        "sysretq",
         user_ss = const 0x1b,
         user_cs = const 0x23,
         vector = const SYSCALL_VECTOR,
@@ -74,11 +109,32 @@ unsafe extern "C" fn syscall_entry() {
     )
 }
 
-extern "C" fn syscall_dispatch(frame: *mut TrapFrame) {
+/// Handles the system call; returns whether the stub may leave with
+/// `sysretq` (module documentation).
+extern "C" fn syscall_dispatch(frame: *mut TrapFrame) -> bool {
     // SAFETY: the entry stub passes the frame it just built on the kernel
     // stack; it is valid and exclusively ours until we return.
     let frame = unsafe { &mut *frame };
     crate::syscall::handle(frame);
+    sysret_allowed(frame)
+}
+
+/// RFLAGS.TF and RFLAGS.RF: `iretq` handles them exactly.
+const RFLAGS_TF_RF: u64 = (1 << 8) | (1 << 16);
+/// First address past the lower (user) canonical half.
+const USER_CANONICAL_END: u64 = 0x0000_8000_0000_0000;
+
+/// Whether `sysretq` returns to exactly the state in `frame`: RCX and R11
+/// hold RIP and RFLAGS (what `sysretq` loads), RIP is a canonical user
+/// address, TF and RF are clear, and the selectors are the user ones
+/// `sysretq` loads from STAR.
+pub fn sysret_allowed(frame: &TrapFrame) -> bool {
+    frame.rcx == frame.rip
+        && frame.r11 == frame.rflags
+        && frame.rip < USER_CANONICAL_END
+        && frame.rflags & RFLAGS_TF_RF == 0
+        && frame.cs == 0x23
+        && frame.ss == 0x1b
 }
 
 /// Enables `syscall`/`sysret` and points `syscall` at the entry stub.
