@@ -36,7 +36,7 @@ mod memory_panel;
 mod overlay;
 mod process_table;
 mod region_list;
-mod scroll;
+mod selectable_table;
 mod status_bar;
 mod stuck_banner;
 mod subscribers_panel;
