@@ -189,7 +189,7 @@ fn with_side_column(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
     .areas(side);
     LinkPanel::new(state).render(link, buf);
     memory_panel.render(memory, buf);
-    LifecyclePanel::new(system.events()).render(lifecycle, buf);
+    LifecyclePanel::new(system.lifecycle()).render(lifecycle, buf);
     GuestPanel::new(state).render(guest, buf);
     main
 }

@@ -265,7 +265,7 @@ fn the_paused_view_keeps_its_picture_while_the_model_goes_on() {
             signal: 0,
         }),
     );
-    assert!(session.app.live_state().system().events().exit == 1);
+    assert!(session.app.live_state().system().lifecycle().exit == 1);
     insta::assert_snapshot!(session.screen());
     assert_eq!(paused, session.screen());
     press(&mut session, KeyCode::Char(' '));

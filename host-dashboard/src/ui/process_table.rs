@@ -213,7 +213,7 @@ fn cells(process: &Process, state_width: u16, depth: usize) -> Vec<Cell<'static>
 
 impl Widget for ProcessTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let exited = self.system.events().exit;
+        let exited = self.system.lifecycle().exit;
         let counts = format!(" {} live · {} exited ", self.rows.len(), exited);
         let title = if self.filter.is_empty() {
             "Processes".to_string()
