@@ -10,11 +10,33 @@
 //! function of its inputs, so this gives exactly the screen a live session
 //! showed at that moment).
 
-use crate::app::ReplayControl;
 use crate::ingest::Ingest;
 use crate::record::{Record, Recording};
 use crate::state::Input;
 use std::time::Duration;
+
+/// A playback control for a replay: what the user asked of the playback
+/// (the dashboard's replay keys become these; see `app::ReplayStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayControl {
+    /// Pause, or resume at the speed it had.
+    TogglePause,
+    /// Double the playback speed (at most 64x).
+    Faster,
+    /// Halve the playback speed (at least 1/8x).
+    Slower,
+    /// Jump forward (positive) or back (negative) by this much recorded time.
+    SeekBy {
+        /// Recorded time to move by.
+        by: Duration,
+        /// Backwards when true.
+        back: bool,
+    },
+    /// Jump to this recorded time since the recording started.
+    SeekTo(Duration),
+    /// While paused: deliver exactly one more frame.
+    StepFrame,
+}
 
 /// Fastest playback.
 pub const MAX_SPEED: f64 = 64.0;

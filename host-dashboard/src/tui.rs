@@ -119,9 +119,9 @@ pub fn run(cli: &Cli, config: &Config) -> Result<(), TuiError> {
 /// parse).
 fn configured_app(state: State, cli: &Cli, config: &Config) -> App {
     let mut app = App::new(state);
-    app.set_display(cli.ui.display(config));
-    app.set_custom_keys(config.custom_keys().unwrap_or_default());
-    app.set_palette(config.palette().unwrap_or_default());
+    app.appearance_mut().display = cli.ui.display(config);
+    app.appearance_mut().custom_keys = config.custom_keys().unwrap_or_default();
+    app.appearance_mut().palette = config.palette().unwrap_or_default();
     app
 }
 
@@ -195,11 +195,11 @@ fn event_loop(
 /// app learns the id its answer will carry, or why it was not sent); replay
 /// controls mean nothing to a live guest.
 fn carry_out_requests(app: &mut App, live: &mut Live) {
-    for request in app.take_requests() {
+    for request in app.outbox_mut().take_requests() {
         match request {
             Request::Guest(command) => match live.send_command(command) {
-                Ok(id) => app.command_sent(id),
-                Err(error) => app.command_not_sent(&error.to_string()),
+                Ok(id) => app.outbox_mut().command_sent(id),
+                Err(error) => app.outbox_mut().command_not_sent(&error.to_string()),
             },
             Request::Replay(_) => {}
         }
@@ -232,7 +232,7 @@ fn run_replay(
     let mut trace = trace::create(cli.run.trace.as_deref(), image.as_deref().unwrap_or(""))
         .map_err(StartError::Setup)?;
     let mut app = configured_app(fresh(), cli, config);
-    app.set_replay(true);
+    app.replay_mut().active = true;
     let mut player = Player::new(recording, cli.run.speed, cli.run.paused);
     let mut last_tick = Instant::now();
     let apply =
@@ -246,7 +246,7 @@ fn run_replay(
         };
     apply(&mut app, &mut trace, player.advance(Duration::ZERO));
     let result = loop {
-        app.set_replay_status(player.describe());
+        app.replay_mut().status = Some(player.describe());
         if let Err(error) = screen.draw(&app) {
             break Err(error);
         }
@@ -268,7 +268,7 @@ fn run_replay(
             }
             Event::Signal(_) => break Ok(()),
         }
-        for request in app.take_requests() {
+        for request in app.outbox_mut().take_requests() {
             match request {
                 Request::Replay(control) => match player.control(control) {
                     Playback::Continue(inputs) => apply(&mut app, &mut trace, inputs),
@@ -280,7 +280,9 @@ fn run_replay(
                         apply(&mut app, &mut trace, inputs);
                     }
                 },
-                Request::Guest(_) => app.command_not_sent("a replay cannot send commands"),
+                Request::Guest(_) => app
+                    .outbox_mut()
+                    .command_not_sent("a replay cannot send commands"),
             }
         }
         if app.should_quit() {

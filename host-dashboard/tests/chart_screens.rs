@@ -152,7 +152,11 @@ fn the_charts_view_draws_the_history_and_the_latency_distributions() {
         .fold(0.0, f64::max);
     assert_eq!(burst, 200.0, "100 faults in half a second");
     assert_eq!(history.back().unwrap().swap_used, 2_000);
-    assert_eq!(session.app.selected_subscriber(), Some(1), "the first one");
+    assert_eq!(
+        session.app.subscribers().selected(session.app.state()),
+        Some(1),
+        "the first one"
+    );
     insta::assert_snapshot!(session.screen());
 }
 
@@ -165,7 +169,7 @@ fn down_picks_the_next_subscribers_distribution() {
             .perform_key(KeyEvent::new(code, KeyModifiers::NONE));
     }
     assert_eq!(
-        session.app.selected_subscriber(),
+        session.app.subscribers().selected(session.app.state()),
         Some(2),
         "clamped at the last"
     );
@@ -173,7 +177,10 @@ fn down_picks_the_next_subscribers_distribution() {
     session
         .app
         .perform_key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
-    assert_eq!(session.app.selected_subscriber(), Some(1));
+    assert_eq!(
+        session.app.subscribers().selected(session.app.state()),
+        Some(1)
+    );
 }
 
 #[test]

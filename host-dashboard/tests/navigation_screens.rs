@@ -159,10 +159,10 @@ fn the_detail_view_with_fault_sparklines() {
     );
     type_text(&mut session, "jj");
     press(&mut session, KeyCode::Enter);
-    assert_eq!(session.app.detail_pid(), Some(3));
+    assert_eq!(session.app.processes().detail_pid(), Some(3));
     insta::assert_snapshot!(session.screen());
     press(&mut session, KeyCode::Esc);
-    assert_eq!(session.app.detail_pid(), None);
+    assert_eq!(session.app.processes().detail_pid(), None);
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn the_signal_menu_then_the_kill_and_its_answer() {
     insta::assert_snapshot!("signal_menu", session.screen());
     press(&mut session, KeyCode::Enter);
     assert_eq!(
-        session.app.take_requests(),
+        session.app.outbox_mut().take_requests(),
         [Request::Guest(Command::Signal { pid: 3, signal: 9 })]
     );
     // The guest answers and the worker dies of it.
@@ -228,7 +228,7 @@ fn the_signal_menu_says_when_its_process_has_exited() {
     insta::assert_snapshot!("signal_menu_after_the_process_exited", session.screen());
     // Enter sends nothing; Esc closes the menu.
     press(&mut session, KeyCode::Enter);
-    assert!(session.app.take_requests().is_empty());
+    assert!(session.app.outbox_mut().take_requests().is_empty());
     assert!(matches!(
         session.app.overlay(),
         Overlay::Signal { pid: 3, .. }
@@ -265,7 +265,7 @@ fn the_paused_view_keeps_its_picture_while_the_model_goes_on() {
             signal: 0,
         }),
     );
-    assert!(session.app.live_state().system().events().exit == 1);
+    assert!(session.app.live_state().system().lifecycle().exit == 1);
     insta::assert_snapshot!(session.screen());
     assert_eq!(paused, session.screen());
     press(&mut session, KeyCode::Char(' '));
@@ -278,12 +278,12 @@ fn the_snapshot_rate_line_refuses_a_rate_out_of_range() {
     press(&mut session, KeyCode::Char('s'));
     type_text(&mut session, "5");
     press(&mut session, KeyCode::Enter);
-    assert!(session.app.take_requests().is_empty());
+    assert!(session.app.outbox_mut().take_requests().is_empty());
     insta::assert_snapshot!(session.screen());
     type_text(&mut session, "00");
     press(&mut session, KeyCode::Enter);
     assert_eq!(
-        session.app.take_requests(),
+        session.app.outbox_mut().take_requests(),
         [Request::Guest(Command::SetSnapshotInterval { ms: 500 })]
     );
 }
@@ -295,7 +295,7 @@ fn f7_starts_a_program_with_arguments() {
     type_text(&mut session, "worker 3");
     press(&mut session, KeyCode::Enter);
     assert_eq!(
-        session.app.take_requests(),
+        session.app.outbox_mut().take_requests(),
         [Request::Guest(Command::Spawn {
             program: "worker".to_string(),
             args: "3".to_string()
@@ -310,10 +310,10 @@ fn ascii_mode_without_colours() {
     use ratatui::style::Color;
     use watchtower::config::DisplayConfig;
     let mut session = running();
-    session.app.set_display(DisplayConfig {
+    session.app.appearance_mut().display = DisplayConfig {
         color: false,
         ascii: true,
-    });
+    };
     let screen = session.screen();
     assert!(screen.is_ascii(), "{screen}");
     insta::assert_snapshot!(screen);
@@ -334,10 +334,9 @@ fn no_color_in_the_environment_gives_the_colourless_screen() {
     use watchtower::config::Config;
     let cli = Cli::try_parse_from(["watchtower"]).expect("no flags parse");
     let mut session = running();
-    session.app.set_display(
-        cli.ui
-            .display_with(&Config::default(), Some(std::ffi::OsStr::new("1"))),
-    );
+    session.app.appearance_mut().display = cli
+        .ui
+        .display_with(&Config::default(), Some(std::ffi::OsStr::new("1")));
     insta::assert_snapshot!(session.screen());
     let buffer = session.buffer();
     assert!(

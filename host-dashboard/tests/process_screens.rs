@@ -254,7 +254,11 @@ fn running_system() -> Session {
 fn processes_with_the_selected_workers_regions() {
     let mut session = running_system();
     session.app.perform(Action::Down(2));
-    let worker = session.app.selected_process().unwrap();
+    let worker = session
+        .app
+        .processes()
+        .selected(session.app.state())
+        .unwrap();
     assert_eq!(worker.regions_complete(), Some(true));
     insta::assert_snapshot!(session.screen());
 }
@@ -339,7 +343,7 @@ fn the_process_table_scrolls_to_the_selection() {
 #[test]
 fn a_round_with_a_corrupted_frame_drops_no_process() {
     let mut session = running_system();
-    let rows = |session: &Session| session.app.process_rows().len();
+    let rows = |session: &Session| session.app.processes().rows(session.app.state()).len();
     assert_eq!(rows(&session), 6);
     // Round 7 lists only init and the spinner: the others' exits were lost.
     // But one of its frames arrives corrupted, so nothing may be dropped.
@@ -362,7 +366,13 @@ fn a_round_with_a_corrupted_frame_drops_no_process() {
         .filter(|process| process.pid == 1 || process.pid == 6)
         .collect();
     send_round(&mut session, 4_000_000, 8, &kept);
-    let pids: Vec<u32> = session.app.process_rows().iter().map(|p| p.pid).collect();
+    let pids: Vec<u32> = session
+        .app
+        .processes()
+        .rows(session.app.state())
+        .iter()
+        .map(|p| p.pid)
+        .collect();
     assert_eq!(pids, [1, 6]);
 }
 
@@ -395,7 +405,12 @@ fn a_region_list_with_frames_lost_says_so() {
     };
     session.send(3_500_000, Message::Region(stack));
     assert_eq!(
-        session.app.selected_process().unwrap().regions_complete(),
+        session
+            .app
+            .processes()
+            .selected(session.app.state())
+            .unwrap()
+            .regions_complete(),
         Some(false)
     );
     let screen = session.screen();

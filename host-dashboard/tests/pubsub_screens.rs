@@ -388,7 +388,12 @@ fn the_flow_of_an_exit_through_two_subscribers() {
     guest.session.app.perform(Action::ShowView(View::Events));
     // The newest event is the worker's EXIT: through ipc, then acct, then
     // the teardown and the reap; acct's stray ack names it.
-    let selected = guest.session.app.selected_event().unwrap();
+    let selected = guest
+        .session
+        .app
+        .events()
+        .selected(guest.session.app.state())
+        .unwrap();
     assert_eq!((selected.pid, selected.kind), (40, EventKind::Exit));
     let screen = guest.session.screen();
     assert!(screen.contains("→ ipc"), "{screen}");
@@ -436,7 +441,16 @@ fn a_stuck_event_is_called_out() {
         "{processes}"
     );
     guest.session.app.perform(Action::ShowView(View::Events));
-    assert_eq!(guest.session.app.selected_event().unwrap().pid, 41);
+    assert_eq!(
+        guest
+            .session
+            .app
+            .events()
+            .selected(guest.session.app.state())
+            .unwrap()
+            .pid,
+        41
+    );
     let screen = guest.session.screen();
     assert!(screen.contains("STUCK on acct"), "{screen}");
     // The stuck row stands out, selected (light red) or not (red).
@@ -452,7 +466,13 @@ fn a_stuck_event_is_called_out() {
     // acct acks at last: the banner goes, the event completes, and its
     // timeline keeps the episode.
     guest.session.app.perform(Action::First);
-    let event_id = guest.session.app.selected_event().unwrap().event_id;
+    let event_id = guest
+        .session
+        .app
+        .events()
+        .selected(guest.session.app.state())
+        .unwrap()
+        .event_id;
     let latency_ns = 2_400_000_000;
     let acked_at = 3_100_039 + latency_ns / 1_000;
     let ack = Ack {

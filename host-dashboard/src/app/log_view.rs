@@ -48,4 +48,15 @@ impl LogView {
     pub(crate) fn follow(&mut self) {
         self.anchor = None;
     }
+
+    /// Scrolls for a navigation key: `First` is the oldest line held,
+    /// `Last` follows the newest.
+    pub(crate) fn navigate(&mut self, nav: super::Nav, log: &LogRing) {
+        match nav {
+            super::Nav::Up(lines) => self.scroll_up(lines, log),
+            super::Nav::Down(lines) => self.scroll_down(lines, log),
+            super::Nav::First => self.scroll_up(u64::MAX, log),
+            super::Nav::Last => self.follow(),
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! [`App::perform_mouse`] turns clicks and the wheel into selection and
 //! scrolling.
 
-use super::{Action, App, Filter, Pane, Request};
+use super::{Action, App, Pane};
 use crate::state::State;
 use kernel_abi::Signal;
 use protocol::command::Command;
@@ -58,6 +58,17 @@ pub enum Overlay {
     },
 }
 
+impl Overlay {
+    /// An empty input line for `kind`.
+    pub fn prompt(kind: PromptKind) -> Self {
+        Overlay::Prompt {
+            kind,
+            text: String::new(),
+            error: None,
+        }
+    }
+}
+
 /// What an input line asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PromptKind {
@@ -104,10 +115,6 @@ impl PromptKind {
     }
 }
 
-/// Rows of the process table above its first row: the top border and the
-/// header.
-const TABLE_HEADER_ROWS: u16 = 2;
-
 impl App {
     /// Handles a key press: the open overlay takes it, else the key table.
     pub fn perform_key(&mut self, key: KeyEvent) {
@@ -116,14 +123,7 @@ impl App {
         }
         match std::mem::take(&mut self.overlay) {
             Overlay::None => {
-                let plain = !key
-                    .modifiers
-                    .contains(ratatui::crossterm::event::KeyModifiers::CONTROL);
-                let custom = self
-                    .custom_keys
-                    .iter()
-                    .find(|custom| plain && custom.code == key.code)
-                    .map(|custom| custom.action);
+                let custom = self.appearance.custom_action(key);
                 if let Some(action) = custom.or_else(|| super::action_for_key(key)) {
                     self.perform(action);
                 }
@@ -136,23 +136,14 @@ impl App {
         }
     }
 
-    /// Opens the input line for `kind`.
-    pub(crate) fn open_prompt(&mut self, kind: PromptKind) {
-        self.overlay = Overlay::Prompt {
-            kind,
-            text: String::new(),
-            error: None,
-        };
-    }
-
     fn prompt_key(&mut self, kind: PromptKind, mut text: String, code: KeyCode) {
         let mut error = None;
         match code {
             KeyCode::Esc => return,
             KeyCode::Enter => match kind.command(&text) {
                 Ok(command) => {
-                    self.sent.push(describe(&command));
-                    self.request(Request::Guest(command));
+                    let words = describe(&command);
+                    self.outbox.send(command, words);
                     return;
                 }
                 Err(why) => error = Some(why),
@@ -169,11 +160,10 @@ impl App {
     fn filter_key(&mut self, mut text: String, code: KeyCode) {
         match code {
             KeyCode::Esc => {
-                self.filter = Filter::default();
-                self.filter_error = None;
+                self.processes.clear_filter();
                 return;
             }
-            KeyCode::Enter if self.filter_error.is_none() => return,
+            KeyCode::Enter if self.processes.filter_error().is_none() => return,
             KeyCode::Enter => {}
             KeyCode::Backspace => {
                 text.pop();
@@ -181,19 +171,7 @@ impl App {
             KeyCode::Char(letter) => text.push(letter),
             _ => {}
         }
-        // The table follows what is typed, whenever it reads as a filter;
-        // otherwise the line says why and the table shows what it showed
-        // when the line opened (a half-typed word never hides everything).
-        match Filter::parse(&text) {
-            Ok(filter) => {
-                self.filter = filter;
-                self.filter_error = None;
-            }
-            Err(error) => {
-                self.filter = self.filter_opened.clone();
-                self.filter_error = Some(error);
-            }
-        }
+        self.processes.filter_typed(&text);
         self.overlay = Overlay::Filter(text);
     }
 
@@ -216,10 +194,11 @@ impl App {
             KeyCode::Enter if target_ended(&self.state, pid, &name).is_some() => row,
             KeyCode::Enter => {
                 let signal = SIGNAL_MENU[row].number();
-                self.request(Request::Guest(Command::Signal { pid, signal }));
                 let label = SIGNAL_MENU[row].name();
-                self.sent
-                    .push(format!("signal {signal} ({label}) -> pid {pid} {name}"));
+                self.outbox.send(
+                    Command::Signal { pid, signal },
+                    format!("signal {signal} ({label}) -> pid {pid} {name}"),
+                );
                 return;
             }
             KeyCode::Up | KeyCode::Char('k') => row.saturating_sub(1),
@@ -239,21 +218,11 @@ impl App {
             MouseEventKind::ScrollUp => self.perform(Action::Up(3)),
             MouseEventKind::ScrollDown => self.perform(Action::Down(3)),
             MouseEventKind::Down(MouseButton::Left) if self.overlay == Overlay::None => {
-                let area = self.process_area.get();
-                let inside = mouse.column > area.x
-                    && mouse.column + 1 < area.right()
-                    && mouse.row + 1 < area.bottom();
-                let Some(row) = mouse.row.checked_sub(area.y + TABLE_HEADER_ROWS) else {
-                    return;
-                };
-                let row = usize::from(row) + self.process_scroll.get();
-                let pids = self.row_pids();
-                let shown = self.view.panes().contains(&Pane::Processes) && self.detail.is_none();
-                if inside && shown && row < pids.len() {
+                let shown = self.frozen.as_deref().unwrap_or(&self.state);
+                if self.view.panes().contains(&Pane::Processes)
+                    && self.processes.click(mouse.column, mouse.row, shown)
+                {
                     self.focus = Pane::Processes;
-                    self.selection.first(&pids);
-                    self.selection
-                        .move_by(&pids, i64::try_from(row).unwrap_or(0));
                 }
             }
             _ => {}

@@ -2,7 +2,7 @@
 //! the guest and controls of a replay.
 //!
 //! [`super::App::perform`] queues them; the main loop takes them with
-//! [`super::App::take_requests`] and hands them to the source, which sends
+//! [`Outbox::take_requests`] and hands them to the source, which sends
 //! a command over the serial receive line (live sources) or moves the
 //! playback (a replay). The guest's answer comes back as telemetry
 //! (`CommandResult` / `CommandRejected`), which the state model keeps; a
@@ -10,8 +10,8 @@
 //! answers through [`crate::state::Input`] like any other failure, so the
 //! screen can say why.
 
+use crate::replay::ReplayControl;
 use protocol::command::Command;
-use std::time::Duration;
 
 /// One request for the source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,24 +22,49 @@ pub enum Request {
     Replay(ReplayControl),
 }
 
-/// A playback control for a replay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplayControl {
-    /// Pause, or resume at the speed it had.
-    TogglePause,
-    /// Double the playback speed (at most 64x).
-    Faster,
-    /// Halve the playback speed (at least 1/8x).
-    Slower,
-    /// Jump forward (positive) or back (negative) by this much recorded time.
-    SeekBy {
-        /// Recorded time to move by.
-        by: Duration,
-        /// Backwards when true.
-        back: bool,
-    },
-    /// Jump to this recorded time since the recording started.
-    SeekTo(Duration),
-    /// While paused: deliver exactly one more frame.
-    StepFrame,
+/// What the app has for the source: requests until the main loop takes
+/// them, and the commands sent to the guest in words (oldest first) for
+/// the status line.
+#[derive(Clone, Debug, Default)]
+pub struct Outbox {
+    requests: Vec<Request>,
+    sent: Vec<String>,
+}
+
+impl Outbox {
+    /// Queues a request for the source.
+    pub fn request(&mut self, request: Request) {
+        self.requests.push(request);
+    }
+
+    /// Queues `command` for the guest, described as `words`.
+    pub(crate) fn send(&mut self, command: Command<String>, words: String) {
+        self.sent.push(words);
+        self.request(Request::Guest(command));
+    }
+
+    /// The requests queued since the last call, oldest first.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// The commands sent to the guest, in words, oldest first.
+    pub fn sent_commands(&self) -> &[String] {
+        &self.sent
+    }
+
+    /// The source sent the latest command as frame `id` (its answer will
+    /// carry that id).
+    pub fn command_sent(&mut self, id: u32) {
+        if let Some(last) = self.sent.last_mut() {
+            *last = format!("#{id} {last}");
+        }
+    }
+
+    /// The source could not send the latest command.
+    pub fn command_not_sent(&mut self, reason: &str) {
+        if let Some(last) = self.sent.last_mut() {
+            *last = format!("{last}: NOT SENT ({reason})");
+        }
+    }
 }

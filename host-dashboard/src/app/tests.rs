@@ -53,7 +53,9 @@ fn app_with_processes(pids: &[u32]) -> App {
 }
 
 fn selected_pid(app: &App) -> Option<u32> {
-    app.selected_process().map(|process| process.pid)
+    app.processes()
+        .selected(app.state())
+        .map(|process| process.pid)
 }
 
 fn bottom(app: &App) -> Option<u64> {
@@ -81,9 +83,20 @@ fn tab_moves_the_focus_between_processes_and_log() {
 #[test]
 fn arrows_move_the_process_selection_in_pid_order() {
     let mut app = app_with_processes(&[5, 1, 3]);
-    let rows: Vec<u32> = app.process_rows().iter().map(|p| p.pid).collect();
+    let rows: Vec<u32> = app
+        .processes()
+        .rows(app.state())
+        .iter()
+        .map(|p| p.pid)
+        .collect();
     assert_eq!(rows, [1, 3, 5]);
-    assert_eq!((app.selected_row(), selected_pid(&app)), (Some(0), Some(1)));
+    assert_eq!(
+        (
+            app.processes().selected_row(app.state()),
+            selected_pid(&app)
+        ),
+        (Some(0), Some(1))
+    );
     app.perform(Action::Down(1));
     assert_eq!(selected_pid(&app), Some(3));
     app.perform(Action::Down(PAGE_LINES));
@@ -229,14 +242,17 @@ fn app_with_events() -> App {
 }
 
 fn event_rows(app: &App) -> Vec<u64> {
-    app.event_rows()
+    app.events()
+        .rows(app.state())
         .iter()
         .map(|record| record.event_id)
         .collect()
 }
 
 fn selected_event(app: &App) -> Option<u64> {
-    app.selected_event().map(|record| record.event_id)
+    app.events()
+        .selected(app.state())
+        .map(|record| record.event_id)
 }
 
 #[test]
@@ -245,7 +261,7 @@ fn stuck_events_come_first_then_the_newest() {
     assert_eq!(event_rows(&app), [1, 3, 2]);
     // Following the top of the list selects the stuck event.
     assert_eq!(selected_event(&app), Some(1));
-    assert!(app.event_selection_follows());
+    assert!(app.events().is_following());
 }
 
 #[test]
@@ -265,10 +281,10 @@ fn the_event_selection_stays_on_its_event_until_home_follows_again() {
     app.perform(Action::Last);
     assert_eq!(selected_event(&app), Some(2));
     app.perform(Action::First);
-    assert!(app.event_selection_follows());
+    assert!(app.events().is_following());
     assert_eq!(selected_event(&app), Some(1));
     // The process selection did not move.
-    assert_eq!(app.selected_row(), None);
+    assert_eq!(app.processes().selected_row(app.state()), None);
 }
 
 fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
@@ -283,7 +299,11 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn row_pids(app: &App) -> Vec<u32> {
-    app.process_rows().iter().map(|p| p.pid).collect()
+    app.processes()
+        .rows(app.state())
+        .iter()
+        .map(|p| p.pid)
+        .collect()
 }
 
 #[test]
@@ -297,17 +317,20 @@ fn the_filter_line_narrows_the_table_as_it_is_typed() {
     // Enter keeps the filter and closes the line; keys navigate again.
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.overlay(), &Overlay::None);
-    assert_eq!(app.filter().text(), "pid=12");
+    assert_eq!(app.processes().filter().text(), "pid=12");
     // A bad condition says why and keeps the last good filter.
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, " size>1");
-    assert_eq!(app.filter_error().unwrap().term, "size>1");
+    assert_eq!(app.processes().filter_error().unwrap().term, "size>1");
     assert_eq!(row_pids(&app), [12]);
     // Enter does not close a line that is not a filter; Esc clears it all.
     press(&mut app, KeyCode::Enter);
     assert!(matches!(app.overlay(), Overlay::Filter(_)));
     press(&mut app, KeyCode::Esc);
-    assert_eq!((app.overlay(), app.filter_error()), (&Overlay::None, None));
+    assert_eq!(
+        (app.overlay(), app.processes().filter_error()),
+        (&Overlay::None, None)
+    );
     assert_eq!(row_pids(&app), [1, 3, 12]);
 }
 
@@ -320,15 +343,16 @@ fn sort_and_tree_reorder_the_rows_and_the_selection_follows_its_process() {
     assert_eq!(row_pids(&app), [12, 3, 1]);
     assert_eq!(selected_pid(&app), Some(3));
     app.perform(Action::SortNext);
-    assert_eq!(app.sort().column, SortColumn::Parent);
+    assert_eq!(app.processes().sort().column, SortColumn::Parent);
     app.perform(Action::SortPrev);
     app.perform(Action::SortPrev);
-    assert_eq!(app.sort().column, SortColumn::MajorRate);
+    assert_eq!(app.processes().sort().column, SortColumn::MajorRate);
     app.perform(Action::ToggleTree);
-    assert!(app.is_tree());
+    assert!(app.processes().is_tree());
     // All three are children of pid 1, which is one of them.
     let depths: Vec<usize> = app
-        .process_rows_with_depth()
+        .processes()
+        .rows_with_depth(app.state())
         .iter()
         .map(|(_, depth)| *depth)
         .collect();
@@ -347,17 +371,17 @@ fn the_signal_menu_sends_the_chosen_signal_to_the_selected_process() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.overlay(), &Overlay::None);
     assert_eq!(
-        app.take_requests(),
+        app.outbox_mut().take_requests(),
         [Request::Guest(protocol::command::Command::Signal {
             pid: 7,
             signal: 9
         })]
     );
-    assert!(app.sent_commands()[0].contains("SIGKILL"));
+    assert!(app.outbox().sent_commands()[0].contains("SIGKILL"));
     // Esc closes the menu and sends nothing.
     press(&mut app, KeyCode::Char('K'));
     press(&mut app, KeyCode::Esc);
-    assert!(app.take_requests().is_empty());
+    assert!(app.outbox_mut().take_requests().is_empty());
 }
 
 #[test]
@@ -378,7 +402,7 @@ fn space_freezes_the_view_while_the_model_keeps_going() {
     assert!(app.live_state().system().process(2).is_some());
     app.perform(Action::TogglePause);
     assert_eq!(row_pids(&app), [1, 2]);
-    assert!(app.take_requests().is_empty());
+    assert!(app.outbox_mut().take_requests().is_empty());
 }
 
 #[test]
@@ -386,8 +410,8 @@ fn in_a_replay_space_and_the_replay_keys_control_the_playback() {
     let mut app = App::new(State::new("demo"));
     // Not a replay: the replay keys do nothing.
     app.perform(Action::Faster);
-    assert!(app.take_requests().is_empty());
-    app.set_replay(true);
+    assert!(app.outbox_mut().take_requests().is_empty());
+    app.replay_mut().active = true;
     for action in [
         Action::TogglePause,
         Action::Faster,
@@ -401,7 +425,7 @@ fn in_a_replay_space_and_the_replay_keys_control_the_playback() {
     assert!(!app.is_paused());
     let ten = Duration::from_secs(10);
     assert_eq!(
-        app.take_requests(),
+        app.outbox_mut().take_requests(),
         [
             ReplayControl::TogglePause,
             ReplayControl::Faster,
@@ -425,9 +449,12 @@ fn enter_opens_the_details_and_esc_goes_back() {
     let mut app = app_with_processes(&[1, 3]);
     app.perform(Action::Down(1));
     app.perform(Action::Open);
-    assert_eq!(app.detail_process().map(|p| p.pid), Some(3));
+    assert_eq!(
+        app.processes().detail_process(app.state()).map(|p| p.pid),
+        Some(3)
+    );
     app.perform(Action::Back);
-    assert_eq!(app.detail_pid(), None);
+    assert_eq!(app.processes().detail_pid(), None);
 }
 
 #[test]
@@ -435,7 +462,8 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
     use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
     let mut app = app_with_processes(&[1, 3, 5]);
     // Where the last frame drew the table: rows start 2 below its top.
-    app.process_area()
+    app.processes()
+        .area()
         .set(ratatui::layout::Rect::new(0, 1, 80, 20));
     let mouse = |kind, row| MouseEvent {
         kind,
@@ -456,12 +484,12 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
 fn config_keys_come_before_the_built_in_ones() {
     use ratatui::crossterm::event::KeyCode;
     let mut app = app_with_processes(&[1, 7]);
-    let config = config::Config::parse(
+    let config = crate::config::Config::parse(
         "[keys]\nk = \"signal_menu\"\n",
         std::path::Path::new("config.toml"),
     )
     .unwrap();
-    app.set_custom_keys(config.custom_keys().unwrap());
+    app.appearance_mut().custom_keys = config.custom_keys().unwrap();
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('k'));
     assert!(matches!(app.overlay(), Overlay::Signal { pid: 7, .. }));
@@ -497,8 +525,8 @@ fn the_signal_menu_says_when_its_process_has_exited_and_sends_nothing() {
     // ...and Enter sends nothing and leaves it open, saying why.
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Enter);
-    assert!(app.take_requests().is_empty());
-    assert!(app.sent_commands().is_empty());
+    assert!(app.outbox_mut().take_requests().is_empty());
+    assert!(app.outbox().sent_commands().is_empty());
     assert!(matches!(
         app.overlay(),
         Overlay::Signal { pid: 7, row: 1, .. }

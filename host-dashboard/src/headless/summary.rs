@@ -5,12 +5,12 @@
 //! `subscribers`, `events`), plus extra fields: `failure` (the one-line
 //! reason, or null), `guest` details, all link counters, `qemu`, `memory`,
 //! `attach`, `snapshots`, `commands`, `warnings`, `reliability` (counts by kind), and detail inside processes, exits (see
-//! [`system`]), subscribers and events (see [`pubsub`]).
+//! [`system`]), subscribers and events (see [`process_events`]).
 
-mod pubsub;
+mod process_events;
 mod system;
 
-pub use pubsub::{
+pub use process_events::{
     BucketSummary, CommandsSummary, EventsSummary, HistogramSummary, LatencySummary, OldestSummary,
     ResultSummary, StuckSummary, SubscriberSummary, WarningSummary,
 };
@@ -336,8 +336,8 @@ pub fn summarize(state: &State) -> Summary<'_> {
         attach: state.attachment().map(AttachSummary::from),
         processes: system.live().map(ProcessSummary::from).collect(),
         exited: system.exited().map(ExitedSummary::from).collect(),
-        subscribers: pubsub::subscribers(system, guest.uptime_ns),
-        events: pubsub::events(system),
+        subscribers: process_events::subscribers(system, guest.uptime_ns),
+        events: process_events::events(system),
         commands: CommandsSummary::from(state.commands()),
         memory: system.memory().map(MemorySummary::from),
         snapshots: SnapshotsSummary::of(system),
@@ -346,8 +346,8 @@ pub fn summarize(state: &State) -> Summary<'_> {
             injected: &guest.injections,
             kernel_survived: guest.panic.is_none() && guest.fault.is_none(),
             oom_kills: guest.oom_kills,
-            user_faults: system.events().user_fault,
-            bad_pointers: system.events().bad_pointer,
+            user_faults: system.lifecycle().user_fault,
+            bad_pointers: system.lifecycle().bad_pointer,
             frames_dropped_reported: state.link().stats.guest_dropped,
             frames_dropped_total: guest.dropped_total,
             drops_all_reported: state.link().stats.guest_dropped == guest.dropped_total,

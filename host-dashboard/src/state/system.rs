@@ -10,14 +10,14 @@
 //! nothing is dropped.
 //!
 //! The process-event system (the subscriber table, the event flow and
-//! stuck events) is fed from here too, in [`pubsub`], because it needs the
+//! stuck events) is fed from here too, in [`process_events`], because it needs the
 //! processes: their names, their exits (a dying subscriber leaves the
 //! table), their reaps and snapshots (which end events).
 
-mod pubsub;
+mod process_events;
 
-use super::events::EventCounts;
 use super::flow::EventFlow;
+use super::lifecycle::LifecycleCounts;
 use super::memory::SystemMemory;
 use super::process::Process;
 use super::rounds::{RoundFrame, SnapshotRounds};
@@ -46,7 +46,7 @@ pub struct System {
     stuck: StuckWatch,
     /// Guest time of the last look for stuck events, in nanoseconds.
     stuck_checked_ns: Option<u64>,
-    events: EventCounts,
+    lifecycle: LifecycleCounts,
     memory: Option<SystemMemory>,
     rounds: SnapshotRounds,
     pruned: u64,
@@ -85,7 +85,7 @@ impl System {
     /// listed under its pid is replaced: its end was lost.
     pub(crate) fn spawn(&mut self, time_us: u64, spawn: Spawn<String>) {
         let mark = self.next_mark();
-        self.events.spawn += 1;
+        self.lifecycle.spawn += 1;
         self.live
             .insert(spawn.pid, Process::spawned(spawn, time_us, mark));
     }
@@ -93,7 +93,7 @@ impl System {
     /// A process began to exit: it shows as exiting and is recorded.
     pub(crate) fn exit(&mut self, time_us: u64, exit: Exit) {
         self.next_mark();
-        self.events.exit += 1;
+        self.lifecycle.exit += 1;
         let signal = (exit.signal != 0).then_some(exit.signal);
         let status = signal.is_none().then_some(exit.status);
         let (parent, name, fault) = match self.live.get_mut(&exit.pid) {
@@ -131,7 +131,7 @@ impl System {
     /// complete).
     pub(crate) fn reaped(&mut self, time_us: u64, reaped: Reaped) {
         self.next_mark();
-        self.events.reaped += 1;
+        self.lifecycle.reaped += 1;
         self.live.remove(&reaped.pid);
         self.flow.reaped(ns(time_us), reaped.pid);
     }
@@ -139,8 +139,8 @@ impl System {
     /// A signal was sent.
     pub(crate) fn signal(&mut self, time_us: u64, signal: SignalSent) {
         self.next_mark();
-        self.events.signal += 1;
-        self.events.signal_outcomes.count(signal.outcome);
+        self.lifecycle.signal += 1;
+        self.lifecycle.signal_outcomes.count(signal.outcome);
         if let Some(process) = self.touch(signal.pid, time_us) {
             process.signals_received += 1;
         }
@@ -149,7 +149,7 @@ impl System {
     /// A process entered a signal handler.
     pub(crate) fn signal_handled(&mut self, time_us: u64, handled: SignalHandled) {
         self.next_mark();
-        self.events.signal_handled += 1;
+        self.lifecycle.signal_handled += 1;
         if let Some(process) = self.touch(handled.pid, time_us) {
             process.handlers_run += 1;
         }
@@ -160,7 +160,7 @@ impl System {
     /// A process took a CPU exception.
     pub(crate) fn user_fault(&mut self, time_us: u64, fault: UserFault) {
         self.next_mark();
-        self.events.user_fault += 1;
+        self.lifecycle.user_fault += 1;
         if let Some(process) = self.touch(fault.pid, time_us) {
             process.user_faults += 1;
             process.last_fault = Some(fault);
@@ -170,7 +170,7 @@ impl System {
     /// A system call failed with EFAULT.
     pub(crate) fn bad_pointer(&mut self, time_us: u64, bad: BadPointer) {
         self.next_mark();
-        self.events.bad_pointer += 1;
+        self.lifecycle.bad_pointer += 1;
         if let Some(process) = self.touch(bad.pid, time_us) {
             process.bad_pointers += 1;
         }
@@ -285,8 +285,8 @@ impl System {
     }
 
     /// Lifecycle event counts.
-    pub fn events(&self) -> &EventCounts {
-        &self.events
+    pub fn lifecycle(&self) -> &LifecycleCounts {
+        &self.lifecycle
     }
 
     /// System memory, once a snapshot reported it.

@@ -443,7 +443,7 @@ fn process_frames_reach_the_system_model_and_a_new_boot_clears_it() {
         .map(|exited| (exited.pid, exited.name.as_str(), exited.signal))
         .collect();
     assert_eq!(exits, [(3, "spinner", Some(15))]);
-    let events = system.events();
+    let events = system.lifecycle();
     assert_eq!(
         (events.spawn, events.signal, events.exit, events.reaped),
         (2, 1, 1, 1)
@@ -453,6 +453,6 @@ fn process_frames_reach_the_system_model_and_a_new_boot_clears_it() {
     // A reboot starts from an empty system.
     state.apply(ms(30), frame(0, 1_000, hello(PROTOCOL_VERSION)));
     assert_eq!(state.system().live().len(), 0);
-    assert_eq!(state.system().events().spawn, 0);
+    assert_eq!(state.system().lifecycle().spawn, 0);
     assert_eq!(state.guest().boots, 2);
 }

@@ -6,7 +6,7 @@
 //! (guest seconds), how long it took (or has waited so far), what it is
 //! doing or how it ended, and the subscribers notified in order.
 
-use super::scroll::scroll_offset;
+use super::selectable_table::{MARKER_WIDTH, SelectableTable, render_empty};
 use super::theme::THEME;
 use super::{columns, focusable_panel, format};
 use crate::state::{
@@ -16,17 +16,9 @@ use protocol::message::EventKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
-};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Row, Table, Widget};
 use std::cell::Cell as ScrollCell;
-
-/// The marker before the selected row.
-const SELECTED_MARKER: &str = "▶";
-
-/// Rows of the list's frame: borders and the header.
-const CHROME_ROWS: u16 = 3;
 
 /// Header, least width and alignment (true: right) of each column; the
 /// last one takes the width left.
@@ -190,18 +182,15 @@ impl Widget for EventList<'_> {
         let block = focusable_panel("Event flow", self.focused)
             .title(Line::styled(summary, THEME.muted).right_aligned());
         if self.rows.is_empty() {
-            Paragraph::new(Line::styled(" no process events yet", THEME.muted))
-                .block(block)
-                .render(area, buf);
+            render_empty(block, " no process events yet", area, buf);
             return;
         }
-        let marker = SELECTED_MARKER.chars().count() as u16;
         let borders_and_margin = 3;
         let least = COLUMNS.map(|(_, width, _)| width);
         let shown = columns::fit(
             &least,
             &DROP_ORDER,
-            area.width.saturating_sub(marker + borders_and_margin),
+            area.width.saturating_sub(MARKER_WIDTH + borders_and_margin),
         );
         let header = COLUMNS.iter().map(|&(title, _, right)| {
             let line = Line::from(title);
@@ -225,24 +214,18 @@ impl Widget for EventList<'_> {
             .selected
             .and_then(|row| self.rows.get(row))
             .is_some_and(|record| self.stuck_on(record).is_some());
-        let selected_style = match (selected_stuck, self.focused) {
-            (true, _) => THEME.stuck_selected,
-            (false, true) => THEME.selected,
-            (false, false) => THEME.selected_unfocused,
-        };
-        let table = Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .row_highlight_style(selected_style)
-            .highlight_symbol(Line::from(vec![Span::raw(SELECTED_MARKER)]))
-            .highlight_spacing(HighlightSpacing::Always);
-        let visible = usize::from(area.height.saturating_sub(CHROME_ROWS));
-        let offset = scroll_offset(self.scroll.get(), self.selected, self.rows.len(), visible);
-        self.scroll.set(offset);
-        let mut state = TableState::default()
-            .with_offset(offset)
-            .with_selected(self.selected);
-        StatefulWidget::render(table, area, buf, &mut state);
+        let table = Table::new(rows, widths).header(header).block(block);
+        let mut table = SelectableTable::new(
+            table,
+            self.rows.len(),
+            self.selected,
+            self.focused,
+            self.scroll,
+        );
+        if selected_stuck {
+            table = table.selected_style(THEME.stuck_selected);
+        }
+        table.render(area, buf);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::theme::THEME;
 use super::{field, panel};
-use crate::state::EventCounts;
+use crate::state::LifecycleCounts;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -13,7 +13,7 @@ use ratatui::widgets::{Paragraph, Widget};
 /// Lifecycle event counts.
 #[derive(Clone, Copy, Debug)]
 pub struct LifecyclePanel<'a> {
-    events: &'a EventCounts,
+    events: &'a LifecycleCounts,
 }
 
 impl<'a> LifecyclePanel<'a> {
@@ -21,7 +21,7 @@ impl<'a> LifecyclePanel<'a> {
     pub const HEIGHT: u16 = 9;
 
     /// The panel for `events`.
-    pub fn new(events: &'a EventCounts) -> Self {
+    pub fn new(events: &'a LifecycleCounts) -> Self {
         Self { events }
     }
 }

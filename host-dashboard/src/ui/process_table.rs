@@ -5,7 +5,7 @@
 //! their rates per second. CPU share and rates cover the last 2 s of guest
 //! time.
 
-use super::scroll::scroll_offset;
+use super::selectable_table::{MARKER_WIDTH, SelectableTable, render_empty};
 use super::theme::THEME;
 use super::{columns, focusable_panel, format};
 use crate::app::Sort;
@@ -14,14 +14,9 @@ use protocol::message::ProcessState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
-};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Row, Table, Widget};
 use std::cell::Cell as ScrollCell;
-
-/// The marker before the selected row.
-const SELECTED_MARKER: &str = "▶";
 
 /// Header, least width and alignment of each column, in order.
 const COLUMNS: [(&str, u16, Align); 11] = [
@@ -51,9 +46,6 @@ enum Align {
     Left,
     Right,
 }
-
-/// Rows of the table's frame: borders and the header.
-const CHROME_ROWS: u16 = 3;
 
 /// Live processes, one row each.
 #[derive(Clone, Debug)]
@@ -138,9 +130,8 @@ const DROP_ORDER: [usize; 7] = [1, 4, 10, 8, 9, 6, 7];
 /// NAME.
 fn column_layout(width: u16) -> (Vec<bool>, [u16; 11]) {
     let mut widths = COLUMNS.map(|(_, width, _)| width);
-    let marker = SELECTED_MARKER.chars().count() as u16;
     let borders_and_margin = 3;
-    let available = width.saturating_sub(marker + borders_and_margin);
+    let available = width.saturating_sub(MARKER_WIDTH + borders_and_margin);
     let shown = columns::fit(&widths, &DROP_ORDER, available);
     let spare = available.saturating_sub(columns::needed(&widths, &shown));
     let state = spare.min(STATE_GROWTH);
@@ -222,7 +213,7 @@ fn cells(process: &Process, state_width: u16, depth: usize) -> Vec<Cell<'static>
 
 impl Widget for ProcessTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let exited = self.system.events().exit;
+        let exited = self.system.lifecycle().exit;
         let counts = format!(" {} live · {} exited ", self.rows.len(), exited);
         let title = if self.filter.is_empty() {
             "Processes".to_string()
@@ -237,9 +228,7 @@ impl Widget for ProcessTable<'_> {
             } else {
                 " no process matches the filter (Esc clears it)"
             };
-            Paragraph::new(Line::styled(empty, THEME.muted))
-                .block(block)
-                .render(area, buf);
+            render_empty(block, empty, area, buf);
             return;
         }
         let (shown, widths) = column_layout(area.width);
@@ -258,24 +247,15 @@ impl Widget for ProcessTable<'_> {
             let depth = depths.get(index).copied().unwrap_or(0);
             Row::new(columns::shown(cells(process, state_width, depth), &shown))
         });
-        let selected_style = if self.focused {
-            THEME.selected
-        } else {
-            THEME.selected_unfocused
-        };
-        let table = Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .row_highlight_style(selected_style)
-            .highlight_symbol(Line::from(vec![Span::raw(SELECTED_MARKER)]))
-            .highlight_spacing(HighlightSpacing::Always);
-        let visible = usize::from(area.height.saturating_sub(CHROME_ROWS));
-        let offset = scroll_offset(self.scroll.get(), self.selected, self.rows.len(), visible);
-        self.scroll.set(offset);
-        let mut state = TableState::default()
-            .with_offset(offset)
-            .with_selected(self.selected);
-        StatefulWidget::render(table, area, buf, &mut state);
+        let table = Table::new(rows, widths).header(header).block(block);
+        SelectableTable::new(
+            table,
+            self.rows.len(),
+            self.selected,
+            self.focused,
+            self.scroll,
+        )
+        .render(area, buf);
     }
 }
 

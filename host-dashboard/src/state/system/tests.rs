@@ -94,7 +94,7 @@ fn a_spawn_adds_a_ready_process_with_zero_counters() {
     );
     assert_eq!((process.cpu_ns, process.vm), (0, VmCounters::default()));
     assert_eq!((process.updated_us, process.round), (5_000, None));
-    assert_eq!(system.events().spawn, 1);
+    assert_eq!(system.lifecycle().spawn, 1);
 }
 
 #[test]
@@ -174,7 +174,11 @@ fn a_snapshot_of_an_unknown_process_adds_it() {
     let mut system = System::default();
     system.process_snapshot(500_000, listed(1, 9, "spinner", 1_000, (1, 0)));
     assert_eq!(system.process(9).unwrap().name, "spinner");
-    assert_eq!(system.events().spawn, 0, "a snapshot is not a spawn event");
+    assert_eq!(
+        system.lifecycle().spawn,
+        0,
+        "a snapshot is not a spawn event"
+    );
 }
 
 #[test]
@@ -271,7 +275,7 @@ fn an_exit_marks_the_process_exiting_until_it_is_reaped() {
     system.reaped(1_100_000, Reaped { pid: 7 });
     assert!(system.process(7).is_none());
     assert_eq!(system.exited().len(), 1, "the exit stays recorded");
-    let events = system.events();
+    let events = system.lifecycle();
     assert_eq!((events.spawn, events.exit, events.reaped), (1, 1, 1));
 }
 
@@ -298,7 +302,7 @@ fn a_killed_process_has_a_signal_and_no_status_and_keeps_its_fault() {
     assert_eq!((exited.status, exited.signal), (None, Some(11)));
     assert_eq!(exited.fault, Some(fault));
     assert_eq!(system.process(3).unwrap().user_faults, 1);
-    assert_eq!(system.events().user_fault, 1);
+    assert_eq!(system.lifecycle().user_fault, 1);
 
     // A fault whose signal was caught does not explain a later SIGTERM.
     system.spawn(300, spawn(4, 1, "catcher"));
@@ -330,7 +334,7 @@ fn an_exit_of_an_unknown_process_is_still_recorded() {
     assert_eq!((exited.status, exited.signal), (None, Some(9)));
     // Reaping what the host never saw changes nothing but the count.
     system.reaped(50, Reaped { pid: 41 });
-    assert_eq!(system.events().reaped, 1);
+    assert_eq!(system.lifecycle().reaped, 1);
 }
 
 #[test]
@@ -349,7 +353,7 @@ fn the_exited_list_keeps_the_newest_exits() {
     assert_eq!(system.exited_evicted(), 5);
     assert_eq!(system.exited().next().unwrap().pid, 5);
     assert_eq!(system.exited().last().unwrap().pid, total - 1);
-    assert_eq!(system.events().exit, u64::from(total));
+    assert_eq!(system.lifecycle().exit, u64::from(total));
 }
 
 #[test]
@@ -376,7 +380,7 @@ fn signals_are_counted_by_outcome_and_per_target() {
     }
     system.signal_handled(200, SignalHandled { pid: 2, signal: 10 });
     system.bad_pointer(300, BadPointer { pid: 2, syscall: 4 });
-    let events = system.events();
+    let events = system.lifecycle();
     assert_eq!(events.signal, 7);
     let by_outcome = events.signal_outcomes;
     assert_eq!(

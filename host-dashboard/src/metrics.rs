@@ -240,7 +240,7 @@ impl Snapshot {
                 latency: subscriber.histogram.as_ref().map(LatencyHistogram::of),
             })
             .collect();
-        let events = system.events();
+        let events = system.lifecycle();
         Self {
             session,
             uptime_ns: state.guest().uptime_ns,

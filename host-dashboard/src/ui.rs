@@ -36,7 +36,7 @@ mod memory_panel;
 mod overlay;
 mod process_table;
 mod region_list;
-mod scroll;
+mod selectable_table;
 mod status_bar;
 mod stuck_banner;
 mod subscribers_panel;
@@ -97,7 +97,7 @@ impl Widget for &App {
         ])
         .areas(area);
         TitleBar::new(state, self.view())
-            .replaying(self.is_replay())
+            .replaying(self.replay().active)
             .render(title, buf);
         if let Some(alert) = &alert {
             alert.render(alert_area, buf);
@@ -113,26 +113,28 @@ impl Widget for &App {
             }
             View::Link => link_view(self, body, buf),
             View::Charts => charts::ChartsView::new(state)
-                .selected(self.selected_subscriber())
+                .selected(self.subscribers().selected(state))
                 .render(body, buf),
         }
         match self.overlay() {
-            Overlay::Filter(text) => FilterLine::new(text, self.filter_error()).render(status, buf),
+            Overlay::Filter(text) => {
+                FilterLine::new(text, self.processes().filter_error()).render(status, buf)
+            }
             Overlay::Prompt { kind, text, error } => {
                 PromptLine::new(*kind, text, error.as_deref()).render(status, buf);
             }
             _ => status_line(self, status, buf),
         }
         match self.overlay() {
-            Overlay::Help => HelpOverlay::new(self.custom_keys()).render(body, buf),
+            Overlay::Help => HelpOverlay::new(&self.appearance().custom_keys).render(body, buf),
             Overlay::Signal { pid, name, row } => SignalMenu::new(*pid, name, *row)
                 .ended(self.signal_target_ended().as_deref())
                 .render(body, buf),
             Overlay::Filter(_) | Overlay::Prompt { .. } | Overlay::None => {}
         }
-        let options = self.display();
-        if !self.palette().is_empty() {
-            display::recolor(buf, self.palette());
+        let options = self.appearance().display;
+        if !&self.appearance().palette.is_empty() {
+            display::recolor(buf, &self.appearance().palette);
         }
         if !options.color {
             display::strip_colors(buf);
@@ -151,11 +153,11 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         prefix.push(Span::styled(" PAUSED · Space: live ", THEME.stuck));
         prefix.push(Span::raw(" "));
     }
-    if let Some(status) = app.replay_status() {
+    if let Some(status) = app.replay().status.as_deref() {
         prefix.push(Span::styled(format!(" {status} "), THEME.warning));
         prefix.push(Span::raw(" "));
     }
-    if let Some(sent) = app.sent_commands().last() {
+    if let Some(sent) = app.outbox().sent_commands().last() {
         prefix.push(Span::styled(format!(" sent {sent} "), THEME.warning));
         prefix.push(Span::raw(" "));
     }
@@ -187,7 +189,7 @@ fn with_side_column(app: &App, area: Rect, buf: &mut Buffer) -> Rect {
     .areas(side);
     LinkPanel::new(state).render(link, buf);
     memory_panel.render(memory, buf);
-    LifecyclePanel::new(system.events()).render(lifecycle, buf);
+    LifecyclePanel::new(system.lifecycle()).render(lifecycle, buf);
     GuestPanel::new(state).render(guest, buf);
     main
 }
@@ -201,11 +203,11 @@ fn log_height(main: Rect) -> u16 {
 fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
     let state = app.state();
     let main = with_side_column(app, body, buf);
-    if let Some(pid) = app.detail_pid() {
+    if let Some(pid) = app.processes().detail_pid() {
         DetailView::new(pid, state.system()).render(main, buf);
         return;
     }
-    let selected = app.selected_process();
+    let selected = app.processes().selected(state);
     let region_rows = selected.map_or(0, |process| process.regions.len());
     let region_height = (u16::try_from(region_rows).unwrap_or(u16::MAX))
         .saturating_add(region_list::CHROME_ROWS)
@@ -217,18 +219,19 @@ fn processes_view(app: &App, body: Rect, buf: &mut Buffer) {
     ])
     .areas(main);
     let focus = app.focus();
-    app.process_area().set(processes);
-    let (rows, depths): (Vec<_>, Vec<_>) = app.process_rows_with_depth().into_iter().unzip();
+    app.processes().area().set(processes);
+    let (rows, depths): (Vec<_>, Vec<_>) =
+        app.processes().rows_with_depth(state).into_iter().unzip();
     ProcessTable::new(
         state.system(),
         rows,
-        app.selected_row(),
+        app.processes().selected_row(state),
         focus == Pane::Processes,
-        app.process_scroll(),
+        app.processes().scroll(),
     )
-    .with_sort(app.sort())
+    .with_sort(app.processes().sort())
     .with_depths(depths)
-    .with_filter(app.filter().text())
+    .with_filter(app.processes().filter().text())
     .render(processes, buf);
     RegionList::new(selected).render(regions, buf);
     LogPane::new(state.log(), app.log_view(), focus == Pane::Log).render(log, buf);
@@ -247,7 +250,7 @@ fn events_view(app: &App, body: Rect, buf: &mut Buffer) {
             .areas(body);
     subscribers.render(subscribers_area, buf);
     let main = with_side_column(app, rest, buf);
-    let timeline = EventTimeline::new(app.selected_event(), system.stuck(), now_ns);
+    let timeline = EventTimeline::new(app.events().selected(state), system.stuck(), now_ns);
     let [list, timeline_area, log] = Layout::vertical([
         Constraint::Min(0),
         Constraint::Length(timeline.height()),
@@ -256,12 +259,12 @@ fn events_view(app: &App, body: Rect, buf: &mut Buffer) {
     .areas(main);
     let focus = app.focus();
     EventList::new(
-        app.event_rows(),
+        app.events().rows(state),
         system,
-        app.selected_event_row(),
+        app.events().selected_row(state),
         focus == Pane::Events,
         now_ns,
-        app.event_scroll(),
+        app.events().scroll(),
     )
     .render(list, buf);
     timeline.render(timeline_area, buf);
@@ -310,6 +313,7 @@ fn link_view(app: &App, body: Rect, buf: &mut Buffer) {
 fn commands_list(app: &App, area: Rect, buf: &mut Buffer) {
     let commands = app.state().commands();
     let mut lines: Vec<Line> = app
+        .outbox()
         .sent_commands()
         .iter()
         .rev()

@@ -16,10 +16,10 @@
 
 mod attach;
 mod commands;
-mod events;
 mod flow;
 mod guest;
 mod history;
+mod lifecycle;
 mod link;
 mod log;
 mod memory;
@@ -36,13 +36,13 @@ mod window;
 
 pub use attach::{AttachInput, Attachment};
 pub use commands::{COMMAND_RESULTS, CommandReport, Commands, Rejection};
-pub use events::{EventCounts, SignalOutcomes};
 pub use flow::{
     EVENT_HISTORY, EventEnd, EventFlow, EventRecord, FlowCounts, FollowUp, FollowUpKind,
     IgnoredAckRecord, IgnoredCounts, KindCounts, Notification, NotificationOutcome, UnseenEnd,
 };
 pub use guest::{Guest, GuestIdentity, INJECT_PREFIX, INJECTIONS_KEPT, PanicReport, PlatformNames};
 pub use history::{HISTORY_SAMPLES, History, HistorySample};
+pub use lifecycle::{LifecycleCounts, SignalOutcomes};
 pub use link::{Link, LinkCondition, RATE_WINDOW, STALE_AFTER};
 pub use log::{DEFAULT_LOG_CAPACITY, LogLine, LogRing, level_name};
 pub use memory::{DISK_RATE_WINDOW, SystemMemory};
@@ -423,6 +423,6 @@ impl State {
 }
 
 #[cfg(test)]
-mod pubsub_tests;
+mod process_event_tests;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,7 @@
-//! Counts of the process lifecycle events the guest reported.
+//! Counts of what happened to processes as the guest's lifecycle frames
+//! report it (`Spawn`, `Exit`, `Signal`, `Reaped`, faults): the process
+//! *lifecycle*, not the PM's process events (those are in
+//! [`super::EventFlow`]; ARCHITECTURE.md's glossary).
 //!
 //! Field names are those of the headless JSON `events` object: `spawn`,
 //! `signal` and `exit` are the contract's; the rest are extra detail.
@@ -8,7 +11,7 @@ use serde::Serialize;
 
 /// Lifecycle events seen in this boot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct EventCounts {
+pub struct LifecycleCounts {
     /// Processes created (spawn or fork).
     pub spawn: u64,
     /// Signals sent, whatever they did.

@@ -11,7 +11,7 @@
 //! `kind` so that later kinds fit).
 
 use crate::state::{
-    Clearance, CommandReport, Commands, EventCounts, FlowCounts, IgnoredCounts, KindCounts,
+    Clearance, CommandReport, Commands, FlowCounts, IgnoredCounts, KindCounts, LifecycleCounts,
     StuckEvent, StuckWarning, Subscriber, System, Waiter, event_kind_name, mask_names,
     reject_reason_name,
 };
@@ -161,7 +161,7 @@ pub fn subscribers(system: &System, now_ns: u64) -> Vec<SubscriberSummary<'_>> {
 pub struct EventsSummary<'a> {
     /// Lifecycle events seen (`spawn`, `signal`, `exit`, ...).
     #[serde(flatten)]
-    pub lifecycle: &'a EventCounts,
+    pub lifecycle: &'a LifecycleCounts,
     /// PM events seen, by kind.
     pub published: KindCounts,
     /// PM events whose completion (`EventDone`) came.
@@ -265,7 +265,7 @@ pub fn events(system: &System) -> EventsSummary<'_> {
     let counts: &FlowCounts = flow.counts();
     let stuck = system.stuck();
     EventsSummary {
-        lifecycle: system.events(),
+        lifecycle: system.lifecycle(),
         published: counts.published,
         completed: counts.completed,
         completion_unseen: counts.completion_unseen,
