@@ -1,6 +1,11 @@
 //! Export of the decoded stream as JSON lines: one object per frame, for
 //! scripts (`--json-lines FILE` in headless mode).
 
+/// The version of both schemas (`crate::schema`), in every summary and
+/// every frame line as `schema_version`. Bumped when a field changes
+/// meaning or goes away; added fields do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 use crate::state::Input;
 use protocol::message::OwnedFrame;
 use serde::Serialize;
@@ -13,7 +18,7 @@ use std::time::Duration;
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Line<'a> {
     /// The version of this object's schema (`host-dashboard/schema/`):
-    /// [`crate::schema::SCHEMA_VERSION`].
+    /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Host time since QEMU started, in microseconds.
     pub host_us: u64,
@@ -76,7 +81,7 @@ impl JsonLines {
 
 fn write_line(out: &mut dyn Write, at: Duration, frame: &OwnedFrame) -> io::Result<()> {
     let line = Line {
-        schema_version: crate::schema::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         host_us: u64::try_from(at.as_micros()).unwrap_or(u64::MAX),
         seq: frame.header.seq,
         time_us: frame.header.time_us,

@@ -34,7 +34,7 @@ mod server;
 
 pub use server::{MetricsServer, Published};
 
-use crate::headless::WarningCounts;
+use crate::state::WarningCounts;
 use crate::state::{LinkCondition, PAGE_SIZE, State, process_state_name};
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::MetricType;

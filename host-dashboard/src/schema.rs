@@ -9,10 +9,7 @@
 
 use serde_json::Value;
 
-/// The version of both schemas, in every summary and every frame line as
-/// `schema_version`. Bumped when a field changes meaning or goes away;
-/// added fields do not bump it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::export::SCHEMA_VERSION;
 
 /// The schema of the headless summary.
 pub fn summary() -> Value {

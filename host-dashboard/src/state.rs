@@ -60,7 +60,7 @@ pub use stuck::{
 pub use subscribers::{LATENCY_SAMPLES, OldestWaiter, SnapshotFacts, Subscriber, SubscriberTable};
 pub use system::{EXITED_CAPACITY, ExitedProcess, System, UNKNOWN_NAME};
 pub use verdict::{Failure, describe_fault, exception_name, exit_code_meaning, one_line};
-pub use warnings::{FaultStorm, SlowAcks, Thresholds, Warnings};
+pub use warnings::{FaultStorm, SlowAcks, Thresholds, WarningCounts, Warnings};
 
 use protocol::PROTOCOL_VERSION;
 use protocol::message::{Message, OwnedFrame};

@@ -149,6 +149,11 @@ pub unsafe fn free_raw(address: u64) -> bool {
 /// the services handling an exit event never find memory gone.
 pub const SERVICE_RESERVE_FRAMES: usize = 64;
 
+/// Below this many free frames, pageout reclaims (above the services'
+/// reserve, so programs page out before they run into it); fault-around
+/// keeps well above it.
+pub const PAGEOUT_LOW_WATERMARK: usize = SERVICE_RESERVE_FRAMES + 64;
+
 /// Kernel heap bytes kept from page faults and new regions of ordinary
 /// programs, for the kernel's own needs (process slots, messages, events,
 /// the services' faults).

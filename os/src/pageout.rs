@@ -28,9 +28,8 @@ use alloc::vec::Vec;
 use kernel_abi::Pid;
 use kernel_core::vm::{Backing, Page};
 
-/// Below this many free frames, page out (above the services' reserve, so
-/// programs page out before they run into it)...
-pub const LOW_WATERMARK: usize = memory::SERVICE_RESERVE_FRAMES + 64;
+/// Below this many free frames, page out...
+const LOW_WATERMARK: usize = memory::PAGEOUT_LOW_WATERMARK;
 /// ...until this many are free.
 const HIGH_WATERMARK: usize = LOW_WATERMARK + 64;
 /// Victims chosen per scan.

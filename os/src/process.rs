@@ -108,7 +108,7 @@ pub struct Process {
     /// Regions, pages and VM counters.
     pub vm: VmSpace,
     /// Pages fault-around mapped ahead, not yet counted (`vm::Ahead`).
-    pub ahead: crate::vm::Ahead,
+    pub ahead: Ahead,
     /// Signal state.
     pub signals: SignalState,
     /// Set when woken from a block.
@@ -160,7 +160,7 @@ impl Process {
             stack: None,
             root,
             vm,
-            ahead: crate::vm::Ahead::default(),
+            ahead: Ahead::default(),
             signals: SignalState::default(),
             wake: None,
             exit: None,
@@ -297,4 +297,25 @@ pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> R {
     let pid = current();
     TABLE.with(|table| f(table.get_mut(pid).expect("a process is running")))
+}
+
+/// Pages fault-around maps ahead of a sequential first touch, at most.
+pub const FAULT_AROUND_PAGES: usize = 31;
+
+/// Fault-around state of a process: the anonymous pages mapped ahead of a
+/// sequential run of first touches that the process has not been seen to
+/// touch yet, and where the run would fault next.
+///
+/// Such a page is not a fault until the program touches it: each one
+/// whose page-table accessed bit is set when the list is settled counts
+/// one minor fault (the fault MINIX, which maps one page per fault, would
+/// have taken), one never touched counts nothing. The list is settled
+/// before anything reads the counters or could clear the bit or the
+/// mapping (`vm::settle_ahead`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ahead {
+    pub(crate) pages: [u64; FAULT_AROUND_PAGES],
+    pub(crate) len: usize,
+    /// The page a sequential run of zero-fill faults would fault on next.
+    pub(crate) next: u64,
 }

@@ -14,7 +14,7 @@
 use crate::arch::paging::{self, USER_END};
 use crate::cache;
 use crate::memory::{self, Claim, Frame};
-use crate::process::Process;
+use crate::process::{FAULT_AROUND_PAGES, Process};
 use crate::shared;
 use crate::swap;
 use crate::user_abi::{MAX_USER_VALUE, UserValue, Words};
@@ -130,31 +130,10 @@ fn map_and_record(
     Ok(())
 }
 
-/// Pages fault-around maps ahead of a sequential first touch, at most.
-pub const FAULT_AROUND_PAGES: usize = 31;
-
 /// Free frames below which fault-around maps nothing: well above the
 /// pageout high watermark, so mapping ahead never makes pageout (or the
 /// out-of-memory rule) take a page another process uses.
-const FAULT_AROUND_MIN_FREE: usize = crate::pageout::LOW_WATERMARK + 256;
-
-/// Fault-around state of a process: the anonymous pages mapped ahead of a
-/// sequential run of first touches that the process has not been seen to
-/// touch yet, and where the run would fault next.
-///
-/// Such a page is not a fault until the program touches it: each one
-/// whose page-table accessed bit is set when the list is settled counts
-/// one minor fault (the fault MINIX, which maps one page per fault, would
-/// have taken), one never touched counts nothing. The list is settled
-/// before anything reads the counters or could clear the bit or the
-/// mapping ([`settle_ahead`]).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Ahead {
-    pages: [u64; FAULT_AROUND_PAGES],
-    len: usize,
-    /// The page a sequential run of zero-fill faults would fault on next.
-    next: u64,
-}
+const FAULT_AROUND_MIN_FREE: usize = memory::PAGEOUT_LOW_WATERMARK + 256;
 
 /// Counts the pages fault-around mapped ahead that the process touched
 /// since (one minor fault each, see [`Ahead`]) and empties the list.

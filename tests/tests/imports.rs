@@ -247,10 +247,9 @@ fn no_kernel_module_imports_a_module_that_imports_it_back() {
     );
 }
 
-/// The dashboard's cycles are being removed by another change; run with
-/// `--ignored` to see them, and drop the `#[ignore]` once they are gone.
+/// The dashboard likewise: no module imports a module that imports it
+/// back.
 #[test]
-#[ignore = "the dashboard's import cycles are not removed yet (issue 22)"]
 fn no_dashboard_module_imports_a_module_that_imports_it_back() {
     let pairs = mutual_imports(&workspace().join("host-dashboard/src"));
     assert!(

@@ -6,6 +6,7 @@
 //! warnings line of every view and the headless `warnings` counts agree.
 
 use super::State;
+use serde::Serialize;
 use std::time::Duration;
 
 /// The limits past which something is a warning.
@@ -458,5 +459,62 @@ mod tests {
         let warnings = guest.state.warnings();
         assert_eq!(warnings.stale_for, Some(Duration::from_millis(2_500)));
         assert_eq!(warnings.kinds().len(), 3);
+    }
+}
+
+/// The top-level `warnings` object: how many of each kind of warning hold
+/// at the end of the run (see [`Warnings`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct WarningCounts {
+    /// All of the below added up.
+    pub total: u64,
+    /// Events stuck now.
+    pub stuck_events: u64,
+    /// Subscribers whose recent acks were over the slow-ack threshold.
+    pub slow_acks: u64,
+    /// Processes faulting faster than the fault-storm threshold.
+    pub fault_storms: u64,
+    /// Processes the kernel killed for want of memory.
+    pub oom_kills: u64,
+    /// Processes thrashing at the end of the run.
+    pub thrashing: u64,
+    /// Frames that failed their CRC.
+    pub crc_errors: u64,
+    /// Gaps in the frame sequence.
+    pub seq_gaps: u64,
+    /// 1 if no heartbeat came for longer than the threshold, else 0.
+    pub stale_link: u64,
+    /// 1 if an attached link was down at the end of the run, else 0.
+    pub link_down: u64,
+}
+
+impl From<&Warnings> for WarningCounts {
+    fn from(warnings: &crate::state::Warnings) -> Self {
+        let stuck_events = warnings.stuck_events as u64;
+        let slow_acks = warnings.slow_acks.len() as u64;
+        let fault_storms = warnings.fault_storms.len() as u64;
+        let thrashing = warnings.thrashing.len() as u64;
+        let stale_link = u64::from(warnings.stale_for.is_some());
+        let link_down = u64::from(warnings.link_down_for.is_some());
+        Self {
+            total: stuck_events
+                + slow_acks
+                + fault_storms
+                + warnings.oom_kills
+                + thrashing
+                + warnings.crc_errors
+                + warnings.seq_gaps
+                + stale_link
+                + link_down,
+            stuck_events,
+            slow_acks,
+            fault_storms,
+            oom_kills: warnings.oom_kills,
+            thrashing,
+            crc_errors: warnings.crc_errors,
+            seq_gaps: warnings.seq_gaps,
+            stale_link,
+            link_down,
+        }
     }
 }
