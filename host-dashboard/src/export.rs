@@ -18,7 +18,7 @@ use std::time::Duration;
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Line<'a> {
     /// The version of this object's schema (`host-dashboard/schema/`):
-    /// [`SCHEMA_VERSION`].
+    /// [`crate::schema::SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Host time since QEMU started, in microseconds.
     pub host_us: u64,

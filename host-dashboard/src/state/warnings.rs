@@ -463,7 +463,7 @@ mod tests {
 }
 
 /// The top-level `warnings` object: how many of each kind of warning hold
-/// at the end of the run (see [`Warnings`]).
+/// at the end of the run (see [`crate::state::Warnings`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WarningCounts {
     /// All of the below added up.
