@@ -136,14 +136,48 @@ fn map_and_record(
 const FAULT_AROUND_MIN_FREE: usize = memory::PAGEOUT_LOW_WATERMARK + 256;
 
 /// Counts the pages fault-around mapped ahead that the process touched
-/// since (one minor fault each, see [`Ahead`]) and empties the list.
+/// since (one minor fault each, see `Ahead`) and takes them off the list.
+/// Pages not touched yet stay on it, to be counted when they are: a read of
+/// the counters in the middle of a run must not lose them.
 pub fn settle_ahead(process: &mut Process) {
-    let ahead = core::mem::take(&mut process.ahead.len);
-    let pages = process.ahead.pages.get(..ahead).unwrap_or_default();
-    let touched = paging::accessed_pages(process.root, pages).count_ones();
-    for _ in 0..touched {
-        process.vm.count_fault(false);
+    let ahead = process.ahead;
+    let pages = ahead.pages.get(..ahead.len).unwrap_or_default();
+    let touched = paging::accessed_pages(process.root, pages);
+    let mut kept = 0;
+    for (index, &page) in pages.iter().enumerate() {
+        if touched & (1 << index) != 0 {
+            process.vm.count_fault(false);
+        } else if let Some(slot) = process.ahead.pages.get_mut(kept) {
+            *slot = page;
+            kept += 1;
+        }
     }
+    process.ahead.len = kept;
+}
+
+/// [`settle_ahead`], then forgets the pages not touched yet: before the
+/// mappings change wholesale (fork write-protects them, the break may
+/// unmap them, reclaim and teardown free them), after which a touch is a
+/// fault of its own or no page at all. A page forgotten here and read
+/// later without a fault is not counted (DEVIATIONS.md).
+pub fn end_ahead(process: &mut Process) {
+    settle_ahead(process);
+    process.ahead.len = 0;
+}
+
+/// Takes `page` off the fault-around list (it is being unmapped, say
+/// swapped out): if it comes back, its fault is counted then.
+fn forget_ahead(process: &mut Process, page: u64) {
+    let ahead = process.ahead;
+    let pages = ahead.pages.get(..ahead.len).unwrap_or_default();
+    let mut kept = 0;
+    for &listed in pages.iter().filter(|&&listed| listed != page) {
+        if let Some(slot) = process.ahead.pages.get_mut(kept) {
+            *slot = listed;
+            kept += 1;
+        }
+    }
+    process.ahead.len = kept;
 }
 
 /// After a counted zero-fill fault at `page` of an anonymous region: if it
@@ -154,7 +188,8 @@ pub fn settle_ahead(process: &mut Process) {
 fn fault_around(process: &mut Process, page: u64) {
     let sequential = page == process.ahead.next;
     process.ahead.next = page + PAGE_SIZE;
-    if !sequential || memory::free_frames() < FAULT_AROUND_MIN_FREE {
+    // A run whose pages are still listed untouched is no sequential run.
+    if !sequential || process.ahead.len != 0 || memory::free_frames() < FAULT_AROUND_MIN_FREE {
         return;
     }
     let claim = Claim::of(process.privileged);
@@ -572,7 +607,7 @@ fn shared_objects_of(vm: &VmSpace) -> impl Iterator<Item = u32> + '_ {
 /// `ENOMEM` if the kernel heap cannot hold the copy of the region map
 /// (beyond its reserve), or frames or swap slots ran out.
 pub fn fork_into(parent: &mut Process, child_root: u64) -> Result<VmSpace, Errno> {
-    settle_ahead(parent);
+    end_ahead(parent);
     let claim = Claim::of(parent.privileged);
     if !memory::heap_allows(claim, parent.vm.heap_cost() + PROCESS_HEAP_BYTES) {
         return Err(Errno::ENOMEM);
@@ -671,7 +706,11 @@ pub const STACK_GUARD_START: u64 = USER_STACK_TOP - USER_STACK_SIZE - USER_STACK
 /// Moves the program break; pages that fall out of the heap are freed. The
 /// heap may not reach into the stack's guard gap.
 pub fn set_brk(process: &mut Process, new_brk: u64) -> Result<u64, Errno> {
-    settle_ahead(process);
+    if new_brk < process.vm.brk() {
+        end_ahead(process);
+    } else {
+        settle_ahead(process);
+    }
     let removed = process
         .vm
         .set_brk(new_brk, STACK_GUARD_START)
@@ -748,7 +787,7 @@ pub fn freeable_frames(process: &Process) -> u64 {
 /// slot and counters stay until it exits; any later access to its memory
 /// finds no region (EFAULT). Returns the pages it had resident.
 pub fn reclaim(process: &mut Process) -> u64 {
-    settle_ahead(process);
+    end_ahead(process);
     let resident = process.vm.stats.vm_total;
     for region in process.vm.regions() {
         for (page, _) in region.pages() {
@@ -770,7 +809,7 @@ pub fn reclaim(process: &mut Process) -> u64 {
 /// [`release_memory`]). It must not be the active address space. The
 /// counters stay, for the last snapshot of the process.
 pub fn teardown(process: &mut Process) {
-    settle_ahead(process);
+    end_ahead(process);
     release_memory(&mut process.vm);
     if process.root != 0 {
         free_root(process.root);
@@ -802,6 +841,7 @@ pub fn swap_out(process: &mut Process, address: u64, frame: u64) -> bool {
     };
     match process.vm.swap_out(address, slot) {
         Some(recorded) => {
+            forget_ahead(process, address);
             paging::clear_user_page(process.root, address);
             release_recorded(recorded);
             true

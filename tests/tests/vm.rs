@@ -50,6 +50,18 @@ fn touching_k_anonymous_pages_adds_exactly_k_minor_faults_and_k_to_vm_total() {
 }
 
 #[test]
+fn reading_the_counters_mid_run_loses_no_page_mapped_ahead() {
+    passed("anon-pages-are-minor-faults");
+    let line = line_starting("anon read mid-run: ");
+    assert!(
+        line.starts_with(
+            "anon read mid-run: touched 37 pages, counters read after 5: minor +5 then +37 in all"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
 fn pages_mapped_ahead_and_never_touched_count_no_fault() {
     passed("anon-pages-are-minor-faults");
     let line = line_starting("anon ahead: ");
