@@ -95,15 +95,17 @@ pub enum Link {
     /// default and the design's transport.
     #[default]
     Uart,
-    /// A virtio console port (`virtio-serial-pci` + `virtconsole` on q35,
-    /// `virtio-serial-device` on microvm) on QEMU's stdio, and `link=virtio`
+    /// A virtio console port (`virtio-serial-pci` + `virtconsole`, q35
+    /// only) on QEMU's stdio, and `link=virtio`
     /// on the kernel command line: the same frames, a page per device
     /// notification instead of an I/O exit per byte. COM1 then goes to
     /// [`QemuOptions::serial`], or nowhere (`null`): it carries only the
     /// start-of-stream delimiter, or everything if the console is missing
     /// (the kernel's log says so). Commands from the host go over the
-    /// console too. Not for the ISO machines (their command line is in
-    /// grub.cfg): they stay on the UART.
+    /// console too. Only on [`Machine::Q35`]: the ISO machines (their
+    /// command line is in grub.cfg) and microvm (its console over
+    /// virtio-mmio took one write, then hung: not yet diagnosed) stay on
+    /// the UART.
     Virtio,
 }
 
@@ -237,7 +239,7 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         Machine::Q35 | Machine::IsoBios | Machine::IsoUefi => "q35",
         Machine::Microvm => "microvm",
     };
-    let virtio_link = options.link == Link::Virtio && !options.machine.boots_iso();
+    let virtio_link = options.link == Link::Virtio && options.machine == Machine::Q35;
     let com1 = match (&options.serial, virtio_link) {
         (Some(serial), _) => serial.as_str(),
         (None, false) => "stdio",
@@ -295,13 +297,9 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
             }
         }
         if virtio_link {
-            let serial_bus = match options.machine {
-                Machine::Microvm => "virtio-serial-device",
-                _ => "virtio-serial-pci,disable-legacy=on",
-            };
             command
                 .args(["-chardev", &format!("stdio,id={LINK_CHARDEV}")])
-                .args(["-device", serial_bus])
+                .args(["-device", "virtio-serial-pci,disable-legacy=on"])
                 .args(["-device", &format!("virtconsole,chardev={LINK_CHARDEV}")])
                 .args([
                     "-append",
@@ -409,7 +407,7 @@ mod tests {
         let uart = args(Machine::Q35);
         assert!(has_pair(&uart, "-serial", "stdio"), "{uart:?}");
         assert!(!uart.iter().any(|arg| arg == "-chardev"), "{uart:?}");
-        for machine in [Machine::Q35, Machine::Microvm] {
+        for machine in Machine::ALL {
             let options = QemuOptions {
                 machine,
                 link: Link::Virtio,
@@ -419,16 +417,20 @@ mod tests {
                 .get_args()
                 .map(|arg| arg.to_string_lossy().into_owned())
                 .collect();
+            if machine != Machine::Q35 {
+                // Stays on the UART (see Link::Virtio).
+                assert!(has_pair(&args, "-serial", "stdio"), "{machine}: {args:?}");
+                assert!(!args.iter().any(|arg| arg == "-chardev"), "{args:?}");
+                continue;
+            }
             assert!(has_pair(&args, "-serial", "null"), "{args:?}");
             assert!(has_pair(&args, "-chardev", "stdio,id=wtlink"), "{args:?}");
             assert!(has_pair(&args, "-device", "virtconsole,chardev=wtlink"), "{args:?}");
             assert!(has_pair(&args, "-append", "image=smoke quiet link=virtio"), "{args:?}");
-            let bus = if machine == Machine::Microvm {
-                "virtio-serial-device"
-            } else {
-                "virtio-serial-pci,disable-legacy=on"
-            };
-            assert!(has_pair(&args, "-device", bus), "{args:?}");
+            assert!(
+                has_pair(&args, "-device", "virtio-serial-pci,disable-legacy=on"),
+                "{args:?}"
+            );
         }
         assert_eq!("virtio".parse::<Link>(), Ok(Link::Virtio));
         assert!("usb".parse::<Link>().is_err());
