@@ -300,8 +300,12 @@ pub struct BootArgs {
     /// The telemetry link: uart (COM1, the 16550; the default) or virtio
     /// (the same frames over a virtio-console port on QEMU's stdio, much
     /// faster; q35 only, COM1 then goes nowhere).
-    #[arg(long, value_name = "uart|virtio", default_value = "uart",
-          conflicts_with = "attach")]
+    #[arg(
+        long,
+        value_name = "uart|virtio",
+        default_value = "uart",
+        conflicts_with = "attach"
+    )]
     pub link: image_builder::Link,
 }
 
@@ -602,7 +606,10 @@ mod tests {
     fn the_link_defaults_to_the_uart_and_passes_through_to_qemu() {
         use image_builder::Link;
         assert_eq!(parse(&[]).unwrap().boot.qemu_options().link, Link::Uart);
-        for args in [&["--link", "virtio"][..], &["--headless", "--link", "virtio"]] {
+        for args in [
+            &["--link", "virtio"][..],
+            &["--headless", "--link", "virtio"],
+        ] {
             assert_eq!(parse(args).unwrap().boot.qemu_options().link, Link::Virtio);
         }
         assert!(parse(&["--link", "usb"]).is_err());

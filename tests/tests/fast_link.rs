@@ -60,10 +60,17 @@ fn boot(image: &str, machine: Machine, link: Link, run_ms: u64) -> BootRun {
 /// QEMU exited with the guest's success code.
 fn intact_and_powered_off(run: &BootRun) {
     let context = run.describe();
-    assert!(run.errors.is_empty(), "decode errors {:?}\n{context}", run.errors);
+    assert!(
+        run.errors.is_empty(),
+        "decode errors {:?}\n{context}",
+        run.errors
+    );
     assert_eq!(run.stats.crc_errors, 0, "{context}");
     assert!(
-        matches!(run.frames.first().map(|f| &f.message), Some(Message::Hello(_))),
+        matches!(
+            run.frames.first().map(|f| &f.message),
+            Some(Message::Hello(_))
+        ),
         "the first frame is Hello\n{context}"
     );
     match run.frames.last().map(|frame| &frame.message) {
@@ -76,7 +83,10 @@ fn intact_and_powered_off(run: &BootRun) {
         "{context}"
     );
     for (index, frame) in run.frames.iter().enumerate() {
-        assert_eq!(frame.header.seq, index as u32, "contiguous sequence\n{context}");
+        assert_eq!(
+            frame.header.seq, index as u32,
+            "contiguous sequence\n{context}"
+        );
     }
     assert!(
         !run.messages()
@@ -86,7 +96,9 @@ fn intact_and_powered_off(run: &BootRun) {
 }
 
 fn has_log(run: &BootRun, prefix: &str) -> bool {
-    run.log_lines().iter().any(|(_, line)| line.starts_with(prefix))
+    run.log_lines()
+        .iter()
+        .any(|(_, line)| line.starts_with(prefix))
 }
 
 fn answered(run: &BootRun, id: u32) -> bool {
@@ -106,8 +118,16 @@ fn demo_ran(run: &BootRun) {
             .unwrap_or_else(|| panic!("{name} never started\n{context}"));
         assert_eq!(run.exit_of(pid), None, "{name} died\n{context}");
     }
-    assert!(run.spawns().len() >= 6, "only {} spawns\n{context}", run.spawns().len());
-    assert!(run.exits().len() >= 3, "only {} exits\n{context}", run.exits().len());
+    assert!(
+        run.spawns().len() >= 6,
+        "only {} spawns\n{context}",
+        run.spawns().len()
+    );
+    assert!(
+        run.exits().len() >= 3,
+        "only {} exits\n{context}",
+        run.exits().len()
+    );
     for (name, subscriber) in [("ipc", ipc[0]), ("acct", acct[0])] {
         let acks = run
             .messages()
@@ -115,7 +135,11 @@ fn demo_ran(run: &BootRun) {
             .count();
         assert!(acks >= 1, "{name} acked no event\n{context}");
     }
-    assert!(run.failed_checks().is_empty(), "{:?}\n{context}", run.failed_checks());
+    assert!(
+        run.failed_checks().is_empty(),
+        "{:?}\n{context}",
+        run.failed_checks()
+    );
 }
 
 #[test]
@@ -124,9 +148,15 @@ fn the_demo_streams_over_a_virtio_console_on_q35_and_answers_commands_on_it() {
     let context = run.describe();
     intact_and_powered_off(&run);
     // COM1 went nowhere (`-serial null`): these frames came over the console.
-    assert!(has_log(&run, "telemetry link: virtio console (Pci)"), "{context}");
+    assert!(
+        has_log(&run, "telemetry link: virtio console (Pci)"),
+        "{context}"
+    );
     demo_ran(&run);
-    assert!(answered(&run, 1) && answered(&run, 2), "pings on the console\n{context}");
+    assert!(
+        answered(&run, 1) && answered(&run, 2),
+        "pings on the console\n{context}"
+    );
 }
 
 #[test]

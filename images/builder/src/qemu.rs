@@ -425,8 +425,14 @@ mod tests {
             }
             assert!(has_pair(&args, "-serial", "null"), "{args:?}");
             assert!(has_pair(&args, "-chardev", "stdio,id=wtlink"), "{args:?}");
-            assert!(has_pair(&args, "-device", "virtconsole,chardev=wtlink"), "{args:?}");
-            assert!(has_pair(&args, "-append", "image=smoke quiet link=virtio"), "{args:?}");
+            assert!(
+                has_pair(&args, "-device", "virtconsole,chardev=wtlink"),
+                "{args:?}"
+            );
+            assert!(
+                has_pair(&args, "-append", "image=smoke quiet link=virtio"),
+                "{args:?}"
+            );
             assert!(
                 has_pair(&args, "-device", "virtio-serial-pci,disable-legacy=on"),
                 "{args:?}"

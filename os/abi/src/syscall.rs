@@ -96,6 +96,11 @@ pub enum BenchKind {
     /// Median TSC cycles to stamp, encode and queue one lifecycle event
     /// frame, over `argument` frames.
     EncodeFrame = 4,
+    /// Bytes per second of drain time for `argument` milliseconds of
+    /// filling the telemetry ring and draining it whole to the link (COM1,
+    /// or the virtio console with `link=virtio`): the link's own rate,
+    /// encoding not counted.
+    LinkDrain = 5,
 }
 
 impl Syscall {

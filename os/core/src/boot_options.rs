@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn link_choice() {
         assert_eq!(BootOptions::parse("link=virtio").0.link, Link::Virtio);
-        assert_eq!(BootOptions::parse("link=virtio link=uart").0.link, Link::Uart);
+        assert_eq!(
+            BootOptions::parse("link=virtio link=uart").0.link,
+            Link::Uart
+        );
         let (options, problems) = BootOptions::parse("link=usb");
         assert_eq!(options.link, Link::Uart);
         assert_eq!(problems, [OptionProblem::BadValue("link=usb")]);

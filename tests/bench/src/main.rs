@@ -8,6 +8,7 @@
 
 mod boot;
 mod dashboard;
+mod fast_link;
 mod faults;
 mod figures;
 mod guest;
@@ -79,6 +80,8 @@ fn main() {
     let mean_frame = link::bytes_per_event(&mut report);
     eprintln!("bench: link efficiency (bench-link)...");
     let raw_rate = link::efficiency(&mut report);
+    eprintln!("bench: fast link (bench-link over uart and virtio, 6 boots)...");
+    fast_link::measure(&mut report);
     eprintln!("bench: boot overhead (20 boots)...");
     boot::measure(&mut report);
     eprintln!("bench: dashboard throughput (10 M frames)...");

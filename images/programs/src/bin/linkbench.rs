@@ -1,7 +1,8 @@
 //! The link-efficiency benchmark (init of the `bench-link` image, booted with
 //! `bench=on`): raw bytes through the UART in one second, then telemetry
 //! frames through the same UART in one second (the ring kept full), both
-//! measured in the kernel. Prints `BENCH` lines for the runner.
+//! measured in the kernel; then the link's own rate (full rings drained,
+//! only the drain timed). Prints `BENCH` lines for the runner.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use kernel_abi::syscall::BenchKind;
@@ -14,6 +15,13 @@ fn run(_args: userlib::Args) -> i32 {
     let raw = bench::kernel(BenchKind::UartRaw, 1000, 0);
     let _ = time::sleep_ms(200);
     let framed = bench::kernel(BenchKind::TelemetryFlood, 1000, 0);
+    let _ = time::sleep_ms(500);
+    match bench::kernel(BenchKind::LinkDrain, 1000, 0) {
+        Ok(rate) => {
+            println!("BENCH link_drain_bytes_per_s median={rate} p10={rate} p90={rate} n=1")
+        }
+        Err(error) => println!("linkbench: link drain measurement unavailable: {error:?}"),
+    }
     let _ = time::sleep_ms(500);
     match bench::kernel(BenchKind::EncodeFrame, 2000, 0) {
         Ok(cycles) => {
