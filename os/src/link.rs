@@ -1,7 +1,11 @@
 //! The port telemetry frames leave by: COM1 (the 16550, the default and the
 //! design's transport) or, with the boot option `link=virtio`, the first
-//! port of a virtio console (`virtio-serial-pci` + `virtconsole` on q35,
-//! `virtio-serial-device` on microvm).
+//! port of a virtio console (`virtio-serial-pci` + `virtconsole`, q35).
+//!
+//! Only on PCI: over virtio-mmio (microvm's `virtio-serial-device`) QEMU
+//! wrote the first byte and the guest then spun for ever in
+//! `VirtQueue::add_notify_wait_pop` waiting for the used ring (not yet
+//! diagnosed), so a console there is not used and the link stays on COM1.
 //!
 //! The frames are the same bytes either way; only [`send_some`] chooses.
 //! COM1 always carries the start-of-stream delimiter (written before any
@@ -17,7 +21,6 @@
 use crate::arch::pci_config::PortConfigAccess;
 use crate::arch::serial;
 use crate::arch::virtio_hal::KernelHal;
-use crate::arch::virtio_mmio;
 use crate::memory::DmaFrameSource as Frames;
 use core::sync::atomic::{AtomicBool, Ordering};
 use protocol::message::MachineKind;
@@ -41,8 +44,6 @@ static CONSOLE: Mutex<Option<Console>> = Mutex::new(None);
 pub enum Transport {
     /// virtio-pci (q35).
     Pci,
-    /// virtio-mmio (microvm).
-    Mmio,
 }
 
 /// Why `link=virtio` fell back to COM1.
@@ -65,24 +66,15 @@ fn pci_transport() -> Option<SomeTransport<'static>> {
         .map(SomeTransport::from)
 }
 
-fn mmio_transport(command_line: &str) -> Option<SomeTransport<'static>> {
-    virtio_mmio::find::<Frames>(command_line)
-        .into_iter()
-        .find_map(|window| virtio_mmio::open::<Frames>(window, DeviceType::Console))
-        .map(SomeTransport::from)
-}
-
-/// Finds the virtio console on `machine` (PCI, else virtio-mmio) and makes
-/// it the telemetry link. On failure the link stays on COM1.
-pub fn open(machine: MachineKind, command_line: &str) -> Result<Transport, LinkError> {
-    let (transport, kind) = match machine {
-        MachineKind::Microvm => (mmio_transport(command_line), Transport::Mmio),
-        MachineKind::Q35 | MachineKind::Other => match pci_transport() {
-            Some(found) => (Some(found), Transport::Pci),
-            None => (mmio_transport(command_line), Transport::Mmio),
-        },
+/// Finds the virtio console on `machine` (PCI only, see the module's
+/// documentation) and makes it the telemetry link. On failure the link
+/// stays on COM1.
+pub fn open(machine: MachineKind) -> Result<Transport, LinkError> {
+    let transport = match machine {
+        MachineKind::Microvm => None,
+        MachineKind::Q35 | MachineKind::Other => pci_transport(),
     };
-    let transport = transport.ok_or(LinkError::NotFound)?;
+    let (transport, kind) = (transport.ok_or(LinkError::NotFound)?, Transport::Pci);
     // The console keeps one bounce frame for its receive buffer and takes
     // one per write; the pool is shared with the disk (see BOUNCE_FRAMES).
     KernelHal::<Frames>::reserve_bounce_frames();

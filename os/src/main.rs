@@ -171,7 +171,7 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     platform::detect_firmware();
     let disk = disk::init(command_line);
     let link = (options.link == kernel_core::boot_options::Link::Virtio)
-        .then(|| link::open(platform::get().machine, command_line));
+        .then(|| link::open(platform::get().machine));
     let programs = disk.map(|sectors| {
         let programs = files::init(sectors);
         if programs.is_ok() {
