@@ -47,6 +47,7 @@ pub fn run(kind: u64, a: u64, b: u64) -> Result<u64, Errno> {
         k if k == BenchKind::TelemetryCost as u64 => cost_counter(a),
         k if k == BenchKind::AddressSpaceSwitch as u64 => address_space_switch(a, b),
         k if k == BenchKind::PageFloorFresh as u64 => page_floor_fresh(a),
+        k if k == BenchKind::LinkDrain as u64 => Ok(link_drain(a)),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -243,4 +244,36 @@ fn telemetry_flood(ms: u64) -> u64 {
         written += telemetry::drain(usize::MAX) as u64;
     }
     written
+}
+
+/// Fills the ring with log frames until it takes no more, then drains it
+/// whole to the link, timing only the drain; repeats for `ms`. Returns
+/// bytes per second of drain time.
+fn link_drain(ms: u64) -> u64 {
+    let deadline = time::now_ns() + ms.min(10_000) * 1_000_000;
+    let text = "link drain: a log line of a typical length, fifty-nine bytes";
+    let (mut written, mut cycles) = (0u64, 0u64);
+    while time::now_ns() < deadline {
+        let message = || {
+            Message::Log(Log {
+                level: LogLevel::Debug,
+                pid: 0,
+                text,
+            })
+        };
+        while matches!(
+            telemetry::send(message()),
+            kernel_core::telemetry::SendOutcome::Queued(_)
+        ) {}
+        let start = read_tsc();
+        loop {
+            let sent = telemetry::drain(usize::MAX);
+            if sent == 0 {
+                break;
+            }
+            written += sent as u64;
+        }
+        cycles += read_tsc() - start;
+    }
+    (u128::from(written) * u128::from(time::tsc_hz()) / u128::from(cycles.max(1))) as u64
 }

@@ -1,4 +1,5 @@
-//! Commands from the host, on COM1's receive line: read every timer tick,
+//! Commands from the host, on the link's receive line (COM1's, or the
+//! virtio console's with `link=virtio`, see [`crate::link`]): read every timer tick,
 //! reassembled into frames, decoded, carried out, answered.
 //!
 //! Every frame gets an answer: a `CommandResult` with the command's id, or a
@@ -9,7 +10,6 @@
 //! (pure, tested and fuzzed on the host); this file owns the receive line,
 //! carrying commands out, and the answers.
 
-use crate::arch::serial;
 use crate::sync::IrqLock;
 use crate::{pageout, pm, process, telemetry};
 use alloc::vec::Vec;
@@ -30,7 +30,7 @@ static REJECTED: AtomicU32 = AtomicU32::new(0);
 /// Reads what the host sent, and carries out each complete command.
 pub fn poll() {
     for _ in 0..BYTES_PER_TICK {
-        let Some(byte) = serial::receive_byte() else {
+        let Some(byte) = crate::link::receive_byte() else {
             return;
         };
         // The frame body is copied out so the lock is not held while the

@@ -67,6 +67,8 @@ mod ipc;
 #[cfg(target_os = "none")]
 mod kstack;
 #[cfg(target_os = "none")]
+mod link;
+#[cfg(target_os = "none")]
 mod loader;
 #[cfg(target_os = "none")]
 mod log;
@@ -168,6 +170,8 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     let power_off = acpi::init(&boot.ram);
     platform::detect_firmware();
     let disk = disk::init(command_line);
+    let link = (options.link == kernel_core::boot_options::Link::Virtio)
+        .then(|| link::open(platform::get().machine));
     let programs = disk.map(|sectors| {
         let programs = files::init(sectors);
         if programs.is_ok() {
@@ -198,6 +202,14 @@ fn start(entry: arch::boot::BootEntry) -> ! {
     telemetry::drain(usize::MAX);
     for problem in problems {
         klog!(Warn, "ignored kernel option: {problem:?}");
+    }
+    match link {
+        Some(Ok(transport)) => klog!(Info, "telemetry link: virtio console ({transport:?})"),
+        Some(Err(error)) => klog!(
+            Warn,
+            "link=virtio: no usable virtio console ({error:?}): telemetry stays on COM1"
+        ),
+        None => {}
     }
     match power_off {
         Ok((plan, source)) => klog!(

@@ -1,4 +1,5 @@
-//! The kernel's end of the telemetry link: one queue, drained to COM1.
+//! The kernel's end of the telemetry link: one queue, drained to COM1 (or
+//! to a virtio console with `link=virtio`: the sink is [`crate::link`]).
 //!
 //! Anything in the kernel calls [`send`]; it never blocks. The queue is
 //! drained in bounded bursts from the timer tick (so a busy system still
@@ -155,7 +156,7 @@ fn drain_queue(queue: &mut TelemetryQueue<RING_BYTES>, budget: usize) -> usize {
         let front = ring.front();
         let chunk = front.get(..front.len().min(budget - sent)).unwrap_or(front);
         let start = counting_start();
-        let written = serial::send_some(chunk);
+        let written = crate::link::send_some(chunk);
         counted_since(start, &UART_CYCLES);
         if start.is_some() {
             DRAINED_BYTES.fetch_add(written as u64, Ordering::Relaxed);
@@ -183,7 +184,7 @@ pub fn dropped_total() -> u64 {
 /// then everything again. Never fails silently for lack of room: the ring is
 /// empty when `message` is queued.
 pub fn send_final(message: Message<&str>) {
-    serial::unlock_for_panic();
+    crate::link::unlock_for_panic();
     QUEUE.steal_for_panic(|queue| {
         while drain_queue(queue, usize::MAX) > 0 {}
         queue.send(time::now_us(), message);

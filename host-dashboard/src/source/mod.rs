@@ -66,6 +66,8 @@ pub struct SourceOptions {
     pub gdb: Option<u16>,
     /// QEMU's `-serial` value for COM1 (`None`: stdio).
     pub serial: Option<String>,
+    /// The telemetry link: COM1 (the default) or a virtio console.
+    pub link: image_builder::Link,
 }
 
 impl SourceOptions {
@@ -78,6 +80,7 @@ impl SourceOptions {
             gdb_port: self.gdb,
             extra_args: Vec::new(),
             serial: self.serial.clone(),
+            link: self.link,
             ..QemuOptions::default()
         }
     }

@@ -32,7 +32,7 @@ pub mod sdk;
 pub mod toolchain;
 
 pub use build::{BuildError, BuildOutput, BuiltImage, BuiltProgram, build, build_variant};
-pub use qemu::{Accel, Machine, QemuOptions};
+pub use qemu::{Accel, Link, Machine, QemuOptions};
 
 use std::path::PathBuf;
 

@@ -88,6 +88,60 @@ impl Machine {
     }
 }
 
+/// Which port carries the telemetry frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Link {
+    /// COM1, the 16550, on QEMU's stdio (or [`QemuOptions::serial`]). The
+    /// default and the design's transport.
+    #[default]
+    Uart,
+    /// A virtio console port (`virtio-serial-pci` + `virtconsole`, q35
+    /// only) on QEMU's stdio, and `link=virtio`
+    /// on the kernel command line: the same frames, a page per device
+    /// notification instead of an I/O exit per byte. COM1 then goes to
+    /// [`QemuOptions::serial`], or nowhere (`null`): it carries only the
+    /// start-of-stream delimiter, or everything if the console is missing
+    /// (the kernel's log says so). Commands from the host go over the
+    /// console too. Only on [`Machine::Q35`]: the ISO machines (their
+    /// command line is in grub.cfg) and microvm (its console over
+    /// virtio-mmio took one write, then hung: not yet diagnosed) stay on
+    /// the UART.
+    Virtio,
+}
+
+impl Link {
+    /// Both links, in the order `--help` lists them.
+    pub const ALL: [Link; 2] = [Link::Uart, Link::Virtio];
+
+    /// The name `--link` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Uart => "uart",
+            Link::Virtio => "virtio",
+        }
+    }
+}
+
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Link {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Link::ALL
+            .into_iter()
+            .find(|link| link.as_str() == name)
+            .ok_or_else(|| format!("unknown link '{name}' (one of: uart, virtio)"))
+    }
+}
+
+/// The chardev id of the virtio console's port.
+const LINK_CHARDEV: &str = "wtlink";
+
 /// OVMF as one image (code and an initial variable store), for `-bios`: no
 /// variables persist, so every run starts from the same state.
 pub const OVMF_FIRMWARE: &str = "/usr/share/ovmf/OVMF.fd";
@@ -163,6 +217,8 @@ pub struct QemuOptions {
     /// Attach no disk: no swap, and on the ISO machines the programs come
     /// from the boot module GRUB loads.
     pub no_disk: bool,
+    /// The telemetry link (see [`Link`]).
+    pub link: Link,
 }
 
 /// The arguments that attach the `-drive` with id `drive_id` as a SATA disk
@@ -183,11 +239,17 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
         Machine::Q35 | Machine::IsoBios | Machine::IsoUefi => "q35",
         Machine::Microvm => "microvm",
     };
+    let virtio_link = options.link == Link::Virtio && options.machine == Machine::Q35;
+    let com1 = match (&options.serial, virtio_link) {
+        (Some(serial), _) => serial.as_str(),
+        (None, false) => "stdio",
+        (None, true) => "null",
+    };
     command
         .args(["-machine", machine, "-accel", options.accel.as_str()])
         .args(["-m", &format!("{}M", image.manifest.memory_mib)])
         .args(["-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
-        .args(["-serial", options.serial.as_deref().unwrap_or("stdio")])
+        .args(["-serial", com1])
         .args(["-monitor", "none"]);
     if !options.no_debug_exit {
         command.args([
@@ -234,7 +296,18 @@ pub fn command(image: &BuiltImage, options: &QemuOptions) -> Command {
                 }
             }
         }
-        command.args(["-append", &image.kernel_command_line]);
+        if virtio_link {
+            command
+                .args(["-chardev", &format!("stdio,id={LINK_CHARDEV}")])
+                .args(["-device", "virtio-serial-pci,disable-legacy=on"])
+                .args(["-device", &format!("virtconsole,chardev={LINK_CHARDEV}")])
+                .args([
+                    "-append",
+                    &format!("{} link=virtio", image.kernel_command_line),
+                ]);
+        } else {
+            command.args(["-append", &image.kernel_command_line]);
+        }
     }
     if options.wait_for_gdb {
         // Loopback only (QEMU's `-s` listens on every interface).
@@ -310,9 +383,18 @@ mod tests {
                 has_pair(&args, "-cdrom", "/t/images/smoke/smoke.iso"),
                 "{args:?}"
             );
-            for absent in ["-kernel", "-append", "-drive"] {
+            for absent in ["-kernel", "-append"] {
                 assert!(!args.iter().any(|arg| arg == absent), "{absent}: {args:?}");
             }
+            // The disk is a SATA disk on AHCI port 0, as on a real PC.
+            assert!(
+                has_pair(&args, "-device", "ide-hd,drive=disk,bus=ide.0"),
+                "{args:?}"
+            );
+            assert!(
+                !args.iter().any(|arg| arg.starts_with("virtio-blk")),
+                "{args:?}"
+            );
             assert!(
                 args.iter().any(|arg| arg.starts_with("isa-debug-exit")),
                 "{args:?}"
@@ -327,6 +409,46 @@ mod tests {
         assert!(has_pair(&pvh, "-kernel", "/t/images/smoke/kernel.elf"));
         assert!(has_pair(&pvh, "-append", "image=smoke quiet"));
         assert!(!pvh.iter().any(|arg| arg == "-cdrom"));
+    }
+
+    #[test]
+    fn the_virtio_link_moves_stdio_to_a_console_port() {
+        let uart = args(Machine::Q35);
+        assert!(has_pair(&uart, "-serial", "stdio"), "{uart:?}");
+        assert!(!uart.iter().any(|arg| arg == "-chardev"), "{uart:?}");
+        for machine in Machine::ALL {
+            let options = QemuOptions {
+                machine,
+                link: Link::Virtio,
+                ..QemuOptions::default()
+            };
+            let args: Vec<String> = command(&image(), &options)
+                .get_args()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect();
+            if machine != Machine::Q35 {
+                // Stays on the UART (see Link::Virtio).
+                assert!(has_pair(&args, "-serial", "stdio"), "{machine}: {args:?}");
+                assert!(!args.iter().any(|arg| arg == "-chardev"), "{args:?}");
+                continue;
+            }
+            assert!(has_pair(&args, "-serial", "null"), "{args:?}");
+            assert!(has_pair(&args, "-chardev", "stdio,id=wtlink"), "{args:?}");
+            assert!(
+                has_pair(&args, "-device", "virtconsole,chardev=wtlink"),
+                "{args:?}"
+            );
+            assert!(
+                has_pair(&args, "-append", "image=smoke quiet link=virtio"),
+                "{args:?}"
+            );
+            assert!(
+                has_pair(&args, "-device", "virtio-serial-pci,disable-legacy=on"),
+                "{args:?}"
+            );
+        }
+        assert_eq!("virtio".parse::<Link>(), Ok(Link::Virtio));
+        assert!("usb".parse::<Link>().is_err());
     }
 
     #[test]

@@ -112,6 +112,11 @@ pub enum BenchKind {
     /// fault gets: no frame is reused while its bytes are still in the
     /// caches (or, under TCG, QEMU's software TLB).
     PageFloorFresh = 7,
+    /// Bytes per second of drain time for `argument` milliseconds of
+    /// filling the telemetry ring and draining it whole to the link (COM1,
+    /// or the virtio console with `link=virtio`): the link's own rate,
+    /// encoding not counted.
+    LinkDrain = 8,
 }
 
 /// The counters of `BenchKind::TelemetryCost`.

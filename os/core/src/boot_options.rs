@@ -10,6 +10,7 @@
 //! | `test=kernel-fault` | fault in ring 0 on purpose (boot test) |
 //! | `telemetry=quiet` | send only Hello, logs, failures, command results and power-off (benchmarks) |
 //! | `bench=on` | enable the benchmark system call |
+//! | `link=virtio` | telemetry over a virtio-console port instead of COM1 (`link=uart`, the default) |
 //! | `virtio_mmio.device=SIZE@ADDR[:IRQ]` | a virtio-mmio transport (read by the disk driver, [`crate::virtio_mmio`]) |
 //!
 //! Unknown words and bad values are reported back, never fatal: the kernel
@@ -24,6 +25,17 @@ pub enum TestHook {
     Panic,
     /// Touch an unmapped kernel address (a ring-0 page fault).
     KernelFault,
+}
+
+/// Which port carries the telemetry frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Link {
+    /// COM1, the 16550: the default and the design's transport.
+    #[default]
+    Uart,
+    /// The first port of a virtio console (COM1 then carries only the
+    /// start-of-stream delimiter, or everything if the console is missing).
+    Virtio,
 }
 
 /// The parsed command line.
@@ -44,6 +56,8 @@ pub struct BootOptions<'a> {
     pub quiet_telemetry: bool,
     /// Enable the benchmark system call.
     pub bench: bool,
+    /// The telemetry link.
+    pub link: Link,
 }
 
 /// A word of the command line that was not understood.
@@ -65,6 +79,7 @@ impl Default for BootOptions<'_> {
             test_hook: None,
             quiet_telemetry: false,
             bench: false,
+            link: Link::Uart,
         }
     }
 }
@@ -119,6 +134,17 @@ impl<'a> BootOptions<'a> {
                     "off" => true,
                     _ => false,
                 },
+                "link" => match value {
+                    "uart" => {
+                        options.link = Link::Uart;
+                        true
+                    }
+                    "virtio" => {
+                        options.link = Link::Virtio;
+                        true
+                    }
+                    _ => false,
+                },
                 // Read by the disk driver; here only checked.
                 crate::virtio_mmio::KEY => crate::virtio_mmio::parse_value(value).is_some(),
                 "test" => {
@@ -162,8 +188,21 @@ mod tests {
                 test_hook: Some(TestHook::Panic),
                 quiet_telemetry: false,
                 bench: false,
+                link: Link::Uart,
             }
         );
+    }
+
+    #[test]
+    fn link_choice() {
+        assert_eq!(BootOptions::parse("link=virtio").0.link, Link::Virtio);
+        assert_eq!(
+            BootOptions::parse("link=virtio link=uart").0.link,
+            Link::Uart
+        );
+        let (options, problems) = BootOptions::parse("link=usb");
+        assert_eq!(options.link, Link::Uart);
+        assert_eq!(problems, [OptionProblem::BadValue("link=usb")]);
     }
 
     #[test]

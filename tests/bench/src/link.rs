@@ -358,19 +358,3 @@ pub fn efficiency(report: &mut Report) -> f64 {
     );
     raw
 }
-
-/// The fast link (virtio-console beside the 16550) does not exist yet.
-pub fn fast_link(report: &mut Report) {
-    report.figures.push(
-        Figure::missing(
-            "fast_link_over_uart",
-            "fast link delivered bytes/s / 16550's",
-            Target::AtLeast(10.0),
-            "there is no virtio-console link (`--link virtio`) yet",
-        )
-        .method(
-            "To come: the same frames over a virtio-console port and over the 16550 in the same run, delivered \
-             bytes per second of each, and the guest's cycles per byte on each.",
-        ),
-    );
-}

@@ -8,6 +8,7 @@
 
 mod boot;
 mod dashboard;
+mod fast_link;
 mod faults;
 mod figures;
 mod guest;
@@ -159,7 +160,8 @@ fn main() {
         boot::measure(&mut report, &chosen);
     }
     if wants(&["fast_link_over_uart"]) {
-        link::fast_link(&mut report);
+        eprintln!("bench: fast link (bench-link over uart and virtio, 6 boots)...");
+        fast_link::measure(&mut report);
     }
     if let (true, Some((mean_frame, frames)), Some(raw_rate)) = (dashboard, &demo, raw_rate) {
         eprintln!("bench: dashboard throughput (10 M frames)...");

@@ -7,7 +7,8 @@
 //! bytes per cycle) thus come from the same bytes through the same drain in
 //! the same boot, so their ratio cannot exceed 1. A separate raw window
 //! (bytes written straight to the UART for 500 ms) is kept as a
-//! cross-check. Prints `BENCH` lines for the runner.
+//! cross-check. Then the link's own rate (full rings drained, only the drain
+//! timed), for the fast-link figure. Prints `BENCH` lines for the runner.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use kernel_abi::syscall::BenchKind;
@@ -63,6 +64,13 @@ fn run(_args: userlib::Args) -> i32 {
     let raw = bench::kernel(BenchKind::UartRaw, 500, 0);
     let _ = time::sleep_ms(200);
     let measured = windows();
+    let _ = time::sleep_ms(500);
+    match bench::kernel(BenchKind::LinkDrain, 1000, 0) {
+        Ok(rate) => {
+            println!("BENCH link_drain_bytes_per_s median={rate} p10={rate} p90={rate} n=1")
+        }
+        Err(error) => println!("linkbench: link drain measurement unavailable: {error:?}"),
+    }
     let _ = time::sleep_ms(500);
     match bench::kernel(BenchKind::EncodeFrame, 2000, 0) {
         Ok(cycles) => {

@@ -19,8 +19,10 @@ use virtio_drivers::{BufferDirection, Hal, PhysAddr};
 
 /// Bounce frames kept for requests. A block request shares three buffers
 /// (header, data, status), each at most a page, and the disk serves one
-/// request at a time; twice that leaves room for the device's own setup.
-pub const BOUNCE_FRAMES: usize = 6;
+/// request at a time; a virtio console (`link=virtio`) holds one for its
+/// receive buffer and one per write (a timer-tick drain can interrupt a
+/// disk request): five at most, and room for the devices' own setup.
+pub const BOUNCE_FRAMES: usize = 8;
 
 /// The pool: a frame's physical address, or 0 for an empty entry.
 static BOUNCE_POOL: [AtomicU64; BOUNCE_FRAMES] = [const { AtomicU64::new(0) }; BOUNCE_FRAMES];
@@ -129,9 +131,10 @@ unsafe impl<F: DmaFrames> Hal for KernelHal<F> {
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
         let len = buffer.len();
         let pages = len.div_ceil(PAGE_SIZE).max(1);
-        // Invariant: every buffer our disk shares is at most a page, at
-        // most three at a time (one request), and the pool holds
-        // BOUNCE_FRAMES >= 3 frames reserved at boot, so the pool never
+        // Invariant: every buffer our devices share is at most a page, at
+        // most five at a time (a disk request, the console's receive buffer
+        // and a console write), and the pool holds BOUNCE_FRAMES >= 5
+        // frames reserved at boot, so the pool never
         // runs dry; the allocator is only a fallback for bigger buffers,
         // which only the device's setup at boot could share.
         let bounce = if pages == 1 {
