@@ -88,7 +88,7 @@ fn measure(window_ms: u64) -> Measurement {
 }
 
 /// How many measurements [`calibrate_tsc_hz`] takes.
-const MEASUREMENTS: usize = 7;
+const MEASUREMENTS: usize = 5;
 /// How many attempts it makes to get them.
 const ATTEMPTS: usize = 4 * MEASUREMENTS;
 

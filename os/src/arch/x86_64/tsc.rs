@@ -72,6 +72,6 @@ pub fn frequency() -> Option<(u64, TscSource)> {
         .map(|hz| (hz, TscSource::CpuidCrystal))
         .or_else(|| from_hypervisor_leaf().map(|hz| (hz, TscSource::Hypervisor)))
         .or_else(|| from_leaf_0x16(max_leaf).map(|hz| (hz, TscSource::CpuidBase)))
-        .or_else(|| super::pit::calibrate_tsc_hz(2).map(|hz| (hz, TscSource::Pit)))
+        .or_else(|| super::pit::calibrate_tsc_hz(1).map(|hz| (hz, TscSource::Pit)))
         .or_else(|| super::rtc::calibrate_tsc_hz().map(|hz| (hz, TscSource::Rtc)))
 }
