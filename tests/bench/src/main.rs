@@ -208,11 +208,24 @@ fn analysis(report: &Report) -> Vec<String> {
     let mut notes = Vec::new();
     if missed("minor_fault_over_floor") {
         notes.push(
-            "Minor faults: under TCG a CPU exception is expensive to emulate (the trap, the 176-byte frame, iretq), \
-             and the fault path adds the region lookup, the frame allocator's bitmap search, page-record \
-             bookkeeping in ordered maps and a TLB flush QEMU handles in software. The floor pays none of the \
-             trap cost. Closing the gap: a per-CPU free-frame cache, a last-region cache for sequential faults, \
-             and fault-around (mapping the next pages of a sequential run in one fault)."
+            "Minor faults: the figure is the cost per page of a sequential first touch, which fault-around \
+             (up to 31 pages mapped ahead, each counted as a fault only when touched) brings near the floor; an \
+             isolated fault still costs about 2.7 times the floor (the detail column), because under TCG a CPU \
+             exception (the trap, the frame, iretq) costs more than zeroing and mapping a page. Closing the rest: \
+             a per-CPU free-frame cache, page records in a radix table instead of an ordered map, and a trap \
+             entry that saves only what the fault path needs."
+                .to_string(),
+        );
+    }
+    if missed("ipc_rtt_over_floor") {
+        notes.push(
+            "IPC round trip: where its cycles go is in tests/bench/src/ipc_floor.rs (profiled per stage): besides \
+             the two page-table switches of the floor, eager x87/SSE state switches (~4,500 cycles), reading the \
+             request and reply from user memory (~7,000), the delivery rules and copy out (~5,900), checking the \
+             receivers' buffers (~4,400), the scheduler's wake and queue (~4,500) and three returns to user \
+             (~4,000). A real fastpath would close it: the whole rendezvous under one look at the process table, \
+             the message copied frame to frame, lazy FPU switching, and a direct switch to the waiting receiver \
+             instead of the run queue."
                 .to_string(),
         );
     }
@@ -231,8 +244,9 @@ fn analysis(report: &Report) -> Vec<String> {
              frame under TCG (the detail column gives the figure), and while the CPU is busy the ring is drained \
              from the timer tick, one UART byte at a time at a few thousand cycles per byte. Fewer frames per \
              event (lifecycle counters in the periodic snapshots instead of a frame per step), one pass that \
-             does CRC and COBS together, or a wider path (a virtio-console queue instead of byte-wise 16550 \
-             writes) would bring the share down."
+             does CRC and COBS together, or the fast link (`--link virtio`: a virtio-console queue instead of \
+             byte-wise 16550 writes, about 50 times fewer guest cycles per byte, see fast_link_over_uart) would \
+             bring the share down."
                 .to_string(),
         );
     }
@@ -253,9 +267,11 @@ fn analysis(report: &Report) -> Vec<String> {
     }
     if missed("boot_over_floor_q35") || missed("boot_over_floor_microvm") {
         notes.push(
-            "Boot overhead: before its first frame the kernel calibrates the TSC against the PIT (10 ms) and reads \
-             the start info; sending Hello before calibrating (with the frequency in a later frame) would move the \
-             first frame earlier."
+            "Boot overhead: before its first frame the kernel calibrates the TSC (five 1 ms windows against the \
+             PIT under TCG, which offers no CPUID frequency leaf), builds its page tables and finds its disk, \
+             because the Hello frame names the disk it found. Sending a first frame before the disk is probed \
+             (the platform in a later frame), or taking the frequency from the hypervisor (KVM's leaf \
+             0x40000010), would move the first frame earlier."
                 .to_string(),
         );
     }
