@@ -8,8 +8,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_core::text::TextBuffer;
 use protocol::message::{
-    EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, EXIT_SYSCALL_NOT_EMULATED, KernelFault, Message, Panic,
-    PowerOff,
+    EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, KernelFault, Message, Panic, PowerOff,
 };
 
 static STOPPING: AtomicBool = AtomicBool::new(false);
@@ -44,33 +43,6 @@ pub fn kernel_fault(frame: &TrapFrame) -> ! {
         exit_code: EXIT_KERNEL_FAULT,
     }));
     cpu::power_off(EXIT_KERNEL_FAULT)
-}
-
-/// A program's `syscall` reached the entry stub at `rip` (LSTAR) in user
-/// mode: the hypervisor (`kvm_pvm` does this) does not switch to ring 0 on
-/// `syscall`, so nothing can run. Reports it as a fatal frame naming the
-/// cause, then powers off with [`EXIT_SYSCALL_NOT_EMULATED`].
-pub fn syscall_not_emulated(rip: u64) -> ! {
-    cpu::disable_interrupts();
-    if STOPPING.swap(true, Ordering::SeqCst) {
-        cpu::power_off(EXIT_SYSCALL_NOT_EMULATED);
-    }
-    let mut message = TextBuffer::<200>::new();
-    let _ = write!(
-        message,
-        "syscall not emulated: a user-mode page fault at LSTAR ({rip:#x}); the hypervisor \
-         does not enter ring 0 on syscall (kvm_pvm?), no program can run: use TCG"
-    );
-    telemetry::send_final(Message::Panic(Panic {
-        message: message.as_str(),
-        file: file!(),
-        line: line!(),
-        column: column!(),
-    }));
-    telemetry::send_final(Message::PowerOff(PowerOff {
-        exit_code: EXIT_SYSCALL_NOT_EMULATED,
-    }));
-    cpu::power_off(EXIT_SYSCALL_NOT_EMULATED)
 }
 
 #[panic_handler]

@@ -29,6 +29,13 @@ pub fn handle(frame: &mut TrapFrame) {
             if !frame.in_user_mode() {
                 fatal::kernel_fault(frame);
             }
+            if frame.vector == vector::PAGE_FAULT
+                && frame.rip == crate::arch::syscall_entry::entry_address()
+            {
+                // `syscall_from_lstar_fault` ran the call and the return to
+                // user mode.
+                return syscall_from_lstar_fault(frame);
+            }
             user_exception(frame);
         }
         _ => apic::end_of_interrupt(),
@@ -38,14 +45,40 @@ pub fn handle(frame: &mut TrapFrame) {
     }
 }
 
+/// A page fault in user mode at LSTAR's address: a `syscall` that jumped
+/// to the entry stub without entering ring 0 (hypervisors such as PVM,
+/// `kvm_pvm`, do this: they load RIP from LSTAR, RCX and R11, but not the
+/// kernel's CS), or a program that jumped there itself. Either way it is
+/// run as the system call it asks for, exactly as the entry stub would:
+/// the number in RAX, the return address in RCX, the flags in R11 (only
+/// the flags a program may set; IOPL stays 0 and interrupts on). A program
+/// gains nothing it could not do with `syscall`. The first time, a log
+/// line names the cause, so a slow boot under such a hypervisor (every
+/// system call is a page fault first) is explained.
+fn syscall_from_lstar_fault(frame: &mut TrapFrame) {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    /// CF, PF, AF, ZF, SF, TF, DF, OF and AC: the flags `popf` lets ring 3
+    /// change.
+    const USER_FLAGS: u64 = 0x4_0DD5;
+    const INTERRUPTS_ON: u64 = 0x200;
+    const RESERVED_ONE: u64 = 0x2;
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        crate::klog!(
+            Warn,
+            "syscall not emulated: a user-mode page fault at LSTAR ({:#x}); the hypervisor does not \
+             enter ring 0 on syscall (kvm_pvm?), so each system call is run from that fault (slow; TCG \
+             does not need this)",
+            frame.rip
+        );
+    }
+    frame.rip = frame.rcx;
+    frame.rflags = (frame.r11 & USER_FLAGS) | INTERRUPTS_ON | RESERVED_ONE;
+    crate::syscall::handle(frame);
+}
+
 fn user_exception(frame: &TrapFrame) {
     let signal = match frame.vector {
-        // The `syscall` instruction jumped to LSTAR still in ring 3 (the
-        // kernel's page is supervisor-only): the hypervisor does not emulate
-        // system calls, so no program can run. Say so and stop.
-        vector::PAGE_FAULT if frame.rip == crate::arch::syscall_entry::entry_address() => {
-            fatal::syscall_not_emulated(frame.rip)
-        }
         vector::PAGE_FAULT => {
             let address = cpu::page_fault_address();
             let access = if frame.error_code & PF_INSTRUCTION != 0 {

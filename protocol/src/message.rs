@@ -1149,9 +1149,6 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_KERNEL_PANIC: u8 = 0x30;
 /// Guest exit code after a CPU exception in the kernel.
 pub const EXIT_KERNEL_FAULT: u8 = 0x31;
-/// Guest exit code when the hypervisor does not run system calls from user
-/// mode (a `syscall` that faulted at LSTAR in ring 3, as under `kvm_pvm`).
-pub const EXIT_SYSCALL_NOT_EMULATED: u8 = 0x32;
 
 /// The value the guest writes to QEMU's `isa-debug-exit` port for an exit
 /// code. QEMU then exits with status `(value << 1) | 1`; the offset keeps

@@ -769,3 +769,63 @@ fn init_refuses_sigkill_and_survives_every_signal_it_does_not_catch() {
     ok(init, "isolation", "system-survives");
     assert_eq!(run.exit_of(init), Some((0, 0)));
 }
+
+/// A program that jumps from ring 3 straight to the kernel's system-call
+/// entry (LSTAR), as a hypervisor that does not emulate `syscall` leaves
+/// every system call (`kvm_pvm`), gets the system call it asks for: not
+/// SIGSEGV, and not a power-off, which would let any program stop the
+/// machine. The entry's address comes from the kernel's symbols.
+#[test]
+fn a_jump_from_ring_3_to_the_system_call_entry_runs_as_a_system_call() {
+    let kernel = boot_tests::built_image("umip").kernel;
+    let symbols = std::process::Command::new("nm")
+        .arg("--demangle")
+        .arg(&kernel)
+        .output()
+        .expect("nm runs (binutils, installed with gcc)");
+    let symbols = String::from_utf8_lossy(&symbols.stdout);
+    let address = symbols
+        .lines()
+        .find(|line| line.ends_with("syscall_entry::syscall_entry"))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no syscall_entry symbol in {}", kernel.display()))
+        .to_string();
+    let image = image_builder::build_variant(
+        "umip",
+        "lstar",
+        |manifest| {
+            if let Some(program) = manifest.programs.first_mut() {
+                program.args = vec!["lstar".into(), address.clone()];
+            }
+        },
+        image_builder::BuildOutput::Capture,
+    )
+    .expect("the lstar variant builds");
+    let run = boot_tests::boot_image(
+        &image,
+        Duration::from_secs(60),
+        &QemuOptions::default(),
+        Vec::new(),
+    );
+    let lines: Vec<&str> = run.log_lines().into_iter().map(|(_, line)| line).collect();
+    assert!(
+        lines.contains(&"traps: ok lstar.jump_is_a_system_call"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("syscall not emulated: a user-mode page fault at LSTAR")),
+        "the kernel names what happened\n{}",
+        run.describe()
+    );
+    run.assert_no_kernel_panic();
+    assert!(
+        run.messages()
+            .all(|message| !matches!(message, Message::UserFault(_))),
+        "no program was killed for it\n{}",
+        run.describe()
+    );
+    assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
+}

@@ -6,9 +6,7 @@
 
 use super::guest::PanicReport;
 use super::qemu::QemuExit;
-use protocol::message::{
-    EXIT_FAILURE, EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, EXIT_SYSCALL_NOT_EMULATED, KernelFault,
-};
+use protocol::message::{EXIT_FAILURE, EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, KernelFault};
 use std::fmt;
 use std::time::Duration;
 
@@ -102,7 +100,6 @@ pub fn exit_code_meaning(code: u8) -> &'static str {
         EXIT_FAILURE => "the boot program failed",
         EXIT_KERNEL_PANIC => "kernel panic",
         EXIT_KERNEL_FAULT => "kernel fault",
-        EXIT_SYSCALL_NOT_EMULATED => "system calls not emulated by the hypervisor",
         _ => "failure",
     }
 }

@@ -18,6 +18,12 @@
 //!   accepted and discarded, so init runs on (the boot test checks the
 //!   kernel's record of each and that init finished).
 //!
+//! - `traps lstar ADDRESS` (the `hardening` boot test finds the kernel's
+//!   system-call entry, LSTAR, in its symbols): a jump from ring 3 straight
+//!   to the entry, as a hypervisor that does not emulate `syscall` leaves
+//!   it (`kvm_pvm`), is run as the system call it asks for: no SIGSEGV and
+//!   no power-off, so a program gains nothing by it.
+//!
 //! Prints `traps: ok <name>` or `traps: FAIL <name>: <why>` per check and
 //! `traps: N checks, M failed`, and exits with the number of failures.
 #![cfg_attr(target_os = "none", no_std, no_main)]
@@ -44,10 +50,50 @@ fn run(args: userlib::Args) -> i32 {
         umip(&mut tally);
         return tally.finish();
     }
+    if args.get(1) == Some("lstar") {
+        let target = args
+            .get(2)
+            .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok());
+        match target {
+            Some(target) => lstar_jump(&mut tally, target),
+            None => tally.check("lstar.address", false, format_args!("no address given")),
+        }
+        return tally.finish();
+    }
     breakpoints(&mut tally);
     umip(&mut tally);
     init_signals(&mut tally);
     tally.finish()
+}
+
+/// Jumps to `target` (the kernel's system-call entry) from ring 3 with
+/// RAX = getpid, RCX = the return address and R11 = the flags, as `syscall`
+/// would have set them: the kernel runs the call and returns here.
+fn lstar_jump(tally: &mut Tally, target: u64) {
+    let number = kernel_abi::Syscall::GetPid as u64;
+    let result: u64;
+    // SAFETY: the jump leaves through the kernel's page fault (the entry
+    // is a supervisor page), which returns to label 2 with RAX set, as a
+    // system call does; RCX and R11 are declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "lea rcx, [rip + 2f]",
+            "pushfq",
+            "pop r11",
+            "jmp {target}",
+            "2:",
+            target = in(reg) target,
+            inout("rax") number => result,
+            out("rcx") _,
+            out("r11") _,
+        );
+    }
+    let pid = process::getpid();
+    tally.check(
+        "lstar.jump_is_a_system_call",
+        result == u64::from(pid),
+        format_args!("getpid through LSTAR gave {result}, getpid {pid}"),
+    );
 }
 
 fn ended(tally: &mut Tally, name: &str, status: Result<ExitStatus, Errno>, expect: ExitStatus) {
