@@ -49,22 +49,22 @@ pub enum DiskError {
 /// virtio-blk preferred, then AHCI. Records its kind there and returns its
 /// size in sectors.
 pub fn init(command_line: &str) -> Result<u64, DiskError> {
-    let (backend, sectors, kind) =
-        match virtio::open(crate::platform::get().machine, command_line) {
-            Ok((device, kind)) => {
-                let sectors = device.capacity();
-                (Backend::Virtio(device), sectors, kind)
-            }
-            Err(DiskError::NotFound) => {
-                let disk = AhciDisk::find().map_err(|error| match error {
-                    crate::ahci::AhciError::NotFound => DiskError::NotFound,
-                    _ => DiskError::Init,
-                })?;
-                let sectors = disk.sectors();
-                (Backend::Ahci(disk), sectors, DiskKind::Ahci)
-            }
-            Err(error) => return Err(error),
-        };
+    let (backend, sectors, kind) = match virtio::open(crate::platform::get().machine, command_line)
+    {
+        Ok((device, kind)) => {
+            let sectors = device.capacity();
+            (Backend::Virtio(device), sectors, kind)
+        }
+        Err(DiskError::NotFound) => {
+            let disk = AhciDisk::find().map_err(|error| match error {
+                crate::ahci::AhciError::NotFound => DiskError::NotFound,
+                _ => DiskError::Init,
+            })?;
+            let sectors = disk.sectors();
+            (Backend::Ahci(disk), sectors, DiskKind::Ahci)
+        }
+        Err(error) => return Err(error),
+    };
     DISK.with(|disk| *disk = Some(backend));
     crate::platform::set_disk(kind);
     Ok(sectors)
