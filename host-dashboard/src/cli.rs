@@ -480,7 +480,7 @@ mod tests {
             std::path::PathBuf::from(cli.boot.image()),
             dir.canonicalize().unwrap()
         );
-        let not_an_image = image_builder::images_dir().join("userlib");
+        let not_an_image = image_builder::sdk_dir().join("userlib");
         let error = parse(&["--image", not_an_image.to_str().unwrap()]).unwrap_err();
         assert!(error.to_string().contains("has no image.toml"), "{error}");
     }

@@ -1,4 +1,4 @@
-//! The C library (`images/libc`) inside the OS: `images/libc-test` boots the
+//! The C library (`sdk/libc`) inside the OS: `images/libc-test` boots the
 //! C program `libctest`, which checks each header's functions (stdio,
 //! string, stdlib, unistd, signal, sys/wait, sys/mman, errno, ctype)
 //! against the kernel and runs `csemtest`, the semaphore checks of the Rust

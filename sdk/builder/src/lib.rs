@@ -3,7 +3,7 @@
 //! An image lives in `images/<name>/image.toml`, or in any directory given
 //! by path ([`manifest::locate`]): which kernel options it boots with, how
 //! much memory it gets and which programs it starts ([`manifest`]);
-//! programs come from `images/programs`, another Cargo package or C
+//! programs come from `sdk/programs`, another Cargo package or C
 //! sources ([`sdk`]). [`build()`] compiles the
 //! kernel for `x86_64-unknown-none` with a nested `cargo build` and collects
 //! everything under `target/images/<name>/`; [`qemu`] turns the result into a
@@ -45,8 +45,14 @@ pub fn workspace_root() -> PathBuf {
     manifest_dir
         .ancestors()
         .nth(2)
-        .expect("images/builder sits two levels below the workspace root")
+        .expect("sdk/builder sits two levels below the workspace root")
         .to_path_buf()
+}
+
+/// Directory holding the crates and the C library programs are built with
+/// (`sdk/`: the builder, `userlib`, `programs`, `libc`).
+pub fn sdk_dir() -> PathBuf {
+    workspace_root().join("sdk")
 }
 
 /// Directory holding the image manifests (`images/`).

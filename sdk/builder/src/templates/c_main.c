@@ -5,7 +5,7 @@
  * crash on a bad pointer (the dashboard shows the fault and the SIGSEGV),
  * and logs each step. stdout is line-buffered: every line printf writes is
  * one line of the kernel log, shown with this process's pid. The headers
- * are in images/libc/include of the watchtower repository; docs/programs.md
+ * are in sdk/libc/include of the watchtower repository; docs/programs.md
  * describes them. */
 #include <signal.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* System V semaphores, served by the IPC service ("ipc", privileged, must
  * be in the image): each call is a sendrec to it (the message layout of
- * images/userlib/src/sem.rs). */
+ * sdk/userlib/src/sem.rs). */
 #ifndef _SYS_SEM_H
 #define _SYS_SEM_H
 #include <sys/ipc.h>

@@ -23,7 +23,7 @@ pub struct Manifest {
     /// Size of the swap area on the disk, in MiB.
     #[serde(default = "default_swap_mib")]
     pub swap_mib: u32,
-    /// The programs in the image: binaries of `images/programs` (the
+    /// The programs in the image: binaries of `sdk/programs` (the
     /// default), of another Cargo package ([`ProgramSpec::path`],
     /// [`ProgramSpec::package`]), or built from C sources
     /// ([`ProgramSpec::c`]).
@@ -36,7 +36,7 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
     /// The program's name in the image (what `spawn` and the boot list
-    /// use); also the binary name in `images/programs/src/bin` unless
+    /// use); also the binary name in `sdk/programs/src/bin` unless
     /// [`ProgramSpec::bin`], [`ProgramSpec::path`], [`ProgramSpec::package`]
     /// or [`ProgramSpec::c`] say where it comes from.
     pub name: String,
@@ -68,7 +68,7 @@ pub struct ProgramSpec {
     #[serde(default)]
     pub bin: Option<String>,
     /// C sources (relative to the image directory): the program is compiled
-    /// with the system's `cc` against the libc in `images/libc` instead.
+    /// with the system's `cc` against the libc in `sdk/libc` instead.
     #[serde(default)]
     pub c: Vec<String>,
     /// Extra C compiler flags for [`ProgramSpec::c`] (e.g. `-DN=4`, `-O0`).
@@ -79,7 +79,7 @@ pub struct ProgramSpec {
 /// Where a program of an image comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgramSource {
-    /// A binary of `images/programs`.
+    /// A binary of `sdk/programs`.
     InTree,
     /// A binary of another Cargo package.
     Cargo,
@@ -337,7 +337,7 @@ mod tests {
             locate(file.to_str().unwrap()).unwrap().dir,
             dir.canonicalize().unwrap()
         );
-        let error = locate(crate::images_dir().join("programs").to_str().unwrap()).unwrap_err();
+        let error = locate(crate::sdk_dir().join("programs").to_str().unwrap()).unwrap_err();
         assert!(error.to_string().contains("has no image.toml"), "{error}");
         assert!(matches!(
             locate("no-such-image"),

@@ -1,5 +1,5 @@
 //! Every system call: its number, arguments, result, errors, the wrapper in
-//! this crate and in the C library (`images/libc`), and its MINIX 3
+//! this crate and in the C library (`sdk/libc`), and its MINIX 3
 //! counterpart.
 //!
 //! The calling convention ([`crate::raw::syscall`]): `rax` = number;

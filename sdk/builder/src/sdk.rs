@@ -1,15 +1,15 @@
-//! Programs from outside `images/programs`: other Cargo packages and C.
+//! Programs from outside `sdk/programs`: other Cargo packages and C.
 //!
 //! A Cargo program ([`crate::manifest::ProgramSource::Cargo`]) is any
 //! package that depends on `userlib` (by path or git) and declares its main
 //! function with `userlib::entry!`. It is built for the guest target with
-//! the linker script and flags `images/programs/build.rs` gives the
+//! the linker script and flags `sdk/programs/build.rs` gives the
 //! programs of this repository (passed as `-C link-arg`s, so the package
 //! needs no build script), with line tables kept for gdb, in its own target
 //! directory under `target/sdk/`.
 //!
 //! A C program ([`crate::manifest::ProgramSource::C`]) is compiled and
-//! linked in one `cc` run with the crt0 and libc of `images/libc`: freestanding
+//! linked in one `cc` run with the crt0 and libc of `sdk/libc`: freestanding
 //! (`-ffreestanding -nostdinc -nostdlib`, no headers of the host but the
 //! compiler's own `stdarg.h`, `stddef.h`, `stdint.h`), general registers
 //! only (processes have no FPU state of their own yet), no red zone, no
@@ -23,12 +23,12 @@ use std::process::{Command, Stdio};
 
 /// The linker script of every user program.
 pub fn user_linker_script() -> PathBuf {
-    crate::images_dir().join("programs").join("user.ld")
+    crate::sdk_dir().join("programs").join("user.ld")
 }
 
 /// The directory of the C library (`include/`, `src/`, `crt0.S`).
 pub fn libc_dir() -> PathBuf {
-    crate::images_dir().join("libc")
+    crate::sdk_dir().join("libc")
 }
 
 /// The C compiler: `$CC`, else `cc`.
@@ -161,7 +161,7 @@ pub fn build_c_program(
 }
 
 /// The `-C` flags that link a Rust user program (what
-/// `images/programs/build.rs` passes for the programs of this repository).
+/// `sdk/programs/build.rs` passes for the programs of this repository).
 pub fn rust_link_flags() -> Vec<String> {
     vec![
         format!("-Clink-arg=-T{}", user_linker_script().display()),

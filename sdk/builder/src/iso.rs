@@ -68,7 +68,7 @@ pub fn grub_config(image: &BuiltImage) -> String {
 
 fn grub_config_for(kernel_command_line: &str) -> String {
     format!(
-        "# Made by the image builder (images/builder/src/iso.rs).\n\
+        "# Made by the image builder (sdk/builder/src/iso.rs).\n\
          set timeout=0\n\
          set timeout_style=hidden\n\
          multiboot2 /{ISO_KERNEL} {kernel_command_line}\n\

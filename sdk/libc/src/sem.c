@@ -1,5 +1,5 @@
 /* System V semaphores: requests to the IPC service, in the message layout
- * of images/userlib/src/sem.rs (SEMGET [key, nsems, flags]; SEMOP
+ * of sdk/userlib/src/sem.rs (SEMGET [key, nsems, flags]; SEMOP
  * [id | count << 32, then up to SEMOPM operations of 48 bits each, num |
  * op << 16 | flags << 32, packed end to end over five words]; SEMCTL [id,
  * num, cmd, arg]). The reply's kind is the result, or -errno. */

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub enum Language {
     /// A Cargo package depending on `userlib` by path.
     Rust,
-    /// C sources built against `images/libc`.
+    /// C sources built against `sdk/libc`.
     C,
 }
 
@@ -129,7 +129,7 @@ pub fn new_image(dir: &Path, language: Language) -> Result<NewImage, ScaffoldErr
                      \n\
                      # Its own workspace, whatever directory it is in.\n\
                      [workspace]\n",
-                    userlib = root.join("images").join("userlib").display(),
+                    userlib = root.join("sdk").join("userlib").display(),
                 ),
             ));
             files.push((

@@ -4,7 +4,7 @@
 //! loads the kernel's symbols (the release kernel keeps its line tables and
 //! types: see `[profile.release.package.os]` in the workspace manifest) and
 //! `tools/gdb/watchtower.py` (commands `wt-current`, `wt-regions`); every
-//! program is linked at the same address (`images/programs/user.ld`), so
+//! program is linked at the same address (`sdk/programs/user.ld`), so
 //! the symbols of the one being debugged are added with `add-symbol-file`
 //! at its text address.
 
