@@ -2,7 +2,7 @@
 //! clean power-off. Each one tells the host why before the machine stops.
 
 use crate::arch::cpu;
-use crate::arch::trap::{TrapFrame, vector};
+use crate::arch::frame::{TrapFrame, vector};
 use crate::telemetry;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};

@@ -7,7 +7,7 @@
 
 use crate::arch::apic;
 use crate::arch::cpu;
-use crate::arch::trap::{TrapFrame, vector};
+use crate::arch::frame::{TrapFrame, vector};
 use crate::{fatal, pm, report, sched, timer};
 use kernel_abi::Signal;
 use kernel_core::vm::Access;

@@ -14,7 +14,7 @@ mod process;
 mod signal;
 mod time;
 
-use crate::arch::trap::TrapFrame;
+use crate::arch::frame::TrapFrame;
 use crate::pm;
 use crate::process::Credentials;
 use kernel_abi::{Errno, Syscall};

@@ -2,7 +2,7 @@
 //! user and group ids (get/set uid, euid, gid, egid).
 
 use super::Args;
-use crate::arch::trap::TrapFrame;
+use crate::arch::frame::TrapFrame;
 use crate::process::{Credentials, ExitInfo};
 use crate::{pm, process, sched, vm};
 use alloc::vec::Vec;

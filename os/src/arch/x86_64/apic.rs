@@ -6,7 +6,7 @@
 
 use super::cpu::read_tsc;
 use super::paging::phys_to_virt;
-use super::trap::vector;
+use super::frame::vector;
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::registers::model_specific::Msr;
 

@@ -12,7 +12,7 @@
 //! one, so the registers always hold the running process's state.
 
 use super::fpu;
-use super::trap::TrapFrame;
+use super::frame::TrapFrame;
 use crate::kstack::KernelStack;
 use core::cell::UnsafeCell;
 use kernel_abi::signal::{FpuState, FxsaveArea};

@@ -14,6 +14,7 @@ pub mod boot;
 pub mod context;
 pub mod cpu;
 pub mod firmware;
+pub mod frame;
 pub mod fpu;
 pub mod gdt;
 pub mod mmio;

@@ -20,7 +20,7 @@
 //! not the user ones.
 
 use super::gdt;
-use super::trap::TrapFrame;
+use super::frame::TrapFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
