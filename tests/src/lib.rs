@@ -5,7 +5,7 @@
 //! QEMU fails the test with instructions; it never skips.
 #![forbid(unsafe_code)]
 
-use image_builder::{BuildOutput, BuiltImage, Machine, QemuOptions};
+use image_builder::{Accel, BuildOutput, BuiltImage, Machine, QemuOptions};
 use protocol::message::{Message, OwnedFrame};
 use protocol::stream::{LinkStats, StreamDecoder, StreamItem};
 use std::collections::HashMap;
@@ -269,12 +269,30 @@ pub fn test_machine() -> Machine {
     }
 }
 
-/// Boots `image` under TCG on [`test_machine`] and collects its telemetry
-/// until QEMU exits or `deadline` passes (then QEMU is killed and
-/// `exit_status` is `None`).
+/// The environment variable that chooses the accelerator of [`boot`] and
+/// [`boot_shared`]: `tcg` (the default) or `kvm`, for a host whose KVM
+/// runs ring-3 system calls (`watchtower --accel kvm` probes that; this
+/// one does not, so that a run on a host without it fails loudly instead
+/// of being refused).
+pub const ACCEL_VARIABLE: &str = "WATCHTOWER_TEST_ACCEL";
+
+/// The accelerator of the boot tests: [`ACCEL_VARIABLE`], else TCG; an
+/// unknown name fails the test.
+pub fn test_accel() -> Accel {
+    match std::env::var(ACCEL_VARIABLE).as_deref() {
+        Ok("kvm") => Accel::Kvm,
+        Ok("tcg") | Err(_) => Accel::Tcg,
+        Ok(other) => panic!("{ACCEL_VARIABLE}: unknown accelerator '{other}' (tcg or kvm)"),
+    }
+}
+
+/// Boots `image` on [`test_machine`] under [`test_accel`] (TCG unless
+/// asked) and collects its telemetry until QEMU exits or `deadline` passes
+/// (then QEMU is killed and `exit_status` is `None`).
 pub fn boot(image: &str, deadline: Duration) -> BootRun {
     let options = QemuOptions {
         machine: test_machine(),
+        accel: test_accel(),
         ..QemuOptions::default()
     };
     boot_with(image, deadline, &options)
