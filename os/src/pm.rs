@@ -21,9 +21,9 @@
 
 use crate::arch::context::{self, FpuStart};
 use crate::arch::fpu;
+use crate::arch::frame::TrapFrame;
 use crate::arch::paging::{self, USER_END};
 use crate::arch::syscall_entry::SYSCALL_VECTOR;
-use crate::arch::frame::TrapFrame;
 use crate::events;
 use crate::files;
 use crate::ipc;

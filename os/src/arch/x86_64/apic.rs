@@ -5,8 +5,8 @@
 //! map, which maps that page uncached.
 
 use super::cpu::read_tsc;
-use super::paging::phys_to_virt;
 use super::frame::vector;
+use super::paging::phys_to_virt;
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::registers::model_specific::Msr;
 

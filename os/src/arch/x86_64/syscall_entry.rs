@@ -19,8 +19,8 @@
 //! and RF set also take `iretq`, and so does any frame whose selectors are
 //! not the user ones.
 
-use super::gdt;
 use super::frame::TrapFrame;
+use super::gdt;
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
