@@ -112,6 +112,41 @@ impl BootRun {
             .collect()
     }
 
+    /// The largest value `counter` picks out of the run's messages (0 if
+    /// none): the last word of a counter the snapshots repeat.
+    pub fn most(&self, counter: impl Fn(&Message<String>) -> Option<u64>) -> u64 {
+        self.messages().filter_map(counter).max().unwrap_or(0)
+    }
+
+    /// The largest major-fault count any process reached (pages brought in
+    /// from the disk), from the process snapshots.
+    pub fn most_major_faults(&self) -> u64 {
+        self.most(|message| match message {
+            Message::Process(process) => Some(process.vm.major_faults),
+            _ => None,
+        })
+    }
+
+    /// Disk pages read since boot, from the last memory snapshot.
+    pub fn most_disk_reads(&self) -> u64 {
+        self.most(|message| match message {
+            Message::Memory(memory) => Some(memory.disk_reads),
+            _ => None,
+        })
+    }
+
+    /// Fails the test unless a process of each of `names` started and is
+    /// still alive at the end of the run (the first of each name).
+    pub fn assert_alive(&self, names: &[&str]) {
+        for name in names {
+            let pid = *self
+                .pids_of(name)
+                .first()
+                .unwrap_or_else(|| panic!("{name} never started\n{}", self.describe()));
+            assert_eq!(self.exit_of(pid), None, "{name} died\n{}", self.describe());
+        }
+    }
+
     /// The exit event of `pid`: (status, signal).
     pub fn exit_of(&self, pid: u32) -> Option<(i32, u8)> {
         self.exits()

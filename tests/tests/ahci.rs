@@ -39,22 +39,8 @@ fn the_demo_image_runs_its_programs_from_an_ahci_disk() {
         "{spawns} spawns, {exits} exits\n{context}"
     );
     // Major faults: pages brought in from the AHCI disk.
-    let major_faults: u64 = run
-        .messages()
-        .filter_map(|message| match message {
-            Message::Process(process) => Some(process.vm.major_faults),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    let disk_reads = run
-        .messages()
-        .filter_map(|message| match message {
-            Message::Memory(memory) => Some(memory.disk_reads),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
+    let major_faults: u64 = run.most_major_faults();
+    let disk_reads = run.most_disk_reads();
     assert!(
         major_faults > 0 && disk_reads > 100,
         "major faults {major_faults}, disk reads {disk_reads}\n{context}"

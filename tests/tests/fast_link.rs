@@ -111,13 +111,8 @@ fn answered(run: &BootRun, id: u32) -> bool {
 /// The demo's services live and ack, its programs come and go.
 fn demo_ran(run: &BootRun) {
     let context = run.describe();
-    let (ipc, acct, init) = (run.pids_of("ipc"), run.pids_of("acct"), run.pids_of("init"));
-    for (name, pids) in [("ipc", &ipc), ("acct", &acct), ("init", &init)] {
-        let pid = *pids
-            .first()
-            .unwrap_or_else(|| panic!("{name} never started\n{context}"));
-        assert_eq!(run.exit_of(pid), None, "{name} died\n{context}");
-    }
+    run.assert_alive(&["ipc", "acct", "init"]);
+    let (ipc, acct) = (run.pids_of("ipc"), run.pids_of("acct"));
     assert!(
         run.spawns().len() >= 6,
         "only {} spawns\n{context}",

@@ -78,11 +78,6 @@ enum Storage {
     ModuleOnly,
 }
 
-/// The largest value of a counter over the run's snapshots.
-fn most(run: &BootRun, counter: impl Fn(&Message<String>) -> Option<u64>) -> u64 {
-    run.messages().filter_map(counter).max().unwrap_or(0)
-}
-
 /// The run's Hello, which must be its first frame.
 fn hello(run: &BootRun) -> &Hello<String> {
     match run.frames.first().map(|frame| &frame.message) {
@@ -149,13 +144,8 @@ fn clean_iso_boot(run: &BootRun, image: &str, firmware: &[Firmware], storage: St
 /// events.
 fn demo_ran_its_programs(run: &BootRun) {
     let context = run.describe();
-    let (ipc, acct, init) = (run.pids_of("ipc"), run.pids_of("acct"), run.pids_of("init"));
-    for (name, pids) in [("ipc", &ipc), ("acct", &acct), ("init", &init)] {
-        let pid = *pids
-            .first()
-            .unwrap_or_else(|| panic!("{name} never started\n{context}"));
-        assert_eq!(run.exit_of(pid), None, "{name} died\n{context}");
-    }
+    run.assert_alive(&["ipc", "acct", "init"]);
+    let (ipc, acct) = (run.pids_of("ipc"), run.pids_of("acct"));
     let exits = run.exits().len();
     assert!(
         exits >= 3,
@@ -180,14 +170,7 @@ fn demo_ran_its_programs(run: &BootRun) {
 /// The demo's major faults came from the disk: file pages read through
 /// the page cache, counted per process.
 fn demo_faulted_pages_in_from_the_disk(run: &BootRun) {
-    let major_faults = most(run, |message| match message {
-        Message::Process(process) => Some(process.vm.major_faults),
-        _ => None,
-    });
-    let disk_reads = most(run, |message| match message {
-        Message::Memory(memory) => Some(memory.disk_reads),
-        _ => None,
-    });
+    let (major_faults, disk_reads) = (run.most_major_faults(), run.most_disk_reads());
     assert!(
         major_faults > 0 && disk_reads > 100,
         "major faults {major_faults}, disk reads {disk_reads}\n{}",

@@ -271,23 +271,9 @@ fn demo_on_microvm_runs_its_processes_services_ack_pages_come_from_the_disk() {
     assert!(acks > 10, "{acks} Ack frames\n{context}");
 
     // Pages from the disk: major faults in a process, and disk reads.
-    let major = run
-        .messages()
-        .filter_map(|message| match message {
-            Message::Process(process) => Some(process.vm.major_faults),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
+    let major = run.most_major_faults();
     assert!(major >= 32, "largest major-fault count {major}\n{context}");
-    let reads = run
-        .messages()
-        .filter_map(|message| match message {
-            Message::Memory(memory) => Some(memory.disk_reads),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
+    let reads = run.most_disk_reads();
     assert!(reads >= major, "{reads} disk reads\n{context}");
 }
 
