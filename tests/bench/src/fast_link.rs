@@ -77,7 +77,6 @@ fn flood(link: Link) -> LinkRun {
     let last_seq = run.frames.last().map_or(0, |frame| frame.header.seq);
     let received_share = run.frames.len() as f64 / (f64::from(last_seq) + 1.0);
     let bytes_per_s = reported(&run, "link_drain_bytes_per_s") * received_share;
-    let flood_bytes_per_s = reported(&run, "telemetry_bytes_per_s");
     let mut buffer = vec![0u8; MAX_FRAME_LEN];
     let delivered = run
         .frames
@@ -92,6 +91,10 @@ fn flood(link: Link) -> LinkRun {
             _ => None,
         })
         .expect("a Hello frame");
+    // End to end: stamp, encode, queue and drain, per byte (the link
+    // efficiency windows of the same boot).
+    let flood_bytes_per_s =
+        tsc_hz as f64 * 1000.0 / reported(&run, "link_path_millicycles_per_byte");
     assert!(
         delivered > 0,
         "the drain frames arrived\n{}",
