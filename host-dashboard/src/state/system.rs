@@ -24,8 +24,8 @@ use super::rounds::{RoundFrame, SnapshotRounds};
 use super::stuck::StuckWatch;
 use super::subscribers::SubscriberTable;
 use protocol::message::{
-    BadPointer, Exit, MemorySnapshot, ProcessSnapshot, ProcessState, ProcessVmFlags, Reaped,
-    RegionSnapshot, SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault, PageFault,
+    BadPointer, Exit, MemorySnapshot, PageFault, ProcessSnapshot, ProcessState, ProcessVmFlags,
+    Reaped, RegionSnapshot, SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
 };
 use std::collections::{BTreeMap, VecDeque};
 
