@@ -771,3 +771,28 @@ fn command_answers_are_kept_by_id() {
                "rejected": 1, "last_rejection": "undecodable"})
     );
 }
+
+#[test]
+fn page_fault_events_are_counted_per_process_and_in_all() {
+    let mut state = running_state();
+    state.apply(ms(10), frame(3, spawn(2, "worker")));
+    for (seq, (pid, major)) in [(2, false), (2, true), (9, false)].into_iter().enumerate() {
+        let fault = protocol::message::PageFault {
+            pid,
+            address: 0x40_0000,
+            major,
+            write: true,
+        };
+        state.apply(ms(11), frame(4 + seq as u32, Message::PageFault(fault)));
+    }
+    let json = to_json(&state);
+    // The one for an unknown pid counts in all only.
+    assert_eq!(json["events"]["page_fault"], 3);
+    let worker = json["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|process| process["pid"] == 2)
+        .unwrap();
+    assert_eq!(worker["fault_events"], 2);
+}
