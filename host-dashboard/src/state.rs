@@ -282,6 +282,7 @@ impl State {
             Message::CommandRejected(rejected) => self.commands.rejected(time_us, rejected),
             Message::VmFlags(flags) => self.system.vm_flags(flags),
             Message::LatencyHistogram(histogram) => self.system.latency_histogram(histogram),
+            Message::PageFault(fault) => self.system.page_fault(time_us, fault),
         }
         self.guest.observe_time(time_us);
         let threshold_ns = u64::try_from(self.stuck_after.as_nanos()).unwrap_or(u64::MAX);

@@ -211,6 +211,20 @@ fn start(entry: arch::boot::BootEntry) -> ! {
         ),
         None => {}
     }
+    if options.fault_events {
+        if matches!(link, Some(Ok(_))) {
+            report::enable_fault_events();
+            klog!(
+                Info,
+                "fault_events=on: one PageFault frame per counted page fault"
+            );
+        } else {
+            klog!(
+                Warn,
+                "fault_events=on ignored: telemetry is on COM1, where a frame per page fault would flood the 16550 (needs link=virtio)"
+            );
+        }
+    }
     match power_off {
         Ok((plan, source)) => klog!(
             Info,

@@ -7,13 +7,37 @@
 //! values. The periodic picture of every table is `snapshot`'s.
 
 use crate::telemetry;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_abi::{Pid, Signal};
 use kernel_core::events::{EventKind as CoreEventKind, IgnoredAck};
 use kernel_core::signals::{Disposition, Posted};
 use protocol::message::{
     Ack, AckIgnored, BadPointer, EventDone, EventKind, Exit, IgnoredReason, Log, LogLevel, Message,
-    Publish, Reaped, SignalHandled, SignalOutcome, SignalSent, Spawn, Subscribed, UserFault,
+    PageFault, Publish, Reaped, SignalHandled, SignalOutcome, SignalSent, Spawn, Subscribed,
+    UserFault,
 };
+
+/// Whether [`page_fault`] sends: set once at boot by `fault_events=on`
+/// when the link is the virtio console (see `main`).
+static FAULT_EVENTS: AtomicBool = AtomicBool::new(false);
+
+/// Turns per-fault events on (boot option `fault_events=on`, virtio link).
+pub fn enable_fault_events() {
+    FAULT_EVENTS.store(true, Ordering::Relaxed);
+}
+
+/// A page fault of `pid` was counted (minor or `major`), at `address`, by
+/// a write or not. Nothing unless [`enable_fault_events`] was called.
+pub fn page_fault(pid: Pid, address: u64, major: bool, write: bool) {
+    if FAULT_EVENTS.load(Ordering::Relaxed) {
+        telemetry::send(Message::PageFault(PageFault {
+            pid,
+            address,
+            major,
+            write,
+        }));
+    }
+}
 
 /// A process was created.
 pub fn spawned(pid: Pid, parent: Pid, name: &str) {

@@ -147,6 +147,8 @@ pub fn settle_ahead(process: &mut Process) {
     for (index, &page) in pages.iter().enumerate() {
         if touched & (1 << index) != 0 {
             process.vm.count_fault(false);
+            // Reported now, with the page's address: its touch took no fault.
+            crate::report::page_fault(process.pid, page, false, false);
         } else if let Some(slot) = process.ahead.pages.get_mut(kept) {
             *slot = page;
             kept += 1;
@@ -361,6 +363,12 @@ pub fn resolve(
     let mut thrashing = false;
     if count {
         process.vm.count_fault(kind != FaultKind::Minor);
+        crate::report::page_fault(
+            process.pid,
+            address,
+            kind != FaultKind::Minor,
+            access == Access::Write,
+        );
         thrashing = process.vm.pressure.note_fault(page, kind);
         if plan == FaultPlan::ZeroFill {
             fault_around(process, page);

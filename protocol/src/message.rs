@@ -34,6 +34,7 @@
 //! | [`Message::CommandRejected`] | a host command frame did not decode | event |
 //! | [`Message::VmFlags`] | one process's VM flags (after its regions) | snapshot |
 //! | [`Message::LatencyHistogram`] | one subscriber's ack latencies by power of two (after its `Subscriber`) | snapshot |
+//! | [`Message::PageFault`] | a process's page fault was counted (only with the boot option `fault_events=on` over the virtio-console link) | event |
 //!
 //! Lifecycle events go out once; counters go out as periodic absolute
 //! snapshots so that a lost frame never leaves the host's picture wrong.
@@ -385,6 +386,10 @@ pub enum Message<S> {
     /// `Subscriber` frame in a snapshot round (only for subscribers that
     /// acked at least once).
     LatencyHistogram(LatencyHistogram),
+    /// A page fault of a process was counted (in its `minor_faults` or
+    /// `major_faults`): sent only when asked for (`fault_events=on`, on the
+    /// virtio-console link), one per counted fault.
+    PageFault(PageFault),
 }
 
 /// `ProcessVmFlags::flags`: the slot holds a live address space (MINIX's
@@ -1129,6 +1134,29 @@ pub struct LatencyHistogram {
     pub sum_ns: u64,
     /// The latencies by power of two.
     pub buckets: Log2Buckets,
+}
+
+/// One counted page fault of a process (`fault_events=on` only).
+///
+/// Every fault added to a process's `minor_faults` or `major_faults` gets
+/// one, so between two snapshot rounds the events of a process add up to
+/// the growth of its counters (unless frames were dropped, see
+/// [`Header::dropped`]). A page mapped ahead by fault-around is reported
+/// when its touch is counted (at the next settling: a later fault of the
+/// process, a snapshot round, pageout, `brk`), with the page's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PageFault {
+    /// The faulting process.
+    pub pid: u32,
+    /// The faulting address (CR2), or the page's address for a page
+    /// mapped ahead and counted later.
+    pub address: u64,
+    /// Resolving it read from the disk (file page or swap): a major fault.
+    pub major: bool,
+    /// The access was a write (false for a page mapped ahead: the kernel
+    /// only knows it was touched).
+    pub write: bool,
 }
 
 /// The end of a snapshot round.

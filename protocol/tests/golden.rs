@@ -391,6 +391,20 @@ fn latency_histogram() {
 }
 
 #[test]
+fn page_fault() {
+    check(
+        Message::PageFault(PageFault {
+            pid: 7,
+            address: 0x4000_1234,
+            major: true,
+            write: false,
+        }),
+        26,
+        "05 35 87 ad 4b 09 1b 07 b4 a4 80 80 04 01 03 89 b1 00",
+    );
+}
+
+#[test]
 fn command_result() {
     check(
         Message::CommandResult(CommandResult {
@@ -506,6 +520,7 @@ fn every_message_kind_has_a_golden_vector() {
             Message::CommandRejected(_) => "command_rejected",
             Message::VmFlags(_) => "vm_flags",
             Message::LatencyHistogram(_) => "latency_histogram",
+            Message::PageFault(_) => "page_fault",
         }
     }
     let sample = Message::PowerOff(PowerOff { exit_code: 0 });

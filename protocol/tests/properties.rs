@@ -275,6 +275,14 @@ fn message() -> impl Strategy<Value = Message<String>> {
                     buckets,
                 })
             }),
+        (any::<u32>(), any::<u64>(), any::<bool>(), any::<bool>()).prop_map(
+            |(pid, address, major, write)| Message::PageFault(PageFault {
+                pid,
+                address,
+                major,
+                write,
+            })
+        ),
     ]
 }
 

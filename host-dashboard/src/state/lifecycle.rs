@@ -28,6 +28,9 @@ pub struct LifecycleCounts {
     pub user_fault: u64,
     /// System calls that failed with EFAULT.
     pub bad_pointer: u64,
+    /// Per-fault `PageFault` events (only a guest booted with
+    /// `fault_events=on` over the virtio-console link sends them).
+    pub page_fault: u64,
 }
 
 /// Signals sent, by outcome.

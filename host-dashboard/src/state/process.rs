@@ -71,6 +71,9 @@ pub struct Process {
     pub user_faults: u64,
     /// System calls of its that failed with EFAULT.
     pub bad_pointers: u64,
+    /// `PageFault` events about it (`fault_events=on` only): they add up
+    /// to its `vm` fault counters unless frames were lost.
+    pub fault_events: u64,
     /// Its latest CPU exception.
     pub last_fault: Option<UserFault>,
     /// Guest time of the last frame about it, in microseconds.
@@ -178,6 +181,7 @@ impl Process {
             handlers_run: 0,
             user_faults: 0,
             bad_pointers: 0,
+            fault_events: 0,
             last_fault: None,
             updated_us: time_us,
             round: None,

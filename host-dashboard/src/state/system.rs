@@ -24,8 +24,8 @@ use super::rounds::{RoundFrame, SnapshotRounds};
 use super::stuck::StuckWatch;
 use super::subscribers::SubscriberTable;
 use protocol::message::{
-    BadPointer, Exit, MemorySnapshot, ProcessSnapshot, ProcessState, ProcessVmFlags, Reaped,
-    RegionSnapshot, SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
+    BadPointer, Exit, MemorySnapshot, PageFault, ProcessSnapshot, ProcessState, ProcessVmFlags,
+    Reaped, RegionSnapshot, SignalHandled, SignalSent, SnapshotDone, Spawn, UserFault,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -173,6 +173,15 @@ impl System {
         self.lifecycle.bad_pointer += 1;
         if let Some(process) = self.touch(bad.pid, time_us) {
             process.bad_pointers += 1;
+        }
+    }
+
+    /// A page fault of a process was counted (`fault_events=on`).
+    pub(crate) fn page_fault(&mut self, time_us: u64, fault: PageFault) {
+        self.next_mark();
+        self.lifecycle.page_fault += 1;
+        if let Some(process) = self.touch(fault.pid, time_us) {
+            process.fault_events += 1;
         }
     }
 

@@ -11,6 +11,7 @@
 //! | `telemetry=quiet` | send only Hello, logs, failures, command results and power-off (benchmarks) |
 //! | `bench=on` | enable the benchmark system call |
 //! | `link=virtio` | telemetry over a virtio-console port instead of COM1 (`link=uart`, the default) |
+//! | `fault_events=on` | one `PageFault` frame per counted page fault (`off`, the default); honoured only when the link is the virtio console |
 //! | `virtio_mmio.device=SIZE@ADDR[:IRQ]` | a virtio-mmio transport (read by the disk driver, [`crate::virtio_mmio`]) |
 //!
 //! Unknown words and bad values are reported back, never fatal: the kernel
@@ -58,6 +59,10 @@ pub struct BootOptions<'a> {
     pub bench: bool,
     /// The telemetry link.
     pub link: Link,
+    /// Send a `PageFault` frame per counted page fault. The kernel honours
+    /// it only on the virtio-console link (on COM1 it would flood the
+    /// 16550).
+    pub fault_events: bool,
 }
 
 /// A word of the command line that was not understood.
@@ -80,6 +85,7 @@ impl Default for BootOptions<'_> {
             quiet_telemetry: false,
             bench: false,
             link: Link::Uart,
+            fault_events: false,
         }
     }
 }
@@ -145,6 +151,17 @@ impl<'a> BootOptions<'a> {
                     }
                     _ => false,
                 },
+                "fault_events" => match value {
+                    "on" => {
+                        options.fault_events = true;
+                        true
+                    }
+                    "off" => {
+                        options.fault_events = false;
+                        true
+                    }
+                    _ => false,
+                },
                 // Read by the disk driver; here only checked.
                 crate::virtio_mmio::KEY => crate::virtio_mmio::parse_value(value).is_some(),
                 "test" => {
@@ -189,8 +206,25 @@ mod tests {
                 quiet_telemetry: false,
                 bench: false,
                 link: Link::Uart,
+                fault_events: false,
             }
         );
+    }
+
+    #[test]
+    fn fault_events_switch() {
+        assert!(!BootOptions::default().fault_events);
+        let (options, problems) = BootOptions::parse("link=virtio fault_events=on");
+        assert!(problems.is_empty());
+        assert!(options.fault_events && options.link == Link::Virtio);
+        assert!(
+            !BootOptions::parse("fault_events=on fault_events=off")
+                .0
+                .fault_events
+        );
+        let (options, problems) = BootOptions::parse("fault_events=yes");
+        assert!(!options.fault_events);
+        assert_eq!(problems, [OptionProblem::BadValue("fault_events=yes")]);
     }
 
     #[test]

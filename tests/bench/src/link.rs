@@ -229,6 +229,7 @@ fn kind_name(message: &Message<String>) -> &'static str {
         Message::CommandRejected(_) => "command rejected",
         Message::VmFlags(_) => "vm flags",
         Message::LatencyHistogram(_) => "latency histogram",
+        Message::PageFault(_) => "page fault",
     }
 }
 

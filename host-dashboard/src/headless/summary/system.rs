@@ -58,6 +58,9 @@ pub struct ProcessSummary<'a> {
     pub user_faults: u64,
     /// Its system calls that failed with EFAULT.
     pub bad_pointers: u64,
+    /// `PageFault` events about it (only with the guest's `fault_events=on`
+    /// over the virtio-console link; 0 otherwise).
+    pub fault_events: u64,
     /// Guest time of the last frame about it.
     pub updated_us: u64,
     /// The last snapshot round that listed it, or null.
@@ -196,6 +199,7 @@ impl<'a> From<&'a Process> for ProcessSummary<'a> {
             handlers_run: process.handlers_run,
             user_faults: process.user_faults,
             bad_pointers: process.bad_pointers,
+            fault_events: process.fault_events,
             updated_us: process.updated_us,
             round: process.round,
             regions: process.regions.iter().map(RegionSummary::from).collect(),

@@ -131,7 +131,7 @@ fn a_running_guest_meets_the_contract() {
                 "spawn": 0, "signal": 0, "exit": 0, "reaped": 0,
                 "signal_outcomes": {"ignored": 0, "blocked": 0, "caught": 0, "terminate": 0,
                                     "stop": 0, "continue": 0},
-                "signal_handled": 0, "user_fault": 0, "bad_pointer": 0,
+                "signal_handled": 0, "user_fault": 0, "bad_pointer": 0, "page_fault": 0,
                 "published": {"exit": 0, "signal": 0, "spawn": 0},
                 "completed": 0, "completion_unseen": 0, "in_flight": 0, "ignored_acks": 0,
                 "ignored_by_reason": {"no_such_event": 0, "wrong_subscriber": 0, "wrong_kind": 0},
@@ -477,7 +477,7 @@ fn processes_regions_and_exits_meet_the_contract() {
             "vm_total_pages": 4, "vm_total_max_pages": 5, "minor_faults": 6, "major_faults": 7,
             "minor_faults_per_second": 750.0, "major_faults_per_second": 875.0,
             "resident_pages": 3, "swapped_pages": 1,
-            "signals_received": 0, "handlers_run": 0, "user_faults": 0, "bad_pointers": 0,
+            "signals_received": 0, "handlers_run": 0, "user_faults": 0, "bad_pointers": 0, "fault_events": 0,
             "updated_us": 11_000, "round": 1, "regions_expected": 2, "regions_complete": true,
             "vm_flags": ["in_use"],
             "regions": [
@@ -770,4 +770,29 @@ fn command_answers_are_kept_by_id() {
         json!({"results": {"7": {"outcome": "done", "value": 4, "errno": null, "time_us": 3_000_100}},
                "rejected": 1, "last_rejection": "undecodable"})
     );
+}
+
+#[test]
+fn page_fault_events_are_counted_per_process_and_in_all() {
+    let mut state = running_state();
+    state.apply(ms(10), frame(3, spawn(2, "worker")));
+    for (seq, (pid, major)) in [(2, false), (2, true), (9, false)].into_iter().enumerate() {
+        let fault = protocol::message::PageFault {
+            pid,
+            address: 0x40_0000,
+            major,
+            write: true,
+        };
+        state.apply(ms(11), frame(4 + seq as u32, Message::PageFault(fault)));
+    }
+    let json = to_json(&state);
+    // The one for an unknown pid counts in all only.
+    assert_eq!(json["events"]["page_fault"], 3);
+    let worker = json["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|process| process["pid"] == 2)
+        .unwrap();
+    assert_eq!(worker["fault_events"], 2);
 }
