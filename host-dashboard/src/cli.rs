@@ -256,13 +256,16 @@ pub struct BootArgs {
     pub image: Option<String>,
 
     /// QEMU accelerator: tcg (software, works everywhere; the default) or
-    /// kvm (hardware, needs /dev/kvm).
+    /// kvm (hardware, needs /dev/kvm). Before a kvm boot a small probe kernel
+    /// checks that ring 3 can make a system call there (cached per host);
+    /// where it cannot (kvm_pvm), the run stops with the reason.
     #[arg(long, value_enum)]
     pub accel: Option<Accelerator>,
 
-    /// The machine QEMU emulates: q35 (a PC with PCI, the kernel loaded
-    /// through PVH; the default), microvm (no PCI, virtio-mmio), or the
-    /// bootable ISO under SeaBIOS or OVMF where the image builder offers it.
+    /// The machine QEMU emulates: q35 (a PC with PCI and a virtio-blk disk,
+    /// the kernel loaded through PVH; the default), microvm (no PCI: a
+    /// virtio-mmio disk), iso-bios (the bootable GRUB ISO under SeaBIOS,
+    /// a SATA disk on AHCI) or iso-uefi (the same ISO under OVMF).
     #[arg(long, value_name = "MACHINE", value_parser = machine_parser())]
     pub machine: Option<Machine>,
 
