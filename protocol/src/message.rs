@@ -1141,7 +1141,7 @@ pub struct LatencyHistogram {
 /// Every fault added to a process's `minor_faults` or `major_faults` gets
 /// one, so between two snapshot rounds the events of a process add up to
 /// the growth of its counters (unless frames were dropped, see
-/// [`Header::dropped`]). A page mapped ahead by fault-around is reported
+/// [`Header::dropped_before`]). A page mapped ahead by fault-around is reported
 /// when its touch is counted (at the next settling: a later fault of the
 /// process, a snapshot round, pageout, `brk`), with the page's address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
