@@ -277,12 +277,16 @@ fn analysis(report: &Report) -> Vec<String> {
     }
     if missed("boot_over_floor_q35") || missed("boot_over_floor_microvm") {
         notes.push(
-            "Boot overhead: before its first frame the kernel calibrates the TSC (five 1 ms windows against the \
-             PIT under TCG, which offers no CPUID frequency leaf), builds its page tables and finds its disk, \
-             because the Hello frame names the disk it found. Sending a first frame before the disk is probed \
-             (the platform in a later frame), or taking the frequency from the hypervisor (KVM's leaf \
-             0x40000010), would move the first frame earlier. On microvm the floor itself is small (no PCI \
-             enumeration, qboot instead of SeaBIOS), so the same fixed work weighs more in the ratio."
+            "Boot overhead: in a boot instrumented with timestamps (microvm, TCG), the kernel takes about \
+             20 ms from its entry to the Hello frame: 1.4 ms of early setup, 3.2 ms calibrating the TSC (three \
+             1 ms windows against the PIT: TCG offers no CPUID frequency leaf), then about 2 ms each for the \
+             boot information, the memory map and page tables, ACPI, the disk, the boot file system and the \
+             first frame itself. Each stage is little native code; under TCG its time is most likely QEMU \
+             translating code that runs for the first time, so no single stage dominates. The Hello frame \
+             waits for the disk because it names it: a first frame before the disk is probed (the platform \
+             in a later frame), or the frequency from the hypervisor (KVM's leaf 0x40000010), would move it \
+             earlier. On microvm the floor itself is small (no PCI enumeration, qboot instead of SeaBIOS), \
+             so the same fixed work weighs more in the ratio."
                 .to_string(),
         );
     }

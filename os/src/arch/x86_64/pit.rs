@@ -87,8 +87,10 @@ fn measure(window_ms: u64) -> Measurement {
     }
 }
 
-/// How many measurements [`calibrate_tsc_hz`] takes.
-const MEASUREMENTS: usize = 5;
+/// How many measurements [`calibrate_tsc_hz`] takes. Under TCG undisturbed
+/// 1 ms windows agree within about 0.1%, so three (the median rejects one
+/// outlier) give the rate as well as five did, 2 ms sooner in every boot.
+const MEASUREMENTS: usize = 3;
 /// How many attempts it makes to get them.
 const ATTEMPTS: usize = 4 * MEASUREMENTS;
 
