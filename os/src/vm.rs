@@ -211,26 +211,48 @@ fn fault_around(process: &mut Process, page: u64) {
         .unrecorded_until(first)
         .unwrap_or(first)
         .min(first + FAULT_AROUND_PAGES as u64 * PAGE_SIZE);
+    let wanted = (limit.saturating_sub(first) / PAGE_SIZE) as usize;
+    // Zeroed frames first, then mapped a leaf table at a time (one walk
+    // per run, not per page).
+    let mut fresh: [Option<Frame>; FAULT_AROUND_PAGES] = [const { None }; FAULT_AROUND_PAGES];
     let mut mapped = [0u64; FAULT_AROUND_PAGES];
-    let mut count = 0;
-    let mut next = first;
-    while next < limit {
+    let mut allocated = 0;
+    for (slot, address) in fresh.iter_mut().zip(mapped.iter_mut()).take(wanted) {
         let Some(mut frame) = allocate_frame(process) else {
             break;
         };
         frame.zero();
-        let Ok(address) = paging::map_user_frame(process.root, next, frame, flags, &mut || {
-            memory::allocate_table(claim)
-        })
-        .map_err(|(frame, _)| memory::release(frame)) else {
-            break;
-        };
-        let Some(slot) = mapped.get_mut(count) else {
-            break;
-        };
-        *slot = address;
-        count += 1;
-        next += PAGE_SIZE;
+        *address = frame.address();
+        *slot = Some(frame);
+        allocated += 1;
+    }
+    let mut count = 0;
+    while count < allocated {
+        let page = first + count as u64 * PAGE_SIZE;
+        let rest = fresh.get_mut(count..allocated).unwrap_or_default();
+        match paging::map_fresh_user_run(process.root, page, rest, flags) {
+            Some(0) => break,
+            Some(run) => count += run,
+            // No leaf table there yet: one page the general way makes it.
+            None => {
+                let Some(frame) = rest.first_mut().and_then(Option::take) else {
+                    break;
+                };
+                match paging::map_user_frame(process.root, page, frame, flags, &mut || {
+                    memory::allocate_table(claim)
+                }) {
+                    Ok(_) => count += 1,
+                    Err((frame, _)) => {
+                        memory::release(frame);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // Frames not mapped (no table frame, or a mapping in the way) go back.
+    for frame in fresh.iter_mut().filter_map(Option::take) {
+        memory::release(frame);
     }
     let frames = mapped.get(..count).unwrap_or_default();
     let attached = process.vm.attach_run(first, frames);

@@ -327,10 +327,15 @@ impl VmSpace {
         let mut attached = 0;
         let mut page = page_floor(start);
         for &frame in frames {
-            if page >= region.end || region.pages.contains_key(&page) {
+            if page >= region.end {
                 break;
             }
-            region.pages.insert(page, Page::Resident(frame));
+            // One map operation per page: a record found in the way is put
+            // back and ends the run.
+            if let Some(previous) = region.pages.insert(page, Page::Resident(frame)) {
+                region.pages.insert(page, previous);
+                break;
+            }
             attached += 1;
             page += PAGE_SIZE;
         }

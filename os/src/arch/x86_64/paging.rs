@@ -350,6 +350,13 @@ fn walk_leaf(
     root: u64,
     virt: u64,
 ) -> Option<&'static mut x86_64::structures::paging::page_table::PageTableEntry> {
+    let table = walk_leaf_table(root, virt)?;
+    Some(&mut table[VirtAddr::new(virt).p1_index()])
+}
+
+/// The last-level table that maps `virt` under `root` (a root the caller
+/// checked), if the tables down to it exist.
+fn walk_leaf_table(root: u64, virt: u64) -> Option<&'static mut PageTable> {
     let virt = VirtAddr::new(virt);
     let mut table_address = root;
     for index in [virt.p4_index(), virt.p3_index(), virt.p2_index()] {
@@ -363,8 +370,7 @@ fn walk_leaf(
         table_address = entry.addr().as_u64();
     }
     // SAFETY: as above.
-    let table = unsafe { table_at(table_address) };
-    Some(&mut table[virt.p1_index()])
+    Some(unsafe { table_at(table_address) })
 }
 
 /// Maps (or re-maps) the user page `virt` to the frame recorded as
@@ -426,6 +432,47 @@ pub fn map_user_frame(
     }
 }
 
+/// Maps `frames` at consecutive user pages from `first`, where nothing is
+/// mapped yet, with `flags`: fault-around's batch, one check of the root
+/// and one table walk for the run instead of one per page. Each frame it
+/// maps leaves its slot (`None`) for the mapping, which keeps it as
+/// [`map_user_frame`]'s do. It stops at the first empty slot, at a page
+/// that has an entry (nothing is overwritten), at the end of `first`'s
+/// last-level table, or at the end of user space. `None` when `root` is
+/// not a live user root or the tables down to `first`'s last level do not
+/// exist yet ([`map_user_frame`] makes them); otherwise how many it mapped.
+/// No TLB flush: a not-present entry is never cached.
+pub fn map_fresh_user_run(
+    root: u64,
+    first: u64,
+    frames: &mut [Option<Frame>],
+    flags: Flags,
+) -> Option<usize> {
+    if first >= USER_END || !first.is_multiple_of(PAGE_SIZE) || !is_user_root(root) {
+        return None;
+    }
+    let table = walk_leaf_table(root, first)?;
+    let first_index = usize::from(VirtAddr::new(first).p1_index());
+    let pages_left = ((USER_END - first) / PAGE_SIZE) as usize;
+    let mut mapped = 0;
+    for (entry, slot) in table
+        .iter_mut()
+        .skip(first_index)
+        .zip(frames.iter_mut())
+        .take(pages_left)
+    {
+        if !entry.is_unused() {
+            break;
+        }
+        let Some(frame) = slot.take() else {
+            break;
+        };
+        entry.set_addr(PhysAddr::new(frame.into_raw()), flags);
+        mapped += 1;
+    }
+    Some(mapped)
+}
+
 /// Unmaps the user page `virt`; returns the frame it mapped.
 pub fn clear_user_page(root: u64, virt: u64) -> Option<u64> {
     let entry = leaf_entry(root, virt)?;
@@ -476,13 +523,23 @@ pub fn accessed_pages(root: u64, pages: &[u64]) -> u64 {
         return 0;
     }
     let mut bits = 0;
+    // Fault-around's pages are consecutive: one walk per last-level table.
+    let mut table: Option<(u64, &'static mut PageTable)> = None;
     for (index, &page) in pages.iter().enumerate().take(64) {
         if page >= USER_END {
             continue;
         }
-        if walk_leaf(root, page)
-            .is_some_and(|entry| entry.flags().contains(Flags::PRESENT | Flags::ACCESSED))
-        {
+        // A last-level table maps one 2 MiB span.
+        let span = page / HUGE_PAGE_SIZE;
+        if table.as_ref().is_none_or(|(cached, _)| *cached != span) {
+            table = walk_leaf_table(root, page).map(|found| (span, found));
+        }
+        let accessed = table.as_ref().is_some_and(|(_, leaf)| {
+            leaf[VirtAddr::new(page).p1_index()]
+                .flags()
+                .contains(Flags::PRESENT | Flags::ACCESSED)
+        });
+        if accessed {
             bits |= 1 << index;
         }
     }
