@@ -32,6 +32,32 @@ const ATTACKS: &[Attack] = &[
         "forged-rip-last-canonical-byte",
         forged_rip_last_canonical_byte,
     ),
+    (
+        "sysret-shaped-noncanonical-rip",
+        sysret_shaped_noncanonical_rip,
+    ),
+    ("sysret-shaped-kernel-rip", sysret_shaped_kernel_rip),
+    (
+        "sysret-shaped-rip-top-of-user",
+        sysret_shaped_rip_top_of_user,
+    ),
+    ("sysret-shaped-tf", sysret_shaped_tf),
+    ("sysret-shaped-iopl-nt-ac-vm", sysret_shaped_iopl_nt_ac_vm),
+    (
+        "sigaction-noncanonical-handler",
+        sigaction_noncanonical_handler,
+    ),
+    ("syscall-writes-into-own-text", syscall_writes_into_own_text),
+    ("syscall-write-straddles", syscall_write_straddles),
+    ("syscall-write-into-cow-page", syscall_write_into_cow_page),
+    ("fault-around-then-fork", fault_around_then_fork),
+    ("fault-around-then-brk-shrink", fault_around_then_brk_shrink),
+    ("fault-around-at-region-end", fault_around_at_region_end),
+    (
+        "fault-around-next-to-a-shared-region",
+        fault_around_next_to_a_shared_region,
+    ),
+    ("signal-to-ring-3-spinner", signal_to_ring_3_spinner),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1255,4 +1281,476 @@ fn init_one_shot_handler() {
         "attack: init-one-shot-handler -> init runs on (child {sent:?}, handler ran {} times)",
         ONE_SHOT_RAN.load(core::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// A forged frame shaped for the `sysretq` exit: RCX equal to RIP, R11
+/// to the RFLAGS `sigreturn` would keep (0x202).
+fn sysret_shaped(rip: u64, rflags: u64, r11: u64) -> ! {
+    let mut stack = [0u64; 512];
+    forged_return(kernel_abi::signal::SavedRegisters {
+        rip,
+        rcx: rip,
+        r11,
+        rsp: (stack.as_mut_ptr() as u64 + 2048) & !15,
+        rflags,
+        ..Default::default()
+    })
+}
+
+/// RIP just past the lower canonical half: `sigreturn` must refuse it
+/// (on Intel CPUs `sysretq` there is a #GP in ring 0).
+fn sysret_shaped_noncanonical_rip() -> ! {
+    sysret_shaped(0x0000_8000_0000_0000, 0x202, 0x202)
+}
+
+/// RIP in the kernel half: refused.
+fn sysret_shaped_kernel_rip() -> ! {
+    sysret_shaped(0xffff_8000_0000_0000, 0x202, 0x202)
+}
+
+/// RIP 16 bytes below the top of user space (canonical, unmapped): the
+/// fetch faults in ring 3.
+fn sysret_shaped_rip_top_of_user() -> ! {
+    sysret_shaped(0x0000_7fff_ffff_fff0, 0x202, 0x202)
+}
+
+extern "C" fn after_forged_tf() -> ! {
+    process::exit(100)
+}
+
+/// TF asked for: `sigreturn` drops it (`USER_SETTABLE_RFLAGS`), so the
+/// code after the return runs without a single step, through `iretq` (R11
+/// kept TF) or `sysretq` (R11 without it).
+fn sysret_shaped_tf() -> ! {
+    match process::fork() {
+        Ok(0) => sysret_shaped(after_forged_tf as *const () as u64, 0x302, 0x202),
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Exited(100)) {
+                process::exit(1)
+            }
+        }
+        Err(_) => process::exit(2),
+    }
+    sysret_shaped(after_forged_tf as *const () as u64, 0x302, 0x302)
+}
+
+/// IOPL 3, NT, AC and VM asked for, R11 the value `sigreturn` keeps, so
+/// the exit is `sysretq`: `cli` must still be a #GP (SIGSEGV).
+fn sysret_shaped_iopl_nt_ac_vm() -> ! {
+    sysret_shaped(
+        after_forged_rflags as *const () as u64,
+        0x3202 | (1 << 14) | (1 << 17) | (1 << 18),
+        0x202,
+    )
+}
+
+fn sigaction_raw(signal: u64, handler: u64, restorer: u64) -> Result<u64, kernel_abi::Errno> {
+    let action = kernel_abi::signal::SigAction {
+        handler,
+        restorer,
+        mask: 0,
+    };
+    // SAFETY: a live SigAction for the kernel to read; no old pointer.
+    userlib::raw::check(unsafe {
+        userlib::raw::syscall(
+            Syscall::SigAction,
+            [
+                signal,
+                &action as *const kernel_abi::signal::SigAction as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )
+    })
+}
+
+/// Handlers and restorers outside the lower canonical half: EINVAL, and a
+/// signal then takes its default action.
+fn sigaction_noncanonical_handler() -> ! {
+    let usr1 = u64::from(Signal::SIGUSR1.number());
+    let good = noop as *const () as u64;
+    let mut failed = 0;
+    for (bit, (handler, restorer)) in [
+        (0x0000_8000_0000_0000, good),
+        (0xffff_8000_0000_0000, good),
+        (0x0000_7fff_ffff_ffff + 1, good),
+        (good, 0x0000_8000_0000_0000),
+        (good, 0xffff_ffff_ffff_f000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if sigaction_raw(usr1, handler, restorer) != Err(kernel_abi::Errno::EINVAL) {
+            failed |= 1 << bit;
+        }
+    }
+    if failed != 0 {
+        process::exit(failed)
+    }
+    // The default action of SIGUSR1 ends us: Killed(10).
+    let _ = signal::kill(process::getpid(), Signal::SIGUSR1);
+    process::exit(100)
+}
+
+/// `meminfo` (the kernel writes 40 bytes) into `address`.
+fn meminfo_at(address: u64) -> Result<u64, kernel_abi::Errno> {
+    // SAFETY: the kernel checks the pointer; a bad one is EFAULT.
+    userlib::raw::check(unsafe {
+        userlib::raw::syscall(Syscall::MemInfo, [address, 0, 0, 0, 0, 0])
+    })
+}
+
+/// A system call that writes (`meminfo`, `sigprocmask`'s old mask) into
+/// the program's own code: EFAULT, the code unchanged, the program runs
+/// on (read-only pages of the page cache are never written).
+fn syscall_writes_into_own_text() -> ! {
+    let text = meminfo_at as *const () as u64;
+    // SAFETY: reads our own code.
+    let before = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+    let mut failed = 0;
+    if meminfo_at(text) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 1;
+    }
+    // Page-aligned, and the last bytes of the page (straddling the next).
+    if meminfo_at(text & !(PAGE - 1)) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 2;
+    }
+    if meminfo_at((text & !(PAGE - 1)) + PAGE - 8) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 4;
+    }
+    let old_mask = userlib::raw::syscall_plain(
+        Syscall::SigProcMask,
+        [kernel_abi::signal::SIG_BLOCK, 0, text, 0, 0, 0],
+    );
+    if userlib::raw::check(old_mask) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 8;
+    }
+    // SAFETY: as above.
+    let after = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+    if before != after {
+        failed |= 16;
+    }
+    // A second process running the same program sees its code intact.
+    match process::fork() {
+        Ok(0) => {
+            // SAFETY: as above, in the child.
+            let seen = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+            process::exit(if seen == before { 0 } else { 1 })
+        }
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Exited(0)) {
+                failed |= 32;
+            }
+        }
+        Err(_) => failed |= 64,
+    }
+    process::exit(failed)
+}
+
+/// Kernel writes of 40 bytes that start in a writable page and end
+/// outside anything writable: past the heap's end (no region), at the top
+/// of user space, into the stack's guard gap, with a length that wraps,
+/// and at kernel addresses. Each is EFAULT (no kernel fault); a write
+/// that ends exactly at the end of the page works.
+fn syscall_write_straddles() -> ! {
+    let mut failed = 0;
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned).is_err() || memory::sbrk(PAGE).is_err() {
+        process::exit(64)
+    }
+    let top = aligned + PAGE;
+    memory::touch(top - 1, 1);
+    for (bit, address) in [
+        top - 8,
+        top - 39,
+        0x0000_7fff_ffff_fff8,
+        0x0000_7fff_ffff_ffd8 + 1,
+        vm_stack_guard_top() - 8,
+        u64::MAX - 7,
+        0xffff_8000_0000_0000,
+        0xffff_ffff_8000_0000,
+        0x0000_8000_0000_0000 - 16,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if meminfo_at(address) != Err(kernel_abi::Errno::EFAULT) {
+            failed |= 1 << bit;
+        }
+    }
+    // Exactly at the end of the page: fits, works.
+    if meminfo_at(top - 40).is_err() {
+        failed |= 1 << 10;
+    }
+    process::exit(failed)
+}
+
+/// The top of the stack's guard gap (the lowest stack page starts here).
+fn vm_stack_guard_top() -> u64 {
+    kernel_abi::USER_STACK_TOP - kernel_abi::USER_STACK_SIZE
+}
+
+const MARK: u64 = 0x5a5a_5a5a_5a5a_5a5a;
+
+/// A page of ours, shared copy-on-write after a fork: the child has the
+/// kernel write into it (`meminfo`) and writes it itself; the parent's
+/// copy must keep its bytes (the write breaks the sharing first), and the
+/// child must see its own write.
+fn syscall_write_into_cow_page() -> ! {
+    let Ok(start) = memory::sbrk(4 * PAGE) else {
+        process::exit(64)
+    };
+    let page = (start + PAGE) & !(PAGE - 1);
+    // SAFETY: (every access below) words of our own heap pages.
+    unsafe {
+        for word in 0..16 {
+            core::ptr::write_volatile((page as *mut u64).add(word), MARK);
+        }
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let wrote = meminfo_at(page + 8);
+            // SAFETY: as above.
+            let first = unsafe { core::ptr::read_volatile((page + 8) as *const u64) };
+            // SAFETY: as above.
+            unsafe { core::ptr::write_volatile((page + 64) as *mut u64, 1) };
+            process::exit(if wrote.is_ok() && first != MARK { 0 } else { 1 })
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let status = process::wait_for(child);
+    let mut failed = 0;
+    if status != Ok(process::ExitStatus::Exited(0)) {
+        failed |= 1;
+    }
+    for word in 0..16 {
+        // SAFETY: as above.
+        if unsafe { core::ptr::read_volatile((page as *const u64).add(word)) } != MARK {
+            failed |= 2;
+        }
+    }
+    // And the other way round: the parent writes (through the kernel) a
+    // page the child still shares; the child must keep the mark.
+    // SAFETY: as above.
+    unsafe { core::ptr::write_volatile(page as *mut u64, MARK) };
+    let child = match process::fork() {
+        Ok(0) => {
+            let _ = time::sleep_ms(100);
+            // SAFETY: as above.
+            let kept = unsafe { core::ptr::read_volatile((page + 16) as *const u64) };
+            process::exit(if kept == MARK { 0 } else { 1 })
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(66),
+    };
+    if meminfo_at(page + 16).is_err() {
+        failed |= 4;
+    }
+    if process::wait_for(child) != Ok(process::ExitStatus::Exited(0)) {
+        failed |= 8;
+    }
+    process::exit(failed)
+}
+
+/// A fresh, page-aligned heap run of `pages` pages; its first two are
+/// touched in order, so the second is a sequential first touch and the
+/// kernel maps pages ahead of it (fault-around).
+fn heap_run_with_fault_around(pages: u64) -> u64 {
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned + pages * PAGE).is_err() {
+        process::exit(64)
+    }
+    // SAFETY: (the caller's accesses too) pages of our own heap.
+    unsafe {
+        core::ptr::write_volatile(aligned as *mut u8, 1);
+        core::ptr::write_volatile((aligned + PAGE) as *mut u8, 1);
+    }
+    aligned
+}
+
+/// Whether the `count` pages from `first` read all zero.
+fn pages_are_zero(first: u64, count: u64) -> bool {
+    (0..count * PAGE / 8).all(|word| {
+        // SAFETY: words of our own heap pages.
+        unsafe { core::ptr::read_volatile((first as *const u64).add(word as usize)) == 0 }
+    })
+}
+
+/// Right after a fault-around, fork: the child writes (directly and
+/// through the kernel) pages mapped ahead, touched or not; the parent
+/// must read them as zero; the pages mapped ahead read zero in both.
+fn fault_around_then_fork() -> ! {
+    let run = heap_run_with_fault_around(48);
+    let mut failed = 0;
+    if !pages_are_zero(run + 2 * PAGE, 2) {
+        failed |= 1;
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut bad = 0;
+            if !pages_are_zero(run + 4 * PAGE, 28) {
+                bad |= 1;
+            }
+            for page in 2..40 {
+                // SAFETY: our heap (inherited).
+                unsafe { core::ptr::write_volatile((run + page * PAGE + 8) as *mut u64, MARK) };
+            }
+            for page in [5, 17, 31, 33] {
+                if meminfo_at(run + page * PAGE + 64).is_err() {
+                    bad |= 2;
+                }
+            }
+            process::exit(bad)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    match process::wait_for(child) {
+        Ok(process::ExitStatus::Exited(0)) => {}
+        _ => failed |= 2,
+    }
+    if !pages_are_zero(run + 2 * PAGE, 46) {
+        failed |= 4;
+    }
+    process::exit(failed)
+}
+
+/// Fault-around, then write the pages mapped ahead, then shrink the break
+/// below them: touching them must be SIGSEGV; grown back, they must read
+/// zero (fresh pages, not the old frames); nothing leaks (the leak check).
+fn fault_around_then_brk_shrink() -> ! {
+    let run = heap_run_with_fault_around(40);
+    for page in 2..40 {
+        // SAFETY: our heap.
+        unsafe { core::ptr::write_volatile((run + page * PAGE) as *mut u64, MARK) };
+    }
+    // A second run mapped ahead and left untouched, then the shrink.
+    let _ = memory::brk(run + 2 * PAGE);
+    let mut failed = 0;
+    for page in [2u64, 3, 17, 33] {
+        match process::fork() {
+            Ok(0) => {
+                // SAFETY: deliberately past the break: must fault.
+                let value = unsafe { core::ptr::read_volatile((run + page * PAGE) as *const u64) };
+                process::exit(if value == MARK { 1 } else { 2 })
+            }
+            Ok(child) => {
+                if process::wait_for(child) != Ok(process::ExitStatus::Killed(11)) {
+                    failed |= 1;
+                }
+            }
+            Err(_) => process::exit(65),
+        }
+    }
+    if memory::brk(run + 40 * PAGE).is_err() {
+        process::exit(66)
+    }
+    if !pages_are_zero(run + 2 * PAGE, 38) {
+        failed |= 2;
+    }
+    // Fault-around again, then shrink at once (pages mapped ahead, none
+    // touched), and grow: zero again.
+    let _ = memory::brk(run);
+    let again = heap_run_with_fault_around(40);
+    let _ = memory::brk(again + PAGE);
+    if memory::brk(again + 40 * PAGE).is_err() || !pages_are_zero(again + PAGE, 39) {
+        failed |= 4;
+    }
+    process::exit(failed)
+}
+
+/// A heap that ends three pages after a sequential run: nothing is mapped
+/// past its end; a touch there is SIGSEGV.
+fn fault_around_at_region_end() -> ! {
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned + 4 * PAGE).is_err() {
+        process::exit(64)
+    }
+    // SAFETY: our heap: the last page is a sequential first touch, with
+    // nothing mapped ahead before it.
+    unsafe {
+        core::ptr::write_volatile((aligned + 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((aligned + 3 * PAGE) as *mut u8, 1);
+    }
+    // SAFETY: deliberately one page past the heap: must fault.
+    let value = unsafe { core::ptr::read_volatile((aligned + 4 * PAGE) as *const u8) };
+    process::exit(100 + i32::from(value))
+}
+
+/// A shared region, a child that shares it, and a heap grown to end right
+/// where the region starts; a sequential first touch of the heap's last
+/// page must not map pages of the shared region ahead (as private zero
+/// pages of ours): what we then write there, the child must see.
+fn fault_around_next_to_a_shared_region() -> ! {
+    let Ok(shared) = map_shared(16 * PAGE) else {
+        process::exit(64)
+    };
+    let me = process::getpid();
+    let child = match process::fork() {
+        Ok(0) => {
+            for _ in 0..300 {
+                // SAFETY: our shared region (inherited).
+                if unsafe { core::ptr::read_volatile((shared + 8) as *const u64) } == MARK {
+                    process::exit(0)
+                }
+                if process::getppid() != me {
+                    break;
+                }
+                let _ = time::sleep_ms(10);
+            }
+            process::exit(1)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    if memory::brk(shared).is_err() {
+        let _ = signal::kill(child, Signal::SIGKILL);
+        process::exit(66)
+    }
+    // SAFETY: the last two pages of our heap, then the shared region.
+    unsafe {
+        core::ptr::write_volatile((shared - 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((shared - PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((shared + 8) as *mut u64, MARK);
+    }
+    let status = process::wait_for(child);
+    process::exit(if status == Ok(process::ExitStatus::Exited(0)) {
+        0
+    } else {
+        1
+    })
+}
+
+/// A child that spins in ring 3 without a system call gets a signal sent
+/// to it: its handler runs (it exits 0) within a second.
+fn signal_to_ring_3_spinner() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, exit_zero);
+    let child = match process::fork() {
+        Ok(0) => loop {
+            core::hint::spin_loop();
+        },
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let _ = time::sleep_ms(200);
+    let _ = signal::kill(child, Signal::SIGUSR1);
+    for _ in 0..100 {
+        if let Ok(Some(status)) = process::try_wait_for(child) {
+            process::exit(if status == process::ExitStatus::Exited(0) {
+                0
+            } else {
+                1
+            })
+        }
+        let _ = time::sleep_ms(10);
+    }
+    let _ = signal::kill(child, Signal::SIGKILL);
+    let _ = process::wait_for(child);
+    process::exit(2)
 }
