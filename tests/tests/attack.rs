@@ -376,7 +376,8 @@ fn sysret_shaped_forged_frames_and_handlers_outside_user_space_end_only_the_proc
 /// wrap around or start in the kernel half are EFAULT; one that ends
 /// exactly at a page's end works; a kernel write into a page shared
 /// copy-on-write after a fork breaks the sharing first: the other process
-/// keeps its bytes, both ways round.
+/// keeps its bytes, both ways round; one into a page in swap brings it
+/// back first.
 #[test]
 fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
     let run = run();
@@ -385,6 +386,10 @@ fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
         "syscall-writes-into-own-text",
         "syscall-write-straddles",
         "syscall-write-into-cow-page",
+        // At least 64 of 256 heap pages in swap (a filler took memory,
+        // then died): the kernel's write into each brings it back with
+        // its contents.
+        "syscall-write-into-swapped-pages",
     ] {
         assert_eq!(
             attack(name).1,

@@ -58,6 +58,10 @@ const ATTACKS: &[Attack] = &[
         fault_around_next_to_a_shared_region,
     ),
     ("signal-to-ring-3-spinner", signal_to_ring_3_spinner),
+    (
+        "syscall-write-into-swapped-pages",
+        syscall_write_into_swapped_pages,
+    ),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1753,4 +1757,107 @@ fn signal_to_ring_3_spinner() -> ! {
     let _ = signal::kill(child, Signal::SIGKILL);
     let _ = process::wait_for(child);
     process::exit(2)
+}
+
+static WAKE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn wake(_signal: u64) {
+    WAKE.store(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+const HELD_PAGES: u64 = 256;
+
+/// Holds 256 heap pages, each with a mark at its start and its index at
+/// its end; sleeps (pageout takes the pages meanwhile) until SIGUSR1, then
+/// has the kernel write 40 bytes into the middle of each page
+/// (`meminfo`): each write must bring the page back from swap, and every
+/// mark and index must be intact. Exits 0, or 3 if fewer than 64 pages
+/// were out (the attack did not happen).
+fn hold_pages_for_swap() -> ! {
+    let end = memory::heap_end();
+    let run = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(run + HELD_PAGES * PAGE).is_err() {
+        process::exit(64)
+    }
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        // SAFETY: (every access in this function) words of our own heap.
+        unsafe {
+            core::ptr::write_volatile(base as *mut u64, MARK);
+            core::ptr::write_volatile((base + PAGE - 8) as *mut u64, page);
+        }
+    }
+    let before = memory::vmstats().vm_total;
+    while WAKE.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+        let _ = time::sleep_ms(50);
+    }
+    let during = memory::vmstats().vm_total;
+    let mut bad = 0;
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        if meminfo_at(base + PAGE / 2).is_err() {
+            bad += 1;
+        }
+    }
+    let after = memory::vmstats().vm_total;
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        // SAFETY: as above.
+        let (mark, index, total) = unsafe {
+            (
+                core::ptr::read_volatile(base as *const u64),
+                core::ptr::read_volatile((base + PAGE - 8) as *const u64),
+                core::ptr::read_volatile((base + PAGE / 2 + 8) as *const u64),
+            )
+        };
+        if mark != MARK || index != page || total == 0 {
+            bad += 1;
+        }
+    }
+    println!(
+        "attack: holder resident {before} before, {during} after the filler, {after} after the kernel's writes; {bad} bad pages"
+    );
+    process::exit(if bad != 0 {
+        1
+    } else if before < during + 64 {
+        3
+    } else {
+        0
+    })
+}
+
+/// A process's heap pages go to swap (a filler takes memory, then dies);
+/// the kernel then writes into each of them for a system call: the page
+/// comes back with its contents and takes the write.
+fn syscall_write_into_swapped_pages() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, wake);
+    let holder = match process::fork() {
+        Ok(0) => hold_pages_for_swap(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(300);
+    let filler = match process::fork() {
+        Ok(0) => fill_frames(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    while memory::meminfo().free_frames > 64 {
+        if !matches!(process::try_wait_for(filler), Ok(None)) {
+            break;
+        }
+        let _ = time::sleep_ms(20);
+    }
+    let _ = time::sleep_ms(200);
+    let _ = signal::kill(filler, Signal::SIGKILL);
+    let _ = process::wait_for(filler);
+    let swapped = memory::meminfo().swap_used;
+    let _ = signal::kill(holder, Signal::SIGUSR1);
+    let status = process::wait_for(holder);
+    println!("attack: {swapped} swap slots in use after the filler; holder -> {status:?}");
+    process::exit(match status {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        Ok(process::ExitStatus::Exited(code)) => 10 + code as i32,
+        _ => 1,
+    })
 }
