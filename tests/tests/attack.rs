@@ -390,6 +390,10 @@ fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
         // then died): the kernel's write into each brings it back with
         // its contents.
         "syscall-write-into-swapped-pages",
+        // The IPC service's reply, copied by the kernel into a child's
+        // buffer in pages shared copy-on-write (one page, and across
+        // two): the child has it, the parent's pages keep their marks.
+        "ipc-reply-into-cow-pages",
     ] {
         assert_eq!(
             attack(name).1,

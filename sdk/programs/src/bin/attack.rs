@@ -62,6 +62,7 @@ const ATTACKS: &[Attack] = &[
         "syscall-write-into-swapped-pages",
         syscall_write_into_swapped_pages,
     ),
+    ("ipc-reply-into-cow-pages", ipc_reply_into_cow_pages),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1860,4 +1861,69 @@ fn syscall_write_into_swapped_pages() -> ! {
         Ok(process::ExitStatus::Exited(code)) => 10 + code as i32,
         _ => 1,
     })
+}
+
+/// A `sendrec` to the IPC service whose message buffer (replaced by the
+/// reply, which the kernel copies in while the service runs) lies in heap
+/// pages shared copy-on-write with the parent, written before the fork
+/// and not touched by the child since: inside one page, and across two.
+/// The child finds the reply there; the parent's pages keep their bytes.
+fn ipc_reply_into_cow_pages() -> ! {
+    use kernel_abi::ipc::Message;
+    use userlib::{ipc, sem};
+    let Ok(service) = sem::service_endpoint() else {
+        process::exit(64)
+    };
+    let end = memory::heap_end();
+    let run = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(run + 2 * PAGE).is_err() {
+        process::exit(65)
+    }
+    let buffers = [run + 64, run + PAGE - 32];
+    for word in 0..2 * PAGE / 8 {
+        // SAFETY: (every access in this function) our own heap pages.
+        unsafe { core::ptr::write_volatile((run as *mut u64).add(word as usize), MARK) };
+    }
+    for address in buffers {
+        let request = Message::new(sem::SEMGET, [0, 1, 0o600, 0, 0, 0]);
+        // SAFETY: as above; 8-byte aligned, 72 bytes in our heap.
+        unsafe { core::ptr::write_volatile(address as *mut Message, request) };
+    }
+    let mut before = [0u64; 2 * PAGE as usize / 8];
+    for (word, slot) in before.iter_mut().enumerate() {
+        // SAFETY: as above.
+        *slot = unsafe { core::ptr::read_volatile((run as *const u64).add(word)) };
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut bad = 0;
+            for (bit, address) in buffers.into_iter().enumerate() {
+                // SAFETY: as above: the request written before the fork.
+                let message = unsafe { &mut *(address as *mut Message) };
+                let sent = ipc::sendrec(service, message);
+                // SAFETY: as above.
+                let reply = unsafe { core::ptr::read_volatile(address as *const Message) };
+                match (sent, ipc::reply_result(&reply)) {
+                    (Ok(()), Ok(id)) if reply.source == service => {
+                        let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+                    }
+                    _ => bad |= 1 << bit,
+                }
+            }
+            process::exit(bad)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(66),
+    };
+    let mut failed = match process::wait_for(child) {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        _ => 1,
+    };
+    for (word, expected) in before.iter().enumerate() {
+        // SAFETY: as above.
+        if unsafe { core::ptr::read_volatile((run as *const u64).add(word)) } != *expected {
+            failed |= 2;
+        }
+    }
+    process::exit(failed)
 }
