@@ -410,7 +410,8 @@ fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
 /// through the kernel) are its own, and the parent reads zero; pages
 /// mapped ahead read zero; after the break shrinks below them a touch is
 /// SIGSEGV, and grown back they read zero (fresh pages); nothing is
-/// mapped past the heap's end (a touch there is SIGSEGV). A signal sent
+/// mapped past the heap's end (a touch there is SIGSEGV), nor in the
+/// stack's guard gap when the heap is grown up to it. A signal sent
 /// to a process spinning in ring 3 runs its handler within a second (the
 /// return-to-user fast path).
 #[test]
@@ -421,6 +422,7 @@ fn fault_around_respects_fork_brk_and_the_region_end_and_signals_reach_a_spinner
         ("fault-around-then-fork", "Ok(Exited(0))"),
         ("fault-around-then-brk-shrink", "Ok(Exited(0))"),
         ("fault-around-at-region-end", "Ok(Killed(11))"),
+        ("fault-around-at-the-stack-guard", "Ok(Killed(11))"),
         ("signal-to-ring-3-spinner", "Ok(Exited(0))"),
     ];
     for (name, ending) in expected {

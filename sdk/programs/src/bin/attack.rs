@@ -63,6 +63,10 @@ const ATTACKS: &[Attack] = &[
         syscall_write_into_swapped_pages,
     ),
     ("ipc-reply-into-cow-pages", ipc_reply_into_cow_pages),
+    (
+        "fault-around-at-the-stack-guard",
+        fault_around_at_the_stack_guard,
+    ),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1926,4 +1930,43 @@ fn ipc_reply_into_cow_pages() -> ! {
         }
     }
     process::exit(failed)
+}
+
+/// The heap grown to the stack's guard gap (as far as it may go), its last
+/// two pages touched in order (the second a sequential first touch): the
+/// guard gap gets nothing mapped ahead, so a touch of its first page is
+/// SIGSEGV. (A grandchild touches the gap's last page first: SIGSEGV too.)
+fn fault_around_at_the_stack_guard() -> ! {
+    let guard =
+        kernel_abi::USER_STACK_TOP - kernel_abi::USER_STACK_SIZE - kernel_abi::USER_STACK_GUARD;
+    if memory::brk(guard).is_err() {
+        process::exit(64)
+    }
+    if memory::brk(guard + PAGE).is_ok() {
+        // The heap may not reach into the gap.
+        process::exit(65)
+    }
+    // SAFETY: the last two pages of our heap.
+    unsafe {
+        core::ptr::write_volatile((guard - 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((guard - PAGE) as *mut u8, 1);
+    }
+    match process::fork() {
+        Ok(0) => {
+            // SAFETY: deliberately the guard gap's last page: must fault.
+            let value = unsafe {
+                core::ptr::read_volatile((guard + kernel_abi::USER_STACK_GUARD - 8) as *const u8)
+            };
+            process::exit(100 + i32::from(value))
+        }
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Killed(11)) {
+                process::exit(66)
+            }
+        }
+        Err(_) => process::exit(67),
+    }
+    // SAFETY: deliberately the guard gap's first page: must fault.
+    let value = unsafe { core::ptr::read_volatile(guard as *const u8) };
+    process::exit(100 + i32::from(value))
 }
