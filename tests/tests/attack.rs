@@ -413,7 +413,8 @@ fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
 /// mapped past the heap's end (a touch there is SIGSEGV), nor in the
 /// stack's guard gap when the heap is grown up to it. A signal sent
 /// to a process spinning in ring 3 runs its handler within a second (the
-/// return-to-user fast path).
+/// return-to-user fast path); SIGSTOP, SIGCONT and SIGKILL to one each
+/// take effect within 300 ms.
 #[test]
 fn fault_around_respects_fork_brk_and_the_region_end_and_signals_reach_a_spinner() {
     let run = run();
@@ -424,6 +425,7 @@ fn fault_around_respects_fork_brk_and_the_region_end_and_signals_reach_a_spinner
         ("fault-around-at-region-end", "Ok(Killed(11))"),
         ("fault-around-at-the-stack-guard", "Ok(Killed(11))"),
         ("signal-to-ring-3-spinner", "Ok(Exited(0))"),
+        ("stop-and-continue-a-ring-3-spinner", "Ok(Exited(0))"),
     ];
     for (name, ending) in expected {
         assert_eq!(attack(name).1, ending, "{name}\n{}", run.describe());

@@ -64,6 +64,10 @@ const ATTACKS: &[Attack] = &[
     ),
     ("ipc-reply-into-cow-pages", ipc_reply_into_cow_pages),
     (
+        "stop-and-continue-a-ring-3-spinner",
+        stop_and_continue_a_ring_3_spinner,
+    ),
+    (
         "fault-around-at-the-stack-guard",
         fault_around_at_the_stack_guard,
     ),
@@ -1969,4 +1973,60 @@ fn fault_around_at_the_stack_guard() -> ! {
     // SAFETY: deliberately the guard gap's first page: must fault.
     let value = unsafe { core::ptr::read_volatile(guard as *const u8) };
     process::exit(100 + i32::from(value))
+}
+
+/// A child counts in a shared page, spinning in ring 3 without a system
+/// call: SIGSTOP stops the count, SIGCONT resumes it, SIGKILL ends it, each
+/// within 300 ms.
+fn stop_and_continue_a_ring_3_spinner() -> ! {
+    let Ok(counter) = map_shared(PAGE) else {
+        process::exit(64)
+    };
+    let count = || {
+        // SAFETY: our shared region's first word (the child's counter).
+        unsafe { core::ptr::read_volatile(counter as *const u64) }
+    };
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut value = 0u64;
+            loop {
+                value += 1;
+                // SAFETY: as above, inherited by fork.
+                unsafe { core::ptr::write_volatile(counter as *mut u64, value) };
+            }
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let _ = time::sleep_ms(200);
+    let mut failed = 0;
+    if count() == 0 {
+        failed |= 1;
+    }
+    let _ = signal::kill(child, Signal::SIGSTOP);
+    let _ = time::sleep_ms(300);
+    let stopped = count();
+    let _ = time::sleep_ms(300);
+    if count() != stopped {
+        failed |= 2;
+    }
+    let _ = signal::kill(child, Signal::SIGCONT);
+    let _ = time::sleep_ms(300);
+    if count() == stopped {
+        failed |= 4;
+    }
+    let _ = signal::kill(child, Signal::SIGKILL);
+    let mut ended = None;
+    for _ in 0..30 {
+        if let Ok(Some(status)) = process::try_wait_for(child) {
+            ended = Some(status);
+            break;
+        }
+        let _ = time::sleep_ms(10);
+    }
+    if ended != Some(process::ExitStatus::Killed(9)) {
+        failed |= 8;
+        let _ = process::wait_for(child);
+    }
+    process::exit(failed)
 }
