@@ -23,7 +23,6 @@ use crate::arch::context::{self, FpuStart};
 use crate::arch::fpu;
 use crate::arch::frame::TrapFrame;
 use crate::arch::paging::{self, USER_END};
-use crate::arch::syscall_entry::SYSCALL_VECTOR;
 use crate::events;
 use crate::files;
 use crate::ipc;
@@ -595,7 +594,10 @@ fn enter_handler(frame: &mut TrapFrame, signal: Signal, action: &SigAction) -> R
 /// Returns from a signal handler: restores the state saved when it was
 /// entered. A forged or unreadable frame kills the process with SIGSEGV.
 pub fn sigreturn(frame: &mut TrapFrame) -> u64 {
-    debug_assert_eq!(frame.vector, SYSCALL_VECTOR);
+    // No assertion on `frame.vector`: a system call run from a page fault
+    // at LSTAR (`trap::syscall_from_lstar_fault`, which any program can
+    // reach) has the page-fault vector, and a debug kernel must not panic
+    // on it.
     let base = frame.rsp.wrapping_sub(8);
     let mut fpu_state = FxsaveArea::default();
     let restored = process::with_current(|process| {

@@ -72,6 +72,21 @@ fn syscall_from_lstar_fault(frame: &mut TrapFrame) {
             frame.rip
         );
     }
+    // RCX is where the call returns (`iretq`): a `syscall` always leaves a
+    // user address there, a program's own jump may not. `iretq` to a
+    // non-canonical RIP is a #GP in ring 0 (the kernel's fatal path), so
+    // such a jump is the page fault it is: SIGSEGV, the call not run.
+    if frame.rcx >= crate::arch::paging::USER_END {
+        report::cpu_fault(
+            sched::current(),
+            frame.vector as u8,
+            frame.rip,
+            Signal::SIGSEGV,
+        );
+        pm::force_signal(Signal::SIGSEGV);
+        pm::on_return_to_user(frame);
+        return;
+    }
     frame.rip = frame.rcx;
     frame.rflags = (frame.r11 & USER_FLAGS) | INTERRUPTS_ON | RESERVED_ONE;
     crate::syscall::handle(frame);

@@ -205,11 +205,19 @@ fn fault_around(process: &mut Process, page: u64) {
     if !matches!(region.backing, Backing::Anonymous) || !region.perms.write {
         return;
     }
+    // The run stays in the faulting page's region: the page after its
+    // last one may start another region (a heap grown up to a shared
+    // region), whose pages are not this region's to fill.
+    let region_end = region.end;
+    if first >= region_end {
+        return;
+    }
     let flags = paging::user_flags(true, region.perms.execute);
     let limit = process
         .vm
         .unrecorded_until(first)
         .unwrap_or(first)
+        .min(region_end)
         .min(first + FAULT_AROUND_PAGES as u64 * PAGE_SIZE);
     let wanted = (limit.saturating_sub(first) / PAGE_SIZE) as usize;
     // Zeroed frames first, then mapped a leaf table at a time (one walk

@@ -339,3 +339,112 @@ fn init_with_a_one_shot_handler_survives_two_sigterms_in_a_row() {
     );
     assert_eq!(run.guest_exit_code(), Some(0), "{}", run.describe());
 }
+
+/// The `sysretq` exit (taken when RCX = RIP and R11 = RFLAGS) against
+/// forged `sigreturn` frames shaped for it, and `sigaction` against
+/// handlers outside user space: RIP past the lower canonical half or in
+/// the kernel half is refused (SIGSEGV; on Intel CPUs `sysretq` there
+/// would #GP in ring 0); RIP just below the top of user space faults in
+/// ring 3; TF asked for is dropped (the code after the return runs to its
+/// `exit(100)` without a trap, whichever exit is taken; a single step set
+/// with `popfq` over a `syscall` is `tf-syscall`, SIGTRAP); IOPL 3, NT,
+/// AC and VM asked for are dropped (`cli` is a #GP:
+/// SIGSEGV); non-canonical handlers and restorers are EINVAL, and the
+/// signal then takes its default action (SIGUSR1: killed).
+#[test]
+fn sysret_shaped_forged_frames_and_handlers_outside_user_space_end_only_the_process() {
+    let run = run();
+    run.assert_no_kernel_panic();
+    let expected = [
+        ("sysret-shaped-noncanonical-rip", "Ok(Killed(11))"),
+        ("sysret-shaped-kernel-rip", "Ok(Killed(11))"),
+        ("sysret-shaped-rip-top-of-user", "Ok(Killed(11))"),
+        ("sysret-shaped-tf", "Ok(Exited(100))"),
+        ("sysret-shaped-iopl-nt-ac-vm", "Ok(Killed(11))"),
+        ("sigaction-noncanonical-handler", "Ok(Killed(10))"),
+    ];
+    for (name, ending) in expected {
+        assert_eq!(attack(name).1, ending, "{name}\n{}", run.describe());
+    }
+}
+
+/// Kernel copies into user memory (the one-page fast path and the general
+/// one): a system call that writes into the program's own code is EFAULT
+/// and the code (shared through the page cache) stays as it was, for a
+/// second process too; writes that start in a writable page and run past
+/// the heap's end, into the stack's guard gap, past the top of user space,
+/// wrap around or start in the kernel half are EFAULT; one that ends
+/// exactly at a page's end works; a kernel write into a page shared
+/// copy-on-write after a fork breaks the sharing first: the other process
+/// keeps its bytes, both ways round; one into a page in swap brings it
+/// back first.
+#[test]
+fn kernel_copies_into_text_cow_pages_and_across_boundaries_hold() {
+    let run = run();
+    run.assert_no_kernel_panic();
+    for name in [
+        "syscall-writes-into-own-text",
+        "syscall-write-straddles",
+        "syscall-write-into-cow-page",
+        // At least 64 of 256 heap pages in swap (a filler took memory,
+        // then died): the kernel's write into each brings it back with
+        // its contents.
+        "syscall-write-into-swapped-pages",
+        // The IPC service's reply, copied by the kernel into a child's
+        // buffer in pages shared copy-on-write (one page, and across
+        // two): the child has it, the parent's pages keep their marks.
+        "ipc-reply-into-cow-pages",
+    ] {
+        assert_eq!(
+            attack(name).1,
+            "Ok(Exited(0))",
+            "{name}\n{}",
+            run.describe()
+        );
+    }
+}
+
+/// Fault-around (pages mapped ahead of a sequential first touch) against
+/// fork, a shrinking break and the heap's end: after a fork at once, the
+/// child's writes to pages mapped ahead (touched or not, directly or
+/// through the kernel) are its own, and the parent reads zero; pages
+/// mapped ahead read zero; after the break shrinks below them a touch is
+/// SIGSEGV, and grown back they read zero (fresh pages); nothing is
+/// mapped past the heap's end (a touch there is SIGSEGV), nor in the
+/// stack's guard gap when the heap is grown up to it. A signal sent
+/// to a process spinning in ring 3 runs its handler within a second (the
+/// return-to-user fast path); SIGSTOP, SIGCONT and SIGKILL to one each
+/// take effect within 300 ms.
+#[test]
+fn fault_around_respects_fork_brk_and_the_region_end_and_signals_reach_a_spinner() {
+    let run = run();
+    run.assert_no_kernel_panic();
+    let expected = [
+        ("fault-around-then-fork", "Ok(Exited(0))"),
+        ("fault-around-then-brk-shrink", "Ok(Exited(0))"),
+        ("fault-around-at-region-end", "Ok(Killed(11))"),
+        ("fault-around-at-the-stack-guard", "Ok(Killed(11))"),
+        ("signal-to-ring-3-spinner", "Ok(Exited(0))"),
+        ("stop-and-continue-a-ring-3-spinner", "Ok(Exited(0))"),
+    ];
+    for (name, ending) in expected {
+        assert_eq!(attack(name).1, ending, "{name}\n{}", run.describe());
+    }
+}
+
+/// Finding (fixed): fault-around bounded its run by the region of the
+/// page after the faulting one, not by the faulting page's own region. A
+/// heap grown to end exactly where a shared region starts (nothing stops
+/// the break there), whose last page is a sequential first touch, had up
+/// to 31 pages of the shared region mapped ahead as private zero-filled
+/// frames of the process and recorded in the shared region: the process's
+/// writes there went to those private frames, and a child sharing the
+/// region never saw them (it waited 3 s for a word the parent had
+/// written, and exited 1).
+#[test]
+fn fault_around_at_the_end_of_the_heap_maps_nothing_of_an_adjacent_shared_region() {
+    let run = run();
+    run.assert_no_kernel_panic();
+    let (lines, ending) = attack("fault-around-next-to-a-shared-region");
+    assert_eq!(ending, "Ok(Exited(0))", "{lines:#?}\n{}", run.describe());
+}

@@ -73,8 +73,8 @@ const RFLAGS_DF: u64 = 1 << 10;
 /// RFLAGS of a fresh user context: interrupts on.
 const USER_RFLAGS: u64 = RFLAGS_FIXED | RFLAGS_IF;
 /// RFLAGS bits a program may set through `sigreturn`: the arithmetic
-/// flags (CF, PF, AF, ZF, SF, OF), TF and DF; never IF, IOPL, NT, RF, VM,
-/// AC or the ID bits.
+/// flags (CF, PF, AF, ZF, SF, OF) and DF; never TF (a forged frame cannot
+/// single-step; `popfq` can), IF, IOPL, NT, RF, VM, AC or the ID bits.
 const USER_SETTABLE_RFLAGS: u64 = 0xCD5;
 
 impl TrapFrame {

@@ -32,6 +32,45 @@ const ATTACKS: &[Attack] = &[
         "forged-rip-last-canonical-byte",
         forged_rip_last_canonical_byte,
     ),
+    (
+        "sysret-shaped-noncanonical-rip",
+        sysret_shaped_noncanonical_rip,
+    ),
+    ("sysret-shaped-kernel-rip", sysret_shaped_kernel_rip),
+    (
+        "sysret-shaped-rip-top-of-user",
+        sysret_shaped_rip_top_of_user,
+    ),
+    ("sysret-shaped-tf", sysret_shaped_tf),
+    ("sysret-shaped-iopl-nt-ac-vm", sysret_shaped_iopl_nt_ac_vm),
+    (
+        "sigaction-noncanonical-handler",
+        sigaction_noncanonical_handler,
+    ),
+    ("syscall-writes-into-own-text", syscall_writes_into_own_text),
+    ("syscall-write-straddles", syscall_write_straddles),
+    ("syscall-write-into-cow-page", syscall_write_into_cow_page),
+    ("fault-around-then-fork", fault_around_then_fork),
+    ("fault-around-then-brk-shrink", fault_around_then_brk_shrink),
+    ("fault-around-at-region-end", fault_around_at_region_end),
+    (
+        "fault-around-next-to-a-shared-region",
+        fault_around_next_to_a_shared_region,
+    ),
+    ("signal-to-ring-3-spinner", signal_to_ring_3_spinner),
+    (
+        "syscall-write-into-swapped-pages",
+        syscall_write_into_swapped_pages,
+    ),
+    ("ipc-reply-into-cow-pages", ipc_reply_into_cow_pages),
+    (
+        "stop-and-continue-a-ring-3-spinner",
+        stop_and_continue_a_ring_3_spinner,
+    ),
+    (
+        "fault-around-at-the-stack-guard",
+        fault_around_at_the_stack_guard,
+    ),
     ("regions-fork-enomem", regions_fork_enomem),
     ("spawn-storm-long-args", spawn_storm_long_args),
     ("killed-semop-waiters", killed_semop_waiters),
@@ -1255,4 +1294,739 @@ fn init_one_shot_handler() {
         "attack: init-one-shot-handler -> init runs on (child {sent:?}, handler ran {} times)",
         ONE_SHOT_RAN.load(core::sync::atomic::Ordering::Relaxed)
     );
+}
+
+/// A forged frame shaped for the `sysretq` exit: RCX equal to RIP, R11
+/// to the RFLAGS `sigreturn` would keep (0x202).
+fn sysret_shaped(rip: u64, rflags: u64, r11: u64) -> ! {
+    let mut stack = [0u64; 512];
+    forged_return(kernel_abi::signal::SavedRegisters {
+        rip,
+        rcx: rip,
+        r11,
+        rsp: (stack.as_mut_ptr() as u64 + 2048) & !15,
+        rflags,
+        ..Default::default()
+    })
+}
+
+/// RIP just past the lower canonical half: `sigreturn` must refuse it
+/// (on Intel CPUs `sysretq` there is a #GP in ring 0).
+fn sysret_shaped_noncanonical_rip() -> ! {
+    sysret_shaped(0x0000_8000_0000_0000, 0x202, 0x202)
+}
+
+/// RIP in the kernel half: refused.
+fn sysret_shaped_kernel_rip() -> ! {
+    sysret_shaped(0xffff_8000_0000_0000, 0x202, 0x202)
+}
+
+/// RIP 16 bytes below the top of user space (canonical, unmapped): the
+/// fetch faults in ring 3.
+fn sysret_shaped_rip_top_of_user() -> ! {
+    sysret_shaped(0x0000_7fff_ffff_fff0, 0x202, 0x202)
+}
+
+extern "C" fn after_forged_tf() -> ! {
+    process::exit(100)
+}
+
+/// TF asked for: `sigreturn` drops it (`USER_SETTABLE_RFLAGS`), so the
+/// code after the return runs without a single step, through `iretq` (R11
+/// kept TF) or `sysretq` (R11 without it).
+fn sysret_shaped_tf() -> ! {
+    match process::fork() {
+        Ok(0) => sysret_shaped(after_forged_tf as *const () as u64, 0x302, 0x202),
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Exited(100)) {
+                process::exit(1)
+            }
+        }
+        Err(_) => process::exit(2),
+    }
+    sysret_shaped(after_forged_tf as *const () as u64, 0x302, 0x302)
+}
+
+/// IOPL 3, NT, AC and VM asked for, R11 the value `sigreturn` keeps, so
+/// the exit is `sysretq`: `cli` must still be a #GP (SIGSEGV).
+fn sysret_shaped_iopl_nt_ac_vm() -> ! {
+    sysret_shaped(
+        after_forged_rflags as *const () as u64,
+        0x3202 | (1 << 14) | (1 << 17) | (1 << 18),
+        0x202,
+    )
+}
+
+fn sigaction_raw(signal: u64, handler: u64, restorer: u64) -> Result<u64, kernel_abi::Errno> {
+    let action = kernel_abi::signal::SigAction {
+        handler,
+        restorer,
+        mask: 0,
+    };
+    // SAFETY: a live SigAction for the kernel to read; no old pointer.
+    userlib::raw::check(unsafe {
+        userlib::raw::syscall(
+            Syscall::SigAction,
+            [
+                signal,
+                &action as *const kernel_abi::signal::SigAction as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )
+    })
+}
+
+/// Handlers and restorers outside the lower canonical half: EINVAL, and a
+/// signal then takes its default action.
+fn sigaction_noncanonical_handler() -> ! {
+    let usr1 = u64::from(Signal::SIGUSR1.number());
+    let good = noop as *const () as u64;
+    let mut failed = 0;
+    for (bit, (handler, restorer)) in [
+        (0x0000_8000_0000_0000, good),
+        (0xffff_8000_0000_0000, good),
+        (0x0000_7fff_ffff_ffff + 1, good),
+        (good, 0x0000_8000_0000_0000),
+        (good, 0xffff_ffff_ffff_f000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if sigaction_raw(usr1, handler, restorer) != Err(kernel_abi::Errno::EINVAL) {
+            failed |= 1 << bit;
+        }
+    }
+    if failed != 0 {
+        process::exit(failed)
+    }
+    // The default action of SIGUSR1 ends us: Killed(10).
+    let _ = signal::kill(process::getpid(), Signal::SIGUSR1);
+    process::exit(100)
+}
+
+/// `meminfo` (the kernel writes 40 bytes) into `address`.
+fn meminfo_at(address: u64) -> Result<u64, kernel_abi::Errno> {
+    // SAFETY: the kernel checks the pointer; a bad one is EFAULT.
+    userlib::raw::check(unsafe {
+        userlib::raw::syscall(Syscall::MemInfo, [address, 0, 0, 0, 0, 0])
+    })
+}
+
+/// A system call that writes (`meminfo`, `sigprocmask`'s old mask) into
+/// the program's own code: EFAULT, the code unchanged, the program runs
+/// on (read-only pages of the page cache are never written).
+fn syscall_writes_into_own_text() -> ! {
+    let text = meminfo_at as *const () as u64;
+    // SAFETY: reads our own code.
+    let before = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+    let mut failed = 0;
+    if meminfo_at(text) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 1;
+    }
+    // Page-aligned, and the last bytes of the page (straddling the next).
+    if meminfo_at(text & !(PAGE - 1)) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 2;
+    }
+    if meminfo_at((text & !(PAGE - 1)) + PAGE - 8) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 4;
+    }
+    let old_mask = userlib::raw::syscall_plain(
+        Syscall::SigProcMask,
+        [kernel_abi::signal::SIG_BLOCK, 0, text, 0, 0, 0],
+    );
+    if userlib::raw::check(old_mask) != Err(kernel_abi::Errno::EFAULT) {
+        failed |= 8;
+    }
+    // SAFETY: as above.
+    let after = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+    if before != after {
+        failed |= 16;
+    }
+    // A second process running the same program sees its code intact.
+    match process::fork() {
+        Ok(0) => {
+            // SAFETY: as above, in the child.
+            let seen = unsafe { core::ptr::read_volatile(text as *const [u64; 5]) };
+            process::exit(if seen == before { 0 } else { 1 })
+        }
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Exited(0)) {
+                failed |= 32;
+            }
+        }
+        Err(_) => failed |= 64,
+    }
+    process::exit(failed)
+}
+
+/// Kernel writes of 40 bytes that start in a writable page and end
+/// outside anything writable: past the heap's end (no region), at the top
+/// of user space, into the stack's guard gap, with a length that wraps,
+/// and at kernel addresses. Each is EFAULT (no kernel fault); a write
+/// that ends exactly at the end of the page works.
+fn syscall_write_straddles() -> ! {
+    let mut failed = 0;
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned).is_err() || memory::sbrk(PAGE).is_err() {
+        process::exit(64)
+    }
+    let top = aligned + PAGE;
+    memory::touch(top - 1, 1);
+    for (bit, address) in [
+        top - 8,
+        top - 39,
+        0x0000_7fff_ffff_fff8,
+        0x0000_7fff_ffff_ffd8 + 1,
+        vm_stack_guard_top() - 8,
+        u64::MAX - 7,
+        0xffff_8000_0000_0000,
+        0xffff_ffff_8000_0000,
+        0x0000_8000_0000_0000 - 16,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if meminfo_at(address) != Err(kernel_abi::Errno::EFAULT) {
+            failed |= 1 << bit;
+        }
+    }
+    // Exactly at the end of the page: fits, works.
+    if meminfo_at(top - 40).is_err() {
+        failed |= 1 << 10;
+    }
+    process::exit(failed)
+}
+
+/// The top of the stack's guard gap (the lowest stack page starts here).
+fn vm_stack_guard_top() -> u64 {
+    kernel_abi::USER_STACK_TOP - kernel_abi::USER_STACK_SIZE
+}
+
+const MARK: u64 = 0x5a5a_5a5a_5a5a_5a5a;
+
+/// A page of ours, shared copy-on-write after a fork: the child has the
+/// kernel write into it (`meminfo`) and writes it itself; the parent's
+/// copy must keep its bytes (the write breaks the sharing first), and the
+/// child must see its own write.
+fn syscall_write_into_cow_page() -> ! {
+    let Ok(start) = memory::sbrk(4 * PAGE) else {
+        process::exit(64)
+    };
+    let page = (start + PAGE) & !(PAGE - 1);
+    // SAFETY: (every access below) words of our own heap pages.
+    unsafe {
+        for word in 0..16 {
+            core::ptr::write_volatile((page as *mut u64).add(word), MARK);
+        }
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let wrote = meminfo_at(page + 8);
+            // SAFETY: as above.
+            let first = unsafe { core::ptr::read_volatile((page + 8) as *const u64) };
+            // SAFETY: as above.
+            unsafe { core::ptr::write_volatile((page + 64) as *mut u64, 1) };
+            process::exit(if wrote.is_ok() && first != MARK { 0 } else { 1 })
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let status = process::wait_for(child);
+    let mut failed = 0;
+    if status != Ok(process::ExitStatus::Exited(0)) {
+        failed |= 1;
+    }
+    for word in 0..16 {
+        // SAFETY: as above.
+        if unsafe { core::ptr::read_volatile((page as *const u64).add(word)) } != MARK {
+            failed |= 2;
+        }
+    }
+    // And the other way round: the parent writes (through the kernel) a
+    // page the child still shares; the child must keep the mark.
+    // SAFETY: as above.
+    unsafe { core::ptr::write_volatile(page as *mut u64, MARK) };
+    let child = match process::fork() {
+        Ok(0) => {
+            let _ = time::sleep_ms(100);
+            // SAFETY: as above.
+            let kept = unsafe { core::ptr::read_volatile((page + 16) as *const u64) };
+            process::exit(if kept == MARK { 0 } else { 1 })
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(66),
+    };
+    if meminfo_at(page + 16).is_err() {
+        failed |= 4;
+    }
+    if process::wait_for(child) != Ok(process::ExitStatus::Exited(0)) {
+        failed |= 8;
+    }
+    process::exit(failed)
+}
+
+/// A fresh, page-aligned heap run of `pages` pages; its first two are
+/// touched in order, so the second is a sequential first touch and the
+/// kernel maps pages ahead of it (fault-around).
+fn heap_run_with_fault_around(pages: u64) -> u64 {
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned + pages * PAGE).is_err() {
+        process::exit(64)
+    }
+    // SAFETY: (the caller's accesses too) pages of our own heap.
+    unsafe {
+        core::ptr::write_volatile(aligned as *mut u8, 1);
+        core::ptr::write_volatile((aligned + PAGE) as *mut u8, 1);
+    }
+    aligned
+}
+
+/// Whether the `count` pages from `first` read all zero.
+fn pages_are_zero(first: u64, count: u64) -> bool {
+    (0..count * PAGE / 8).all(|word| {
+        // SAFETY: words of our own heap pages.
+        unsafe { core::ptr::read_volatile((first as *const u64).add(word as usize)) == 0 }
+    })
+}
+
+/// Right after a fault-around, fork: the child writes (directly and
+/// through the kernel) pages mapped ahead, touched or not; the parent
+/// must read them as zero; the pages mapped ahead read zero in both.
+fn fault_around_then_fork() -> ! {
+    let run = heap_run_with_fault_around(48);
+    let mut failed = 0;
+    if !pages_are_zero(run + 2 * PAGE, 2) {
+        failed |= 1;
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut bad = 0;
+            if !pages_are_zero(run + 4 * PAGE, 28) {
+                bad |= 1;
+            }
+            for page in 2..40 {
+                // SAFETY: our heap (inherited).
+                unsafe { core::ptr::write_volatile((run + page * PAGE + 8) as *mut u64, MARK) };
+            }
+            for page in [5, 17, 31, 33] {
+                if meminfo_at(run + page * PAGE + 64).is_err() {
+                    bad |= 2;
+                }
+            }
+            process::exit(bad)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    match process::wait_for(child) {
+        Ok(process::ExitStatus::Exited(0)) => {}
+        _ => failed |= 2,
+    }
+    if !pages_are_zero(run + 2 * PAGE, 46) {
+        failed |= 4;
+    }
+    process::exit(failed)
+}
+
+/// Fault-around, then write the pages mapped ahead, then shrink the break
+/// below them: touching them must be SIGSEGV; grown back, they must read
+/// zero (fresh pages, not the old frames); nothing leaks (the leak check).
+fn fault_around_then_brk_shrink() -> ! {
+    let run = heap_run_with_fault_around(40);
+    for page in 2..40 {
+        // SAFETY: our heap.
+        unsafe { core::ptr::write_volatile((run + page * PAGE) as *mut u64, MARK) };
+    }
+    // A second run mapped ahead and left untouched, then the shrink.
+    let _ = memory::brk(run + 2 * PAGE);
+    let mut failed = 0;
+    for page in [2u64, 3, 17, 33] {
+        match process::fork() {
+            Ok(0) => {
+                // SAFETY: deliberately past the break: must fault.
+                let value = unsafe { core::ptr::read_volatile((run + page * PAGE) as *const u64) };
+                process::exit(if value == MARK { 1 } else { 2 })
+            }
+            Ok(child) => {
+                if process::wait_for(child) != Ok(process::ExitStatus::Killed(11)) {
+                    failed |= 1;
+                }
+            }
+            Err(_) => process::exit(65),
+        }
+    }
+    if memory::brk(run + 40 * PAGE).is_err() {
+        process::exit(66)
+    }
+    if !pages_are_zero(run + 2 * PAGE, 38) {
+        failed |= 2;
+    }
+    // Fault-around again, then shrink at once (pages mapped ahead, none
+    // touched), and grow: zero again.
+    let _ = memory::brk(run);
+    let again = heap_run_with_fault_around(40);
+    let _ = memory::brk(again + PAGE);
+    if memory::brk(again + 40 * PAGE).is_err() || !pages_are_zero(again + PAGE, 39) {
+        failed |= 4;
+    }
+    process::exit(failed)
+}
+
+/// A heap that ends three pages after a sequential run: nothing is mapped
+/// past its end; a touch there is SIGSEGV.
+fn fault_around_at_region_end() -> ! {
+    let end = memory::heap_end();
+    let aligned = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(aligned + 4 * PAGE).is_err() {
+        process::exit(64)
+    }
+    // SAFETY: our heap: the last page is a sequential first touch, with
+    // nothing mapped ahead before it.
+    unsafe {
+        core::ptr::write_volatile((aligned + 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((aligned + 3 * PAGE) as *mut u8, 1);
+    }
+    // SAFETY: deliberately one page past the heap: must fault.
+    let value = unsafe { core::ptr::read_volatile((aligned + 4 * PAGE) as *const u8) };
+    process::exit(100 + i32::from(value))
+}
+
+/// A shared region, a child that shares it, and a heap grown to end right
+/// where the region starts; a sequential first touch of the heap's last
+/// page must not map pages of the shared region ahead (as private zero
+/// pages of ours): what we then write there, the child must see.
+fn fault_around_next_to_a_shared_region() -> ! {
+    let Ok(shared) = map_shared(16 * PAGE) else {
+        process::exit(64)
+    };
+    let me = process::getpid();
+    let child = match process::fork() {
+        Ok(0) => {
+            for _ in 0..300 {
+                // SAFETY: our shared region (inherited).
+                if unsafe { core::ptr::read_volatile((shared + 8) as *const u64) } == MARK {
+                    process::exit(0)
+                }
+                if process::getppid() != me {
+                    break;
+                }
+                let _ = time::sleep_ms(10);
+            }
+            process::exit(1)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    if memory::brk(shared).is_err() {
+        let _ = signal::kill(child, Signal::SIGKILL);
+        process::exit(66)
+    }
+    // SAFETY: the last two pages of our heap, then the shared region.
+    unsafe {
+        core::ptr::write_volatile((shared - 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((shared - PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((shared + 8) as *mut u64, MARK);
+    }
+    let status = process::wait_for(child);
+    process::exit(if status == Ok(process::ExitStatus::Exited(0)) {
+        0
+    } else {
+        1
+    })
+}
+
+/// A child that spins in ring 3 without a system call gets a signal sent
+/// to it: its handler runs (it exits 0) within a second.
+fn signal_to_ring_3_spinner() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, exit_zero);
+    let child = match process::fork() {
+        Ok(0) => loop {
+            core::hint::spin_loop();
+        },
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let _ = time::sleep_ms(200);
+    let _ = signal::kill(child, Signal::SIGUSR1);
+    for _ in 0..100 {
+        if let Ok(Some(status)) = process::try_wait_for(child) {
+            process::exit(if status == process::ExitStatus::Exited(0) {
+                0
+            } else {
+                1
+            })
+        }
+        let _ = time::sleep_ms(10);
+    }
+    let _ = signal::kill(child, Signal::SIGKILL);
+    let _ = process::wait_for(child);
+    process::exit(2)
+}
+
+static WAKE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn wake(_signal: u64) {
+    WAKE.store(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+const HELD_PAGES: u64 = 256;
+
+/// Holds 256 heap pages, each with a mark at its start and its index at
+/// its end; sleeps (pageout takes the pages meanwhile) until SIGUSR1, then
+/// has the kernel write 40 bytes into the middle of each page
+/// (`meminfo`): each write must bring the page back from swap, and every
+/// mark and index must be intact. Exits 0, or 3 if fewer than 64 pages
+/// were out (the attack did not happen).
+fn hold_pages_for_swap() -> ! {
+    let end = memory::heap_end();
+    let run = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(run + HELD_PAGES * PAGE).is_err() {
+        process::exit(64)
+    }
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        // SAFETY: (every access in this function) words of our own heap.
+        unsafe {
+            core::ptr::write_volatile(base as *mut u64, MARK);
+            core::ptr::write_volatile((base + PAGE - 8) as *mut u64, page);
+        }
+    }
+    let before = memory::vmstats().vm_total;
+    while WAKE.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+        let _ = time::sleep_ms(50);
+    }
+    let during = memory::vmstats().vm_total;
+    let mut bad = 0;
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        if meminfo_at(base + PAGE / 2).is_err() {
+            bad += 1;
+        }
+    }
+    let after = memory::vmstats().vm_total;
+    for page in 0..HELD_PAGES {
+        let base = run + page * PAGE;
+        // SAFETY: as above.
+        let (mark, index, total) = unsafe {
+            (
+                core::ptr::read_volatile(base as *const u64),
+                core::ptr::read_volatile((base + PAGE - 8) as *const u64),
+                core::ptr::read_volatile((base + PAGE / 2 + 8) as *const u64),
+            )
+        };
+        if mark != MARK || index != page || total == 0 {
+            bad += 1;
+        }
+    }
+    println!(
+        "attack: holder resident {before} before, {during} after the filler, {after} after the kernel's writes; {bad} bad pages"
+    );
+    process::exit(if bad != 0 {
+        1
+    } else if before < during + 64 {
+        3
+    } else {
+        0
+    })
+}
+
+/// A process's heap pages go to swap (a filler takes memory, then dies);
+/// the kernel then writes into each of them for a system call: the page
+/// comes back with its contents and takes the write.
+fn syscall_write_into_swapped_pages() -> ! {
+    let _ = signal::catch(Signal::SIGUSR1, wake);
+    let holder = match process::fork() {
+        Ok(0) => hold_pages_for_swap(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    let _ = time::sleep_ms(300);
+    let filler = match process::fork() {
+        Ok(0) => fill_frames(),
+        Ok(pid) => pid,
+        Err(_) => process::exit(2),
+    };
+    while memory::meminfo().free_frames > 64 {
+        if !matches!(process::try_wait_for(filler), Ok(None)) {
+            break;
+        }
+        let _ = time::sleep_ms(20);
+    }
+    let _ = time::sleep_ms(200);
+    let _ = signal::kill(filler, Signal::SIGKILL);
+    let _ = process::wait_for(filler);
+    let swapped = memory::meminfo().swap_used;
+    let _ = signal::kill(holder, Signal::SIGUSR1);
+    let status = process::wait_for(holder);
+    println!("attack: {swapped} swap slots in use after the filler; holder -> {status:?}");
+    process::exit(match status {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        Ok(process::ExitStatus::Exited(code)) => 10 + code as i32,
+        _ => 1,
+    })
+}
+
+/// A `sendrec` to the IPC service whose message buffer (replaced by the
+/// reply, which the kernel copies in while the service runs) lies in heap
+/// pages shared copy-on-write with the parent, written before the fork
+/// and not touched by the child since: inside one page, and across two.
+/// The child finds the reply there; the parent's pages keep their bytes.
+fn ipc_reply_into_cow_pages() -> ! {
+    use kernel_abi::ipc::Message;
+    use userlib::{ipc, sem};
+    let Ok(service) = sem::service_endpoint() else {
+        process::exit(64)
+    };
+    let end = memory::heap_end();
+    let run = (end + PAGE - 1) & !(PAGE - 1);
+    if memory::brk(run + 2 * PAGE).is_err() {
+        process::exit(65)
+    }
+    let buffers = [run + 64, run + PAGE - 32];
+    for word in 0..2 * PAGE / 8 {
+        // SAFETY: (every access in this function) our own heap pages.
+        unsafe { core::ptr::write_volatile((run as *mut u64).add(word as usize), MARK) };
+    }
+    for address in buffers {
+        let request = Message::new(sem::SEMGET, [0, 1, 0o600, 0, 0, 0]);
+        // SAFETY: as above; 8-byte aligned, 72 bytes in our heap.
+        unsafe { core::ptr::write_volatile(address as *mut Message, request) };
+    }
+    let mut before = [0u64; 2 * PAGE as usize / 8];
+    for (word, slot) in before.iter_mut().enumerate() {
+        // SAFETY: as above.
+        *slot = unsafe { core::ptr::read_volatile((run as *const u64).add(word)) };
+    }
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut bad = 0;
+            for (bit, address) in buffers.into_iter().enumerate() {
+                // SAFETY: as above: the request written before the fork.
+                let message = unsafe { &mut *(address as *mut Message) };
+                let sent = ipc::sendrec(service, message);
+                // SAFETY: as above.
+                let reply = unsafe { core::ptr::read_volatile(address as *const Message) };
+                match (sent, ipc::reply_result(&reply)) {
+                    (Ok(()), Ok(id)) if reply.source == service => {
+                        let _ = sem::semctl(id, 0, sem::IPC_RMID, 0);
+                    }
+                    _ => bad |= 1 << bit,
+                }
+            }
+            process::exit(bad)
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(66),
+    };
+    let mut failed = match process::wait_for(child) {
+        Ok(process::ExitStatus::Exited(0)) => 0,
+        _ => 1,
+    };
+    for (word, expected) in before.iter().enumerate() {
+        // SAFETY: as above.
+        if unsafe { core::ptr::read_volatile((run as *const u64).add(word)) } != *expected {
+            failed |= 2;
+        }
+    }
+    process::exit(failed)
+}
+
+/// The heap grown to the stack's guard gap (as far as it may go), its last
+/// two pages touched in order (the second a sequential first touch): the
+/// guard gap gets nothing mapped ahead, so a touch of its first page is
+/// SIGSEGV. (A grandchild touches the gap's last page first: SIGSEGV too.)
+fn fault_around_at_the_stack_guard() -> ! {
+    let guard =
+        kernel_abi::USER_STACK_TOP - kernel_abi::USER_STACK_SIZE - kernel_abi::USER_STACK_GUARD;
+    if memory::brk(guard).is_err() {
+        process::exit(64)
+    }
+    if memory::brk(guard + PAGE).is_ok() {
+        // The heap may not reach into the gap.
+        process::exit(65)
+    }
+    // SAFETY: the last two pages of our heap.
+    unsafe {
+        core::ptr::write_volatile((guard - 2 * PAGE) as *mut u8, 1);
+        core::ptr::write_volatile((guard - PAGE) as *mut u8, 1);
+    }
+    match process::fork() {
+        Ok(0) => {
+            // SAFETY: deliberately the guard gap's last page: must fault.
+            let value = unsafe {
+                core::ptr::read_volatile((guard + kernel_abi::USER_STACK_GUARD - 8) as *const u8)
+            };
+            process::exit(100 + i32::from(value))
+        }
+        Ok(child) => {
+            if process::wait_for(child) != Ok(process::ExitStatus::Killed(11)) {
+                process::exit(66)
+            }
+        }
+        Err(_) => process::exit(67),
+    }
+    // SAFETY: deliberately the guard gap's first page: must fault.
+    let value = unsafe { core::ptr::read_volatile(guard as *const u8) };
+    process::exit(100 + i32::from(value))
+}
+
+/// A child counts in a shared page, spinning in ring 3 without a system
+/// call: SIGSTOP stops the count, SIGCONT resumes it, SIGKILL ends it, each
+/// within 300 ms.
+fn stop_and_continue_a_ring_3_spinner() -> ! {
+    let Ok(counter) = map_shared(PAGE) else {
+        process::exit(64)
+    };
+    let count = || {
+        // SAFETY: our shared region's first word (the child's counter).
+        unsafe { core::ptr::read_volatile(counter as *const u64) }
+    };
+    let child = match process::fork() {
+        Ok(0) => {
+            let mut value = 0u64;
+            loop {
+                value += 1;
+                // SAFETY: as above, inherited by fork.
+                unsafe { core::ptr::write_volatile(counter as *mut u64, value) };
+            }
+        }
+        Ok(child) => child,
+        Err(_) => process::exit(65),
+    };
+    let _ = time::sleep_ms(200);
+    let mut failed = 0;
+    if count() == 0 {
+        failed |= 1;
+    }
+    let _ = signal::kill(child, Signal::SIGSTOP);
+    let _ = time::sleep_ms(300);
+    let stopped = count();
+    let _ = time::sleep_ms(300);
+    if count() != stopped {
+        failed |= 2;
+    }
+    let _ = signal::kill(child, Signal::SIGCONT);
+    let _ = time::sleep_ms(300);
+    if count() == stopped {
+        failed |= 4;
+    }
+    let _ = signal::kill(child, Signal::SIGKILL);
+    let mut ended = None;
+    for _ in 0..30 {
+        if let Ok(Some(status)) = process::try_wait_for(child) {
+            ended = Some(status);
+            break;
+        }
+        let _ = time::sleep_ms(10);
+    }
+    if ended != Some(process::ExitStatus::Killed(9)) {
+        failed |= 8;
+        let _ = process::wait_for(child);
+    }
+    process::exit(failed)
 }

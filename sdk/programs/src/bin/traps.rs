@@ -22,7 +22,11 @@
 //!   system-call entry, LSTAR, in its symbols): a jump from ring 3 straight
 //!   to the entry, as a hypervisor that does not emulate `syscall` leaves
 //!   it (`kvm_pvm`), is run as the system call it asks for: no SIGSEGV and
-//!   no power-off, so a program gains nothing by it.
+//!   no power-off, so a program gains nothing by it. A jump whose return
+//!   address (RCX) is not a user address, which no `syscall` sets (past
+//!   the lower canonical half, or in the kernel half), is SIGSEGV and the
+//!   call is not run (`exit(42)` here): the kernel's `iretq` to a
+//!   non-canonical RIP would fault in ring 0 on hardware.
 //!
 //! Prints `traps: ok <name>` or `traps: FAIL <name>: <why>` per check and
 //! `traps: N checks, M failed`, and exits with the number of failures.
@@ -55,7 +59,10 @@ fn run(args: userlib::Args) -> i32 {
             .get(2)
             .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok());
         match target {
-            Some(target) => lstar_jump(&mut tally, target),
+            Some(target) => {
+                lstar_jump(&mut tally, target);
+                lstar_jump_bad_return(&mut tally, target);
+            }
             None => tally.check("lstar.address", false, format_args!("no address given")),
         }
         return tally.finish();
@@ -94,6 +101,48 @@ fn lstar_jump(tally: &mut Tally, target: u64) {
         result == u64::from(pid),
         format_args!("getpid through LSTAR gave {result}, getpid {pid}"),
     );
+}
+
+/// Jumps to `target` (LSTAR) from ring 3 with RAX = exit, RDI = 42 and
+/// RCX = `return_address` (what `syscall` would never set): never returns.
+fn lstar_jump_returning_to(target: u64, return_address: u64) -> ! {
+    // SAFETY: the jump leaves through the kernel's page fault; the process
+    // ends either way (SIGSEGV, or exit(42) if the call ran).
+    unsafe {
+        core::arch::asm!(
+            "pushfq",
+            "pop r11",
+            "jmp {target}",
+            target = in(reg) target,
+            in("rax") kernel_abi::Syscall::Exit as u64,
+            in("rdi") 42u64,
+            in("rcx") return_address,
+            options(noreturn),
+        );
+    }
+}
+
+/// A jump to LSTAR with a return address no `syscall` sets: SIGSEGV, the
+/// call (`exit(42)`) not run.
+fn lstar_jump_bad_return(tally: &mut Tally, target: u64) {
+    for (name, return_address) in [
+        (
+            "lstar.noncanonical_return_is_sigsegv",
+            0x0000_8000_0000_0000u64,
+        ),
+        ("lstar.kernel_return_is_sigsegv", 0xffff_8000_0000_0000),
+    ] {
+        let status = match process::fork() {
+            Ok(0) => lstar_jump_returning_to(target, return_address),
+            Ok(child) => process::wait_for(child),
+            Err(error) => Err(error),
+        };
+        tally.check(
+            name,
+            status == Ok(ExitStatus::Killed(SIGSEGV)),
+            format_args!("RCX {return_address:#x}: {status:?}"),
+        );
+    }
 }
 
 fn ended(tally: &mut Tally, name: &str, status: Result<ExitStatus, Errno>, expect: ExitStatus) {
