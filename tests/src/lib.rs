@@ -14,6 +14,12 @@ use std::process::{Child, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// The exit status QEMU reports when the guest writes `exit_code` to the
+/// isa-debug-exit device: `(value << 1) | 1`.
+pub fn qemu_status_for(exit_code: u8) -> i32 {
+    (i32::from(protocol::message::debug_exit_value(exit_code)) << 1) | 1
+}
+
 /// Everything one boot produced.
 #[derive(Debug)]
 pub struct BootRun {

@@ -13,20 +13,16 @@
 //! its first write and then hung, not yet diagnosed; the builder keeps
 //! microvm on the UART.)
 
-use boot_tests::{BootRun, boot_image, built_image};
+use boot_tests::{BootRun, boot_image, built_image, qemu_status_for};
 use image_builder::{Link, Machine, QemuOptions};
 use protocol::command::{Command, CommandOutcome, HostFrame};
 use protocol::frame::{self, MAX_FRAME_LEN};
-use protocol::message::{EXIT_SUCCESS, Message, debug_exit_value};
+use protocol::message::{EXIT_SUCCESS, Message};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How long the demo runs before it powers itself off.
 const DEMO_RUN_MS: u64 = 5000;
-
-fn qemu_status_for(exit_code: u8) -> i32 {
-    (i32::from(debug_exit_value(exit_code)) << 1) | 1
-}
 
 fn ping(id: u32) -> Vec<u8> {
     let mut out = vec![0u8; MAX_FRAME_LEN];

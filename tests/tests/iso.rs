@@ -10,10 +10,10 @@
 //! multiboot2 header can hang the firmware: every boot runs under a
 //! deadline and QEMU is killed when it passes.
 
-use boot_tests::{BootRun, boot_image, built_image};
+use boot_tests::{BootRun, boot_image, built_image, qemu_status_for};
 use image_builder::{BuildOutput, BuiltImage, Machine, QemuOptions};
 use protocol::message::{
-    BootPath, DiskKind, EXIT_SUCCESS, Firmware, Hello, Message, ProgramSource, debug_exit_value,
+    BootPath, DiskKind, EXIT_SUCCESS, Firmware, Hello, Message, ProgramSource,
 };
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -23,10 +23,6 @@ use std::time::Duration;
 const DEADLINE: Duration = Duration::from_secs(120);
 /// How long the demo runs before it powers itself off.
 const DEMO_RUN_MS: u64 = 6000;
-
-fn qemu_status_for(exit_code: u8) -> i32 {
-    (i32::from(debug_exit_value(exit_code)) << 1) | 1
-}
 
 /// The demo, powering itself off after [`DEMO_RUN_MS`] (the demo itself
 /// runs until stopped).

@@ -10,11 +10,10 @@
 //! pages come from the disk; memory larger than RAM swaps out to that disk
 //! and back intact; the guest powers off cleanly.
 
-use boot_tests::{BootRun, boot_image, boot_with, built_image};
+use boot_tests::{BootRun, boot_image, boot_with, built_image, qemu_status_for};
 use image_builder::{Machine, QemuOptions};
 use protocol::message::{
     BootPath, DiskKind, EXIT_SUCCESS, Firmware, MachineKind, Message, Platform, ProgramSource,
-    debug_exit_value,
 };
 use std::time::Duration;
 
@@ -23,10 +22,6 @@ fn on(machine: Machine) -> QemuOptions {
         machine,
         ..QemuOptions::default()
     }
-}
-
-fn qemu_status_for(exit_code: u8) -> i32 {
-    (i32::from(debug_exit_value(exit_code)) << 1) | 1
 }
 
 /// The run ended with the guest's clean power-off, and nothing failed.

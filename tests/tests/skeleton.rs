@@ -1,17 +1,11 @@
 //! Boot tests of the walking skeleton: the kernel boots, streams framed
 //! telemetry, and every way of stopping reaches the host.
 
-use boot_tests::boot;
-use protocol::message::{
-    EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message, debug_exit_value,
-};
+use boot_tests::{boot, qemu_status_for};
+use protocol::message::{EXIT_KERNEL_FAULT, EXIT_KERNEL_PANIC, EXIT_SUCCESS, Message};
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn qemu_status_for(exit_code: u8) -> i32 {
-    (i32::from(debug_exit_value(exit_code)) << 1) | 1
-}
 
 #[test]
 fn boots_streams_contiguous_frames_and_powers_off_cleanly() {
